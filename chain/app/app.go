@@ -1,0 +1,238 @@
+// Package app is the consensus application: CometBFT's ABCI 2.0 interface
+// over the chain modules, a Pebble state store committed once per block, and
+// an app hash that chains the previous hash, the block's state writes and
+// the root of the block's message list for enclaves.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/module"
+	"github.com/phala-go/phala/chain/state"
+	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/crypto/sigctx"
+	"github.com/phala-go/phala/errs"
+	"github.com/phala-go/phala/mq"
+)
+
+// AppVersion is the state machine's version, reported to CometBFT.
+const AppVersion = 1
+
+var (
+	paramsKey  = state.NewKeyFormat(state.ModuleMeta, 0x02) // → Params
+	chainIDKey = state.NewKeyFormat(state.ModuleMeta, 0x03) // → chain id
+)
+
+// App is the ABCI application. CometBFT's local client serialises all calls,
+// so App needs no locks of its own.
+type App struct {
+	abci.BaseApplication
+
+	chainID string
+	store   *state.Store
+	log     *slog.Logger
+	modules []module.Module
+	methods map[string]module.Method
+
+	last    state.Meta
+	params  Params
+	check   *state.Overlay // the mempool's view: committed state plus queued txs
+	pending *pendingBlock  // finalized, not yet committed
+	sigs    *sigCache
+}
+
+type pendingBlock struct {
+	height   int64
+	appHash  []byte
+	changes  []state.Change
+	messages []mq.Message
+}
+
+var _ abci.Application = (*App)(nil)
+
+// Modules lists the chain's modules in execution order.
+func Modules() []module.Module { return []module.Module{bank.Module{}} }
+
+// New opens the application over its store directory.
+func New(chainID, dir string, log *slog.Logger) (*App, error) {
+	st, err := state.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{chainID: chainID, store: st, log: log, modules: Modules(), methods: map[string]module.Method{}, sigs: newSigCache(1 << 18)}
+	for _, m := range a.modules {
+		for _, meth := range m.Methods() {
+			if !strings.HasPrefix(meth.Name, m.Name()+".") {
+				return nil, fmt.Errorf("method %q is not in module %q", meth.Name, m.Name())
+			}
+			a.methods[meth.Name] = meth
+		}
+	}
+	if err := a.load(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// load reads what the store says about the last commit.
+func (a *App) load() error {
+	var err error
+	if a.last, err = a.store.Meta(); err != nil {
+		return err
+	}
+	a.check = state.NewOverlay(a.store)
+	if stored, err := a.store.Get(chainIDKey.Key()); err != nil {
+		return err
+	} else if stored != nil && string(stored) != a.chainID {
+		return fmt.Errorf("state store belongs to chain %q, not %q", stored, a.chainID)
+	}
+	raw, err := a.store.Get(paramsKey.Key())
+	if err != nil || raw == nil {
+		return err
+	}
+	return codec.Unmarshal(raw, &a.params)
+}
+
+// Close closes the store.
+func (a *App) Close() error { return a.store.Close() }
+
+// Store exposes the committed store for invariant checks.
+func (a *App) Store() *state.Store { return a.store }
+
+// Info tells CometBFT where the application is, so its handshake replays the
+// blocks the application missed.
+func (a *App) Info(context.Context, *abci.InfoRequest) (*abci.InfoResponse, error) {
+	return &abci.InfoResponse{
+		Data: "phala", Version: "1", AppVersion: AppVersion,
+		LastBlockHeight: a.last.Height, LastBlockAppHash: a.last.AppHash,
+	}, nil
+}
+
+// InitChain writes the genesis state and commits it as height 0. Calling it
+// again on a fresh store (after a crash before block 1) writes the same.
+func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.InitChainResponse, error) {
+	if req.ChainId != a.chainID {
+		return nil, fmt.Errorf("genesis is for chain %q, application for %q", req.ChainId, a.chainID)
+	}
+	g, err := ParseGenesis(req.AppStateBytes, a.moduleNames())
+	if err != nil {
+		return nil, err
+	}
+	s := state.NewOverlay(a.store)
+	s.Set(chainIDKey.Key(), []byte(a.chainID))
+	s.Set(paramsKey.Key(), codec.MustMarshal(g.Chain))
+	ctx := &module.Context{Block: module.Block{ChainID: a.chainID, Time: req.Time}, Store: s}
+	for _, m := range a.modules {
+		if err := m.InitGenesis(ctx, g.Modules[m.Name()]); err != nil {
+			return nil, err
+		}
+	}
+	changes := s.Changes()
+	hash := a.nextAppHash(nil, changes, nil)
+	meta := state.Meta{Height: 0, AppHash: hash}
+	if err := a.store.Commit(changes, meta); err != nil {
+		return nil, err
+	}
+	a.last, a.params, a.check = meta, g.Chain, state.NewOverlay(a.store)
+	return &abci.InitChainResponse{AppHash: hash}, nil
+}
+
+func (a *App) moduleNames() []string {
+	names := make([]string, len(a.modules))
+	for i, m := range a.modules {
+		names[i] = m.Name()
+	}
+	return names
+}
+
+// nextAppHash chains the previous hash with the block's sorted writes and
+// its message root. A block that writes nothing and publishes nothing keeps
+// the hash, so empty blocks do not change it.
+func (a *App) nextAppHash(prev []byte, changes []state.Change, msgs []mq.Message) []byte {
+	if prev != nil && len(changes) == 0 && len(msgs) == 0 {
+		return prev
+	}
+	writes := state.ChangesHash(changes)
+	root := mq.Root(a.chainID, msgs)
+	h := sigctx.AppHash.Hash(a.chainID, prev, writes[:], root[:])
+	return h[:]
+}
+
+// CheckTx admits a transaction to the mempool if it would succeed on the
+// mempool's view of state; running it there lets a sender queue several.
+func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
+	blk := module.Block{ChainID: a.chainID, Height: a.last.Height + 1}
+	out := a.runTx(a.check, blk, req.Tx, true)
+	code, space, log, _ := result(out)
+	return &abci.CheckTxResponse{Code: code, Codespace: space, Log: log, GasWanted: int64(out.gasWant), GasUsed: int64(out.gasUsed)}, nil
+}
+
+// FinalizeBlock executes the block's transactions in order on a fresh
+// overlay; nothing reaches disk until Commit.
+func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
+	if req.Height != a.last.Height+1 {
+		return nil, fmt.Errorf("finalize height %d, last committed %d", req.Height, a.last.Height)
+	}
+	blk := module.Block{ChainID: a.chainID, Height: req.Height, Time: req.Time}
+	s := state.NewOverlay(a.store)
+	results := make([]*abci.ExecTxResult, len(req.Txs))
+	var msgs []mq.Message
+	for i, raw := range req.Txs {
+		out := a.runTx(s, blk, raw, false)
+		code, space, log, events := result(out)
+		results[i] = &abci.ExecTxResult{Code: code, Codespace: space, Log: log, Events: events, GasWanted: int64(out.gasWant), GasUsed: int64(out.gasUsed)}
+		if out.ctx != nil {
+			msgs = append(msgs, out.ctx.Messages()...)
+		}
+	}
+	changes := s.Changes()
+	hash := a.nextAppHash(a.last.AppHash, changes, msgs)
+	a.pending = &pendingBlock{height: req.Height, appHash: hash, changes: changes, messages: msgs}
+	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: hash}, nil
+}
+
+// Commit writes the finalized block atomically and resets the mempool view.
+func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse, error) {
+	p := a.pending
+	if p == nil {
+		return nil, errors.New("commit without a finalized block")
+	}
+	meta := state.Meta{Height: p.height, AppHash: p.appHash}
+	if err := a.store.Commit(p.changes, meta); err != nil {
+		return nil, err
+	}
+	a.last, a.pending, a.check = meta, nil, state.NewOverlay(a.store)
+	return &abci.CommitResponse{}, nil
+}
+
+// Query answers "module/what" paths on committed state with canonical CBOR.
+func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryResponse, error) {
+	resp := &abci.QueryResponse{Height: a.last.Height}
+	value, err := a.query(strings.TrimPrefix(req.Path, "/"), req.Data)
+	if err == nil {
+		resp.Value, err = codec.Marshal(value)
+	}
+	if err != nil {
+		resp.Codespace, resp.Code = errs.Code(err)
+		resp.Log = err.Error()
+	}
+	return resp, nil
+}
+
+func (a *App) query(path string, data []byte) (any, error) {
+	name, _, _ := strings.Cut(path, "/")
+	for _, m := range a.modules {
+		if m.Name() == name {
+			return m.Query(a.store, path, data)
+		}
+	}
+	return nil, module.ErrUnknownQuery.Wrapf("%q", path)
+}

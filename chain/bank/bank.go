@@ -1,0 +1,194 @@
+// Package bank is the PHA token: accounts with balances and nonces, fees,
+// transfers and the fixed total supply.
+package bank
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/phala-go/phala/chain/module"
+	"github.com/phala-go/phala/chain/state"
+	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/errs"
+	"github.com/phala-go/phala/token"
+)
+
+// Name is the module's name.
+const Name = "bank"
+
+// Stable error kinds.
+var (
+	ErrInsufficientFunds = errs.Register(Name, 1, "insufficient funds")
+	ErrBelowMinBalance   = errs.Register(Name, 2, "amount below the minimum balance of a new account")
+	ErrInvalidTransfer   = errs.Register(Name, 3, "invalid transfer")
+	ErrCorruptState      = errs.Register(Name, 4, "corrupt bank state")
+)
+
+// TransferGas is the execution cost of a transfer.
+const TransferGas = 1_000
+
+// Module is the bank.
+type Module struct{}
+
+var _ module.Module = Module{}
+
+// Name implements module.Module.
+func (Module) Name() string { return Name }
+
+// Methods implements module.Module.
+func (Module) Methods() []module.Method {
+	return []module.Method{{Name: MethodTransfer, Gas: TransferGas, Handle: handleTransfer}}
+}
+
+// InitGenesis implements module.Module.
+func (Module) InitGenesis(ctx *module.Context, raw json.RawMessage) error {
+	var g Genesis
+	if err := json.Unmarshal(raw, &g); err != nil {
+		return fmt.Errorf("bank genesis: %w", err)
+	}
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	ctx.Store.Set(paramsKey.Key(), codec.MustMarshal(g.Params))
+	ctx.Store.Set(supplyKey.Key(), codec.MustMarshal(g.TotalSupply))
+	for _, a := range g.Allocations {
+		putAccount(ctx.Store, a.Address, Account{Balance: a.Amount})
+	}
+	return nil
+}
+
+func handleTransfer(ctx *module.Context, body []byte) error {
+	var t Transfer
+	if err := codec.UnmarshalCanonical(body, &t); err != nil {
+		return ErrInvalidTransfer.Wrapf("body: %v", err)
+	}
+	if t.Amount.IsZero() {
+		return ErrInvalidTransfer.Wrapf("amount is zero")
+	}
+	if t.To == RewardPool {
+		return ErrInvalidTransfer.Wrapf("the reward pool only receives by genesis")
+	}
+	if err := Move(ctx.Store, ctx.Sender, t.To, t.Amount); err != nil {
+		return err
+	}
+	ctx.Emit("transfer", module.A("from", ctx.Sender), module.A("to", t.To), module.A("amount", t.Amount))
+	return nil
+}
+
+// Move transfers amount between accounts, creating the recipient if it
+// reaches the minimum balance.
+func Move(s *state.Overlay, from, to address.Address, amount token.Amount) error {
+	src, err := GetAccount(s, from)
+	if err != nil {
+		return err
+	}
+	if src.Balance, err = src.Balance.Sub(amount); err != nil {
+		return ErrInsufficientFunds.Wrapf("%s has less than %s", from, amount.PHAString())
+	}
+	putAccount(s, from, src)
+	dst, exists, err := getAccount(s, to)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		p, err := GetParams(s)
+		if err != nil {
+			return err
+		}
+		if amount.Cmp(p.MinBalance) < 0 {
+			return ErrBelowMinBalance.Wrapf("%s would create %s, minimum %s", amount.PHAString(), to, p.MinBalance.PHAString())
+		}
+	}
+	if dst.Balance, err = dst.Balance.Add(amount); err != nil {
+		return ErrCorruptState.Wrapf("balance overflow: %v", err)
+	}
+	putAccount(s, to, dst)
+	return nil
+}
+
+// Fee is what a transaction of n bytes must pay at least.
+func (p Params) Fee(n int) (token.Amount, error) {
+	perByte, err := p.ByteFee.MulUint64(uint64(n))
+	if err != nil {
+		return token.Amount{}, err
+	}
+	return p.BaseFee.Add(perByte)
+}
+
+// ChargeFee moves the fee from payer to the treasury and advances the
+// payer's nonce: the "charge" step every transaction goes through.
+func ChargeFee(s *state.Overlay, payer address.Address, fee token.Amount) error {
+	acc, exists, err := getAccount(s, payer)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return ErrInsufficientFunds.Wrapf("account %s does not exist", payer)
+	}
+	if acc.Balance, err = acc.Balance.Sub(fee); err != nil {
+		return ErrInsufficientFunds.Wrapf("%s cannot pay the fee of %s", payer, fee.PHAString())
+	}
+	acc.Nonce++
+	putAccount(s, payer, acc)
+	treasury, _, err := getAccount(s, Treasury)
+	if err != nil {
+		return err
+	}
+	if treasury.Balance, err = treasury.Balance.Add(fee); err != nil {
+		return ErrCorruptState.Wrapf("treasury overflow")
+	}
+	putAccount(s, Treasury, treasury)
+	return nil
+}
+
+// GetAccount reads an account; a missing one reads as empty.
+func GetAccount(r state.Reader, a address.Address) (Account, error) {
+	acc, _, err := getAccount(r, a)
+	return acc, err
+}
+
+func getAccount(r state.Reader, a address.Address) (Account, bool, error) {
+	b, err := r.Get(accountKeyOf(a))
+	if err != nil || b == nil {
+		return Account{}, false, err
+	}
+	var acc Account
+	if err := codec.Unmarshal(b, &acc); err != nil {
+		return Account{}, false, ErrCorruptState.Wrapf("account %s: %v", a, err)
+	}
+	return acc, true, nil
+}
+
+func putAccount(s *state.Overlay, a address.Address, acc Account) {
+	s.Set(accountKeyOf(a), codec.MustMarshal(acc))
+}
+
+// GetParams reads the fee and account rules.
+func GetParams(r state.Reader) (Params, error) {
+	var p Params
+	b, err := r.Get(paramsKey.Key())
+	if err != nil {
+		return p, err
+	}
+	if b == nil {
+		return p, ErrCorruptState.Wrapf("no params (chain not initialised)")
+	}
+	if err := codec.Unmarshal(b, &p); err != nil {
+		return p, ErrCorruptState.Wrapf("params: %v", err)
+	}
+	return p, nil
+}
+
+// GetSupply reads the recorded total supply.
+func GetSupply(r state.Reader) (token.Amount, error) {
+	var a token.Amount
+	b, err := r.Get(supplyKey.Key())
+	if err != nil || b == nil {
+		return a, err
+	}
+	if err := codec.Unmarshal(b, &a); err != nil {
+		return a, ErrCorruptState.Wrapf("supply: %v", err)
+	}
+	return a, nil
+}

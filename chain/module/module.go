@@ -1,0 +1,107 @@
+// Package module is the contract between the consensus application and its
+// modules. A module is a package with its own state keys, transactions,
+// queries, events and genesis section; adding one means writing that package
+// and listing it in the application, nothing else.
+package module
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/phala-go/phala/chain/state"
+	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/errs"
+	"github.com/phala-go/phala/mq"
+)
+
+// Module is one part of the chain's state machine.
+type Module interface {
+	// Name is the module's name: the genesis section, the method and query
+	// prefix, the error codespace.
+	Name() string
+	// InitGenesis validates and writes the module's genesis section.
+	InitGenesis(ctx *Context, raw json.RawMessage) error
+	// Methods lists the transactions the module handles.
+	Methods() []Method
+	// Query answers a read-only query on committed state.
+	Query(r state.Reader, path string, data []byte) (any, error)
+}
+
+// Method is one transaction kind. Handle has one shape: decode the body,
+// check it, mutate state, emit an event. Fees are charged by the application
+// before Handle runs; any error discards every write of the transaction.
+type Method struct {
+	Name   string // "module.method"
+	Gas    uint64 // fixed execution cost
+	Handle func(ctx *Context, body []byte) error
+}
+
+// Block is what every transaction of one block shares.
+type Block struct {
+	ChainID string
+	Height  int64
+	Time    time.Time
+}
+
+// Context is one transaction's view of the chain.
+type Context struct {
+	Block
+	Store     *state.Overlay
+	Sender    address.Address
+	SenderKey ed25519.PublicKey
+	// CheckOnly is set in the mempool check; handlers run fully against the
+	// mempool's own state so that queued transactions see each other.
+	CheckOnly bool
+
+	events   []abci.Event
+	messages []mq.Message
+}
+
+// Emit records a typed event for clients (ABCI events, indexed by CometBFT).
+func (c *Context) Emit(kind string, attrs ...Attr) {
+	ev := abci.Event{Type: kind}
+	for _, a := range attrs {
+		ev.Attributes = append(ev.Attributes, abci.EventAttribute{Key: a.Key, Value: a.Value, Index: true})
+	}
+	c.events = append(c.events, ev)
+}
+
+// Publish puts a message for enclaves on this block's ingress list.
+func (c *Context) Publish(m mq.Message) { c.messages = append(c.messages, m) }
+
+// Events returns what the transaction emitted.
+func (c *Context) Events() []abci.Event { return c.events }
+
+// Messages returns what the transaction published for enclaves.
+func (c *Context) Messages() []mq.Message { return c.messages }
+
+// Attr is one event attribute.
+type Attr struct{ Key, Value string }
+
+// A builds an attribute from anything printable.
+func A(key string, value any) Attr {
+	switch v := value.(type) {
+	case string:
+		return Attr{key, v}
+	case int64:
+		return Attr{key, strconv.FormatInt(v, 10)}
+	case uint64:
+		return Attr{key, strconv.FormatUint(v, 10)}
+	case interface{ String() string }:
+		return Attr{key, v.String()}
+	}
+	return Attr{key, "?"}
+}
+
+// ErrUnknownQuery is returned for a query path no module serves.
+var ErrUnknownQuery = errs.Register("query", 1, "unknown query path")
+
+// ErrBadQuery is returned for a query whose data does not parse.
+var ErrBadQuery = errs.Register("query", 2, "invalid query data")
+
+// ErrNotFound is returned when the queried item does not exist.
+var ErrNotFound = errs.Register("query", 3, "not found")

@@ -1,0 +1,142 @@
+// Package state is the consensus application's storage: a Pebble database
+// holding the committed state, overlays that buffer a block's and a
+// transaction's writes, and typed keys.
+package state
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/phala-go/phala/codec"
+)
+
+// Store is the committed state on disk.
+type Store struct {
+	db        *pebble.DB
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ Reader = (*Store)(nil)
+
+var metaKey = NewKeyFormat(ModuleMeta, 0x01).Key()
+
+// Meta is what the application must know at start: the last block it
+// committed and that block's app hash.
+type Meta struct {
+	_       struct{} `cbor:",toarray"`
+	Height  int64
+	AppHash []byte
+}
+
+// Open opens (or creates) the store in dir.
+func Open(dir string) (*Store, error) {
+	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
+	if err != nil {
+		return nil, fmt.Errorf("open state store %s: %w", dir, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database; closing twice is harmless.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.db.Close() })
+	return s.closeErr
+}
+
+// Get reads a committed value; a missing key is nil.
+func (s *Store) Get(key []byte) ([]byte, error) {
+	v, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state get: %w", err)
+	}
+	out := append([]byte{}, v...)
+	return out, closer.Close()
+}
+
+// Meta returns the last committed height and app hash (zero when new).
+func (s *Store) Meta() (Meta, error) {
+	b, err := s.Get(metaKey)
+	if err != nil || b == nil {
+		return Meta{}, err
+	}
+	var m Meta
+	if err := codec.Unmarshal(b, &m); err != nil {
+		return Meta{}, fmt.Errorf("state meta is corrupt: %w", err)
+	}
+	return m, nil
+}
+
+// Commit writes the changes and the new meta in one synced batch: after a
+// crash the store holds either all of a block or none of it.
+func (s *Store) Commit(changes []Change, meta Meta) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, c := range changes {
+		var err error
+		if c.Value == nil {
+			err = b.Delete(c.Key, nil)
+		} else {
+			err = b.Set(c.Key, c.Value, nil)
+		}
+		if err != nil {
+			return fmt.Errorf("state batch: %w", err)
+		}
+	}
+	if err := b.Set(metaKey, codec.MustMarshal(meta), nil); err != nil {
+		return fmt.Errorf("state batch: %w", err)
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("state commit: %w", err)
+	}
+	return nil
+}
+
+// Iterate calls fn for every committed key with the given prefix, in order.
+// fn must not keep key or value.
+func (s *Store) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return fmt.Errorf("state iterate: %w", err)
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			it.Close()
+			return err
+		}
+		if err := fn(it.Key(), v); err != nil {
+			it.Close()
+			return err
+		}
+	}
+	return it.Close()
+}
+
+// prefixEnd is the smallest key above every key with the prefix.
+func prefixEnd(prefix []byte) []byte {
+	end := append([]byte{}, prefix...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// quietLogger keeps Pebble's informational chatter off the terminal; fatal
+// problems still surface as errors from its calls.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any) {}
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf("pebble: "+format, args...))
+}
