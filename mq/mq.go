@@ -13,8 +13,8 @@ import (
 // Message is one event for enclaves, published by a chain module.
 type Message struct {
 	_       struct{} `cbor:",toarray"`
-	Topic   string // the owning module's topic, e.g. "registry.worker"
-	Payload []byte // the topic's canonical CBOR payload
+	Topic   string   // the owning module's topic, e.g. "registry.worker"
+	Payload []byte   // the topic's canonical CBOR payload
 }
 
 // Root is a binary Merkle root over the encoded messages in order. Leaves and
