@@ -1,0 +1,274 @@
+// Package client is the Go client of a phala node: it reads state through
+// ABCI queries, builds and signs transactions, submits them and waits for
+// their inclusion, all over CometBFT's RPC. The CLI and the end-to-end tests
+// use it the way a wallet would.
+package client
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+
+	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/tx"
+	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/errs"
+	"github.com/phala-go/phala/token"
+)
+
+// DefaultNode is the RPC address of a local devnet.
+const DefaultNode = "http://127.0.0.1:26657"
+
+// Client talks to one node.
+type Client struct {
+	rpc     *rpchttp.HTTP
+	url     string
+	chainID string
+}
+
+// New connects lazily to the node at url.
+func New(url string) (*Client, error) {
+	rpc, err := rpchttp.New(url)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", url, err)
+	}
+	return &Client{rpc: rpc, url: url}, nil
+}
+
+// URL is the node's address.
+func (c *Client) URL() string { return c.url }
+
+// Status is the node's view of the chain.
+func (c *Client) Status(ctx context.Context) (*coretypes.ResultStatus, error) {
+	st, err := c.rpc.Status(ctx)
+	if err != nil {
+		return nil, c.unreachable(err)
+	}
+	return st, nil
+}
+
+func (c *Client) unreachable(err error) error {
+	return fmt.Errorf("node %s did not answer (is it running?): %w", c.url, err)
+}
+
+// ChainID asks the node once and remembers.
+func (c *Client) ChainID(ctx context.Context) (string, error) {
+	if c.chainID != "" {
+		return c.chainID, nil
+	}
+	st, err := c.Status(ctx)
+	if err != nil {
+		return "", err
+	}
+	c.chainID = st.NodeInfo.Network
+	return c.chainID, nil
+}
+
+// Query runs an ABCI query and decodes its CBOR answer into out. Errors come
+// back with their module and code (see package errs).
+func (c *Client) Query(ctx context.Context, path string, data []byte, out any) error {
+	res, err := c.rpc.ABCIQuery(ctx, path, data)
+	if err != nil {
+		return c.unreachable(err)
+	}
+	r := res.Response
+	if r.Code != 0 {
+		return errs.FromWire(r.Codespace, r.Code, r.Log)
+	}
+	return codec.Unmarshal(r.Value, out)
+}
+
+// Account reads an account (an absent one reads as zero, Exists false).
+func (c *Client) Account(ctx context.Context, a address.Address) (bank.AccountInfo, error) {
+	var info bank.AccountInfo
+	err := c.Query(ctx, bank.QueryAccount, a[:], &info)
+	return info, err
+}
+
+// Supply reads the total supply and the module pools.
+func (c *Client) Supply(ctx context.Context) (bank.SupplyInfo, error) {
+	var s bank.SupplyInfo
+	err := c.Query(ctx, bank.QuerySupply, nil, &s)
+	return s, err
+}
+
+// Params reads the fee rules.
+func (c *Client) Params(ctx context.Context) (bank.Params, error) {
+	var p bank.Params
+	err := c.Query(ctx, bank.QueryParams, nil, &p)
+	return p, err
+}
+
+// Submitted is a transaction the mempool accepted.
+type Submitted struct {
+	Hash [32]byte
+}
+
+// Broadcast submits a signed transaction and returns once the node's mempool
+// accepted it; a refusal comes back as a coded error.
+func (c *Client) Broadcast(ctx context.Context, raw []byte) (Submitted, error) {
+	res, err := c.rpc.BroadcastTxSync(ctx, raw)
+	if err != nil {
+		if strings.Contains(err.Error(), "already exists in cache") {
+			return Submitted{Hash: tx.Hash(raw)}, nil
+		}
+		return Submitted{}, c.unreachable(err)
+	}
+	if res.Code != 0 {
+		return Submitted{}, errs.FromWire(res.Codespace, res.Code, res.Log)
+	}
+	return Submitted{Hash: tx.Hash(raw)}, nil
+}
+
+// Included is a transaction in a committed block.
+type Included struct {
+	Hash   [32]byte
+	Height int64
+	Result *coretypes.ResultTx
+}
+
+// Err is the transaction's execution error, if it failed in its block.
+func (i Included) Err() error {
+	r := i.Result.TxResult
+	return errs.FromWire(r.Codespace, r.Code, r.Log)
+}
+
+// WaitTx polls until the transaction is in a committed block or ctx ends.
+func (c *Client) WaitTx(ctx context.Context, hash [32]byte) (Included, error) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		res, err := c.rpc.Tx(ctx, hash[:], false)
+		if err == nil {
+			return Included{Hash: hash, Height: res.Height, Result: res}, nil
+		}
+		if !strings.Contains(err.Error(), "not found") {
+			return Included{}, c.unreachable(err)
+		}
+		select {
+		case <-ctx.Done():
+			return Included{}, fmt.Errorf("transaction %X not committed: %w", hash, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// Tx looks up a committed transaction by hash.
+func (c *Client) Tx(ctx context.Context, hash []byte) (*coretypes.ResultTx, error) {
+	res, err := c.rpc.Tx(ctx, hash, false)
+	if err != nil {
+		if strings.Contains(err.Error(), "not found") {
+			return nil, fmt.Errorf("transaction %X not found", hash)
+		}
+		return nil, c.unreachable(err)
+	}
+	return res, nil
+}
+
+// Block fetches a block; nil height is the latest.
+func (c *Client) Block(ctx context.Context, height *int64) (*coretypes.ResultBlock, error) {
+	res, err := c.rpc.Block(ctx, height)
+	if err != nil {
+		return nil, fmt.Errorf("block: %w", err)
+	}
+	return res, nil
+}
+
+// SendOptions tune a transaction; zero values pick working defaults.
+type SendOptions struct {
+	Fee      token.Amount // zero: the minimum fee for the transaction's size
+	GasLimit uint64       // zero: DefaultGasLimit
+	Nonce    *uint64      // nil: the account's next nonce from the node
+}
+
+// DefaultGasLimit covers every current method.
+const DefaultGasLimit = 100_000
+
+// Sign builds and signs a transaction of method with body from key.
+func (c *Client) Sign(ctx context.Context, key ed25519.PrivateKey, method string, body any, o SendOptions) ([]byte, error) {
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	nonce, err := c.nonce(ctx, pub, o.Nonce)
+	if err != nil {
+		return nil, err
+	}
+	if o.GasLimit == 0 {
+		o.GasLimit = DefaultGasLimit
+	}
+	build := func(fee token.Amount) ([]byte, error) {
+		env, err := tx.New(chainID, pub, nonce, fee, o.GasLimit, method, body)
+		if err != nil {
+			return nil, err
+		}
+		return env.Sign(key)
+	}
+	if !o.Fee.IsZero() {
+		return build(o.Fee)
+	}
+	return c.buildWithMinFee(ctx, build)
+}
+
+// buildWithMinFee sizes the transaction with a placeholder fee of the
+// largest encoding, then pays the minimum for that size.
+func (c *Client) buildWithMinFee(ctx context.Context, build func(token.Amount) ([]byte, error)) ([]byte, error) {
+	p, err := c.Params(ctx)
+	if err != nil {
+		return nil, err
+	}
+	probe, err := build(bank.TotalSupply)
+	if err != nil {
+		return nil, err
+	}
+	fee, err := p.Fee(len(probe))
+	if err != nil {
+		return nil, err
+	}
+	return build(fee)
+}
+
+func (c *Client) nonce(ctx context.Context, pub ed25519.PublicKey, given *uint64) (uint64, error) {
+	if given != nil {
+		return *given, nil
+	}
+	acc, err := c.Account(ctx, address.FromPublicKey(pub))
+	if err != nil {
+		return 0, err
+	}
+	if !acc.Exists {
+		return 0, errors.New("the sending account does not exist on chain (fund it first)")
+	}
+	return acc.Nonce, nil
+}
+
+// Transfer sends amount to to and waits until a block includes it.
+func (c *Client) Transfer(ctx context.Context, key ed25519.PrivateKey, to address.Address, amount token.Amount, o SendOptions) (Included, error) {
+	raw, err := c.Sign(ctx, key, bank.MethodTransfer, bank.Transfer{To: to, Amount: amount}, o)
+	if err != nil {
+		return Included{}, err
+	}
+	return c.SubmitAndWait(ctx, raw)
+}
+
+// SubmitAndWait broadcasts and waits for inclusion; a transaction that fails
+// in its block is returned with its error.
+func (c *Client) SubmitAndWait(ctx context.Context, raw []byte) (Included, error) {
+	sub, err := c.Broadcast(ctx, raw)
+	if err != nil {
+		return Included{}, err
+	}
+	inc, err := c.WaitTx(ctx, sub.Hash)
+	if err != nil {
+		return inc, err
+	}
+	return inc, inc.Err()
+}

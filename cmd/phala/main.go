@@ -1,0 +1,31 @@
+// Command phala is the one binary of the network: it runs validators and a
+// development network, manages keys, and is the wallet CLI. It holds flags
+// and wiring only; the logic lives in the packages it calls.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	root := newRoot()
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "phala",
+		Short:         "A confidential smart-contract network",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVarP(&outputFormat, "output", "o", "text", "output format: text or json")
+	root.AddCommand(newDevnetCmd(), newNodeCmd(), newTestnetCmd(), newKeysCmd(), newTxCmd(), newQueryCmd(), newBenchCmd())
+	return root
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/phala-go/phala/network"
+	"github.com/phala-go/phala/node"
+)
+
+func newNodeCmd() *cobra.Command {
+	var home string
+	cmd := &cobra.Command{
+		Use:   "node --home DIR",
+		Short: "Run one validator from its home (made by phala testnet)",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			h := node.Home(home)
+			return runUntilSignal(h, func(v *network.Validator) error {
+				fmt.Fprintf(os.Stderr, "validator of %s running; rpc %s\n", v.Node.ChainID(), v.Node.RPCURL())
+				return emit(map[string]string{"chain_id": v.Node.ChainID(), "rpc": v.Node.RPCURL(), "home": home}, func() string {
+					return fmt.Sprintf("chain %s, rpc %s", v.Node.ChainID(), v.Node.RPCURL())
+				})
+			})
+		},
+	}
+	cmd.Flags().StringVar(&home, "home", "", "the validator's home directory")
+	cmd.MarkFlagRequired("home")
+	return cmd
+}
+
+func newTestnetCmd() *cobra.Command {
+	var (
+		o     network.TestnetOptions
+		hosts []string
+	)
+	cmd := &cobra.Command{
+		Use:   "testnet --validators N --out DIR",
+		Short: "Write the homes of an N-validator network (loopback, or --hosts for several machines)",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			o.Hosts = hosts
+			homes, err := network.WriteTestnet(o)
+			if err != nil {
+				return err
+			}
+			paths := make([]string, len(homes))
+			for i, h := range homes {
+				paths[i] = string(h)
+			}
+			return emit(map[string]any{"homes": paths, "keyring": o.OutDir + "/keys"}, func() string {
+				s := fmt.Sprintf("wrote %d validator homes; start each with:\n", len(homes))
+				for _, p := range paths {
+					s += fmt.Sprintf("  %s node --home %s\n", selfCommand(), p)
+				}
+				return s + fmt.Sprintf("development keys (passphrase %q) are in %s/keys", network.DevPassphrase, o.OutDir)
+			})
+		},
+	}
+	cmd.Flags().IntVar(&o.Validators, "validators", 4, "number of validators")
+	cmd.Flags().StringVar(&o.OutDir, "out", "", "output directory")
+	cmd.Flags().StringSliceVar(&hosts, "hosts", nil, "one host per validator (default: all on 127.0.0.1)")
+	cmd.Flags().IntVar(&o.BasePort, "base-port", 26656, "first port; each validator on a host takes two")
+	cmd.Flags().StringVar(&o.ChainID, "chain-id", "phala-testnet", "chain id")
+	cmd.MarkFlagRequired("out")
+	return cmd
+}

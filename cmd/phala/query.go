@@ -1,0 +1,197 @@
+package main
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func newQueryCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "query", Aliases: []string{"q"}, Short: "Read chain state"}
+	cmd.AddCommand(queryBalanceCmd(), queryAccountCmd(), querySupplyCmd(), queryTxCmd(), queryBlockCmd(), queryStatusCmd())
+	return cmd
+}
+
+type accountJSON struct {
+	Address    string `json:"address"`
+	Balance    string `json:"balance"`
+	BalancePHA string `json:"balance_pha"`
+	Nonce      uint64 `json:"nonce"`
+	Exists     bool   `json:"exists"`
+}
+
+func accountQuery(use, short string, text func(accountJSON) string) *cobra.Command {
+	var (
+		k keyringFlags
+		n nodeFlag
+	)
+	cmd := &cobra.Command{
+		Use: use, Short: short, Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			a, err := resolveAddress(&k, args[0])
+			if err != nil {
+				return err
+			}
+			c, ctx, cancel, err := n.connect()
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			info, err := c.Account(ctx, a)
+			if err != nil {
+				return err
+			}
+			out := accountJSON{Address: a.String(), Balance: info.Balance.String(), BalancePHA: info.Balance.PHAString(), Nonce: info.Nonce, Exists: info.Exists}
+			return emit(out, func() string { return text(out) })
+		},
+	}
+	k.register(cmd, false)
+	n.register(cmd)
+	return cmd
+}
+
+func queryBalanceCmd() *cobra.Command {
+	return accountQuery("balance ADDRESS|KEY", "Balance of an account", func(a accountJSON) string { return a.BalancePHA })
+}
+
+func queryAccountCmd() *cobra.Command {
+	return accountQuery("account ADDRESS|KEY", "Balance and nonce of an account", func(a accountJSON) string {
+		return fmt.Sprintf("address  %s\nbalance  %s\nnonce    %d\nexists   %v", a.Address, a.BalancePHA, a.Nonce, a.Exists)
+	})
+}
+
+func querySupplyCmd() *cobra.Command {
+	var n nodeFlag
+	cmd := &cobra.Command{
+		Use: "supply", Short: "Total supply of PHA", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			c, ctx, cancel, err := n.connect()
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			s, err := c.Supply(ctx)
+			if err != nil {
+				return err
+			}
+			out := map[string]string{"total": s.Total.String(), "reward_pool": s.RewardPool.String(), "treasury": s.Treasury.String()}
+			return emit(out, func() string {
+				return fmt.Sprintf("total        %s\nreward pool  %s\ntreasury     %s", s.Total.PHAString(), s.RewardPool.PHAString(), s.Treasury.PHAString())
+			})
+		},
+	}
+	n.register(cmd)
+	return cmd
+}
+
+func queryTxCmd() *cobra.Command {
+	var n nodeFlag
+	cmd := &cobra.Command{
+		Use: "tx HASH", Short: "A committed transaction and its result", Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			hash, err := hex.DecodeString(strings.TrimPrefix(args[0], "0x"))
+			if err != nil || len(hash) != 32 {
+				return fmt.Errorf("invalid transaction hash %q: want 64 hex digits", args[0])
+			}
+			c, ctx, cancel, err := n.connect()
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			res, err := c.Tx(ctx, hash)
+			if err != nil {
+				return err
+			}
+			r := res.TxResult
+			out := txResultJSON{Hash: hex.EncodeToString(hash), Height: res.Height, Code: r.Code, Codespace: r.Codespace, Log: r.Log}
+			return emit(out, func() string {
+				status := "ok"
+				if r.Code != 0 {
+					status = "failed: " + r.Log
+				}
+				return fmt.Sprintf("tx %X\nheight  %d\nresult  %s", hash, res.Height, status)
+			})
+		},
+	}
+	n.register(cmd)
+	return cmd
+}
+
+type blockJSON struct {
+	Height  int64     `json:"height"`
+	Hash    string    `json:"hash"`
+	Time    time.Time `json:"time"`
+	NumTxs  int       `json:"num_txs"`
+	AppHash string    `json:"app_hash"`
+}
+
+func queryBlockCmd() *cobra.Command {
+	var n nodeFlag
+	cmd := &cobra.Command{
+		Use: "block [HEIGHT]", Short: "A block (default: the latest)", Args: cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			var height *int64
+			if len(args) == 1 {
+				h, err := strconv.ParseInt(args[0], 10, 64)
+				if err != nil || h <= 0 {
+					return fmt.Errorf("invalid height %q", args[0])
+				}
+				height = &h
+			}
+			c, ctx, cancel, err := n.connect()
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			b, err := c.Block(ctx, height)
+			if err != nil {
+				return err
+			}
+			out := blockJSON{Height: b.Block.Height, Hash: b.BlockID.Hash.String(), Time: b.Block.Time, NumTxs: len(b.Block.Txs), AppHash: b.Block.AppHash.String()}
+			return emit(out, func() string {
+				return fmt.Sprintf("height    %d\nhash      %s\ntime      %s\ntxs       %d\napp hash  %s", out.Height, out.Hash, out.Time.Format(time.RFC3339), out.NumTxs, out.AppHash)
+			})
+		},
+	}
+	n.register(cmd)
+	return cmd
+}
+
+type statusJSON struct {
+	ChainID    string `json:"chain_id"`
+	NodeID     string `json:"node_id"`
+	Height     int64  `json:"latest_height"`
+	BlockHash  string `json:"latest_block_hash"`
+	AppHash    string `json:"latest_app_hash"`
+	CatchingUp bool   `json:"catching_up"`
+}
+
+func queryStatusCmd() *cobra.Command {
+	var n nodeFlag
+	cmd := &cobra.Command{
+		Use: "status", Short: "The node's chain, height and sync state", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			c, ctx, cancel, err := n.connect()
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			st, err := c.Status(ctx)
+			if err != nil {
+				return err
+			}
+			si := st.SyncInfo
+			out := statusJSON{ChainID: st.NodeInfo.Network, NodeID: string(st.NodeInfo.DefaultNodeID), Height: si.LatestBlockHeight,
+				BlockHash: si.LatestBlockHash.String(), AppHash: si.LatestAppHash.String(), CatchingUp: si.CatchingUp}
+			return emit(out, func() string {
+				return fmt.Sprintf("chain        %s\nheight       %d\ncatching up  %v", out.ChainID, out.Height, out.CatchingUp)
+			})
+		},
+	}
+	n.register(cmd)
+	return cmd
+}

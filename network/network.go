@@ -1,0 +1,148 @@
+// Package network composes the chain application with CometBFT: it lays out
+// a development network (keys, genesis) or a multi-validator testnet, and
+// runs one validator (application + consensus) from its home directory.
+package network
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/phala-go/phala/chain/app"
+	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/crypto/keyring"
+	"github.com/phala-go/phala/node"
+)
+
+// DevnetChainID names the development network.
+const DevnetChainID = "phala-devnet"
+
+// DevPassphrase encrypts the development keys. They are derived from public
+// seeds (keyring.DevSeed) and worth nothing; the passphrase only exists so
+// the files have the same format as real keys.
+const DevPassphrase = "devnet"
+
+// DevAccount is one well-known funded account of a development network.
+type DevAccount struct {
+	Name    string          `json:"name"`
+	Address address.Address `json:"address"`
+	Purpose string          `json:"purpose"`
+}
+
+// DevAccounts are alice, bob and carol, holding the 21% of the supply that
+// genesis gives to private placement, developer incentives and team.
+func DevAccounts() []DevAccount {
+	purposes := []string{bank.PurposePrivatePlacement, bank.PurposeDeveloperIncentives, bank.PurposeTeam}
+	out := make([]DevAccount, 0, len(purposes))
+	for i, name := range []string{"alice", "bob", "carol"} {
+		out = append(out, DevAccount{Name: name, Address: devAddress(name), Purpose: purposes[i]})
+	}
+	return out
+}
+
+func devAddress(name string) address.Address {
+	key := ed25519.NewKeyFromSeed(keyring.DevSeed(name))
+	return address.FromPublicKey(key.Public().(ed25519.PublicKey))
+}
+
+// KeyringDir is where a network home keeps its development keys.
+func KeyringDir(home node.Home) string { return filepath.Join(string(home), "keys") }
+
+// DevAppState is the application genesis of a development network.
+func DevAppState() (json.RawMessage, error) {
+	dev := DevAccounts()
+	g, err := app.DefaultGenesis(bank.DefaultGenesis(dev[0].Address, dev[1].Address, dev[2].Address))
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(g)
+}
+
+// writeDevKeys stores the development keys in dir under DevPassphrase.
+func writeDevKeys(dir string) error {
+	kr := keyring.Open(dir)
+	for _, a := range DevAccounts() {
+		if _, err := kr.ImportSeed(a.Name, keyring.DevSeed(a.Name), DevPassphrase); err != nil && !errors.Is(err, keyring.ErrExists) {
+			return fmt.Errorf("write development key %s: %w", a.Name, err)
+		}
+	}
+	return nil
+}
+
+// DevnetOptions lay out a development network.
+type DevnetOptions struct {
+	Ports  node.Ports
+	Timing node.Timing
+}
+
+// InitDevnet creates a single-validator home with funded development keys.
+func InitDevnet(home node.Home, o DevnetOptions) error {
+	appState, err := DevAppState()
+	if err != nil {
+		return err
+	}
+	if err := node.InitSingle(home, node.InitOptions{ChainID: DevnetChainID, AppState: appState, Ports: o.Ports, Timing: o.Timing}); err != nil {
+		return err
+	}
+	return writeDevKeys(KeyringDir(home))
+}
+
+// TestnetOptions lay out an N-validator network.
+type TestnetOptions struct {
+	Validators int
+	OutDir     string
+	Hosts      []string
+	BasePort   int
+	ChainID    string
+	Timing     node.Timing
+}
+
+// WriteTestnet writes every validator's home and the development keys
+// (OutDir/keys) that hold the non-pool allocations.
+func WriteTestnet(o TestnetOptions) ([]node.Home, error) {
+	homes, err := node.WriteTestnet(node.Testnet{
+		Validators: o.Validators, OutDir: o.OutDir, Hosts: o.Hosts, BasePort: o.BasePort,
+		ChainID: o.ChainID, Timing: o.Timing,
+		AppState: func([]types.GenesisValidator) (json.RawMessage, error) { return DevAppState() },
+	})
+	if err != nil {
+		return nil, err
+	}
+	return homes, writeDevKeys(filepath.Join(o.OutDir, "keys"))
+}
+
+// Validator is a running application with its consensus node.
+type Validator struct {
+	App  *app.App
+	Node *node.Node
+}
+
+// Start opens the application store of home and starts CometBFT over it.
+func Start(ctx context.Context, home node.Home, log *slog.Logger, opts ...node.StartOption) (*Validator, error) {
+	chainID, _, err := node.LoadGenesisAppState(home)
+	if err != nil {
+		return nil, err
+	}
+	a, err := app.New(chainID, home.AppDataDir(), log)
+	if err != nil {
+		return nil, err
+	}
+	n, err := node.Start(ctx, home, a, opts...)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return &Validator{App: a, Node: n}, nil
+}
+
+// Stop stops consensus first, then closes the store it was writing.
+func (v *Validator) Stop() error {
+	return errors.Join(v.Node.Stop(), v.App.Close())
+}
