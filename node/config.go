@@ -93,7 +93,10 @@ func writeConfig(home Home, c *cfg.Config) error {
 	if err := c.ValidateBasic(); err != nil {
 		return fmt.Errorf("invalid node config: %w", err)
 	}
-	return catch("writing "+home.ConfigFile(), func() { cfg.WriteConfigFile(home.ConfigFile(), c) })
+	return catch("writing "+home.ConfigFile(), func() error {
+		cfg.WriteConfigFile(home.ConfigFile(), c)
+		return nil
+	})
 }
 
 // loadConfig reads config.toml the way the cometbft binary does (viper
@@ -113,13 +116,13 @@ func loadConfig(home Home) (*cfg.Config, error) {
 	return c, nil
 }
 
-// catch converts a panic from CometBFT helpers that panic on I/O errors.
-func catch(what string, f func()) (err error) {
+// catch runs f, turning a panic (CometBFT helpers panic on I/O errors) into
+// an error about what.
+func catch(what string, f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%s: %v", what, r)
 		}
 	}()
-	f()
-	return nil
+	return f()
 }

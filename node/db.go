@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/cockroachdb/pebble"
 	dbm "github.com/cometbft/cometbft-db"
@@ -9,17 +10,56 @@ import (
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 )
 
-// dbProvider opens CometBFT's stores like cfg.DefaultDBProvider but gives
-// pebble our logger: pebble's default one prints to stderr, which would mix
-// with the CLI's own output.
-func dbProvider(logger cmtlog.Logger) cfg.DBProvider {
-	return func(ctx *cfg.DBContext) (dbm.DB, error) {
-		if dbm.BackendType(ctx.Config.DBBackend) != dbm.PebbleDBBackend {
-			return cfg.DefaultDBProvider(ctx)
-		}
-		opts := &pebble.Options{Logger: pebbleLogger{logger.With("module", "pebble", "db", ctx.ID)}}
-		return dbm.NewPebbleDBWithOpts(ctx.ID, ctx.Config.DBDir(), opts)
+// stores opens CometBFT's databases and remembers them. CometBFT closes only
+// some of its stores on stop (not the tx/block indexer) and none when NewNode
+// fails, and pebble holds a file lock per store, so without this the same
+// home could not be started again in the same process.
+type stores struct {
+	logger cmtlog.Logger
+	mu     sync.Mutex
+	dbs    []*onceDB
+}
+
+// open is a cfg.DBProvider. It gives pebble our logger because pebble's
+// default one prints to stderr, mixing with the CLI's own output.
+func (s *stores) open(ctx *cfg.DBContext) (dbm.DB, error) {
+	var db dbm.DB
+	var err error
+	if dbm.BackendType(ctx.Config.DBBackend) == dbm.PebbleDBBackend {
+		opts := &pebble.Options{Logger: pebbleLogger{s.logger.With("module", "pebble", "db", ctx.ID)}}
+		db, err = dbm.NewPebbleDBWithOpts(ctx.ID, ctx.Config.DBDir(), opts)
+	} else {
+		db, err = cfg.DefaultDBProvider(ctx)
 	}
+	if err != nil {
+		return nil, err
+	}
+	od := &onceDB{DB: db}
+	s.mu.Lock()
+	s.dbs = append(s.dbs, od)
+	s.mu.Unlock()
+	return od, nil
+}
+
+// closeAll closes every store not yet closed by CometBFT.
+func (s *stores) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, db := range s.dbs {
+		_ = db.Close()
+	}
+}
+
+// onceDB makes Close idempotent: pebble panics on a second Close.
+type onceDB struct {
+	dbm.DB
+	once sync.Once
+	err  error
+}
+
+func (d *onceDB) Close() error {
+	d.once.Do(func() { d.err = catch("closing store", d.DB.Close) })
+	return d.err
 }
 
 // pebbleLogger adapts a CometBFT logger to pebble's Logger.

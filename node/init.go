@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	cfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/crypto"
 	"github.com/cometbft/cometbft/crypto/ed25519"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
@@ -92,7 +93,7 @@ func initKeys(home Home) (nodeKeys, error) {
 	if err := home.ensureDirs(); err != nil {
 		return nodeKeys{}, err
 	}
-	c := newConfig(home, nodeConfig{})
+	c := cfg.DefaultConfig().SetRoot(home.Dir()) // for the key file paths
 	nk, err := p2p.LoadOrGenNodeKey(c.NodeKeyFile())
 	if err != nil {
 		return nodeKeys{}, fmt.Errorf("node key %s: %w", c.NodeKeyFile(), err)
@@ -118,12 +119,11 @@ func loadPrivValidator(keyFile, stateFile string) (*privval.FilePV, error) {
 		}
 	}
 	var pv *privval.FilePV
-	var genErr error
-	err := catch("validator key "+keyFile, func() {
+	err := catch("validator key "+keyFile, func() (err error) {
 		switch {
 		case !isFile(keyFile):
-			pv, genErr = privval.GenFilePV(keyFile, stateFile, func() (crypto.PrivKey, error) { return ed25519.GenPrivKey(), nil })
-			if genErr == nil {
+			pv, err = privval.GenFilePV(keyFile, stateFile, func() (crypto.PrivKey, error) { return ed25519.GenPrivKey(), nil })
+			if err == nil {
 				pv.Save()
 			}
 		case !isFile(stateFile):
@@ -132,10 +132,8 @@ func loadPrivValidator(keyFile, stateFile string) (*privval.FilePV, error) {
 		default:
 			pv = privval.LoadFilePV(keyFile, stateFile)
 		}
+		return err
 	})
-	if err == nil && genErr != nil {
-		err = fmt.Errorf("generating validator key %s: %w", keyFile, genErr)
-	}
 	return pv, err
 }
 

@@ -27,6 +27,7 @@ import (
 type Node struct {
 	home    Home
 	comet   *cmtnode.Node
+	dbs     *stores
 	logFile *os.File
 
 	stopOnce sync.Once
@@ -102,19 +103,22 @@ func Start(ctx context.Context, home Home, app abci.Application, opts ...StartOp
 	genProvider := func() (cmtnode.ChecksummedGenesisDoc, error) {
 		return cmtnode.ChecksummedGenesisDoc{GenesisDoc: gen, Sha256Checksum: tmhash.Sum(genBytes)}, nil
 	}
+	dbs := &stores{logger: logger}
 	var comet *cmtnode.Node
-	err = catch("starting CometBFT", func() {
+	err = catch("starting CometBFT", func() (err error) {
 		comet, err = cmtnode.NewNode(ctx, c, pv, nodeKey, proxy.NewLocalClientCreator(app),
-			genProvider, dbProvider(logger), cmtnode.DefaultMetricsProvider(c.Instrumentation), logger)
+			genProvider, dbs.open, cmtnode.DefaultMetricsProvider(c.Instrumentation), logger)
+		if err == nil {
+			err = startComet(comet)
+		}
+		return err
 	})
-	if err == nil {
-		err = startComet(comet)
-	}
 	if err != nil {
+		dbs.closeAll()
 		logFile.Close()
 		return nil, fmt.Errorf("starting node at %s (see %s): %w", home.Dir(), home.LogFile(), err)
 	}
-	return &Node{home: home, comet: comet, logFile: logFile}, nil
+	return &Node{home: home, comet: comet, dbs: dbs, logFile: logFile}, nil
 }
 
 func startConfig(home Home, opts []StartOption) (*cfg.Config, error) {
@@ -133,16 +137,12 @@ func startConfig(home Home, opts []StartOption) (*cfg.Config, error) {
 	return c, nil
 }
 
-// startComet starts the node and, if that fails, releases what NewNode
-// opened (stores, listeners) so the home can be opened again in-process.
+// startComet starts the node and, if that fails, stops what OnStart already
+// started (listeners, reactors) so the home can be opened again in-process.
 func startComet(comet *cmtnode.Node) error {
-	err := catch("starting CometBFT", func() {
-		if err := comet.Start(); err != nil {
-			panic(err)
-		}
-	})
+	err := comet.Start()
 	if err != nil {
-		_ = catch("cleaning up", comet.OnStop)
+		_ = catch("cleaning up", func() error { comet.OnStop(); return nil })
 		_ = comet.ProxyApp().Stop()
 	}
 	return err
@@ -208,6 +208,7 @@ func (n *Node) Stop() error {
 		// CometBFT does not stop the ABCI connections; stopping them ends
 		// their watchdog goroutine.
 		_ = n.comet.ProxyApp().Stop()
+		n.dbs.closeAll()
 		if err := n.logFile.Close(); err != nil && n.stopErr == nil {
 			n.stopErr = err
 		}

@@ -1,0 +1,224 @@
+// Package bench measures how many signed PHA transfers a single in-process
+// validator commits per second, next to the same measure for a trivial
+// CometBFT application (accept everything, keep no state) run with the same
+// node configuration and transaction size, so the cost of the chain's own
+// logic shows as a ratio.
+//
+// Each run lays out a fresh single-validator home, starts the node with the
+// null indexer, and feeds transactions straight into the node's mempool for
+// a fixed window. Transfers are signed before the clock starts: signing is
+// the client's cost, not the chain's. A transaction counts when it executed
+// with code 0 in a block whose commit was seen within the window.
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/phala-go/phala/node"
+)
+
+// ChainID names the benchmark's throwaway chains.
+const ChainID = "phala-bench"
+
+// Defaults of Options.
+const (
+	DefaultDuration = 10 * time.Second
+	DefaultAccounts = 2000
+)
+
+// presignRate sizes the set of transfers signed before the clock starts:
+// Duration × presignRate, well above what two cores commit, so the feeder
+// does not run dry (Result.Exhausted says if it did).
+const presignRate = 25_000
+
+// Options configure one run.
+type Options struct {
+	// Duration is the measured window (default DefaultDuration).
+	Duration time.Duration
+	// Accounts is the number of funded senders (default DefaultAccounts).
+	// Each sends its transfers in nonce order, round-robin with the others.
+	Accounts int
+	// Progress receives a line per second while the window is open; nil is silent.
+	Progress io.Writer
+	// Timing are the consensus timeouts (zero: Timing()). Use the same for
+	// both applications.
+	Timing node.Timing
+	// Dir is the node home to create and keep (it must be empty or absent);
+	// empty means a temporary directory removed when the run ends.
+	Dir string
+}
+
+// Timing is the block timing the benchmark uses unless told otherwise.
+// Empty blocks stay on so both applications see the same block cadence.
+func Timing() node.Timing {
+	return node.Timing{
+		TimeoutPropose:    time.Second,
+		TimeoutCommit:     100 * time.Millisecond,
+		CreateEmptyBlocks: true,
+	}
+}
+
+func (o Options) withDefaults() Options {
+	if o.Duration <= 0 {
+		o.Duration = DefaultDuration
+	}
+	if o.Accounts <= 0 {
+		o.Accounts = DefaultAccounts
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	if o.Timing == (node.Timing{}) {
+		o.Timing = Timing()
+	}
+	return o
+}
+
+// Result is what one run measured.
+type Result struct {
+	// Committed counts transactions that executed with code 0 in blocks
+	// committed within the window.
+	Committed int `json:"committed"`
+	// Failed counts transactions with a non-zero code in those blocks.
+	Failed int `json:"failed"`
+	// Rejected counts transactions the application refused in CheckTx.
+	Rejected int `json:"rejected"`
+	// Submitted counts transactions the mempool accepted during the window.
+	Submitted int           `json:"submitted"`
+	Elapsed   time.Duration `json:"elapsed_ns"`
+	// PerSecond is Committed / Elapsed.
+	PerSecond float64 `json:"per_second"`
+	// Blocks counts blocks committed within the window, MaxBlockTxs the
+	// largest of them.
+	Blocks      int `json:"blocks"`
+	MaxBlockTxs int `json:"max_block_txs"`
+	// TxBytes is the size of one transaction.
+	TxBytes int `json:"tx_bytes"`
+	// Exhausted reports that the pre-signed transactions ran out before the
+	// window closed, so the rate is a lower bound.
+	Exhausted bool `json:"exhausted"`
+}
+
+// Transfers measures committed signed transfers per second on the phala
+// application (see the package comment).
+func Transfers(ctx context.Context, o Options) (Result, error) {
+	o = o.withDefaults()
+	senders := newSenders(o.Accounts)
+	appState, err := genesisAppState(senders)
+	if err != nil {
+		return Result{}, err
+	}
+	fee, err := transferFee()
+	if err != nil {
+		return Result{}, err
+	}
+	count := int(o.Duration.Seconds() * presignRate)
+	fmt.Fprintf(o.Progress, "transfers: signing %d transfers from %d accounts\n", count, len(senders))
+	start := time.Now()
+	txs, err := signTransfers(ctx, senders, count, fee)
+	if err != nil {
+		return Result{}, err
+	}
+	fmt.Fprintf(o.Progress, "transfers: signed in %s\n", time.Since(start).Round(time.Millisecond))
+
+	home, cleanup, err := layout(o, appState)
+	if err != nil {
+		return Result{}, err
+	}
+	defer cleanup()
+	v, err := startPhala(ctx, home)
+	if err != nil {
+		return Result{}, err
+	}
+	i := 0
+	next := func() []byte {
+		if i == len(txs) {
+			return nil
+		}
+		i++
+		return txs[i-1]
+	}
+	res, err := measure(ctx, "transfers", o, v.Node, next)
+	res.TxBytes = len(txs[len(txs)/2])
+	return res, errors.Join(err, v.Stop())
+}
+
+// Trivial measures the same for an application that accepts every
+// transaction and keeps no state, fed random transactions of the size of a
+// signed transfer, with the same node configuration.
+func Trivial(ctx context.Context, o Options) (Result, error) {
+	o = o.withDefaults()
+	size, err := TransferSize()
+	if err != nil {
+		return Result{}, err
+	}
+	home, cleanup, err := layout(o, nil)
+	if err != nil {
+		return Result{}, err
+	}
+	defer cleanup()
+	n, err := node.Start(ctx, home, TrivialApp{}, startOptions()...)
+	if err != nil {
+		return Result{}, err
+	}
+	var seed [32]byte
+	rng := rand.NewChaCha8(seed)
+	next := func() []byte {
+		b := make([]byte, size)
+		_, _ = rng.Read(b)
+		return b
+	}
+	res, err := measure(ctx, "trivial", o, n, next)
+	res.TxBytes = size
+	return res, errors.Join(err, n.Stop())
+}
+
+// startOptions are the run-time settings both applications share.
+func startOptions() []node.StartOption {
+	return []node.StartOption{node.WithIndexer("null"), node.WithLogLevel("error")}
+}
+
+// layout creates the node home: a single validator whose genesis carries
+// appState, with o.Timing written to its config.
+func layout(o Options, appState []byte) (node.Home, func(), error) {
+	dir, cleanup := o.Dir, func() {}
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "phala-bench-")
+		if err != nil {
+			return "", nil, err
+		}
+		dir, cleanup = tmp, func() { _ = os.RemoveAll(tmp) }
+	}
+	ports, err := freePorts()
+	if err == nil {
+		err = node.InitSingle(node.Home(dir), node.InitOptions{ChainID: ChainID, AppState: appState, Ports: ports, Timing: o.Timing})
+	}
+	if err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return node.Home(dir), cleanup, nil
+}
+
+func freePorts() (node.Ports, error) {
+	for range 10 {
+		p2p, err := node.FreePort()
+		if err != nil {
+			return node.Ports{}, err
+		}
+		rpc, err := node.FreePort()
+		if err != nil {
+			return node.Ports{}, err
+		}
+		if p2p != rpc {
+			return node.Ports{P2P: p2p, RPC: rpc}, nil
+		}
+	}
+	return node.Ports{}, errors.New("no two distinct free ports")
+}
