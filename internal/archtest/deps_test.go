@@ -1,0 +1,42 @@
+package archtest
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/phala-go/phala/"
+
+// rules: packages under the key may not depend on any package under the values.
+var rules = []struct {
+	pkgs      string
+	forbidden []string
+}{
+	{"codec/...", []string{"chain", "node", "network", "client", "worker", "relay", "vm", "token", "mq"}},
+	{"crypto/...", []string{"chain", "node", "network", "client", "worker", "relay", "vm", "attest"}},
+	{"mq/...", []string{"chain", "node", "network", "client", "worker", "relay", "vm"}},
+	{"chain/...", []string{"node", "network", "client", "worker", "relay", "vm", "bench"}},
+	{"node/...", []string{"chain", "network", "client", "worker", "relay", "vm"}},
+	{"client/...", []string{"node", "network", "worker", "relay", "vm"}},
+}
+
+func TestDependencyDirection(t *testing.T) {
+	for _, r := range rules {
+		out, err := exec.Command("go", "list", "-deps", "-test=false", mod+r.pkgs).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", r.pkgs, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			rel, ours := strings.CutPrefix(dep, mod)
+			if !ours {
+				continue
+			}
+			for _, f := range r.forbidden {
+				if rel == f || strings.HasPrefix(rel, f+"/") {
+					t.Errorf("%s depends on %s, which DESIGN section 8 forbids", r.pkgs, rel)
+				}
+			}
+		}
+	}
+}
