@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
@@ -49,10 +50,11 @@ type App struct {
 }
 
 type pendingBlock struct {
-	height   int64
-	appHash  []byte
-	changes  []state.Change
-	messages []mq.Message
+	height    int64
+	blockHash []byte
+	appHash   []byte
+	changes   []state.Change
+	messages  []mq.Message
 }
 
 var _ abci.Application = (*App)(nil)
@@ -129,7 +131,7 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 	s := state.NewOverlay(a.store)
 	s.Set(chainIDKey.Key(), []byte(a.chainID))
 	s.Set(paramsKey.Key(), codec.MustMarshal(g.Chain))
-	ctx := &module.Context{Block: module.Block{ChainID: a.chainID, Time: req.Time}, Store: s}
+	ctx := &module.Context{Block: a.block(0, req.Time), Store: s}
 	for _, m := range a.modules {
 		if err := m.InitGenesis(ctx, g.Modules[m.Name()]); err != nil {
 			return nil, err
@@ -169,8 +171,7 @@ func (a *App) nextAppHash(prev []byte, changes []state.Change, msgs []mq.Message
 // CheckTx admits a transaction to the mempool if it would succeed on the
 // mempool's view of state; running it there lets a sender queue several.
 func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
-	blk := module.Block{ChainID: a.chainID, Height: a.last.Height + 1}
-	out := a.runTx(a.check, blk, req.Tx, true)
+	out := a.runTx(a.check, a.block(a.last.Height+1, time.Time{}), req.Tx, true)
 	code, space, log, _ := result(out)
 	return &abci.CheckTxResponse{Code: code, Codespace: space, Log: log, GasWanted: int64(out.gasWant), GasUsed: int64(out.gasUsed)}, nil
 }
@@ -181,7 +182,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	if req.Height != a.last.Height+1 {
 		return nil, fmt.Errorf("finalize height %d, last committed %d", req.Height, a.last.Height)
 	}
-	blk := module.Block{ChainID: a.chainID, Height: req.Height, Time: req.Time}
+	blk := a.block(req.Height, req.Time)
 	s := state.NewOverlay(a.store)
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	var msgs []mq.Message
@@ -193,10 +194,37 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 			msgs = append(msgs, out.ctx.Messages()...)
 		}
 	}
+	endMsgs, err := a.endBlock(s, blk)
+	if err != nil {
+		return nil, err
+	}
+	msgs = append(msgs, endMsgs...)
 	changes := s.Changes()
 	hash := a.nextAppHash(a.last.AppHash, changes, msgs)
-	a.pending = &pendingBlock{height: req.Height, appHash: hash, changes: changes, messages: msgs}
+	a.pending = &pendingBlock{height: req.Height, blockHash: req.Hash, appHash: hash, changes: changes, messages: msgs}
 	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: hash}, nil
+}
+
+// block is the context every transaction of a block shares.
+func (a *App) block(height int64, t time.Time) module.Block {
+	return module.Block{ChainID: a.chainID, Height: height, Time: t, Committed: a.store, RecentBlockHash: a.store.BlockHash}
+}
+
+// endBlock runs the modules' end-of-block work on the block's overlay.
+func (a *App) endBlock(s *state.Overlay, blk module.Block) ([]mq.Message, error) {
+	var msgs []mq.Message
+	for _, m := range a.modules {
+		eb, ok := m.(module.EndBlocker)
+		if !ok {
+			continue
+		}
+		ctx := &module.Context{Block: blk, Store: s}
+		if err := eb.EndBlock(ctx); err != nil {
+			return nil, fmt.Errorf("end of block %d, module %s: %w", blk.Height, m.Name(), err)
+		}
+		msgs = append(msgs, ctx.Messages()...)
+	}
+	return msgs, nil
 }
 
 // Commit writes the finalized block atomically and resets the mempool view.
@@ -205,7 +233,7 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	if p == nil {
 		return nil, errors.New("commit without a finalized block")
 	}
-	meta := state.Meta{Height: p.height, AppHash: p.appHash}
+	meta := state.Meta{Height: p.height, AppHash: p.appHash, BlockHash: p.blockHash}
 	if err := a.store.Commit(p.changes, meta); err != nil {
 		return nil, err
 	}

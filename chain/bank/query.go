@@ -7,7 +7,7 @@ import (
 )
 
 // Query implements module.Module.
-func (Module) Query(r state.Reader, path string, data []byte) (any, error) {
+func (Module) Query(r state.IterReader, path string, data []byte) (any, error) {
 	switch path {
 	case QueryAccount:
 		a, err := address.FromBytes(data)

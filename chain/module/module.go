@@ -28,7 +28,14 @@ type Module interface {
 	// Methods lists the transactions the module handles.
 	Methods() []Method
 	// Query answers a read-only query on committed state.
-	Query(r state.Reader, path string, data []byte) (any, error)
+	Query(r state.IterReader, path string, data []byte) (any, error)
+}
+
+// EndBlocker is a module with work at the end of every block (expiries,
+// policy re-checks). It must write nothing when there is nothing to do, so
+// that empty blocks keep the app hash.
+type EndBlocker interface {
+	EndBlock(ctx *Context) error
 }
 
 // Method is one transaction kind. Handle has one shape: decode the body,
@@ -45,6 +52,12 @@ type Block struct {
 	ChainID string
 	Height  int64
 	Time    time.Time
+	// Committed is the state as of the previous block, for iteration
+	// (overlays do not iterate); read through Store for current values.
+	Committed state.IterReader
+	// RecentBlockHash returns the hash of one of the last
+	// state.RecentBlocks committed blocks.
+	RecentBlockHash func(height int64) ([]byte, bool, error)
 }
 
 // Context is one transaction's view of the chain.

@@ -4,6 +4,7 @@
 package state
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -22,14 +23,23 @@ type Store struct {
 
 var _ Reader = (*Store)(nil)
 
-var metaKey = NewKeyFormat(ModuleMeta, 0x01).Key()
+var (
+	metaKey       = NewKeyFormat(ModuleMeta, 0x01).Key()
+	blockHashKeys = NewKeyFormat(ModuleMeta, 0x04) // height → block hash
+)
+
+// RecentBlocks is how many recent block hashes the store keeps, so that a
+// transaction can prove it was made after a recent block (attestation
+// freshness).
+const RecentBlocks = 1000
 
 // Meta is what the application must know at start: the last block it
-// committed and that block's app hash.
+// committed, that block's hash and its app hash.
 type Meta struct {
-	_       struct{} `cbor:",toarray"`
-	Height  int64
-	AppHash []byte
+	_         struct{} `cbor:",toarray"`
+	Height    int64
+	AppHash   []byte
+	BlockHash []byte
 }
 
 // Open opens (or creates) the store in dir.
@@ -92,11 +102,50 @@ func (s *Store) Commit(changes []Change, meta Meta) error {
 	if err := b.Set(metaKey, codec.MustMarshal(meta), nil); err != nil {
 		return fmt.Errorf("state batch: %w", err)
 	}
+	if err := s.recordBlockHash(b, meta); err != nil {
+		return fmt.Errorf("state batch: %w", err)
+	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("state commit: %w", err)
 	}
 	return nil
 }
+
+// recordBlockHash keeps the hashes of the last RecentBlocks blocks. They are
+// facts of consensus every node has, not application state, so they stay out
+// of the app hash; they are committed with the block all the same.
+func (s *Store) recordBlockHash(b *pebble.Batch, meta Meta) error {
+	if meta.Height <= 0 || meta.BlockHash == nil {
+		return nil
+	}
+	if err := b.Set(blockHashKeys.Key(heightBytes(meta.Height)), meta.BlockHash, nil); err != nil {
+		return err
+	}
+	if old := meta.Height - RecentBlocks; old > 0 {
+		return b.Delete(blockHashKeys.Key(heightBytes(old)), nil)
+	}
+	return nil
+}
+
+// BlockHash returns the hash of a recent committed block.
+func (s *Store) BlockHash(height int64) ([]byte, bool, error) {
+	v, err := s.Get(blockHashKeys.Key(heightBytes(height)))
+	return v, v != nil, err
+}
+
+func heightBytes(h int64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(h))
+	return b[:]
+}
+
+// IterReader reads and iterates committed state.
+type IterReader interface {
+	Reader
+	Iterate(prefix []byte, fn func(key, value []byte) error) error
+}
+
+var _ IterReader = (*Store)(nil)
 
 // Iterate calls fn for every committed key with the given prefix, in order.
 // fn must not keep key or value.
