@@ -16,10 +16,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"time"
 
+	"github.com/phala-go/phala/chain/app"
 	"github.com/phala-go/phala/node"
 )
 
@@ -35,7 +37,7 @@ const (
 // presignRate sizes the set of transfers signed before the clock starts:
 // Duration × presignRate, well above what two cores commit, so the feeder
 // does not run dry (Result.Exhausted says if it did).
-const presignRate = 25_000
+const presignRate = 20_000
 
 // Options configure one run.
 type Options struct {
@@ -103,6 +105,8 @@ type Result struct {
 	// Exhausted reports that the pre-signed transactions ran out before the
 	// window closed, so the rate is a lower bound.
 	Exhausted bool `json:"exhausted"`
+	// App is the time the application spent in its ABCI calls during the window.
+	App AppTime `json:"app"`
 }
 
 // Transfers measures committed signed transfers per second on the phala
@@ -118,7 +122,7 @@ func Transfers(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	count := int(o.Duration.Seconds() * presignRate)
+	count := max(int(o.Duration.Seconds()*presignRate), len(senders))
 	fmt.Fprintf(o.Progress, "transfers: signing %d transfers from %d accounts\n", count, len(senders))
 	start := time.Now()
 	txs, err := signTransfers(ctx, senders, count, fee)
@@ -132,9 +136,14 @@ func Transfers(ctx context.Context, o Options) (Result, error) {
 		return Result{}, err
 	}
 	defer cleanup()
-	v, err := startPhala(ctx, home)
+	a, err := app.New(ChainID, home.AppDataDir(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		return Result{}, err
+	}
+	timed := &timedApp{Application: a}
+	n, err := node.Start(ctx, home, timed, startOptions()...)
+	if err != nil {
+		return Result{}, errors.Join(err, a.Close())
 	}
 	i := 0
 	next := func() []byte {
@@ -144,9 +153,10 @@ func Transfers(ctx context.Context, o Options) (Result, error) {
 		i++
 		return txs[i-1]
 	}
-	res, err := measure(ctx, "transfers", o, v.Node, next)
+	res, err := measure(ctx, "transfers", o, n, timed, next)
 	res.TxBytes = len(txs[len(txs)/2])
-	return res, errors.Join(err, v.Stop())
+	// Consensus first, then the store it writes to.
+	return res, errors.Join(err, stopNode(n), a.Close())
 }
 
 // Trivial measures the same for an application that accepts every
@@ -163,7 +173,8 @@ func Trivial(ctx context.Context, o Options) (Result, error) {
 		return Result{}, err
 	}
 	defer cleanup()
-	n, err := node.Start(ctx, home, TrivialApp{}, startOptions()...)
+	timed := &timedApp{Application: TrivialApp{}}
+	n, err := node.Start(ctx, home, timed, startOptions()...)
 	if err != nil {
 		return Result{}, err
 	}
@@ -174,9 +185,22 @@ func Trivial(ctx context.Context, o Options) (Result, error) {
 		_, _ = rng.Read(b)
 		return b
 	}
-	res, err := measure(ctx, "trivial", o, n, next)
+	res, err := measure(ctx, "trivial", o, n, timed, next)
 	res.TxBytes = size
-	return res, errors.Join(err, n.Stop())
+	return res, errors.Join(err, stopNode(n))
+}
+
+// stopNode stops n and then waits for the mempool update CometBFT runs in
+// a goroutine of its own after each commit (BlockExecutor.Commit, then
+// asyncUpdateMempool rechecking the mempool): Node.Stop does not wait for
+// it, and closing the application's store under a recheck makes it panic.
+// The update holds the mempool lock from the commit until it ends.
+func stopNode(n *node.Node) error {
+	err := n.Stop()
+	mp := n.Comet().Mempool()
+	mp.Lock()
+	mp.Unlock() // empty on purpose: taking the lock is the wait
+	return err
 }
 
 // startOptions are the run-time settings both applications share.

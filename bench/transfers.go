@@ -5,18 +5,15 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
-	"log/slog"
+	"math/big"
 	"runtime"
 	"sync"
 
-	"github.com/phala-go/phala/chain/app"
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/tx"
-	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/crypto/keyring"
 	"github.com/phala-go/phala/network"
-	"github.com/phala-go/phala/node"
 	"github.com/phala-go/phala/token"
 )
 
@@ -43,43 +40,54 @@ func newSenders(n int) []sender {
 	return out
 }
 
-// genesisAppState is the devnet's genesis with alice's private-placement
-// allocation split evenly across the senders.
+// genesisAppState is the devnet's application genesis with alice's
+// allocation split evenly between alice and the senders. Only the bank
+// section changes, so the other modules keep their devnet genesis.
 func genesisAppState(senders []sender) (json.RawMessage, error) {
-	dev := network.DevAccounts()
-	g := bank.DefaultGenesis(dev[0].Address, dev[1].Address, dev[2].Address)
-	var allocs []bank.Allocation
-	for _, a := range g.Allocations {
-		if a.Address != dev[0].Address {
-			allocs = append(allocs, a)
-			continue
-		}
-		share, err := splitEvenly(a.Amount, len(senders))
-		if err != nil {
-			return nil, err
-		}
-		for i, s := range senders {
-			amt := share[i]
-			allocs = append(allocs, bank.Allocation{Purpose: a.Purpose, Address: s.addr, Name: fmt.Sprintf("bench-sender-%d", i), Amount: amt})
-		}
-	}
-	g.Allocations = allocs
-	ag, err := app.DefaultGenesis(g)
+	raw, err := network.DevAppState(false)
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(ag)
+	var sections map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &sections); err != nil {
+		return nil, fmt.Errorf("devnet genesis: %w", err)
+	}
+	var g bank.Genesis
+	if err := json.Unmarshal(sections[bank.Name], &g); err != nil {
+		return nil, fmt.Errorf("devnet genesis, section %s: %w", bank.Name, err)
+	}
+	alice := network.DevAccounts()[0].Address
+	var allocs []bank.Allocation
+	for _, a := range g.Allocations {
+		if a.Address != alice {
+			allocs = append(allocs, a)
+			continue
+		}
+		share, err := splitEvenly(a.Amount, 1+len(senders))
+		if err != nil {
+			return nil, err
+		}
+		a.Amount = share[0]
+		allocs = append(allocs, a)
+		for i, s := range senders {
+			allocs = append(allocs, bank.Allocation{Purpose: a.Purpose, Address: s.addr, Amount: share[1+i]})
+		}
+	}
+	g.Allocations = allocs
+	if sections[bank.Name], err = json.Marshal(g); err != nil {
+		return nil, err
+	}
+	return json.Marshal(sections)
 }
 
 // splitEvenly divides total into n parts that sum to it exactly.
 func splitEvenly(total token.Amount, n int) ([]token.Amount, error) {
-	t := total.Big()
-	q, r := t.QuoRem(t, bigInt(int64(n)), bigInt(0))
+	q, r := new(big.Int).QuoRem(total.Big(), big.NewInt(int64(n)), new(big.Int))
 	out := make([]token.Amount, n)
 	for i := range out {
-		part := bigInt(0).Set(q)
+		part := new(big.Int).Set(q)
 		if int64(i) < r.Int64() {
-			part.Add(part, bigInt(1))
+			part.Add(part, big.NewInt(1))
 		}
 		a, err := token.FromBig(part)
 		if err != nil {
@@ -114,8 +122,14 @@ func TransferSize() (int, error) {
 	return len(raw), err
 }
 
+// gasLimit is what a transfer needs exactly. The application reports a
+// transaction's gas limit as its GasWanted, and CometBFT packs blocks up to
+// the consensus MaxGas (10,000,000 by default), so the client's default
+// limit (client.DefaultGasLimit, 100,000) would cap blocks at 100 transfers.
+const gasLimit = bank.TransferGas
+
 func signTransfer(from sender, to address.Address, nonce uint64, fee token.Amount) ([]byte, error) {
-	env, err := tx.New(ChainID, from.pub, nonce, fee, client.DefaultGasLimit, bank.MethodTransfer, bank.Transfer{To: to, Amount: transferAmount})
+	env, err := tx.New(ChainID, from.pub, nonce, fee, gasLimit, bank.MethodTransfer, bank.Transfer{To: to, Amount: transferAmount})
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +150,7 @@ func signTransfers(ctx context.Context, senders []sender, count int, fee token.A
 		go func() {
 			defer wg.Done()
 			for k := w; k < count; k += workers {
-				if k%4096 == w && ctx.Err() != nil {
+				if ctx.Err() != nil {
 					errs[w] = ctx.Err()
 					return
 				}
@@ -156,9 +170,4 @@ func signTransfers(ctx context.Context, senders []sender, count int, fee token.A
 		}
 	}
 	return out, nil
-}
-
-// startPhala starts the phala application and its node in home.
-func startPhala(ctx context.Context, home node.Home) (*network.Validator, error) {
-	return network.Start(ctx, home, slog.New(slog.DiscardHandler), startOptions()...)
 }

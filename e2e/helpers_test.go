@@ -363,6 +363,20 @@ func (s *server) checkNoPanic() {
 	}
 }
 
+// logTail prints the end of a log file (a node's cometbft.log).
+func logTail(t *testing.T, path string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Logf("no log %s: %v", path, err)
+		return
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > 30 {
+		lines = lines[len(lines)-30:]
+	}
+	t.Logf("---- last lines of %s ----\n%s", path, strings.Join(lines, "\n"))
+}
+
 func hasPanic(s string) bool {
 	return strings.Contains(s, "panic:") || strings.Contains(s, "goroutine ")
 }
@@ -373,8 +387,9 @@ func hasPanic(s string) bool {
 // cli runs one-shot phala commands with an environment isolated from the
 // user's (PHALA_HOME and HOME point into the test's temp dir).
 type cli struct {
-	t   *testing.T
-	env []string
+	t         *testing.T
+	env       []string
+	phalaHome string // PHALA_HOME: the default keyring is its keys/
 }
 
 func newCLI(t *testing.T) *cli {
@@ -387,8 +402,9 @@ func newCLI(t *testing.T) *cli {
 		}
 		env = append(env, kv)
 	}
-	env = append(env, "PHALA_HOME="+filepath.Join(home, "phala"), "HOME="+home)
-	return &cli{t: t, env: env}
+	phalaHome := filepath.Join(home, "phala")
+	env = append(env, "PHALA_HOME="+phalaHome, "HOME="+home)
+	return &cli{t: t, env: env, phalaHome: phalaHome}
 }
 
 // withEnv returns the environment plus extra KEY=VALUE entries.
@@ -448,6 +464,15 @@ func (c *cli) run(args ...string) result {
 func (c *cli) mustJSON(v any, args ...string) {
 	c.t.Helper()
 	r := c.run(args...)
+	if err := r.decode(v); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// mustJSONEnv is mustJSON with extra environment variables.
+func (c *cli) mustJSONEnv(v any, extraEnv []string, args ...string) {
+	c.t.Helper()
+	r := c.runCtx(context.Background(), c.withEnv(extraEnv...), args...)
 	if err := r.decode(v); err != nil {
 		c.t.Fatal(err)
 	}

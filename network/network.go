@@ -16,6 +16,7 @@ import (
 
 	"github.com/phala-go/phala/chain/app"
 	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/crypto/keyring"
 	"github.com/phala-go/phala/node"
@@ -55,10 +56,14 @@ func devAddress(name string) address.Address {
 // KeyringDir is where a network home keeps its development keys.
 func KeyringDir(home node.Home) string { return filepath.Join(string(home), "keys") }
 
-// DevAppState is the application genesis of a development network.
-func DevAppState() (json.RawMessage, error) {
+// DevAppState is the application genesis of a development network: alice
+// is the registry admin and may run a gatekeeper. Sim quotes are accepted
+// unless production is set.
+func DevAppState(production bool) (json.RawMessage, error) {
 	dev := DevAccounts()
-	g, err := app.DefaultGenesis(bank.DefaultGenesis(dev[0].Address, dev[1].Address, dev[2].Address))
+	b := bank.DefaultGenesis(dev[0].Address, dev[1].Address, dev[2].Address)
+	r := registry.DefaultGenesis(dev[0].Address, !production, registry.Grant{Operator: dev[0].Address})
+	g, err := app.DefaultGenesis(b, r)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +89,7 @@ type DevnetOptions struct {
 
 // InitDevnet creates a single-validator home with funded development keys.
 func InitDevnet(home node.Home, o DevnetOptions) error {
-	appState, err := DevAppState()
+	appState, err := DevAppState(false)
 	if err != nil {
 		return err
 	}
@@ -102,6 +107,8 @@ type TestnetOptions struct {
 	BasePort   int
 	ChainID    string
 	Timing     node.Timing
+	// Production refuses sim quotes: only real SGX/TDX nodes can register.
+	Production bool
 }
 
 // WriteTestnet writes every validator's home and the development keys
@@ -110,7 +117,7 @@ func WriteTestnet(o TestnetOptions) ([]node.Home, error) {
 	homes, err := node.WriteTestnet(node.Testnet{
 		Validators: o.Validators, OutDir: o.OutDir, Hosts: o.Hosts, BasePort: o.BasePort,
 		ChainID: o.ChainID, Timing: o.Timing,
-		AppState: func([]types.GenesisValidator) (json.RawMessage, error) { return DevAppState() },
+		AppState: func([]types.GenesisValidator) (json.RawMessage, error) { return DevAppState(o.Production) },
 	})
 	if err != nil {
 		return nil, err

@@ -16,12 +16,24 @@ import (
 
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/module"
+	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/sigctx"
 	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/mq"
 )
+
+// QueryAnchor answers the newest committed block, the anchor a TEE node's
+// report data names to prove its quote is fresh.
+const QueryAnchor = "chain/anchor"
+
+// Anchor is a committed block's height and hash.
+type Anchor struct {
+	_      struct{} `cbor:",toarray"`
+	Height int64
+	Hash   []byte
+}
 
 // AppVersion is the state machine's version, reported to CometBFT.
 const AppVersion = 1
@@ -52,6 +64,7 @@ type App struct {
 type pendingBlock struct {
 	height    int64
 	blockHash []byte
+	time      time.Time
 	appHash   []byte
 	changes   []state.Change
 	messages  []mq.Message
@@ -60,7 +73,7 @@ type pendingBlock struct {
 var _ abci.Application = (*App)(nil)
 
 // Modules lists the chain's modules in execution order.
-func Modules() []module.Module { return []module.Module{bank.Module{}} }
+func Modules() []module.Module { return []module.Module{bank.Module{}, registry.Module{}} }
 
 // New opens the application over its store directory.
 func New(chainID, dir string, log *slog.Logger) (*App, error) {
@@ -140,7 +153,7 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 	changes := s.Changes()
 	hash := a.nextAppHash(nil, changes, nil)
 	meta := state.Meta{Height: 0, AppHash: hash}
-	if err := a.store.Commit(changes, meta); err != nil {
+	if err := a.store.Commit(changes, meta, nil); err != nil {
 		return nil, err
 	}
 	a.last, a.params, a.check = meta, g.Chain, state.NewOverlay(a.store)
@@ -171,7 +184,9 @@ func (a *App) nextAppHash(prev []byte, changes []state.Change, msgs []mq.Message
 // CheckTx admits a transaction to the mempool if it would succeed on the
 // mempool's view of state; running it there lets a sender queue several.
 func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
-	out := a.runTx(a.check, a.block(a.last.Height+1, time.Time{}), req.Tx, true)
+	// The mempool checks against the last block's time: the next block's
+	// is not known yet.
+	out := a.runTx(a.check, a.block(a.last.Height+1, time.Unix(0, a.last.Time)), req.Tx, true)
 	code, space, log, _ := result(out)
 	return &abci.CheckTxResponse{Code: code, Codespace: space, Log: log, GasWanted: int64(out.gasWant), GasUsed: int64(out.gasUsed)}, nil
 }
@@ -201,7 +216,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	msgs = append(msgs, endMsgs...)
 	changes := s.Changes()
 	hash := a.nextAppHash(a.last.AppHash, changes, msgs)
-	a.pending = &pendingBlock{height: req.Height, blockHash: req.Hash, appHash: hash, changes: changes, messages: msgs}
+	a.pending = &pendingBlock{height: req.Height, blockHash: req.Hash, time: req.Time, appHash: hash, changes: changes, messages: msgs}
 	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: hash}, nil
 }
 
@@ -233,12 +248,29 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	if p == nil {
 		return nil, errors.New("commit without a finalized block")
 	}
-	meta := state.Meta{Height: p.height, AppHash: p.appHash, BlockHash: p.blockHash}
-	if err := a.store.Commit(p.changes, meta); err != nil {
+	meta := state.Meta{Height: p.height, AppHash: p.appHash, BlockHash: p.blockHash, Time: p.time.UnixNano()}
+	var encoded []byte
+	if len(p.messages) > 0 {
+		encoded = codec.MustMarshal(p.messages)
+	}
+	if err := a.store.Commit(p.changes, meta, encoded); err != nil {
 		return nil, err
 	}
 	a.last, a.pending, a.check = meta, nil, state.NewOverlay(a.store)
 	return &abci.CommitResponse{}, nil
+}
+
+// Messages returns the message list for enclaves of a committed block.
+func (a *App) Messages(height int64) ([]mq.Message, error) {
+	raw, err := a.store.Messages(height)
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	var msgs []mq.Message
+	if err := codec.Unmarshal(raw, &msgs); err != nil {
+		return nil, fmt.Errorf("messages of block %d are corrupt: %w", height, err)
+	}
+	return msgs, nil
 }
 
 // Query answers "module/what" paths on committed state with canonical CBOR.
@@ -257,6 +289,9 @@ func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryRespo
 
 func (a *App) query(path string, data []byte) (any, error) {
 	name, _, _ := strings.Cut(path, "/")
+	if path == QueryAnchor {
+		return Anchor{Height: a.last.Height, Hash: a.last.BlockHash}, nil
+	}
 	for _, m := range a.modules {
 		if m.Name() == name {
 			return m.Query(a.store, path, data)

@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/tx"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
@@ -39,10 +42,11 @@ type harness struct {
 	app    *App
 	dir    string
 	height int64
+	now    time.Time // block time of the next block; advances a second per block
 }
 
 func genesisBytes(t testing.TB, alice, bob, carol account) []byte {
-	g, err := DefaultGenesis(bank.DefaultGenesis(alice.addr, bob.addr, carol.addr))
+	g, err := DefaultGenesis(bank.DefaultGenesis(alice.addr, bob.addr, carol.addr), registry.DefaultGenesis(alice.addr, true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,13 +72,15 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, app: a, dir: dir}
+	return &harness{t: t, app: a, dir: dir, now: time.Unix(1_700_000_000, 0)}
 }
 
 func (h *harness) block(txs ...[]byte) *abci.FinalizeBlockResponse {
 	h.t.Helper()
 	h.height++
-	resp, err := h.app.FinalizeBlock(context.Background(), &abci.FinalizeBlockRequest{Height: h.height, Time: time.Unix(h.height, 0), Txs: txs})
+	h.now = h.now.Add(time.Second)
+	hash := sha256.Sum256([]byte(fmt.Sprint("block", h.height)))
+	resp, err := h.app.FinalizeBlock(context.Background(), &abci.FinalizeBlockRequest{Height: h.height, Time: h.now, Hash: hash[:], Txs: txs})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -331,7 +337,7 @@ func TestGenesisValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := bank.DefaultGenesis(alice.addr, bob.addr, carol.addr)
 			tc.mutate(&b)
-			g, _ := DefaultGenesis(b)
+			g, _ := DefaultGenesis(b, registry.DefaultGenesis(alice.addr, true))
 			raw, _ := json.Marshal(g)
 			a, err := New(testChain, t.TempDir(), slog.Default())
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/tx"
 )
 
@@ -75,11 +76,16 @@ func ParseGenesis(raw []byte, modules []string) (Genesis, error) {
 	return g, nil
 }
 
-// DefaultGenesis is a network with default parameters and bank allocation.
-func DefaultGenesis(b bank.Genesis) (Genesis, error) {
-	raw, err := json.Marshal(b)
-	if err != nil {
-		return Genesis{}, err
+// DefaultGenesis is a network with default parameters and the given module
+// sections.
+func DefaultGenesis(b bank.Genesis, r registry.Genesis) (Genesis, error) {
+	g := Genesis{Chain: DefaultParams(), Modules: map[string]json.RawMessage{}}
+	for name, section := range map[string]any{bank.Name: b, registry.Name: r} {
+		raw, err := json.Marshal(section)
+		if err != nil {
+			return Genesis{}, fmt.Errorf("genesis section %s: %w", name, err)
+		}
+		g.Modules[name] = raw
 	}
-	return Genesis{Chain: DefaultParams(), Modules: map[string]json.RawMessage{bank.Name: raw}}, nil
+	return g, nil
 }

@@ -32,7 +32,7 @@ func TestOverlayBranchAndCommit(t *testing.T) {
 	if len(changes) != 2 || changes[0].Value != nil || !bytes.Equal(changes[1].Value, []byte("2")) {
 		t.Fatalf("changes = %+v", changes)
 	}
-	if err := s.Commit(changes, Meta{Height: 5, AppHash: []byte{9}}); err != nil {
+	if err := s.Commit(changes, Meta{Height: 5, AppHash: []byte{9}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

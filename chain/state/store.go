@@ -26,6 +26,7 @@ var _ Reader = (*Store)(nil)
 var (
 	metaKey       = NewKeyFormat(ModuleMeta, 0x01).Key()
 	blockHashKeys = NewKeyFormat(ModuleMeta, 0x04) // height → block hash
+	messageKeys   = NewKeyFormat(ModuleMeta, 0x05) // height → the block's encoded message list
 )
 
 // RecentBlocks is how many recent block hashes the store keeps, so that a
@@ -40,6 +41,7 @@ type Meta struct {
 	Height    int64
 	AppHash   []byte
 	BlockHash []byte
+	Time      int64 // block time, unix nanoseconds
 }
 
 // Open opens (or creates) the store in dir.
@@ -83,9 +85,11 @@ func (s *Store) Meta() (Meta, error) {
 	return m, nil
 }
 
-// Commit writes the changes and the new meta in one synced batch: after a
-// crash the store holds either all of a block or none of it.
-func (s *Store) Commit(changes []Change, meta Meta) error {
+// Commit writes the changes, the new meta and the block's encoded message
+// list for enclaves (nil when empty) in one synced batch: after a crash the
+// store holds either all of a block or none of it. The message list is kept
+// for relays to fetch; the app hash commits to it through its root.
+func (s *Store) Commit(changes []Change, meta Meta, messages []byte) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	for _, c := range changes {
@@ -104,6 +108,11 @@ func (s *Store) Commit(changes []Change, meta Meta) error {
 	}
 	if err := s.recordBlockHash(b, meta); err != nil {
 		return fmt.Errorf("state batch: %w", err)
+	}
+	if messages != nil {
+		if err := b.Set(messageKeys.Key(heightBytes(meta.Height)), messages, nil); err != nil {
+			return fmt.Errorf("state batch: %w", err)
+		}
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("state commit: %w", err)
@@ -125,6 +134,12 @@ func (s *Store) recordBlockHash(b *pebble.Batch, meta Meta) error {
 		return b.Delete(blockHashKeys.Key(heightBytes(old)), nil)
 	}
 	return nil
+}
+
+// Messages returns the encoded message list of a committed block (nil when
+// the block published none).
+func (s *Store) Messages(height int64) ([]byte, error) {
+	return s.Get(messageKeys.Key(heightBytes(height)))
 }
 
 // BlockHash returns the hash of a recent committed block.

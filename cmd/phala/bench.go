@@ -1,7 +1,126 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/phala-go/phala/bench"
+)
 
 func newBenchCmd() *cobra.Command {
-	return &cobra.Command{Use: "bench", Short: "Benchmarks"}
+	cmd := &cobra.Command{Use: "bench", Short: "Benchmarks"}
+	cmd.AddCommand(benchTransfersCmd())
+	return cmd
+}
+
+type benchJSON struct {
+	TrivialPerSecond   float64      `json:"trivial_per_second"`
+	TransfersPerSecond float64      `json:"transfers_per_second"`
+	Ratio              float64      `json:"ratio"`
+	Duration           string       `json:"duration"`
+	Accounts           int          `json:"accounts"`
+	TxBytes            int          `json:"tx_bytes"`
+	TimeoutCommit      string       `json:"timeout_commit"`
+	Trivial            bench.Result `json:"trivial"`
+	Transfers          bench.Result `json:"transfers"`
+}
+
+func benchTransfersCmd() *cobra.Command {
+	var (
+		o             bench.Options
+		timeoutCommit time.Duration
+		cpuProfile    string
+	)
+	cmd := &cobra.Command{
+		Use:   "transfers",
+		Short: "Committed signed transfers per second on an in-process validator, next to a trivial application",
+		Long: `Runs a fresh single validator twice with the same node configuration and
+transaction size: first with a trivial application (accepts everything, no
+state), then with phala fed pre-signed transfers. Each run feeds the mempool
+for --duration and counts the transactions committed successfully in that
+window. Progress goes to stderr.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			o.Progress = os.Stderr
+			o.Timing = bench.Timing()
+			if timeoutCommit > 0 {
+				o.Timing.TimeoutCommit = timeoutCommit
+			}
+			trivial, err := profiled(cpuProfile, "trivial", func() (bench.Result, error) { return bench.Trivial(ctx, o) })
+			if err != nil {
+				return err
+			}
+			ours, err := profiled(cpuProfile, "transfers", func() (bench.Result, error) { return bench.Transfers(ctx, o) })
+			if err != nil {
+				return err
+			}
+			return printBench(o, trivial, ours)
+		},
+	}
+	f := cmd.Flags()
+	f.DurationVar(&o.Duration, "duration", bench.DefaultDuration, "measured window of each run")
+	f.IntVar(&o.Accounts, "accounts", bench.DefaultAccounts, "number of funded sending accounts")
+	f.DurationVar(&timeoutCommit, "timeout-commit", 0, fmt.Sprintf("consensus timeout_commit for both runs (default %s)", bench.Timing().TimeoutCommit))
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of each run to FILE.trivial and FILE.transfers")
+	return cmd
+}
+
+// profiled runs f, writing a CPU profile to file.suffix if file is set.
+func profiled(file, suffix string, f func() (bench.Result, error)) (bench.Result, error) {
+	if file == "" {
+		return f()
+	}
+	out, err := os.Create(file + "." + suffix)
+	if err != nil {
+		return bench.Result{}, err
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return bench.Result{}, err
+	}
+	res, err := f()
+	pprof.StopCPUProfile()
+	return res, errors.Join(err, out.Close())
+}
+
+func printBench(o bench.Options, trivial, ours bench.Result) error {
+	ratio := 0.0
+	if trivial.PerSecond > 0 {
+		ratio = ours.PerSecond / trivial.PerSecond
+	}
+	out := benchJSON{
+		TrivialPerSecond: trivial.PerSecond, TransfersPerSecond: ours.PerSecond, Ratio: ratio,
+		Duration: o.Duration.String(), Accounts: o.Accounts, TxBytes: ours.TxBytes,
+		TimeoutCommit: o.Timing.TimeoutCommit.String(), Trivial: trivial, Transfers: ours,
+	}
+	return emit(out, func() string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%d-byte transactions, %s per run, timeout_commit %s, %d sending accounts\n",
+			ours.TxBytes, o.Duration, o.Timing.TimeoutCommit, o.Accounts)
+		line := func(name string, r bench.Result) {
+			fmt.Fprintf(&b, "%-18s %8.0f tx/s  (%d committed, %d blocks, largest %d txs", name, r.PerSecond, r.Committed, r.Blocks, r.MaxBlockTxs)
+			if r.Failed > 0 || r.Rejected > 0 {
+				fmt.Fprintf(&b, ", %d failed, %d rejected", r.Failed, r.Rejected)
+			}
+			if r.Exhausted {
+				b.WriteString(", ran out of transactions: a lower bound")
+			}
+			b.WriteString(")\n")
+		}
+		line("trivial app", trivial)
+		line("signed transfers", ours)
+		fmt.Fprintf(&b, "ratio              %8.2f", ratio)
+		return b.String()
+	})
 }

@@ -26,6 +26,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVarP(&outputFormat, "output", "o", "text", "output format: text or json")
-	root.AddCommand(newDevnetCmd(), newNodeCmd(), newTestnetCmd(), newKeysCmd(), newTxCmd(), newQueryCmd(), newBenchCmd())
+	root.AddCommand(newDevnetCmd(), newNodeCmd(), newTestnetCmd(), newKeysCmd(), newTxCmd(), newQueryCmd(), newBenchCmd(), newAttestCmd())
 	return root
 }

@@ -64,6 +64,7 @@ func newTestnetCmd() *cobra.Command {
 	cmd.Flags().StringSliceVar(&hosts, "hosts", nil, "one host per validator (default: all on 127.0.0.1)")
 	cmd.Flags().IntVar(&o.BasePort, "base-port", 26656, "first port; each validator on a host takes two")
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "phala-testnet", "chain id")
+	cmd.Flags().BoolVar(&o.Production, "production", false, "refuse sim quotes: only real SGX/TDX nodes may register")
 	cmd.MarkFlagRequired("out")
 	return cmd
 }

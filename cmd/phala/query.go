@@ -8,11 +8,15 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/phala-go/phala/chain/registry"
 )
 
 func newQueryCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "query", Aliases: []string{"q"}, Short: "Read chain state"}
-	cmd.AddCommand(queryBalanceCmd(), queryAccountCmd(), querySupplyCmd(), queryTxCmd(), queryBlockCmd(), queryStatusCmd())
+	cmd.AddCommand(queryBalanceCmd(), queryAccountCmd(), querySupplyCmd(), queryTxCmd(), queryBlockCmd(), queryStatusCmd(),
+		queryNodesCmd("workers", "Registered workers", registry.RoleWorker, false), queryWorkerCmd(),
+		queryNodesCmd("gatekeepers", "Gatekeeper grants and registered gatekeepers", registry.RoleGatekeeper, true), queryPolicyCmd())
 	return cmd
 }
 

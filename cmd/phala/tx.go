@@ -34,7 +34,7 @@ func (n *nodeFlag) connect() (*client.Client, context.Context, context.CancelFun
 
 func newTxCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "tx", Short: "Sign and send transactions"}
-	cmd.AddCommand(txTransferCmd())
+	cmd.AddCommand(txTransferCmd(), txRegisterWorkerCmd(), txSetPolicyCmd(), txSetGatekeeperCmd())
 	return cmd
 }
 
@@ -85,11 +85,7 @@ func txTransferCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			pass, err := k.pass.get("passphrase of " + from + ": ")
-			if err != nil {
-				return err
-			}
-			key, err := k.open().Load(from, pass)
+			key, err := loadKey(&k, from)
 			if err != nil {
 				return err
 			}

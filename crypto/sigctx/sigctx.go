@@ -39,6 +39,8 @@ var (
 	MessageRoot = register("phala/mq/root/v1")
 	// Leaves of that message list.
 	MessageLeaf = register("phala/mq/leaf/v1")
+	// The report data a TEE node's quote carries to bind its keys.
+	RegistrationReport = register("phala/registry/report-data/v1")
 )
 
 // Name returns the context's registered name.

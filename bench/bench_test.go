@@ -1,0 +1,137 @@
+package bench
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/phala-go/phala/chain/app"
+	"github.com/phala-go/phala/chain/bank"
+)
+
+var (
+	benchDuration = flag.Duration("bench.duration", 3*time.Second, "measured window of each BenchmarkTransfers run")
+	benchOnly     = flag.String("bench.only", "", `run only "trivial" or "transfers" in BenchmarkTransfers (e.g. to profile one)`)
+)
+
+// testOptions are a short run that logs its progress through t.
+func testOptions(t testing.TB, d time.Duration) Options {
+	return Options{Duration: d, Accounts: 500, Progress: testWriter{t}}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(string(p[:len(p)-min(len(p), 1)]))
+	return len(p), nil
+}
+
+func TestTransfersCommit(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "home")
+	o := testOptions(t, 2*time.Second)
+	o.Dir = dir
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := Transfers(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", res)
+	if res.Committed == 0 {
+		t.Fatal("no transfer committed")
+	}
+	if res.Failed != 0 || res.Rejected != 0 {
+		t.Fatalf("%d transfers failed in blocks, %d refused by CheckTx", res.Failed, res.Rejected)
+	}
+	if res.Committed > res.Submitted {
+		t.Fatalf("%d committed but only %d submitted", res.Committed, res.Submitted)
+	}
+
+	// The node has stopped: reopen the application store and check the supply.
+	a, err := app.New(ChainID, filepath.Join(dir, "data", "app"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := bank.CheckSupply(a.Store()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTrivialCommits(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := Trivial(ctx, testOptions(t, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Committed == 0 || res.Failed != 0 || res.Rejected != 0 {
+		t.Fatalf("trivial app: %+v", res)
+	}
+	size, err := TransferSize()
+	if err != nil || res.TxBytes != size {
+		t.Fatalf("trivial txs are %d bytes, transfers %d (%v)", res.TxBytes, size, err)
+	}
+}
+
+func TestGenesisFundsSenders(t *testing.T) {
+	senders := newSenders(7)
+	raw, err := genesisAppState(senders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(ChainID, t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	req := &abci.InitChainRequest{ChainId: ChainID, Time: time.Unix(1, 0), AppStateBytes: raw}
+	if _, err := a.InitChain(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if err := bank.CheckSupply(a.Store()); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range senders {
+		acc, err := bank.GetAccount(a.Store(), s.addr)
+		if err != nil || acc.Balance.IsZero() {
+			t.Fatalf("sender %s not funded: %v", s.addr, err)
+		}
+	}
+}
+
+// BenchmarkTransfers runs the trivial application and then phala for
+// -bench.duration each (b.N is ignored: one run is the measurement) and
+// reports both rates and their ratio.
+func BenchmarkTransfers(b *testing.B) {
+	ctx := context.Background()
+	o := Options{Duration: *benchDuration, Progress: os.Stderr}
+	var triv, ours Result
+	for range b.N {
+		var err error
+		if *benchOnly != "transfers" {
+			if triv, err = Trivial(ctx, o); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if *benchOnly != "trivial" {
+			if ours, err = Transfers(ctx, o); err != nil {
+				b.Fatal(err)
+			}
+		}
+		break
+	}
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(triv.PerSecond, "trivial/s")
+	b.ReportMetric(ours.PerSecond, "transfers/s")
+	if triv.PerSecond > 0 && ours.PerSecond > 0 {
+		b.ReportMetric(ours.PerSecond/triv.PerSecond, "ratio")
+	}
+}

@@ -1,0 +1,68 @@
+package registry
+
+import (
+	"github.com/phala-go/phala/chain/module"
+	"github.com/phala-go/phala/chain/state"
+	"github.com/phala-go/phala/codec"
+)
+
+// Query implements module.Module.
+func (Module) Query(r state.IterReader, path string, data []byte) (any, error) {
+	switch path {
+	case QueryNode:
+		n, ok, err := getNode(r, data)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, module.ErrNotFound.Wrapf("no node with identity key %x", data)
+		}
+		return n, nil
+	case QueryNodes:
+		role := Role(0)
+		if len(data) == 1 {
+			role = Role(data[0])
+		}
+		return listNodes(r, func(n Node) bool { return role == 0 || n.Role == role })
+	case QueryGatekeepers:
+		return gatekeepers(r)
+	case QueryPolicy:
+		return GetPolicy(r)
+	}
+	return nil, module.ErrUnknownQuery.Wrapf("%q", path)
+}
+
+func listNodes(r state.IterReader, keep func(Node) bool) ([]Node, error) {
+	out := []Node{}
+	err := r.Iterate(nodeKey.Prefix(), func(_, v []byte) error {
+		var n Node
+		if err := codec.Unmarshal(v, &n); err != nil {
+			return ErrCorruptState.Wrapf("node: %v", err)
+		}
+		if keep(n) {
+			out = append(out, n)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func gatekeepers(r state.IterReader) (GatekeepersInfo, error) {
+	info := GatekeepersInfo{Grants: []Grant{}}
+	for _, prefix := range [][]byte{grantByKey.Prefix(), grantByOperator.Prefix()} {
+		err := r.Iterate(prefix, func(_, v []byte) error {
+			var g Grant
+			if err := codec.Unmarshal(v, &g); err != nil {
+				return ErrCorruptState.Wrapf("grant: %v", err)
+			}
+			info.Grants = append(info.Grants, g)
+			return nil
+		})
+		if err != nil {
+			return info, err
+		}
+	}
+	var err error
+	info.Active, err = listNodes(r, func(n Node) bool { return n.Role == RoleGatekeeper && n.Active })
+	return info, err
+}

@@ -1,0 +1,350 @@
+// Package registry is the chain's registry of TEE nodes: the attestation
+// policy, workers and gatekeepers admitted by verifying their quotes in the
+// transaction (with block time), their re-attestation deadlines, and the
+// events enclaves follow to know who is who.
+package registry
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/hpke"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/phala-go/phala/attest"
+	"github.com/phala-go/phala/chain/module"
+	"github.com/phala-go/phala/chain/state"
+	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/errs"
+	"github.com/phala-go/phala/identity"
+	"github.com/phala-go/phala/mq"
+)
+
+// Name is the module's name.
+const Name = "registry"
+
+// Stable error kinds.
+var (
+	ErrInvalid         = errs.Register(Name, 1, "invalid registration")
+	ErrAttestation     = errs.Register(Name, 2, "attestation refused")
+	ErrStaleAnchor     = errs.Register(Name, 3, "report data names an unknown or too old block")
+	ErrReportData      = errs.Register(Name, 4, "quote does not bind these keys")
+	ErrNotGatekeeper   = errs.Register(Name, 5, "not allowed to be a gatekeeper")
+	ErrUnauthorized    = errs.Register(Name, 6, "only the registry admin may do this")
+	ErrCorruptState    = errs.Register(Name, 7, "corrupt registry state")
+	ErrIdentityInUse   = errs.Register(Name, 8, "identity key registered by another operator")
+	ErrRoleChange      = errs.Register(Name, 9, "a node cannot change its role")
+	ErrInvalidPolicy   = errs.Register(Name, 10, "invalid policy")
+	ErrUnknownIdentity = errs.Register(Name, 11, "no such node")
+)
+
+// Gas of each method. Registration verifies a quote (certificate chains,
+// CRLs, several ECDSA signatures: about a millisecond) where a transfer
+// verifies one ed25519 signature, and its quote and collateral make it ten
+// times a transfer's size, so the per-byte fee already prices it at about
+// ten transfers.
+const (
+	RegisterGas = 2_000_000
+	AdminGas    = 10_000
+)
+
+// Module is the registry.
+type Module struct{}
+
+var (
+	_ module.Module     = Module{}
+	_ module.EndBlocker = Module{}
+)
+
+// Name implements module.Module.
+func (Module) Name() string { return Name }
+
+// Methods implements module.Module.
+func (Module) Methods() []module.Method {
+	return []module.Method{
+		{Name: MethodRegister, Gas: RegisterGas, Handle: handleRegister},
+		{Name: MethodSetGatekeeper, Gas: AdminGas, Handle: handleSetGatekeeper},
+		{Name: MethodSetPolicy, Gas: AdminGas, Handle: handleSetPolicy},
+	}
+}
+
+func handleRegister(ctx *module.Context, body []byte) error {
+	var r Register
+	if err := codec.UnmarshalCanonical(body, &r); err != nil {
+		return ErrInvalid.Wrapf("body: %v", err)
+	}
+	if err := checkKeys(r); err != nil {
+		return err
+	}
+	if err := checkRole(ctx, r); err != nil {
+		return err
+	}
+	anchor, err := checkAnchor(ctx, r.AnchorHeight)
+	if err != nil {
+		return err
+	}
+	policy, err := GetPolicy(ctx.Store)
+	if err != nil {
+		return err
+	}
+	verified, err := verify(policy, r.Quote, r.Collateral, ctx.Time)
+	if err != nil {
+		return ErrAttestation.Wrapf("%v", err)
+	}
+	want := identity.Binding{ChainID: ctx.ChainID, AnchorHash: anchor, IdentityKey: r.IdentityKey, EncryptionKey: r.EncryptionKey, Operator: ctx.Sender}.ReportData()
+	if verified.ReportData != want {
+		return ErrReportData.Wrapf("report data %x, want %x (chain, anchor block %d, keys and operator %s)", verified.ReportData[:32], want[:32], r.AnchorHeight, ctx.Sender)
+	}
+	return admit(ctx, r, verified)
+}
+
+// verify runs the full quote verification and the policy at block time.
+func verify(p attest.Policy, quote []byte, c attest.Collateral, at time.Time) (attest.Verified, error) {
+	return attest.Verify(quote, c, at, attest.WithPolicy(p))
+}
+
+func checkKeys(r Register) error {
+	if len(r.IdentityKey) != ed25519.PublicKeySize {
+		return ErrInvalid.Wrapf("identity key is %d bytes, want %d", len(r.IdentityKey), ed25519.PublicKeySize)
+	}
+	if _, err := hpke.MLKEM768X25519().NewPublicKey(r.EncryptionKey); err != nil {
+		return ErrInvalid.Wrapf("encryption key is not an MLKEM768X25519 public key: %v", err)
+	}
+	if r.Role != RoleWorker && r.Role != RoleGatekeeper {
+		return ErrInvalid.Wrapf("unknown role %d", r.Role)
+	}
+	return nil
+}
+
+// checkRole refuses a gatekeeper without a grant, and a change of role or
+// operator for an identity already registered.
+func checkRole(ctx *module.Context, r Register) error {
+	old, exists, err := getNode(ctx.Store, r.IdentityKey)
+	if err != nil {
+		return err
+	}
+	if exists && old.Operator != ctx.Sender {
+		return ErrIdentityInUse.Wrapf("operator is %s", old.Operator)
+	}
+	if exists && old.Role != r.Role {
+		return ErrRoleChange.Wrapf("registered as %s", old.Role)
+	}
+	if r.Role != RoleGatekeeper {
+		return nil
+	}
+	allowed, err := isGranted(ctx.Store, r.IdentityKey, ctx.Sender)
+	if err != nil || allowed {
+		return err
+	}
+	return ErrNotGatekeeper.Wrapf("neither identity %x nor operator %s is a named gatekeeper", r.IdentityKey, ctx.Sender)
+}
+
+// checkAnchor returns the hash of the named block if it is recent enough.
+func checkAnchor(ctx *module.Context, height int64) ([]byte, error) {
+	p, err := getParams(ctx.Store)
+	if err != nil {
+		return nil, err
+	}
+	age := ctx.Height - height
+	if height <= 0 || age <= 0 || age > p.MaxAnchorAge {
+		return nil, ErrStaleAnchor.Wrapf("block %d is %d blocks old at height %d, limit %d", height, age, ctx.Height, p.MaxAnchorAge)
+	}
+	hash, ok, err := ctx.RecentBlockHash(height)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrStaleAnchor.Wrapf("block %d is not among the recent blocks", height)
+	}
+	return hash, nil
+}
+
+// admit stores the node as active, indexes its deadline and tells enclaves.
+func admit(ctx *module.Context, r Register, v attest.Verified) error {
+	p, err := getParams(ctx.Store)
+	if err != nil {
+		return err
+	}
+	if old, exists, err := getNode(ctx.Store, r.IdentityKey); err != nil {
+		return err
+	} else if exists {
+		ctx.Store.Delete(expiryKeyOf(old.ExpiresAt, old.IdentityKey))
+	}
+	now := ctx.Time.Unix()
+	n := Node{
+		Role: r.Role, IdentityKey: r.IdentityKey, EncryptionKey: r.EncryptionKey, Operator: ctx.Sender,
+		Attestation: v, AttestedAt: now, AttestedBlock: ctx.Height, ExpiresAt: now + p.ReattestSeconds, Active: true,
+	}
+	putNode(ctx.Store, n)
+	ctx.Store.Set(expiryKeyOf(n.ExpiresAt, n.IdentityKey), []byte{})
+	ctx.Emit("node_registered", module.A("role", n.Role.String()), module.A("identity", fmt.Sprintf("%x", n.IdentityKey)),
+		module.A("operator", n.Operator), module.A("tee", string(v.TEE)), module.A("tcb_status", v.TCBStatus))
+	ctx.Publish(mq.Message{Topic: TopicNode, Payload: codec.MustMarshal(NodeEvent{Kind: "registered", Node: n, Quote: r.Quote, Proof: r.Collateral})})
+	return nil
+}
+
+// deactivate marks a node inactive and tells why.
+func deactivate(ctx *module.Context, n Node, reason string) {
+	n.Active, n.Reason = false, reason
+	putNode(ctx.Store, n)
+	ctx.Store.Delete(expiryKeyOf(n.ExpiresAt, n.IdentityKey))
+	ctx.Emit("node_deactivated", module.A("identity", fmt.Sprintf("%x", n.IdentityKey)), module.A("reason", reason))
+	ctx.Publish(mq.Message{Topic: TopicNode, Payload: codec.MustMarshal(NodeEvent{Kind: "deactivated", Node: n, Reason: reason})})
+}
+
+func handleSetGatekeeper(ctx *module.Context, body []byte) error {
+	var b SetGatekeeper
+	if err := codec.UnmarshalCanonical(body, &b); err != nil {
+		return ErrInvalid.Wrapf("body: %v", err)
+	}
+	if err := b.Grant.validate(); err != nil {
+		return ErrInvalid.Wrapf("%v", err)
+	}
+	if err := requireAdmin(ctx); err != nil {
+		return err
+	}
+	putGrant(ctx, b.Grant, b.Allowed)
+	if !b.Allowed {
+		if err := revokeGatekeepers(ctx, b.Grant); err != nil {
+			return err
+		}
+	}
+	ctx.Emit("gatekeeper_grant", module.A("allowed", fmt.Sprint(b.Allowed)))
+	ctx.Publish(mq.Message{Topic: TopicGatekeeper, Payload: codec.MustMarshal(GatekeeperEvent{Grant: b.Grant, Allowed: b.Allowed})})
+	return nil
+}
+
+// revokeGatekeepers deactivates the active gatekeepers a withdrawn grant
+// covered, unless another grant still covers them.
+func revokeGatekeepers(ctx *module.Context, g Grant) error {
+	return forEachNode(ctx, func(n Node) error {
+		if !n.Active || n.Role != RoleGatekeeper {
+			return nil
+		}
+		covered := bytes.Equal(n.IdentityKey, g.IdentityKey) || (!g.Operator.IsZero() && n.Operator == g.Operator)
+		still, err := isGranted(ctx.Store, n.IdentityKey, n.Operator)
+		if err != nil || !covered || still {
+			return err
+		}
+		deactivate(ctx, n, "gatekeeper grant withdrawn by the admin")
+		return nil
+	})
+}
+
+func handleSetPolicy(ctx *module.Context, body []byte) error {
+	var b SetPolicy
+	if err := codec.UnmarshalCanonical(body, &b); err != nil {
+		return ErrInvalid.Wrapf("body: %v", err)
+	}
+	if err := b.Policy.Validate(); err != nil {
+		return ErrInvalidPolicy.Wrapf("%v", err)
+	}
+	if err := requireAdmin(ctx); err != nil {
+		return err
+	}
+	ctx.Store.Set(policyKey.Key(), codec.MustMarshal(b.Policy))
+	ctx.Store.Set(policyChangedKey.Key(), []byte{})
+	ctx.Emit("policy_changed")
+	ctx.Publish(mq.Message{Topic: TopicPolicy, Payload: codec.MustMarshal(PolicyEvent{Policy: b.Policy})})
+	return nil
+}
+
+func requireAdmin(ctx *module.Context) error {
+	raw, err := ctx.Store.Get(adminKey.Key())
+	if err != nil {
+		return err
+	}
+	admin, err := address.FromBytes(raw)
+	if err != nil {
+		return ErrCorruptState.Wrapf("admin: %v", err)
+	}
+	if admin != ctx.Sender {
+		return ErrUnauthorized.Wrapf("sender %s is not the admin", ctx.Sender)
+	}
+	return nil
+}
+
+func isGranted(r state.Reader, identityKey []byte, operator address.Address) (bool, error) {
+	for _, key := range [][]byte{grantKeyOf(identityKey), grantOperatorKeyOf(operator)} {
+		v, err := r.Get(key)
+		if err != nil || v != nil {
+			return v != nil, err
+		}
+	}
+	return false, nil
+}
+
+func getNode(r state.Reader, identityKey []byte) (Node, bool, error) {
+	raw, err := r.Get(nodeKeyOf(identityKey))
+	if err != nil || raw == nil {
+		return Node{}, false, err
+	}
+	var n Node
+	if err := codec.Unmarshal(raw, &n); err != nil {
+		return Node{}, false, ErrCorruptState.Wrapf("node %x: %v", identityKey, err)
+	}
+	return n, true, nil
+}
+
+func putNode(s *state.Overlay, n Node) { s.Set(nodeKeyOf(n.IdentityKey), codec.MustMarshal(n)) }
+
+// GetPolicy reads the attestation policy.
+func GetPolicy(r state.Reader) (attest.Policy, error) {
+	var p attest.Policy
+	raw, err := r.Get(policyKey.Key())
+	if err != nil {
+		return p, err
+	}
+	if raw == nil {
+		return p, ErrCorruptState.Wrapf("no policy (chain not initialised)")
+	}
+	if err := codec.Unmarshal(raw, &p); err != nil {
+		return p, ErrCorruptState.Wrapf("policy: %v", err)
+	}
+	return p, nil
+}
+
+func getParams(r state.Reader) (Params, error) {
+	var p Params
+	raw, err := r.Get(paramsKey.Key())
+	if err != nil {
+		return p, err
+	}
+	if raw == nil {
+		return p, ErrCorruptState.Wrapf("no params (chain not initialised)")
+	}
+	if err := codec.Unmarshal(raw, &p); err != nil {
+		return p, ErrCorruptState.Wrapf("params: %v", err)
+	}
+	return p, nil
+}
+
+// forEachNode visits every node as the block currently sees it: keys come
+// from committed state (overlays do not iterate), values from the block.
+// Nodes first registered in this block are fresh and need no visit.
+func forEachNode(ctx *module.Context, fn func(Node) error) error {
+	var keys [][]byte
+	err := ctx.Committed.Iterate(nodeKey.Prefix(), func(k, _ []byte) error {
+		keys = append(keys, append([]byte{}, k[len(nodeKey.Prefix()):]...))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range keys {
+		n, ok, err := getNode(ctx.Store, id)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := fn(n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+var errStop = errors.New("stop")

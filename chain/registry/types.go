@@ -1,0 +1,133 @@
+package registry
+
+import (
+	"github.com/phala-go/phala/attest"
+	"github.com/phala-go/phala/crypto/address"
+)
+
+// Role is what a registered TEE node does.
+type Role uint8
+
+// Roles.
+const (
+	RoleWorker     Role = 1
+	RoleGatekeeper Role = 2
+)
+
+func (r Role) String() string {
+	switch r {
+	case RoleWorker:
+		return "worker"
+	case RoleGatekeeper:
+		return "gatekeeper"
+	}
+	return "unknown"
+}
+
+// Node is a registered TEE node.
+type Node struct {
+	_             struct{} `cbor:",toarray"`
+	Role          Role
+	IdentityKey   []byte // ed25519 public key: signs the node's egress
+	EncryptionKey []byte // HPKE (MLKEM768X25519) public key: keys are sealed to it
+	Operator      address.Address
+	Attestation   attest.Verified // what the quote proved, re-checked on policy changes
+	AttestedAt    int64           // block time (unix seconds) of the last attestation
+	AttestedBlock int64
+	ExpiresAt     int64 // must re-attest before this block time
+	Active        bool
+	Reason        string // why the node is inactive
+}
+
+// Params are the registry's rules.
+type Params struct {
+	_ struct{} `cbor:",toarray"`
+	// ReattestSeconds is how long an attestation lasts.
+	ReattestSeconds int64 `json:"reattest_seconds"`
+	// MaxAnchorAge is how many blocks old the block a quote's report data
+	// names may be.
+	MaxAnchorAge int64 `json:"max_anchor_age"`
+}
+
+// DefaultParams: re-attest weekly, quotes made within the last 100 blocks.
+func DefaultParams() Params { return Params{ReattestSeconds: 7 * 24 * 3600, MaxAnchorAge: 100} }
+
+// Register is the body of "registry.register": an operator account submits
+// a node's keys with the evidence that a genuine enclave holds them.
+type Register struct {
+	_             struct{} `cbor:",toarray"`
+	Role          Role
+	IdentityKey   []byte
+	EncryptionKey []byte
+	AnchorHeight  int64 // the recent block whose hash the report data binds
+	Quote         []byte
+	Collateral    attest.Collateral
+}
+
+// Grant names a gatekeeper by identity key or by operator (one of them).
+type Grant struct {
+	_           struct{}        `cbor:",toarray"`
+	IdentityKey []byte          `json:"identity_key,omitempty"`
+	Operator    address.Address `json:"operator,omitzero"`
+}
+
+// SetGatekeeper is the body of "registry.set_gatekeeper" (admin only).
+type SetGatekeeper struct {
+	_       struct{} `cbor:",toarray"`
+	Grant   Grant
+	Allowed bool
+}
+
+// SetPolicy is the body of "registry.set_policy" (admin only).
+type SetPolicy struct {
+	_      struct{} `cbor:",toarray"`
+	Policy attest.Policy
+}
+
+// NodeEvent is published on the message queue for enclaves (topic
+// TopicNode) on every change of a node.
+type NodeEvent struct {
+	_      struct{} `cbor:",toarray"`
+	Kind   string   // "registered", "deactivated"
+	Node   Node
+	Quote  []byte            // the evidence, so gatekeepers can re-verify it
+	Proof  attest.Collateral // inside their own enclaves
+	Reason string
+}
+
+// PolicyEvent is published (topic TopicPolicy) when the policy changes.
+type PolicyEvent struct {
+	_      struct{} `cbor:",toarray"`
+	Policy attest.Policy
+}
+
+// GatekeeperEvent is published (topic TopicGatekeeper) when the set of
+// allowed gatekeepers changes.
+type GatekeeperEvent struct {
+	_       struct{} `cbor:",toarray"`
+	Grant   Grant
+	Allowed bool
+}
+
+// Method, query and topic names.
+const (
+	MethodRegister      = "registry.register"
+	MethodSetGatekeeper = "registry.set_gatekeeper"
+	MethodSetPolicy     = "registry.set_policy"
+
+	QueryNodes       = "registry/nodes"       // data: empty, or one role byte
+	QueryNode        = "registry/node"        // data: identity key
+	QueryGatekeepers = "registry/gatekeepers" // grants and active gatekeepers
+	QueryPolicy      = "registry/policy"
+
+	TopicNode       = "registry.node"
+	TopicPolicy     = "registry.policy"
+	TopicGatekeeper = "registry.gatekeeper"
+)
+
+// GatekeepersInfo answers QueryGatekeepers.
+type GatekeepersInfo struct {
+	_      struct{} `cbor:",toarray"`
+	Grants []Grant
+	Active []Node
+}

@@ -1,0 +1,85 @@
+package client
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+
+	"github.com/phala-go/phala/attest"
+	"github.com/phala-go/phala/chain/app"
+	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/tee"
+	"github.com/phala-go/phala/worker/nodekey"
+)
+
+// Anchor is the newest committed block, which fresh report data names.
+func (c *Client) Anchor(ctx context.Context) (app.Anchor, error) {
+	var a app.Anchor
+	err := c.Query(ctx, app.QueryAnchor, nil, &a)
+	return a, err
+}
+
+// RegisterNode attests the node's keys on platform and registers them with
+// operator as the paying, bound operator.
+func (c *Client) RegisterNode(ctx context.Context, operator ed25519.PrivateKey, keys *nodekey.Keys, p tee.Platform, role registry.Role, coll attest.Collateral) (Included, error) {
+	anchor, err := c.Anchor(ctx)
+	if err != nil {
+		return Included{}, err
+	}
+	if anchor.Height == 0 {
+		return Included{}, fmt.Errorf("the chain has no committed block to anchor the quote to yet")
+	}
+	op := address.FromPublicKey(operator.Public().(ed25519.PublicKey))
+	quote, err := keys.Quote(p, anchor.Hash, op)
+	if err != nil {
+		return Included{}, fmt.Errorf("quote: %w", err)
+	}
+	body := registry.Register{Role: role, IdentityKey: keys.IdentityPublic(), EncryptionKey: keys.EncryptionPublic(), AnchorHeight: anchor.Height, Quote: quote, Collateral: coll}
+	raw, err := c.Sign(ctx, operator, registry.MethodRegister, body, SendOptions{GasLimit: registry.RegisterGas})
+	if err != nil {
+		return Included{}, err
+	}
+	return c.SubmitAndWait(ctx, raw)
+}
+
+// Nodes lists registered nodes of a role (0: all).
+func (c *Client) Nodes(ctx context.Context, role registry.Role) ([]registry.Node, error) {
+	var data []byte
+	if role != 0 {
+		data = []byte{byte(role)}
+	}
+	var out []registry.Node
+	err := c.Query(ctx, registry.QueryNodes, data, &out)
+	return out, err
+}
+
+// Node reads one node by identity key.
+func (c *Client) Node(ctx context.Context, identityKey []byte) (registry.Node, error) {
+	var n registry.Node
+	err := c.Query(ctx, registry.QueryNode, identityKey, &n)
+	return n, err
+}
+
+// Gatekeepers reads the gatekeeper grants and the active gatekeepers.
+func (c *Client) Gatekeepers(ctx context.Context) (registry.GatekeepersInfo, error) {
+	var g registry.GatekeepersInfo
+	err := c.Query(ctx, registry.QueryGatekeepers, nil, &g)
+	return g, err
+}
+
+// Policy reads the attestation policy.
+func (c *Client) Policy(ctx context.Context) (attest.Policy, error) {
+	var p attest.Policy
+	err := c.Query(ctx, registry.QueryPolicy, nil, &p)
+	return p, err
+}
+
+// Send signs body for method and waits for its block.
+func (c *Client) Send(ctx context.Context, key ed25519.PrivateKey, method string, body any) (Included, error) {
+	raw, err := c.Sign(ctx, key, method, body, SendOptions{})
+	if err != nil {
+		return Included{}, err
+	}
+	return c.SubmitAndWait(ctx, raw)
+}

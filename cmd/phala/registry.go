@@ -1,0 +1,337 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/phala-go/phala/attest"
+	"github.com/phala-go/phala/attest/attestfs"
+	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/tee"
+	"github.com/phala-go/phala/tee/gramine"
+	"github.com/phala-go/phala/tee/sim"
+	"github.com/phala-go/phala/tee/tdx"
+	"github.com/phala-go/phala/worker/nodekey"
+)
+
+// loadKey asks for the passphrase of a keyring key and decrypts it.
+func loadKey(k *keyringFlags, name string) (ed25519.PrivateKey, error) {
+	pass, err := k.pass.get("passphrase of " + name + ": ")
+	if err != nil {
+		return nil, err
+	}
+	return k.open().Load(name, pass)
+}
+
+// openPlatform picks the TEE this process runs in.
+func openPlatform(kind, dir string) (tee.Platform, error) {
+	switch tee.Kind(kind) {
+	case tee.KindSim:
+		return sim.New(sim.WithDir(dir))
+	case tee.KindSGX:
+		return gramine.New()
+	case tee.KindTDX:
+		return tdx.New()
+	}
+	return nil, fmt.Errorf("unknown --tee %q (want sim, sgx or tdx)", kind)
+}
+
+type nodeJSON struct {
+	Role          string   `json:"role"`
+	IdentityKey   string   `json:"identity_key"`
+	EncryptionKey string   `json:"encryption_key"`
+	Operator      string   `json:"operator"`
+	TEE           string   `json:"tee"`
+	Measurement   string   `json:"measurement"`
+	TCBStatus     string   `json:"tcb_status"`
+	Advisories    []string `json:"advisory_ids,omitempty"`
+	AttestedAt    string   `json:"attested_at"`
+	ExpiresAt     string   `json:"expires_at"`
+	Active        bool     `json:"active"`
+	Reason        string   `json:"reason,omitempty"`
+}
+
+func nodeOut(n registry.Node) nodeJSON {
+	v := n.Attestation
+	m := hex.EncodeToString(v.MrEnclave[:])
+	if v.TEE == attest.KindTDX {
+		m = hex.EncodeToString(v.MrTd[:])
+	}
+	return nodeJSON{
+		Role: n.Role.String(), IdentityKey: hex.EncodeToString(n.IdentityKey), EncryptionKey: hex.EncodeToString(n.EncryptionKey),
+		Operator: n.Operator.String(), TEE: string(v.TEE), Measurement: m, TCBStatus: v.TCBStatus, Advisories: v.AdvisoryIDs,
+		AttestedAt: time.Unix(n.AttestedAt, 0).UTC().Format(time.RFC3339), ExpiresAt: time.Unix(n.ExpiresAt, 0).UTC().Format(time.RFC3339),
+		Active: n.Active, Reason: n.Reason,
+	}
+}
+
+func (n nodeJSON) line() string {
+	state := "active"
+	if !n.Active {
+		state = "inactive: " + n.Reason
+	}
+	return fmt.Sprintf("%-10s %s  %s  %s/%s  %s", n.Role, n.IdentityKey, n.Operator, n.TEE, n.TCBStatus, state)
+}
+
+func txRegisterWorkerCmd() *cobra.Command {
+	var (
+		k          keyringFlags
+		n          nodeFlag
+		from       string
+		gatekeeper bool
+		teeKind    string
+		nodeKeys   string
+		collDir    string
+	)
+	cmd := &cobra.Command{
+		Use:   "register-worker --from OPERATOR",
+		Short: "Attest this node's keys in its TEE and register it (a worker, or with --gatekeeper a gatekeeper)",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			op, err := loadKey(&k, from)
+			if err != nil {
+				return err
+			}
+			platform, err := openPlatform(teeKind, filepath.Dir(nodeKeys))
+			if err != nil {
+				return err
+			}
+			var coll attest.Collateral
+			if collDir != "" {
+				if coll, err = attestfs.LoadCollateralDir(collDir); err != nil {
+					return err
+				}
+			}
+			c, ctx, cancel, err := n.connect()
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			chainID, err := c.ChainID(ctx)
+			if err != nil {
+				return err
+			}
+			keys, created, err := nodekey.LoadOrCreate(platform, nodeKeys, chainID)
+			if err != nil {
+				return err
+			}
+			if created {
+				fmt.Fprintf(os.Stderr, "generated node keys, sealed to %s\n", nodeKeys)
+			}
+			role := registry.RoleWorker
+			if gatekeeper {
+				role = registry.RoleGatekeeper
+			}
+			inc, err := c.RegisterNode(ctx, op, keys, platform, role, coll)
+			if err != nil {
+				return err
+			}
+			node, err := c.Node(ctx, keys.IdentityPublic())
+			if err != nil {
+				return err
+			}
+			out := nodeOut(node)
+			return emit(map[string]any{"tx": hex.EncodeToString(inc.Hash[:]), "height": inc.Height, "node": out}, func() string {
+				return fmt.Sprintf("registered in block %d\n%s", inc.Height, out.line())
+			})
+		},
+	}
+	k.register(cmd, true)
+	n.register(cmd)
+	cmd.Flags().StringVar(&from, "from", "", "operator key that pays and is bound into the attestation")
+	cmd.Flags().BoolVar(&gatekeeper, "gatekeeper", false, "register as a gatekeeper (needs a grant in genesis or from the admin)")
+	cmd.Flags().StringVar(&teeKind, "tee", "sim", "TEE platform: sim (no protection), sgx (Gramine) or tdx")
+	cmd.Flags().StringVar(&nodeKeys, "node-keys", defaultDir("node/keys.sealed"), "sealed node keys (created on first use)")
+	cmd.Flags().StringVar(&collDir, "collateral", "", "directory of Intel PCS collateral for sgx/tdx quotes")
+	cmd.MarkFlagRequired("from")
+	return cmd
+}
+
+func txSetPolicyCmd() *cobra.Command {
+	var (
+		k          keyringFlags
+		n          nodeFlag
+		from, file string
+	)
+	cmd := &cobra.Command{
+		Use: "set-policy --from ADMIN --policy FILE", Short: "Replace the attestation policy (admin); nodes that no longer pass are deactivated", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				return err
+			}
+			var p attest.Policy
+			if err := json.Unmarshal(raw, &p); err != nil {
+				return fmt.Errorf("policy file %s: %w", file, err)
+			}
+			return sendAdmin(&k, &n, from, registry.MethodSetPolicy, registry.SetPolicy{Policy: p})
+		},
+	}
+	k.register(cmd, true)
+	n.register(cmd)
+	cmd.Flags().StringVar(&from, "from", "", "admin key")
+	cmd.Flags().StringVar(&file, "policy", "", "policy JSON file")
+	cmd.MarkFlagRequired("from")
+	cmd.MarkFlagRequired("policy")
+	return cmd
+}
+
+func txSetGatekeeperCmd() *cobra.Command {
+	var (
+		k                        keyringFlags
+		n                        nodeFlag
+		from, operator, identity string
+		remove                   bool
+	)
+	cmd := &cobra.Command{
+		Use: "set-gatekeeper --from ADMIN (--operator ADDR | --identity HEX) [--remove]", Short: "Allow or withdraw a gatekeeper (admin)", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			var g registry.Grant
+			var err error
+			switch {
+			case operator != "" && identity == "":
+				g.Operator, err = address.Parse(operator)
+			case identity != "" && operator == "":
+				g.IdentityKey, err = hex.DecodeString(identity)
+			default:
+				return fmt.Errorf("give exactly one of --operator and --identity")
+			}
+			if err != nil {
+				return err
+			}
+			return sendAdmin(&k, &n, from, registry.MethodSetGatekeeper, registry.SetGatekeeper{Grant: g, Allowed: !remove})
+		},
+	}
+	k.register(cmd, true)
+	n.register(cmd)
+	cmd.Flags().StringVar(&from, "from", "", "admin key")
+	cmd.Flags().StringVar(&operator, "operator", "", "allow gatekeepers of this operator")
+	cmd.Flags().StringVar(&identity, "identity", "", "allow the gatekeeper with this identity key (hex)")
+	cmd.Flags().BoolVar(&remove, "remove", false, "withdraw the grant (deactivates the gatekeepers it covered)")
+	cmd.MarkFlagRequired("from")
+	return cmd
+}
+
+func sendAdmin(k *keyringFlags, n *nodeFlag, from, method string, body any) error {
+	key, err := loadKey(k, from)
+	if err != nil {
+		return err
+	}
+	c, ctx, cancel, err := n.connect()
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	inc, err := c.Send(ctx, key, method, body)
+	if err != nil {
+		return err
+	}
+	return emit(txResultJSON{Hash: hex.EncodeToString(inc.Hash[:]), Height: inc.Height}, func() string {
+		return fmt.Sprintf("%s committed in block %d", method, inc.Height)
+	})
+}
+
+func queryNodesCmd(use, short string, role registry.Role, activeGatekeepers bool) *cobra.Command {
+	var n nodeFlag
+	cmd := &cobra.Command{
+		Use: use, Short: short, Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			c, ctx, cancel, err := n.connect()
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			nodes, err := c.Nodes(ctx, role)
+			if err != nil {
+				return err
+			}
+			out := make([]nodeJSON, len(nodes))
+			lines := []string{}
+			for i, node := range nodes {
+				out[i] = nodeOut(node)
+				lines = append(lines, out[i].line())
+			}
+			if len(lines) == 0 {
+				lines = append(lines, "none registered")
+			}
+			if !activeGatekeepers {
+				return emit(out, func() string { return strings.Join(lines, "\n") })
+			}
+			g, err := c.Gatekeepers(ctx)
+			if err != nil {
+				return err
+			}
+			grants := make([]map[string]string, len(g.Grants))
+			for i, gr := range g.Grants {
+				grants[i] = map[string]string{"identity_key": hex.EncodeToString(gr.IdentityKey)}
+				if !gr.Operator.IsZero() {
+					grants[i] = map[string]string{"operator": gr.Operator.String()}
+				}
+			}
+			return emit(map[string]any{"grants": grants, "gatekeepers": out}, func() string {
+				return fmt.Sprintf("%d grants\n%s", len(grants), strings.Join(lines, "\n"))
+			})
+		},
+	}
+	n.register(cmd)
+	return cmd
+}
+
+func queryWorkerCmd() *cobra.Command {
+	var n nodeFlag
+	cmd := &cobra.Command{
+		Use: "worker IDENTITY_KEY", Short: "A registered node by identity key (hex)", Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			id, err := hex.DecodeString(args[0])
+			if err != nil || len(id) != ed25519.PublicKeySize {
+				return fmt.Errorf("invalid identity key %q: want 64 hex digits", args[0])
+			}
+			c, ctx, cancel, err := n.connect()
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			node, err := c.Node(ctx, id)
+			if err != nil {
+				return err
+			}
+			out := nodeOut(node)
+			return emit(out, out.line)
+		},
+	}
+	n.register(cmd)
+	return cmd
+}
+
+func queryPolicyCmd() *cobra.Command {
+	var n nodeFlag
+	cmd := &cobra.Command{
+		Use: "policy", Short: "The attestation policy", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			c, ctx, cancel, err := n.connect()
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			p, err := c.Policy(ctx)
+			if err != nil {
+				return err
+			}
+			return emit(p, func() string {
+				b, _ := json.MarshalIndent(p, "", "  ")
+				return string(b)
+			})
+		},
+	}
+	n.register(cmd)
+	return cmd
+}
