@@ -9,6 +9,8 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -119,12 +121,32 @@ func (c *Client) Broadcast(ctx context.Context, raw []byte) (Submitted, error) {
 		if strings.Contains(err.Error(), "already exists in cache") {
 			return Submitted{Hash: tx.Hash(raw)}, nil
 		}
+		if refused, ok := refusedByMempool(err); ok {
+			return Submitted{}, refused
+		}
 		return Submitted{}, c.unreachable(err)
 	}
 	if res.Code != 0 {
 		return Submitted{}, errs.FromWire(res.Codespace, res.Code, res.Log)
 	}
 	return Submitted{Hash: tx.Hash(raw)}, nil
+}
+
+// mempoolRefusal matches the error text CometBFT's RPC returns when CheckTx
+// refuses a transaction (it reports the result code inside an RPC error).
+var mempoolRefusal = regexp.MustCompile(`is invalid: code=(\d+), data=[0-9A-Fa-f]*, log='(.*)', codespace='([^']*)'`)
+
+// refusedByMempool rebuilds the coded error of a refused transaction.
+func refusedByMempool(err error) (error, bool) {
+	m := mempoolRefusal.FindStringSubmatch(err.Error())
+	if m == nil {
+		return nil, false
+	}
+	code, perr := strconv.ParseUint(m[1], 10, 32)
+	if perr != nil || code == 0 {
+		return nil, false
+	}
+	return errs.FromWire(m[3], uint32(code), m[2]), true
 }
 
 // Included is a transaction in a committed block.

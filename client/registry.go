@@ -20,22 +20,26 @@ func (c *Client) Anchor(ctx context.Context) (app.Anchor, error) {
 	return a, err
 }
 
-// RegisterNode attests the node's keys on platform and registers them with
-// operator as the paying, bound operator.
-func (c *Client) RegisterNode(ctx context.Context, operator ed25519.PrivateKey, keys *nodekey.Keys, p tee.Platform, role registry.Role, coll attest.Collateral) (Included, error) {
+// Evidence attests the node's keys on platform for operator, anchored at
+// the newest block: the body of a registration, to submit now (Register) or
+// from another machine within the anchor's lifetime.
+func (c *Client) Evidence(ctx context.Context, operator address.Address, keys *nodekey.Keys, p tee.Platform, role registry.Role, coll attest.Collateral) (registry.Register, error) {
 	anchor, err := c.Anchor(ctx)
 	if err != nil {
-		return Included{}, err
+		return registry.Register{}, err
 	}
 	if anchor.Height == 0 {
-		return Included{}, fmt.Errorf("the chain has no committed block to anchor the quote to yet")
+		return registry.Register{}, fmt.Errorf("the chain has no committed block to anchor the quote to yet")
 	}
-	op := address.FromPublicKey(operator.Public().(ed25519.PublicKey))
-	quote, err := keys.Quote(p, anchor.Hash, op)
+	quote, err := keys.Quote(p, anchor.Hash, operator)
 	if err != nil {
-		return Included{}, fmt.Errorf("quote: %w", err)
+		return registry.Register{}, fmt.Errorf("quote: %w", err)
 	}
-	body := registry.Register{Role: role, IdentityKey: keys.IdentityPublic(), EncryptionKey: keys.EncryptionPublic(), AnchorHeight: anchor.Height, Quote: quote, Collateral: coll}
+	return registry.Register{Role: role, IdentityKey: keys.IdentityPublic(), EncryptionKey: keys.EncryptionPublic(), AnchorHeight: anchor.Height, Quote: quote, Collateral: coll}, nil
+}
+
+// Register submits a registration signed by its operator and waits for it.
+func (c *Client) Register(ctx context.Context, operator ed25519.PrivateKey, body registry.Register) (Included, error) {
 	raw, err := c.Sign(ctx, operator, registry.MethodRegister, body, SendOptions{GasLimit: registry.RegisterGas})
 	if err != nil {
 		return Included{}, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/attest/attestfs"
 	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/tee"
 	"github.com/phala-go/phala/tee/gramine"
@@ -82,78 +84,120 @@ func (n nodeJSON) line() string {
 	return fmt.Sprintf("%-10s %s  %s  %s/%s  %s", n.Role, n.IdentityKey, n.Operator, n.TEE, n.TCBStatus, state)
 }
 
+type registerFlags struct {
+	k           keyringFlags
+	n           nodeFlag
+	from        string
+	gatekeeper  bool
+	teeKind     string
+	nodeKeys    string
+	collDir     string
+	evidence    string
+	evidenceOut string
+}
+
 func txRegisterWorkerCmd() *cobra.Command {
-	var (
-		k          keyringFlags
-		n          nodeFlag
-		from       string
-		gatekeeper bool
-		teeKind    string
-		nodeKeys   string
-		collDir    string
-	)
+	var f registerFlags
 	cmd := &cobra.Command{
 		Use:   "register-worker --from OPERATOR",
 		Short: "Attest this node's keys in its TEE and register it (a worker, or with --gatekeeper a gatekeeper)",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			op, err := loadKey(&k, from)
-			if err != nil {
-				return err
-			}
-			platform, err := openPlatform(teeKind, filepath.Dir(nodeKeys))
-			if err != nil {
-				return err
-			}
-			var coll attest.Collateral
-			if collDir != "" {
-				if coll, err = attestfs.LoadCollateralDir(collDir); err != nil {
-					return err
-				}
-			}
-			c, ctx, cancel, err := n.connect()
-			if err != nil {
-				return err
-			}
-			defer cancel()
-			chainID, err := c.ChainID(ctx)
-			if err != nil {
-				return err
-			}
-			keys, created, err := nodekey.LoadOrCreate(platform, nodeKeys, chainID)
-			if err != nil {
-				return err
-			}
-			if created {
-				fmt.Fprintf(os.Stderr, "generated node keys, sealed to %s\n", nodeKeys)
-			}
-			role := registry.RoleWorker
-			if gatekeeper {
-				role = registry.RoleGatekeeper
-			}
-			inc, err := c.RegisterNode(ctx, op, keys, platform, role, coll)
-			if err != nil {
-				return err
-			}
-			node, err := c.Node(ctx, keys.IdentityPublic())
-			if err != nil {
-				return err
-			}
-			out := nodeOut(node)
-			return emit(map[string]any{"tx": hex.EncodeToString(inc.Hash[:]), "height": inc.Height, "node": out}, func() string {
-				return fmt.Sprintf("registered in block %d\n%s", inc.Height, out.line())
-			})
-		},
+		Long: `Attest this node's keys in its TEE and register it.
+
+On the node's machine it loads (or generates and seals) the node keys, asks
+the TEE for a quote binding them to the operator and a recent block, and
+submits the registration. --evidence-out writes that registration to a file
+instead; --evidence submits such a file from another machine (within
+max_anchor_age blocks).`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return f.run() },
 	}
-	k.register(cmd, true)
-	n.register(cmd)
-	cmd.Flags().StringVar(&from, "from", "", "operator key that pays and is bound into the attestation")
-	cmd.Flags().BoolVar(&gatekeeper, "gatekeeper", false, "register as a gatekeeper (needs a grant in genesis or from the admin)")
-	cmd.Flags().StringVar(&teeKind, "tee", "sim", "TEE platform: sim (no protection), sgx (Gramine) or tdx")
-	cmd.Flags().StringVar(&nodeKeys, "node-keys", defaultDir("node/keys.sealed"), "sealed node keys (created on first use)")
-	cmd.Flags().StringVar(&collDir, "collateral", "", "directory of Intel PCS collateral for sgx/tdx quotes")
+	f.k.register(cmd, true)
+	f.n.register(cmd)
+	cmd.Flags().StringVar(&f.from, "from", "", "operator key that pays and is bound into the attestation")
+	cmd.Flags().BoolVar(&f.gatekeeper, "gatekeeper", false, "register as a gatekeeper (needs a grant in genesis or from the admin)")
+	cmd.Flags().StringVar(&f.teeKind, "tee", "sim", "TEE platform: sim (no protection), sgx (Gramine) or tdx")
+	cmd.Flags().StringVar(&f.nodeKeys, "node-keys", defaultDir("node/keys.sealed"), "sealed node keys (created on first use)")
+	cmd.Flags().StringVar(&f.collDir, "collateral", "", "directory of Intel PCS collateral for sgx/tdx quotes")
+	cmd.Flags().StringVar(&f.evidence, "evidence", "", "submit this registration file instead of attesting here")
+	cmd.Flags().StringVar(&f.evidenceOut, "evidence-out", "", "write the registration to this file instead of submitting it")
 	cmd.MarkFlagRequired("from")
 	return cmd
+}
+
+func (f *registerFlags) run() error {
+	op, err := loadKey(&f.k, f.from)
+	if err != nil {
+		return err
+	}
+	c, ctx, cancel, err := f.n.connect()
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	body, err := f.body(ctx, c, address.FromPublicKey(op.Public().(ed25519.PublicKey)))
+	if err != nil {
+		return err
+	}
+	if f.evidenceOut != "" {
+		raw, err := json.MarshalIndent(body, "", "  ")
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(f.evidenceOut, raw, 0o644)
+	}
+	inc, err := c.Register(ctx, op, body)
+	if err != nil {
+		return err
+	}
+	node, err := c.Node(ctx, body.IdentityKey)
+	if err != nil {
+		return err
+	}
+	out := nodeOut(node)
+	return emit(map[string]any{"tx": hex.EncodeToString(inc.Hash[:]), "height": inc.Height, "node": out}, func() string {
+		return fmt.Sprintf("registered in block %d\n%s", inc.Height, out.line())
+	})
+}
+
+// body reads a registration file, or attests this machine's node keys.
+func (f *registerFlags) body(ctx context.Context, c *client.Client, operator address.Address) (registry.Register, error) {
+	var body registry.Register
+	if f.evidence != "" {
+		raw, err := os.ReadFile(f.evidence)
+		if err != nil {
+			return body, err
+		}
+		if err := json.Unmarshal(raw, &body); err != nil {
+			return body, fmt.Errorf("evidence file %s: %w", f.evidence, err)
+		}
+		return body, nil
+	}
+	platform, err := openPlatform(f.teeKind, filepath.Dir(f.nodeKeys))
+	if err != nil {
+		return body, err
+	}
+	var coll attest.Collateral
+	if f.collDir != "" {
+		if coll, err = attestfs.LoadCollateralDir(f.collDir); err != nil {
+			return body, err
+		}
+	}
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return body, err
+	}
+	keys, created, err := nodekey.LoadOrCreate(platform, f.nodeKeys, chainID)
+	if err != nil {
+		return body, err
+	}
+	if created {
+		fmt.Fprintf(os.Stderr, "generated node keys, sealed to %s\n", f.nodeKeys)
+	}
+	role := registry.RoleWorker
+	if f.gatekeeper {
+		role = registry.RoleGatekeeper
+	}
+	return c.Evidence(ctx, operator, keys, platform, role, coll)
 }
 
 func txSetPolicyCmd() *cobra.Command {
