@@ -163,20 +163,26 @@ func (i Included) Err() error {
 }
 
 // WaitTx polls until the transaction is in a committed block or ctx ends.
+// A node that stops answering (restarting, say) is polled again until the
+// deadline; the error then names the hash, so the caller can look it up.
 func (c *Client) WaitTx(ctx context.Context, hash [32]byte) (Included, error) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	var lastErr error
 	for {
 		res, err := c.rpc.Tx(ctx, hash[:], false)
 		if err == nil {
 			return Included{Hash: hash, Height: res.Height, Result: res}, nil
 		}
 		if !strings.Contains(err.Error(), "not found") {
-			return Included{}, c.unreachable(err)
+			lastErr = err
 		}
 		select {
 		case <-ctx.Done():
-			return Included{}, fmt.Errorf("transaction %X not committed: %w", hash, ctx.Err())
+			if lastErr != nil {
+				return Included{}, fmt.Errorf("transaction %X was accepted but its block was not seen (look it up with `query tx`): %w", hash, c.unreachable(lastErr))
+			}
+			return Included{}, fmt.Errorf("transaction %X was accepted but not committed in time: %w", hash, ctx.Err())
 		case <-tick.C:
 		}
 	}

@@ -146,7 +146,11 @@ func ParsePHA(s string) (Amount, error) {
 		return Amount{}, fmt.Errorf("invalid amount %q: more than %d decimals", s, Decimals)
 	}
 	frac += strings.Repeat("0", Decimals-len(frac))
-	return ParseUnits(strings.TrimLeft(whole+frac, "0") + zeroIfEmpty(whole+frac))
+	a, err := ParseUnits(strings.TrimLeft(whole+frac, "0") + zeroIfEmpty(whole+frac))
+	if err != nil {
+		return Amount{}, fmt.Errorf("invalid amount %q: want PHA like 1.5, or base units like 1500u", s)
+	}
+	return a, nil
 }
 
 func zeroIfEmpty(digits string) string {

@@ -26,6 +26,9 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVarP(&outputFormat, "output", "o", "text", "output format: text or json")
+	// Check the format before any command acts: a transfer must not be sent
+	// and then reported as failed because of a typo in --output.
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return checkOutputFormat() }
 	root.AddCommand(newDevnetCmd(), newNodeCmd(), newTestnetCmd(), newKeysCmd(), newTxCmd(), newQueryCmd(), newBenchCmd(), newAttestCmd())
 	return root
 }

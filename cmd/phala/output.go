@@ -10,6 +10,14 @@ import (
 
 var outputFormat string
 
+func checkOutputFormat() error {
+	switch outputFormat {
+	case "text", "json", "":
+		return nil
+	}
+	return fmt.Errorf("unknown --output %q (want text or json)", outputFormat)
+}
+
 // emit prints v as indented JSON with --output json, else the text lines.
 func emit(v any, text func() string) error {
 	switch outputFormat {
