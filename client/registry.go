@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"time"
 
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/app"
@@ -24,18 +25,33 @@ func (c *Client) Anchor(ctx context.Context) (app.Anchor, error) {
 // the newest block: the body of a registration, to submit now (Register) or
 // from another machine within the anchor's lifetime.
 func (c *Client) Evidence(ctx context.Context, operator address.Address, keys *nodekey.Keys, p tee.Platform, role registry.Role, coll attest.Collateral) (registry.Register, error) {
-	anchor, err := c.Anchor(ctx)
+	anchor, err := c.firstAnchor(ctx)
 	if err != nil {
 		return registry.Register{}, err
-	}
-	if anchor.Height == 0 {
-		return registry.Register{}, fmt.Errorf("the chain has no committed block to anchor the quote to yet")
 	}
 	quote, err := keys.Quote(p, anchor.Hash, operator)
 	if err != nil {
 		return registry.Register{}, fmt.Errorf("quote: %w", err)
 	}
 	return registry.Register{Role: role, IdentityKey: keys.IdentityPublic(), EncryptionKey: keys.EncryptionPublic(), AnchorHeight: anchor.Height, Quote: quote, Collateral: coll}, nil
+}
+
+// firstAnchor returns the newest block, waiting for the first one on a
+// chain that has just started.
+func (c *Client) firstAnchor(ctx context.Context) (app.Anchor, error) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		anchor, err := c.Anchor(ctx)
+		if err != nil || anchor.Height > 0 {
+			return anchor, err
+		}
+		select {
+		case <-ctx.Done():
+			return anchor, fmt.Errorf("the chain has committed no block to anchor the quote to: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
 
 // Register submits a registration signed by its operator and waits for it.

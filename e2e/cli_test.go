@@ -54,8 +54,7 @@ func TestCLIUsage(t *testing.T) {
 		args    []string
 		want    []string // all of these appear on stderr
 		notWant []string // none of these does
-		// knownIssue: stderr should not contain this. A match is logged,
-		// not failed: it is a reported bug outside this package.
+		// typed: the message quotes what the user typed
 		typed string
 	}{
 		{name: "transfer to an invalid address", env: []string{pass},

@@ -1,0 +1,108 @@
+//go:build unix
+
+package e2e
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type nodeJSON struct {
+	Role        string `json:"role"`
+	IdentityKey string `json:"identity_key"`
+	Operator    string `json:"operator"`
+	TEE         string `json:"tee"`
+	TCBStatus   string `json:"tcb_status"`
+	Active      bool   `json:"active"`
+}
+
+// TestRegisterSimWorkerThroughCLI registers a sim worker on a running devnet
+// the way an operator would, then submits a registration whose quote was
+// tampered with and expects the chain's readable refusal.
+func TestRegisterSimWorkerThroughCLI(t *testing.T) {
+	skipShort(t)
+	c := newCLI(t)
+	d := startDevnet(t, c)
+	url, keys := d.url(), d.info.Keyring
+	env := []string{"PHALA_PASSPHRASE=" + devPassphrase}
+	nodeKeys := filepath.Join(t.TempDir(), "worker", "keys.sealed")
+	register := func(extra ...string) result {
+		args := append([]string{"tx", "register-worker", "--keyring", keys, "--from", "bob", "--node-keys", nodeKeys, "--node", url}, extra...)
+		return c.runCtx(t.Context(), c.withEnv(env...), args...)
+	}
+
+	r := register("--output", "json")
+	if !r.ok() {
+		t.Fatalf("register-worker failed:\n%s", r)
+	}
+	if !strings.Contains(r.stderr, "sim TEE: no hardware protection") {
+		t.Errorf("the sim TEE did not warn that it protects nothing:\n%s", r.stderr)
+	}
+	var reg struct {
+		Height int64    `json:"height"`
+		Node   nodeJSON `json:"node"`
+	}
+	if err := r.decode(&reg); err != nil {
+		t.Fatal(err)
+	}
+	bob := d.info.address(t, "bob")
+	if reg.Node.Role != "worker" || !reg.Node.Active || reg.Node.TEE != "sim" || reg.Node.Operator != bob {
+		t.Fatalf("registered node: %+v", reg.Node)
+	}
+	var workers []nodeJSON
+	c.mustJSON(&workers, "query", "workers", "--node", url, "--output", "json")
+	if len(workers) != 1 || workers[0].IdentityKey != reg.Node.IdentityKey {
+		t.Fatalf("query workers: %+v", workers)
+	}
+
+	// Re-attesting with the same sealed keys keeps the identity.
+	again := register("--output", "json")
+	if !again.ok() || !strings.Contains(again.stdout, reg.Node.IdentityKey) {
+		t.Fatalf("re-registration with the sealed keys:\n%s", again)
+	}
+
+	// Evidence made here, tampered, then submitted: refused with a reason.
+	evidence := filepath.Join(t.TempDir(), "evidence.json")
+	if r := register("--evidence-out", evidence); !r.ok() {
+		t.Fatalf("evidence-out:\n%s", r)
+	}
+	tampered := tamperQuote(t, evidence)
+	bad := register("--evidence", tampered)
+	if bad.ok() || hasPanic(bad.stderr) {
+		t.Fatalf("a tampered quote was accepted:\n%s", bad)
+	}
+	if !strings.Contains(bad.stderr, "attestation refused") || !strings.Contains(bad.stderr, "signature") {
+		t.Fatalf("refusal does not say why: %q", bad.stderr)
+	}
+	if good := register("--evidence", evidence); !good.ok() {
+		t.Fatalf("the untampered evidence was refused:\n%s", good)
+	}
+}
+
+// tamperQuote flips one byte of the quote in a registration file.
+func tamperQuote(t *testing.T, path string) string {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatal(err)
+	}
+	q, err := base64.StdEncoding.DecodeString(body["Quote"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q[len(q)-5] ^= 0x01
+	body["Quote"] = base64.StdEncoding.EncodeToString(q)
+	out := filepath.Join(t.TempDir(), "tampered.json")
+	b, _ := json.Marshal(body)
+	if err := os.WriteFile(out, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
