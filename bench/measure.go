@@ -20,10 +20,10 @@ const subscriber = "phala-bench"
 // startTimeout bounds how long the node may take to commit its first block.
 const startTimeout = time.Minute
 
-// measure feeds next() into n's mempool for o.Duration and counts what
-// blocks committed in that window. next returns nil when it has nothing
-// left.
-func measure(ctx context.Context, label string, o Options, n *node.Node, app *timedApp, next func() []byte) (Result, error) {
+// measure feeds n's mempool for o.Duration, one goroutine per source, and
+// counts what blocks committed in that window. A source returns nil when it
+// has nothing left.
+func measure(ctx context.Context, label string, o Options, n *node.Node, app *timedApp, sources []func() []byte) (Result, error) {
 	wctx, cancel := context.WithTimeout(ctx, startTimeout)
 	err := n.WaitHeight(wctx, 1)
 	cancel()
@@ -41,9 +41,12 @@ func measure(ctx context.Context, label string, o Options, n *node.Node, app *ti
 
 	mp := n.Comet().Mempool()
 	c := &counter{}
-	f := &feeder{mp: mp, high: n.Comet().Config().Mempool.Size}
-	fmt.Fprintf(o.Progress, "%s: node at height %d, feeding for %s (timeout_commit %s, mempool size %d)\n",
-		label, n.Height(), o.Duration, o.Timing.TimeoutCommit, f.high)
+	size := n.Comet().Config().Mempool.Size
+	// Each source has at most one transaction in flight, so the mempool
+	// never holds more than size.
+	f := &feeder{mp: mp, high: size - len(sources)}
+	fmt.Fprintf(o.Progress, "%s: node at height %d; feeding for %s (feeders %d, timeout_commit %s, mempool size %d)\n",
+		label, n.Height(), o.Duration, len(sources), o.Timing.TimeoutCommit, size)
 
 	app0 := app.times()
 	start := time.Now()
@@ -60,7 +63,7 @@ func measure(ctx context.Context, label string, o Options, n *node.Node, app *ti
 		report(label, o, n, c, f, start, stopProgress)
 	}()
 
-	feedErr := f.run(ctx, end, next)
+	feedErr := f.run(ctx, end, sources)
 	elapsed := time.Since(start)
 	appTime := app.times().sub(app0)
 	if elapsed > o.Duration {
@@ -147,9 +150,10 @@ func (c *counter) result() Result {
 	return Result{Committed: c.committed, Failed: c.failed, Blocks: c.blocks, MaxBlockTxs: c.maxBlockTxs}
 }
 
-// feeder submits transactions to the mempool in order, one at a time, and
-// never past its capacity: a transaction the application accepted but the
-// mempool then dropped for lack of room would leave a nonce gap behind it.
+// feeder submits transactions to the mempool, each source's in order and
+// one at a time, and never past the mempool's capacity: a transaction the
+// application accepted but the mempool then dropped for lack of room would
+// leave a nonce gap behind it.
 type feeder struct {
 	mp   mempool.Mempool
 	high int // submit only while the mempool holds fewer than this
@@ -161,7 +165,21 @@ type feeder struct {
 	firstErr  error
 }
 
-func (f *feeder) run(ctx context.Context, end time.Time, next func() []byte) error {
+func (f *feeder) run(ctx context.Context, end time.Time, sources []func() []byte) error {
+	errs := make([]error, len(sources))
+	var wg sync.WaitGroup
+	for i, next := range sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f.feed(ctx, end, next)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (f *feeder) feed(ctx context.Context, end time.Time, next func() []byte) error {
 	var tx []byte // the transaction to submit next
 	for time.Now().Before(end) {
 		if err := ctx.Err(); err != nil {

@@ -122,10 +122,7 @@ func TransferSize() (int, error) {
 	return len(raw), err
 }
 
-// gasLimit is what a transfer needs exactly. The application reports a
-// transaction's gas limit as its GasWanted, and CometBFT packs blocks up to
-// the consensus MaxGas (10,000,000 by default), so the client's default
-// limit (client.DefaultGasLimit, 100,000) would cap blocks at 100 transfers.
+// gasLimit is what a transfer needs exactly, as a careful wallet sets it.
 const gasLimit = bank.TransferGas
 
 func signTransfer(from sender, to address.Address, nonce uint64, fee token.Amount) ([]byte, error) {
@@ -170,4 +167,26 @@ func signTransfers(ctx context.Context, senders []sender, count int, fee token.A
 		}
 	}
 	return out, nil
+}
+
+// splitBySender deals the transactions signTransfers made for n senders out
+// to feeders sources: each sender's go to one source, in nonce order.
+func splitBySender(txs [][]byte, n, feeders int) []func() []byte {
+	parts := make([][][]byte, feeders)
+	for k, raw := range txs {
+		j := (k % n) % feeders
+		parts[j] = append(parts[j], raw)
+	}
+	sources := make([]func() []byte, feeders)
+	for j, part := range parts {
+		sources[j] = func() []byte {
+			if len(part) == 0 {
+				return nil
+			}
+			raw := part[0]
+			part = part[1:]
+			return raw
+		}
+	}
+	return sources
 }

@@ -9,9 +9,6 @@ import (
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/app"
 	"github.com/phala-go/phala/chain/registry"
-	"github.com/phala-go/phala/crypto/address"
-	"github.com/phala-go/phala/tee"
-	"github.com/phala-go/phala/worker/nodekey"
 )
 
 // Anchor is the newest committed block, which fresh report data names.
@@ -21,24 +18,9 @@ func (c *Client) Anchor(ctx context.Context) (app.Anchor, error) {
 	return a, err
 }
 
-// Evidence attests the node's keys on platform for operator, anchored at
-// the newest block: the body of a registration, to submit now (Register) or
-// from another machine within the anchor's lifetime.
-func (c *Client) Evidence(ctx context.Context, operator address.Address, keys *nodekey.Keys, p tee.Platform, role registry.Role, coll attest.Collateral) (registry.Register, error) {
-	anchor, err := c.firstAnchor(ctx)
-	if err != nil {
-		return registry.Register{}, err
-	}
-	quote, err := keys.Quote(p, anchor.Hash, operator)
-	if err != nil {
-		return registry.Register{}, fmt.Errorf("quote: %w", err)
-	}
-	return registry.Register{Role: role, IdentityKey: keys.IdentityPublic(), EncryptionKey: keys.EncryptionPublic(), AnchorHeight: anchor.Height, Quote: quote, Collateral: coll}, nil
-}
-
-// firstAnchor returns the newest block, waiting for the first one on a
-// chain that has just started.
-func (c *Client) firstAnchor(ctx context.Context) (app.Anchor, error) {
+// FirstAnchor returns the newest block, waiting for the first one on a
+// chain that has just started: what a registration quote names.
+func (c *Client) FirstAnchor(ctx context.Context) (app.Anchor, error) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {

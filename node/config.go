@@ -52,6 +52,11 @@ const (
 	// Large enough that benchmarks fill mempoolSize txs before hitting the byte cap.
 	mempoolMaxTxsBytes = 1 << 30
 	genesisBlockBytes  = 4 << 20
+	// genesisBlockGas is the sum of gas limits a block may hold. The
+	// application reports each transaction's gas limit as its GasWanted, so
+	// this fits 10,000 transactions at the client's default limit (100,000)
+	// rather than CometBFT's default budget of 100.
+	genesisBlockGas = 1_000_000_000
 )
 
 // nodeConfig is everything that differs between the nodes we lay out.

@@ -158,6 +158,7 @@ func checkPVFiles(keyFile, stateFile string) error {
 func newGenesis(chainID string, vals []types.GenesisValidator, appState json.RawMessage) *types.GenesisDoc {
 	params := types.DefaultConsensusParams()
 	params.Block.MaxBytes = genesisBlockBytes
+	params.Block.MaxGas = genesisBlockGas
 	return &types.GenesisDoc{
 		ChainID:         chainID,
 		GenesisTime:     cmttime.Now(),

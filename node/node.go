@@ -205,6 +205,13 @@ func (n *Node) Stop() error {
 			n.stopErr = fmt.Errorf("stopping node: %w", err)
 		}
 		n.comet.Wait()
+		// After each commit CometBFT updates and rechecks the mempool in a
+		// goroutine of its own that Wait does not cover; it holds the mempool
+		// lock throughout, so taking the lock waits for it. Closing the
+		// application's store under a recheck would make it panic.
+		mp := n.comet.Mempool()
+		mp.Lock()
+		mp.Unlock() //nolint:staticcheck // empty on purpose: taking the lock is the wait
 		// CometBFT does not stop the ABCI connections; stopping them ends
 		// their watchdog goroutine.
 		_ = n.comet.ProxyApp().Stop()

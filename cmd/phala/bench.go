@@ -71,6 +71,7 @@ window. Progress goes to stderr.`,
 	f := cmd.Flags()
 	f.DurationVar(&o.Duration, "duration", bench.DefaultDuration, "measured window of each run")
 	f.IntVar(&o.Accounts, "accounts", bench.DefaultAccounts, "number of funded sending accounts")
+	f.IntVar(&o.Feeders, "feeders", 0, "goroutines submitting to the mempool at once (default 1)")
 	f.DurationVar(&timeoutCommit, "timeout-commit", 0, fmt.Sprintf("consensus timeout_commit for both runs (default %s)", bench.Timing().TimeoutCommit))
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of each run to FILE.trivial and FILE.transfers")
 	return cmd

@@ -197,7 +197,11 @@ func (f *registerFlags) body(ctx context.Context, c *client.Client, operator add
 	if f.gatekeeper {
 		role = registry.RoleGatekeeper
 	}
-	return c.Evidence(ctx, operator, keys, platform, role, coll)
+	anchor, err := c.FirstAnchor(ctx)
+	if err != nil {
+		return body, err
+	}
+	return keys.Evidence(platform, operator, role, anchor.Height, anchor.Hash, coll)
 }
 
 func txSetPolicyCmd() *cobra.Command {
