@@ -19,7 +19,6 @@ import (
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/codec"
-	"github.com/phala-go/phala/crypto/sigctx"
 	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/mq"
 )
@@ -27,6 +26,10 @@ import (
 // QueryAnchor answers the newest committed block, the anchor a TEE node's
 // report data names to prove its quote is fresh.
 const QueryAnchor = "chain/anchor"
+
+// QueryBlock answers a committed block's mq.Block (data: the CBOR height):
+// what a relay hands an enclave to check the block's app hash.
+const QueryBlock = "chain/block"
 
 // Anchor is a committed block's height and hash.
 type Anchor struct {
@@ -67,7 +70,7 @@ type pendingBlock struct {
 	time      time.Time
 	appHash   []byte
 	changes   []state.Change
-	messages  []mq.Message
+	digest    mq.Block
 }
 
 var _ abci.Application = (*App)(nil)
@@ -151,7 +154,8 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 		}
 	}
 	changes := s.Changes()
-	hash := a.nextAppHash(nil, changes, nil)
+	w := state.ChangesHash(changes)
+	hash := mq.NextAppHash(a.chainID, nil, w[:], nil)
 	meta := state.Meta{Height: 0, AppHash: hash}
 	if err := a.store.Commit(changes, meta, nil); err != nil {
 		return nil, err
@@ -168,17 +172,15 @@ func (a *App) moduleNames() []string {
 	return names
 }
 
-// nextAppHash chains the previous hash with the block's sorted writes and
-// its message root. A block that writes nothing and publishes nothing keeps
-// the hash, so empty blocks do not change it.
-func (a *App) nextAppHash(prev []byte, changes []state.Change, msgs []mq.Message) []byte {
-	if prev != nil && len(changes) == 0 && len(msgs) == 0 {
-		return prev
+// digest is what the block means for the app hash: its writes hash and its
+// message list. A block that writes nothing and publishes nothing has no
+// writes hash and keeps the app hash, so empty blocks do not change it.
+func digest(height int64, changes []state.Change, msgs []mq.Message) mq.Block {
+	if len(changes) == 0 && len(msgs) == 0 {
+		return mq.Block{Height: height}
 	}
-	writes := state.ChangesHash(changes)
-	root := mq.Root(a.chainID, msgs)
-	h := sigctx.AppHash.Hash(a.chainID, prev, writes[:], root[:])
-	return h[:]
+	w := state.ChangesHash(changes)
+	return mq.Block{Height: height, WritesHash: w[:], Messages: msgs}
 }
 
 // CheckTx admits a transaction to the mempool if it would succeed on the
@@ -215,8 +217,12 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	}
 	msgs = append(msgs, endMsgs...)
 	changes := s.Changes()
-	hash := a.nextAppHash(a.last.AppHash, changes, msgs)
-	a.pending = &pendingBlock{height: req.Height, blockHash: req.Hash, time: req.Time, appHash: hash, changes: changes, messages: msgs}
+	d := digest(req.Height, changes, msgs)
+	hash, err := d.AppHash(a.chainID, a.last.AppHash)
+	if err != nil {
+		return nil, err
+	}
+	a.pending = &pendingBlock{height: req.Height, blockHash: req.Hash, time: req.Time, appHash: hash, changes: changes, digest: d}
 	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: hash}, nil
 }
 
@@ -250,8 +256,8 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	}
 	meta := state.Meta{Height: p.height, AppHash: p.appHash, BlockHash: p.blockHash, Time: p.time.UnixNano()}
 	var encoded []byte
-	if len(p.messages) > 0 {
-		encoded = codec.MustMarshal(p.messages)
+	if p.digest.WritesHash != nil {
+		encoded = codec.MustMarshal(p.digest)
 	}
 	if err := a.store.Commit(p.changes, meta, encoded); err != nil {
 		return nil, err
@@ -260,17 +266,27 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	return &abci.CommitResponse{}, nil
 }
 
+// Block returns what a committed block means for the app hash: its writes
+// hash and its message list for enclaves, which relays hand to enclaves.
+func (a *App) Block(height int64) (mq.Block, error) {
+	if height < 1 || height > a.last.Height {
+		return mq.Block{}, module.ErrNotFound.Wrapf("block %d (last committed %d)", height, a.last.Height)
+	}
+	raw, err := a.store.BlockDigest(height)
+	if err != nil || raw == nil {
+		return mq.Block{Height: height}, err
+	}
+	var d mq.Block
+	if err := codec.Unmarshal(raw, &d); err != nil {
+		return mq.Block{}, fmt.Errorf("digest of block %d is corrupt: %w", height, err)
+	}
+	return d, nil
+}
+
 // Messages returns the message list for enclaves of a committed block.
 func (a *App) Messages(height int64) ([]mq.Message, error) {
-	raw, err := a.store.Messages(height)
-	if err != nil || raw == nil {
-		return nil, err
-	}
-	var msgs []mq.Message
-	if err := codec.Unmarshal(raw, &msgs); err != nil {
-		return nil, fmt.Errorf("messages of block %d are corrupt: %w", height, err)
-	}
-	return msgs, nil
+	d, err := a.Block(height)
+	return d.Messages, err
 }
 
 // Query answers "module/what" paths on committed state with canonical CBOR.
@@ -289,8 +305,15 @@ func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryRespo
 
 func (a *App) query(path string, data []byte) (any, error) {
 	name, _, _ := strings.Cut(path, "/")
-	if path == QueryAnchor {
+	switch path {
+	case QueryAnchor:
 		return Anchor{Height: a.last.Height, Hash: a.last.BlockHash}, nil
+	case QueryBlock:
+		var h int64
+		if err := codec.Unmarshal(data, &h); err != nil {
+			return nil, module.ErrBadQuery.Wrapf("%s takes a CBOR height: %v", QueryBlock, err)
+		}
+		return a.Block(h)
 	}
 	for _, m := range a.modules {
 		if m.Name() == name {

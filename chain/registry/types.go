@@ -37,6 +37,9 @@ type Node struct {
 	ExpiresAt     int64 // must re-attest before this block time
 	Active        bool
 	Reason        string // why the node is inactive
+	// LastHeartbeat is the block height named by the node's newest
+	// heartbeat egress (0: none yet).
+	LastHeartbeat int64
 }
 
 // Params are the registry's rules.
@@ -123,7 +126,18 @@ const (
 	TopicNode       = "registry.node"
 	TopicPolicy     = "registry.policy"
 	TopicGatekeeper = "registry.gatekeeper"
+
+	// TopicHeartbeat is an egress topic: a registered node says it is alive
+	// and following the chain (payload: Heartbeat).
+	TopicHeartbeat = "registry.heartbeat"
 )
+
+// Heartbeat is the payload of a TopicHeartbeat egress message.
+type Heartbeat struct {
+	_ struct{} `cbor:",toarray"`
+	// Height is the block whose processing made the runtime send it.
+	Height int64
+}
 
 // GatekeepersInfo answers QueryGatekeepers.
 type GatekeepersInfo struct {

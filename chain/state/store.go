@@ -26,7 +26,7 @@ var _ Reader = (*Store)(nil)
 var (
 	metaKey       = NewKeyFormat(ModuleMeta, 0x01).Key()
 	blockHashKeys = NewKeyFormat(ModuleMeta, 0x04) // height → block hash
-	messageKeys   = NewKeyFormat(ModuleMeta, 0x05) // height → the block's encoded message list
+	digestKeys   = NewKeyFormat(ModuleMeta, 0x05) // height → the block's encoded mq.Block (writes hash, messages)
 )
 
 // RecentBlocks is how many recent block hashes the store keeps, so that a
@@ -85,11 +85,12 @@ func (s *Store) Meta() (Meta, error) {
 	return m, nil
 }
 
-// Commit writes the changes, the new meta and the block's encoded message
-// list for enclaves (nil when empty) in one synced batch: after a crash the
-// store holds either all of a block or none of it. The message list is kept
-// for relays to fetch; the app hash commits to it through its root.
-func (s *Store) Commit(changes []Change, meta Meta, messages []byte) error {
+// Commit writes the changes, the new meta and the block's encoded digest
+// (writes hash and message list for enclaves; nil when the block changed
+// nothing) in one synced batch: after a crash the store holds either all of
+// a block or none of it. The digest is kept for relays to fetch; the app
+// hash commits to it.
+func (s *Store) Commit(changes []Change, meta Meta, digest []byte) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	for _, c := range changes {
@@ -109,8 +110,8 @@ func (s *Store) Commit(changes []Change, meta Meta, messages []byte) error {
 	if err := s.recordBlockHash(b, meta); err != nil {
 		return fmt.Errorf("state batch: %w", err)
 	}
-	if messages != nil {
-		if err := b.Set(messageKeys.Key(heightBytes(meta.Height)), messages, nil); err != nil {
+	if digest != nil {
+		if err := b.Set(digestKeys.Key(heightBytes(meta.Height)), digest, nil); err != nil {
 			return fmt.Errorf("state batch: %w", err)
 		}
 	}
@@ -136,10 +137,10 @@ func (s *Store) recordBlockHash(b *pebble.Batch, meta Meta) error {
 	return nil
 }
 
-// Messages returns the encoded message list of a committed block (nil when
-// the block published none).
-func (s *Store) Messages(height int64) ([]byte, error) {
-	return s.Get(messageKeys.Key(heightBytes(height)))
+// BlockDigest returns the encoded digest of a committed block (nil when
+// the block changed nothing).
+func (s *Store) BlockDigest(height int64) ([]byte, error) {
+	return s.Get(digestKeys.Key(heightBytes(height)))
 }
 
 // BlockHash returns the hash of a recent committed block.

@@ -41,6 +41,8 @@ var (
 	MessageLeaf = register("phala/mq/leaf/v1")
 	// The report data a TEE node's quote carries to bind its keys.
 	RegistrationReport = register("phala/registry/report-data/v1")
+	// Messages from enclaves to the chain, signed by their identity keys.
+	Egress = register("phala/mq/egress/v1")
 )
 
 // Name returns the context's registered name.
