@@ -26,7 +26,7 @@ var _ Reader = (*Store)(nil)
 var (
 	metaKey       = NewKeyFormat(ModuleMeta, 0x01).Key()
 	blockHashKeys = NewKeyFormat(ModuleMeta, 0x04) // height → block hash
-	digestKeys   = NewKeyFormat(ModuleMeta, 0x05) // height → the block's encoded mq.Block (writes hash, messages)
+	digestKeys    = NewKeyFormat(ModuleMeta, 0x05) // height → the block's encoded mq.Block (writes hash, messages)
 )
 
 // RecentBlocks is how many recent block hashes the store keeps, so that a
