@@ -15,6 +15,7 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/egress"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/state"
@@ -56,6 +57,7 @@ type App struct {
 	log     *slog.Logger
 	modules []module.Module
 	methods map[string]module.Method
+	egress  module.EgressRoutes
 
 	last    state.Meta
 	params  Params
@@ -76,15 +78,19 @@ type pendingBlock struct {
 var _ abci.Application = (*App)(nil)
 
 // Modules lists the chain's modules in execution order.
-func Modules() []module.Module { return []module.Module{bank.Module{}, registry.Module{}} }
+func Modules() []module.Module {
+	return []module.Module{bank.Module{}, registry.Module{}, egress.Module{}}
+}
 
 // New opens the application over its store directory.
 func New(chainID, dir string, log *slog.Logger) (*App, error) {
-	st, err := state.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	a := &App{chainID: chainID, store: st, log: log, modules: Modules(), methods: map[string]module.Method{}, sigs: newSigCache(1 << 18)}
+	return newApp(chainID, dir, log, Modules())
+}
+
+// newApp builds the application over a module list: Modules() in
+// production, more in tests.
+func newApp(chainID, dir string, log *slog.Logger, mods []module.Module) (*App, error) {
+	a := &App{chainID: chainID, log: log, modules: mods, methods: map[string]module.Method{}, sigs: newSigCache(1 << 18)}
 	for _, m := range a.modules {
 		for _, meth := range m.Methods() {
 			if !strings.HasPrefix(meth.Name, m.Name()+".") {
@@ -93,8 +99,16 @@ func New(chainID, dir string, log *slog.Logger) (*App, error) {
 			a.methods[meth.Name] = meth
 		}
 	}
+	routes, err := module.NewEgressRoutes(a.modules)
+	if err != nil {
+		return nil, err
+	}
+	a.egress = routes
+	if a.store, err = state.Open(dir); err != nil {
+		return nil, err
+	}
 	if err := a.load(); err != nil {
-		st.Close()
+		a.store.Close()
 		return nil, err
 	}
 	return a, nil
@@ -228,7 +242,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 
 // block is the context every transaction of a block shares.
 func (a *App) block(height int64, t time.Time) module.Block {
-	return module.Block{ChainID: a.chainID, Height: height, Time: t, Committed: a.store, RecentBlockHash: a.store.BlockHash}
+	return module.Block{ChainID: a.chainID, Height: height, Time: t, Committed: a.store, RecentBlockHash: a.store.BlockHash, Egress: a.egress}
 }
 
 // endBlock runs the modules' end-of-block work on the block's overlay.

@@ -7,6 +7,7 @@ package module
 import (
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -38,6 +39,65 @@ type EndBlocker interface {
 	EndBlock(ctx *Context) error
 }
 
+// EgressSender is the registered TEE node that signed an egress message, as
+// the registry knows it. It holds plain fields so that modules need not
+// import the registry.
+type EgressSender struct {
+	IdentityKey ed25519.PublicKey
+	Role        uint8 // the registry's role number
+	Operator    address.Address
+}
+
+// EgressHandler is a module that owns egress topics: messages enclaves send
+// to the chain. The mq module has already checked the signature, that the
+// sender is an active registered node and the sequence number; the handler
+// checks the payload and applies it. An error refuses the whole message and
+// leaves the sender's sequence where it was.
+type EgressHandler interface {
+	EgressTopics() []string
+	HandleEgress(ctx *Context, from EgressSender, topic string, payload []byte) error
+}
+
+// PerSenderEgress is implemented by an EgressHandler some of whose topics
+// mean something per sender (a heartbeat says who is alive). Gatekeepers'
+// messages are otherwise counted once by content, since every gatekeeper
+// sends the same ones; on a per-sender topic each copy is applied.
+type PerSenderEgress interface {
+	PerSenderTopic(topic string) bool
+}
+
+// EgressRoutes maps each egress topic to the module that owns it.
+type EgressRoutes map[string]EgressHandler
+
+// NewEgressRoutes collects the topics of the modules that handle egress; a
+// topic with two owners is a programming error reported at start.
+func NewEgressRoutes(mods []Module) (EgressRoutes, error) {
+	routes := EgressRoutes{}
+	owners := map[string]string{}
+	for _, m := range mods {
+		h, ok := m.(EgressHandler)
+		if !ok {
+			continue
+		}
+		for _, topic := range h.EgressTopics() {
+			if topic == "" {
+				return nil, fmt.Errorf("module %s declares an empty egress topic", m.Name())
+			}
+			if other, dup := owners[topic]; dup {
+				return nil, fmt.Errorf("egress topic %q is owned by both %s and %s", topic, other, m.Name())
+			}
+			owners[topic], routes[topic] = m.Name(), h
+		}
+	}
+	return routes, nil
+}
+
+// Route returns the handler of a topic.
+func (r EgressRoutes) Route(topic string) (EgressHandler, bool) {
+	h, ok := r[topic]
+	return h, ok
+}
+
 // Method is one transaction kind. Handle has one shape: decode the body,
 // check it, mutate state, emit an event. Fees are charged by the application
 // before Handle runs; any error discards every write of the transaction.
@@ -58,6 +118,9 @@ type Block struct {
 	// RecentBlockHash returns the hash of one of the last
 	// state.RecentBlocks committed blocks.
 	RecentBlockHash func(height int64) ([]byte, bool, error)
+	// Egress routes accepted enclave messages to the modules owning their
+	// topics.
+	Egress EgressRoutes
 }
 
 // Context is one transaction's view of the chain.
@@ -85,6 +148,22 @@ func (c *Context) Emit(kind string, attrs ...Attr) {
 
 // Publish puts a message for enclaves on this block's ingress list.
 func (c *Context) Publish(m mq.Message) { c.messages = append(c.messages, m) }
+
+// Try runs fn on a branch of this context: its writes, events and messages
+// are kept if fn succeeds and dropped if it fails, while the caller's own
+// work stands either way.
+func (c *Context) Try(fn func(*Context) error) error {
+	sub := *c
+	sub.Store = c.Store.Branch()
+	sub.events, sub.messages = nil, nil
+	if err := fn(&sub); err != nil {
+		return err
+	}
+	sub.Store.Merge()
+	c.events = append(c.events, sub.events...)
+	c.messages = append(c.messages, sub.messages...)
+	return nil
+}
 
 // Events returns what the transaction emitted.
 func (c *Context) Events() []abci.Event { return c.events }

@@ -288,6 +288,11 @@ func getNode(r state.Reader, identityKey []byte) (Node, bool, error) {
 	return n, true, nil
 }
 
+// GetNode reads a node by identity key; ok is false if none is registered.
+func GetNode(r state.Reader, identityKey []byte) (n Node, ok bool, err error) {
+	return getNode(r, identityKey)
+}
+
 func putNode(s *state.Overlay, n Node) { s.Set(nodeKeyOf(n.IdentityKey), codec.MustMarshal(n)) }
 
 // GetPolicy reads the attestation policy.
