@@ -29,6 +29,7 @@ func newRoot() *cobra.Command {
 	// Check the format before any command acts: a transfer must not be sent
 	// and then reported as failed because of a typo in --output.
 	root.PersistentPreRunE = func(*cobra.Command, []string) error { return checkOutputFormat() }
-	root.AddCommand(newDevnetCmd(), newNodeCmd(), newTestnetCmd(), newKeysCmd(), newTxCmd(), newQueryCmd(), newBenchCmd(), newAttestCmd())
+	root.AddCommand(newDevnetCmd(), newNodeCmd(), newTestnetCmd(), newKeysCmd(), newTxCmd(), newQueryCmd(), newBenchCmd(), newAttestCmd(), newWorkerCmd())
+	root.AddCommand(newRelayCmd())
 	return root
 }

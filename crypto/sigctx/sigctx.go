@@ -43,6 +43,8 @@ var (
 	RegistrationReport = register("phala/registry/report-data/v1")
 	// Messages from enclaves to the chain, signed by their identity keys.
 	Egress = register("phala/mq/egress/v1")
+	// The state of a worker runtime (light client, registry view, outbox).
+	RuntimeState = register("phala/worker/state/v1")
 )
 
 // Name returns the context's registered name.

@@ -19,6 +19,11 @@ var rules = []struct {
 	{"chain/...", []string{"node", "network", "client", "worker", "relay", "vm", "bench"}},
 	{"node/...", []string{"chain", "network", "client", "worker", "relay", "vm"}},
 	{"client/...", []string{"node", "network", "worker", "relay", "vm"}},
+	// The trusted runtime never depends on the untrusted host's packages,
+	// nor on the consensus application (it reads registry types only).
+	{"worker/...", []string{"relay", "node", "network", "client", "bench", "chain/app", "chain/bank", "chain/egress"}},
+	{"relaywire/...", []string{"chain", "node", "network", "client", "worker", "relay", "bench"}},
+	{"relay/...", []string{"node", "network", "bench"}},
 }
 
 func TestDependencyDirection(t *testing.T) {

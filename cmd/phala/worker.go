@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/spf13/cobra"
+
+	"github.com/phala-go/phala/worker/api"
+	"github.com/phala-go/phala/worker/runtime"
+)
+
+// workerInfoFile is written into the worker's home once it listens, so a
+// relay or a script can find the URLs.
+const workerInfoFile = "worker.json"
+
+type workerFlags struct {
+	home, genesis, teeKind string
+	relayListen, listen    string
+	checkpointEvery        int64
+	gatekeeper             bool
+}
+
+func newWorkerCmd() *cobra.Command {
+	var f workerFlags
+	cmd := &cobra.Command{
+		Use:   "worker --home DIR --genesis FILE",
+		Short: "Run the worker runtime (the enclave side): verifies blocks a relay feeds it, signs egress",
+		Long: `Run the worker runtime: the code that belongs inside a TEE.
+
+It trusts only the genesis file it is given, verifies every block its relay
+feeds it (relay API, loopback), keeps its node keys and checkpoints sealed
+by the TEE in --home, and serves its status and attestation on the public
+API. Ctrl-C or SIGTERM stops it after a checkpoint.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			// Signals are caught from the start so a stop never skips the
+			// final checkpoint.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return f.run(ctx)
+		},
+	}
+	cmd.Flags().StringVar(&f.home, "home", defaultDir("worker"), "worker home: sealed keys, checkpoints, sim TEE secret")
+	cmd.Flags().StringVar(&f.genesis, "genesis", "", "the chain's genesis.json (the runtime's only trust root)")
+	cmd.Flags().StringVar(&f.teeKind, "tee", "sim", "TEE platform: sim (no protection), sgx (Gramine) or tdx")
+	cmd.Flags().StringVar(&f.relayListen, "relay-listen", "127.0.0.1:0", "loopback address of the relay API")
+	cmd.Flags().StringVar(&f.listen, "listen", "127.0.0.1:0", "loopback address of the public API")
+	cmd.Flags().Int64Var(&f.checkpointEvery, "checkpoint-every", runtime.DefaultCheckpointEvery, "blocks between sealed checkpoints")
+	cmd.Flags().BoolVar(&f.gatekeeper, "gatekeeper", false, "run as a gatekeeper (registers with that role)")
+	cmd.MarkFlagRequired("genesis")
+	return cmd
+}
+
+type workerJSON struct {
+	Home          string `json:"home"`
+	ChainID       string `json:"chain_id"`
+	RelayAPI      string `json:"relay_api"`
+	PublicAPI     string `json:"public_api"`
+	IdentityKey   string `json:"identity_key"`
+	EncryptionKey string `json:"encryption_key"`
+	Role          string `json:"role"`
+	Height        int64  `json:"height"`
+	StateHash     string `json:"state_hash"`
+	Registered    bool   `json:"registered"`
+}
+
+// run serves until ctx ends, then checkpoints and stops.
+func (f *workerFlags) run(ctx context.Context) error {
+	if f.checkpointEvery <= 0 {
+		return fmt.Errorf("--checkpoint-every must be positive, got %d", f.checkpointEvery)
+	}
+	doc, err := cmttypes.GenesisDocFromFile(f.genesis)
+	if err != nil {
+		return fmt.Errorf("--genesis: %w", err)
+	}
+	if err := os.MkdirAll(f.home, 0o700); err != nil {
+		return err
+	}
+	platform, err := openPlatform(f.teeKind, filepath.Join(f.home, "tee-sim"))
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	rt, err := runtime.Open(runtime.Config{Home: f.home, Genesis: doc, Platform: platform, CheckpointEvery: f.checkpointEvery, Gatekeeper: f.gatekeeper, Log: log})
+	if err != nil {
+		return err
+	}
+	relaySrv, err := api.Listen(f.relayListen, api.NewRelayHandler(rt))
+	if err != nil {
+		return errors.Join(err, rt.Close())
+	}
+	publicSrv, err := api.Listen(f.listen, api.NewPublicHandler(rt))
+	if err != nil {
+		return errors.Join(err, relaySrv.Close(context.Background()), rt.Close())
+	}
+	runErr := f.announce(rt, relaySrv.URL(), publicSrv.URL())
+	if runErr == nil {
+		<-ctx.Done()
+		fmt.Fprintln(os.Stderr, "shutting down...")
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Stop taking blocks before the final checkpoint.
+	err = errors.Join(runErr, relaySrv.Close(stopCtx), publicSrv.Close(stopCtx), rt.Close())
+	if err == nil {
+		fmt.Fprintln(os.Stderr, "stopped cleanly; state checkpointed")
+	}
+	return err
+}
+
+// announce prints the URLs, keys and state, and writes them to
+// home/worker.json.
+func (f *workerFlags) announce(rt *runtime.Runtime, relayURL, publicURL string) error {
+	s := rt.Status()
+	role := "worker"
+	if f.gatekeeper {
+		role = "gatekeeper"
+	}
+	out := workerJSON{
+		Home: f.home, ChainID: s.ChainID, RelayAPI: relayURL, PublicAPI: publicURL,
+		IdentityKey: hex.EncodeToString(s.IdentityKey), EncryptionKey: hex.EncodeToString(s.EncryptionKey),
+		Role: role, Height: s.Height, StateHash: hex.EncodeToString(s.StateHash), Registered: s.Registered,
+	}
+	raw, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(f.home, workerInfoFile), append(raw, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", workerInfoFile, err)
+	}
+	return emit(out, func() string {
+		return fmt.Sprintf("%s runtime of %s\nrelay api   %s\npublic api  %s\nidentity    %s\nheight      %d\nstate hash  %s\nregistered  %v\nrunning; Ctrl-C stops",
+			role, out.ChainID, relayURL, publicURL, out.IdentityKey, out.Height, out.StateHash, out.Registered)
+	})
+}

@@ -1,0 +1,63 @@
+package relay
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/phala-go/phala/chain/app"
+	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/errs"
+	"github.com/phala-go/phala/mq"
+)
+
+// Digest fetches block height's digest (writes hash and message list)
+// from the node's application.
+func (s *Source) Digest(ctx context.Context, height int64) (mq.Block, error) {
+	var d mq.Block
+	check, err := s.queueDigest(ctx, s.rpc, height, &d)
+	if err != nil {
+		return d, s.unreachable(err)
+	}
+	return d, check()
+}
+
+// queueDigest asks c for block height's digest, to be decoded into out.
+func (s *Source) queueDigest(ctx context.Context, c caller, height int64, out *mq.Block) (func() error, error) {
+	data, err := codec.Marshal(height)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.ABCIQuery(ctx, app.QueryBlock, data)
+	if err != nil {
+		return nil, err
+	}
+	return func() error {
+		r := res.Response
+		if r.Code != 0 {
+			return fmt.Errorf("digest of block %d: %w", height, errs.FromWire(r.Codespace, r.Code, r.Log))
+		}
+		d, err := decodeDigest(r.Value, height)
+		*out = d
+		return err
+	}, nil
+}
+
+// decodeDigest reads the node's answer for block height. The node is not
+// trusted (the runtime checks the digest against the next header), but a
+// malformed answer is caught here so it is blamed on the node.
+func decodeDigest(raw []byte, height int64) (mq.Block, error) {
+	var d mq.Block
+	if err := codec.Unmarshal(raw, &d); err != nil {
+		return mq.Block{}, ErrNodeAnswer.Wrapf("digest of block %d: %v", height, err)
+	}
+	if d.Height != height {
+		return mq.Block{}, ErrNodeAnswer.Wrapf("asked the digest of block %d, got block %d", height, d.Height)
+	}
+	if d.WritesHash != nil && len(d.WritesHash) != 32 {
+		return mq.Block{}, ErrNodeAnswer.Wrapf("digest of block %d: writes hash is %d bytes", height, len(d.WritesHash))
+	}
+	if d.WritesHash == nil && len(d.Messages) > 0 {
+		return mq.Block{}, ErrNodeAnswer.Wrapf("digest of block %d: messages without a writes hash", height)
+	}
+	return d, nil
+}

@@ -1,0 +1,86 @@
+package api
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+
+	"github.com/phala-go/phala/chain/registry"
+)
+
+// Public API paths.
+const (
+	PublicPathStatus      = "/v1/status"
+	PublicPathAttestation = "/v1/attestation"
+)
+
+// StatusJSON is the public status.
+type StatusJSON struct {
+	ChainID       string `json:"chain_id"`
+	Height        int64  `json:"height"`
+	BlockHash     string `json:"block_hash"`
+	StateHash     string `json:"state_hash"`
+	IdentityKey   string `json:"identity_key"`
+	EncryptionKey string `json:"encryption_key"`
+	Role          string `json:"role"`
+	Registered    bool   `json:"registered"`
+}
+
+// AttestationJSON is the node's keys and its newest evidence, if any.
+type AttestationJSON struct {
+	IdentityKey   string `json:"identity_key"`
+	EncryptionKey string `json:"encryption_key"`
+	Role          string `json:"role"`
+	// The newest evidence (absent until a relay asked for one).
+	AnchorHeight int64  `json:"anchor_height,omitempty"`
+	AnchorHash   string `json:"anchor_hash,omitempty"`
+	Quote        string `json:"quote,omitempty"`
+}
+
+// NewPublicHandler serves the public API over rt: JSON, read only.
+func NewPublicHandler(rt Runtime) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(PublicPathStatus, getJSON(func() any {
+		s := rt.Status()
+		return StatusJSON{
+			ChainID: s.ChainID, Height: s.Height, BlockHash: hex.EncodeToString(s.BlockHash),
+			StateHash: hex.EncodeToString(s.StateHash), IdentityKey: hex.EncodeToString(s.IdentityKey),
+			EncryptionKey: hex.EncodeToString(s.EncryptionKey), Role: registry.Role(s.Role).String(), Registered: s.Registered,
+		}
+	}))
+	mux.HandleFunc(PublicPathAttestation, getJSON(func() any {
+		s := rt.Status()
+		out := AttestationJSON{IdentityKey: hex.EncodeToString(s.IdentityKey), EncryptionKey: hex.EncodeToString(s.EncryptionKey), Role: registry.Role(s.Role).String()}
+		if ev, ok := rt.LastEvidence(); ok {
+			out.AnchorHeight, out.AnchorHash, out.Quote = ev.AnchorHeight, hex.EncodeToString(ev.AnchorHash), hex.EncodeToString(ev.Quote)
+		}
+		return out
+	}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writePublicError(w, ErrNotFound.Wrapf("%s", r.URL.Path))
+	})
+	return mux
+}
+
+func getJSON(v func() any) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", http.MethodGet)
+			writePublicError(w, ErrMethod.Wrapf("%s %s", r.Method, r.URL.Path))
+			return
+		}
+		writeJSON(w, http.StatusOK, v())
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the client went away: nothing to do
+}
+
+// writePublicError answers the relaywire.Error fields as JSON.
+func writePublicError(w http.ResponseWriter, err error) {
+	e := wireError(err)
+	writeJSON(w, statusOf(err), map[string]any{"module": e.Module, "code": e.Code, "message": e.Message})
+}

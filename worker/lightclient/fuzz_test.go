@@ -1,0 +1,71 @@
+package lightclient
+
+import (
+	"testing"
+
+	cmtproto "github.com/cometbft/cometbft/api/cometbft/types/v1"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/relaywire"
+)
+
+// FuzzVerify feeds batches decoded from arbitrary bytes to a fixed state:
+// Verify must never panic, and a refused batch leaves the state alone.
+func FuzzVerify(f *testing.F) {
+	c := newTestChain(f, "fuzz-chain", newSigners(f, "fuzz", 4)).extend(10)
+	st := c.syncTo(4)
+	for _, b := range []relaywire.Batch{c.batch(5, 8), c.batch(5, 5), c.batch(4, 6)} {
+		f.Add(codec.MustMarshal(b))
+	}
+	f.Add([]byte{0x84, 0x01, 0x80, 0x40, 0xf6})
+	f.Add([]byte("garbage"))
+	genesis := c.genesisState()
+	f.Add(codec.MustMarshal(c.batch(1, 2)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var b relaywire.Batch
+		if err := codec.Unmarshal(data, &b); err != nil {
+			return
+		}
+		for _, from := range []State{st, genesis} {
+			before := cloneState(from)
+			got, _, err := Verify(from, b)
+			if err != nil && !equalState(got, before) {
+				t.Fatalf("refused batch changed the state: %v", err)
+			}
+		}
+	})
+}
+
+// FuzzDecode feeds arbitrary bytes to every protobuf decoder Verify uses on
+// relay input.
+func FuzzDecode(f *testing.F) {
+	c := newTestChain(f, "fuzz-chain", newSigners(f, "fuzz", 4)).extend(2)
+	f.Add(encodeHeader(f, c.header(2)))
+	f.Add(encodeCommit(f, c.commit(2)))
+	f.Add(c.signBy[0].proto(f))
+	f.Add([]byte{0x0a, 0x02, 0x12, 0x00})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if h, err := decodeHeader(data); err == nil {
+			_ = h.Hash()
+		}
+		if set, err := decodeValidators(data); err == nil {
+			_ = set.Hash()
+			if _, err := encodeValidators(set); err != nil {
+				t.Fatalf("decoded set does not encode: %v", err)
+			}
+		}
+		var cp cmtproto.Commit
+		if cp.Unmarshal(data) == nil {
+			if cm, err := cmttypes.CommitFromProto(&cp); err == nil {
+				_ = c.signBy[0].set.VerifyCommitLight(c.id, cm.BlockID, cm.Height, cm)
+			}
+		}
+	})
+}
+
+func equalState(a, b State) bool {
+	return a.ChainID == b.ChainID && a.Height == b.Height && a.Time == b.Time &&
+		string(a.BlockHash) == string(b.BlockHash) && string(a.AppHash) == string(b.AppHash) &&
+		string(a.Validators) == string(b.Validators)
+}

@@ -1,0 +1,236 @@
+package lightclient_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/hpke"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/phala-go/phala/attest"
+	"github.com/phala-go/phala/chain/app"
+	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/client"
+	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/crypto/keyring"
+	"github.com/phala-go/phala/identity"
+	"github.com/phala-go/phala/mq"
+	"github.com/phala-go/phala/network"
+	"github.com/phala-go/phala/node"
+	"github.com/phala-go/phala/relaywire"
+	"github.com/phala-go/phala/token"
+	"github.com/phala-go/phala/worker/lightclient"
+)
+
+// TestVerifyRealChain runs a devnet validator in process, makes it commit a
+// transfer and a sim-worker registration (which publishes a message for
+// enclaves), and syncs a light client from the genesis document with what a
+// relay would fetch: headers and commits over RPC, digests by ABCI query.
+func TestVerifyRealChain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a CometBFT node")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	v := startDevnet(t, ctx)
+	cl, err := client.New(v.Node.RPCURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := ed25519.NewKeyFromSeed(keyring.DevSeed("alice"))
+	if _, err := cl.Transfer(ctx, alice, network.DevAccounts()[1].Address, token.PHA(1), client.SendOptions{}); err != nil {
+		t.Fatalf("transfer: %v", err)
+	}
+	reg := registerSimWorker(t, ctx, cl, alice)
+	end := max(reg.Height+2, 12)
+	if err := v.Node.WaitHeight(ctx, end+1); err != nil {
+		t.Fatal(err)
+	}
+
+	r := relay{t: t, ctx: ctx, cl: cl}
+	if r.rpc, err = rpchttp.New(v.Node.RPCURL()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := lightclient.Genesis(v.Node.Comet().GenesisDoc())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var finals []lightclient.Final
+	tampered := false
+	for _, span := range [][2]int64{{1, 1}, {2, 5}, {6, end}} {
+		b := r.batch(span[0], span[1])
+		tampered = expectTamperRefused(t, st, b) || tampered
+		next, fs, err := lightclient.Verify(st, b)
+		if err != nil {
+			t.Fatalf("batch %d..%d: %v", span[0], span[1], err)
+		}
+		st, finals = next, append(finals, fs...)
+	}
+
+	if !tampered {
+		t.Fatal("no batch proved a block with messages")
+	}
+	last := r.header(end)
+	if st.Height != end || !bytes.Equal(st.BlockHash, last.Hash()) || !bytes.Equal(st.AppHash, last.AppHash) {
+		t.Fatalf("state %+v does not match header %d", st, end)
+	}
+	if len(finals) != int(end-1) {
+		t.Fatalf("%d finals, want %d", len(finals), end-1)
+	}
+	var published int
+	for i, f := range finals {
+		if f.Height != int64(i+1) || !bytes.Equal(f.Hash, r.header(f.Height).Hash()) {
+			t.Fatalf("final %d: height %d hash %x", i, f.Height, f.Hash)
+		}
+		if f.Height == reg.Height {
+			if len(f.Messages) != 1 || f.Messages[0].Topic != registry.TopicNode {
+				t.Fatalf("registration block %d finalised with %v", f.Height, f.Messages)
+			}
+		}
+		published += len(f.Messages)
+	}
+	if published != 1 {
+		t.Fatalf("%d messages finalised, want the registration's 1", published)
+	}
+}
+
+func startDevnet(t *testing.T, ctx context.Context) *network.Validator {
+	t.Helper()
+	p2p, err := node.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpc, err := node.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := node.Home(filepath.Join(t.TempDir(), "home"))
+	timing := node.Timing{TimeoutPropose: 500 * time.Millisecond, TimeoutCommit: 50 * time.Millisecond, CreateEmptyBlocks: true}
+	if err := network.InitDevnet(home, network.DevnetOptions{Ports: node.Ports{P2P: p2p, RPC: rpc}, Timing: timing}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := network.Start(ctx, home, slog.New(slog.NewTextHandler(io.Discard, nil)), node.WithLogLevel("error"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := v.Stop(); err != nil {
+			t.Errorf("stop devnet: %v", err)
+		}
+	})
+	return v
+}
+
+// registerSimWorker registers a fresh sim node operated by alice.
+func registerSimWorker(t *testing.T, ctx context.Context, cl *client.Client, alice ed25519.PrivateKey) client.Included {
+	t.Helper()
+	pub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := hpke.MLKEM768X25519().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchor, err := cl.FirstAnchor(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encPub := enc.PublicKey().Bytes()
+	rd := identity.Binding{
+		ChainID: network.DevnetChainID, AnchorHash: anchor.Hash, IdentityKey: pub,
+		EncryptionKey: encPub, Operator: network.DevAccounts()[0].Address,
+	}.ReportData()
+	inc, err := cl.Register(ctx, alice, registry.Register{
+		Role: registry.RoleWorker, IdentityKey: pub, EncryptionKey: encPub,
+		AnchorHeight: anchor.Height, Quote: attest.SignSimQuote([32]byte{7, 7, 7}, rd),
+	})
+	if err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	return inc
+}
+
+// relay fetches what the untrusted host would hand the runtime.
+type relay struct {
+	t   *testing.T
+	ctx context.Context
+	cl  *client.Client
+	rpc *rpchttp.HTTP
+}
+
+func (r relay) signed(h int64) *cmttypes.SignedHeader {
+	r.t.Helper()
+	res, err := r.rpc.Commit(r.ctx, &h)
+	if err != nil {
+		r.t.Fatalf("commit %d: %v", h, err)
+	}
+	return &res.SignedHeader
+}
+
+func (r relay) header(h int64) *cmttypes.Header { return r.signed(h).Header }
+
+func (r relay) digest(h int64) mq.Block {
+	r.t.Helper()
+	var d mq.Block
+	if err := r.cl.Query(r.ctx, app.QueryBlock, codec.MustMarshal(h), &d); err != nil {
+		r.t.Fatalf("digest of block %d: %v", h, err)
+	}
+	return d
+}
+
+func (r relay) batch(from, to int64) relaywire.Batch {
+	r.t.Helper()
+	b := relaywire.Batch{Version: relaywire.Version}
+	for h := from; h <= to; h++ {
+		sh := r.signed(h)
+		raw, err := sh.Header.ToProto().Marshal()
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		blk := relaywire.Block{Header: raw}
+		if h > 1 {
+			blk.Parent = r.digest(h - 1)
+		}
+		b.Blocks = append(b.Blocks, blk)
+		if h == to {
+			if b.Commit, err = sh.Commit.ToProto().Marshal(); err != nil {
+				r.t.Fatal(err)
+			}
+		}
+	}
+	// The CBOR round trip is what the runtime receives.
+	var out relaywire.Batch
+	if err := codec.Unmarshal(codec.MustMarshal(b), &out); err != nil {
+		r.t.Fatal(err)
+	}
+	return out
+}
+
+// expectTamperRefused drops the message list of the first block of b that
+// has messages, if any: the real chain's signed app hash must catch it.
+func expectTamperRefused(t *testing.T, st lightclient.State, b relaywire.Batch) bool {
+	t.Helper()
+	for i, blk := range b.Blocks {
+		if len(blk.Parent.Messages) == 0 {
+			continue
+		}
+		forged := b
+		forged.Blocks = append([]relaywire.Block(nil), b.Blocks...)
+		forged.Blocks[i].Parent.Messages = nil
+		got, _, err := lightclient.Verify(st, forged)
+		if !errors.Is(err, lightclient.ErrAppHash) || got.Height != st.Height {
+			t.Fatalf("dropped messages of block %d: %v", blk.Parent.Height, err)
+		}
+		return true
+	}
+	return false
+}

@@ -1,0 +1,193 @@
+package runtime
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/phala-go/phala/chain/app"
+	"github.com/phala-go/phala/client"
+	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/crypto/keyring"
+	"github.com/phala-go/phala/mq"
+	"github.com/phala-go/phala/network"
+	"github.com/phala-go/phala/node"
+	"github.com/phala-go/phala/relaywire"
+	"github.com/phala-go/phala/tee"
+	"github.com/phala-go/phala/tee/sim"
+)
+
+// testChain is one in-process devnet shared by the package's tests (each
+// runtime has its own keys, so they do not disturb each other), with the
+// relay's job done by hand: read headers, commits and block digests over
+// RPC and hand them to runtimes as relaywire batches.
+type testChain struct {
+	v   *network.Validator
+	rpc *rpchttp.HTTP
+	cl  *client.Client
+	doc *cmttypes.GenesisDoc
+}
+
+var shared struct {
+	once sync.Once
+	dir  string
+	c    *testChain
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.c != nil {
+		shared.c.v.Stop()
+	}
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
+
+// chain starts the shared devnet on first use.
+func chain(t testing.TB) *testChain {
+	t.Helper()
+	shared.once.Do(func() { shared.c, shared.err = startChain() })
+	if shared.err != nil {
+		t.Fatalf("devnet: %v", shared.err)
+	}
+	return shared.c
+}
+
+func startChain() (*testChain, error) {
+	dir, err := os.MkdirTemp("", "runtime-test-*")
+	if err != nil {
+		return nil, err
+	}
+	shared.dir = dir
+	p2p, err1 := node.FreePort()
+	rpc, err2 := node.FreePort()
+	if err1 != nil || err2 != nil || p2p == rpc {
+		return nil, fmt.Errorf("free ports: %v %v", err1, err2)
+	}
+	home := node.Home(filepath.Join(dir, "chain"))
+	timing := node.Timing{TimeoutPropose: 500 * time.Millisecond, TimeoutCommit: 30 * time.Millisecond, CreateEmptyBlocks: true}
+	if err := network.InitDevnet(home, network.DevnetOptions{Ports: node.Ports{P2P: p2p, RPC: rpc}, Timing: timing}); err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	v, err := network.Start(context.Background(), home, log, node.WithTiming(timing))
+	if err != nil {
+		return nil, err
+	}
+	c := &testChain{v: v}
+	if c.rpc, err = rpchttp.New(v.Node.RPCURL()); err != nil {
+		return c, err
+	}
+	if c.cl, err = client.New(v.Node.RPCURL()); err != nil {
+		return c, err
+	}
+	c.doc, err = cmttypes.GenesisDocFromFile(home.GenesisFile())
+	return c, err
+}
+
+func testCtx(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// waitHeight waits until the chain has committed block h.
+func (c *testChain) waitHeight(t testing.TB, h int64) {
+	t.Helper()
+	if err := c.v.Node.WaitHeight(testCtx(t, 30*time.Second), h); err != nil {
+		t.Fatalf("wait for height %d: %v", h, err)
+	}
+}
+
+// batch builds the relaywire batch of headers from..to, closed by the
+// commit of to. Single validator: the set never changes.
+func (c *testChain) batch(t testing.TB, from, to int64) relaywire.Batch {
+	t.Helper()
+	ctx := testCtx(t, 30*time.Second)
+	b := relaywire.Batch{Version: relaywire.Version}
+	for h := from; h <= to; h++ {
+		res, err := c.rpc.Commit(ctx, &h)
+		if err != nil {
+			t.Fatalf("commit %d: %v", h, err)
+		}
+		hdr, err := res.Header.ToProto().Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		blk := relaywire.Block{Header: hdr}
+		if h > 1 {
+			blk.Parent = c.digest(t, h-1)
+		}
+		b.Blocks = append(b.Blocks, blk)
+		if h == to {
+			if b.Commit, err = res.Commit.ToProto().Marshal(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return b
+}
+
+// digest is block h's writes hash and message list, as the app serves it.
+func (c *testChain) digest(t testing.TB, h int64) mq.Block {
+	t.Helper()
+	var d mq.Block
+	if err := c.cl.Query(testCtx(t, 10*time.Second), app.QueryBlock, codec.MustMarshal(h), &d); err != nil {
+		t.Fatalf("digest of block %d: %v", h, err)
+	}
+	return d
+}
+
+// feed brings rt to header `to` (waiting for the chain to reach it) in
+// batches of at most 25 blocks.
+func (c *testChain) feed(t testing.TB, rt *Runtime, to int64) {
+	t.Helper()
+	c.waitHeight(t, to)
+	for h := rt.Status().Height; h < to; {
+		end := min(h+25, to)
+		if err := rt.Apply(c.batch(t, h+1, end)); err != nil {
+			t.Fatalf("apply %d..%d: %v", h+1, end, err)
+		}
+		h = end
+	}
+}
+
+// tip is the newest header the chain has a commit for.
+func (c *testChain) tip() int64 { return c.v.Node.Height() }
+
+// devKey is a development account's key (alice is the registry admin).
+func devKey(name string) ed25519.PrivateKey { return ed25519.NewKeyFromSeed(keyring.DevSeed(name)) }
+
+// newSim is a sim TEE with its secret in dir; measurement m makes
+// different enclaves.
+func newSim(t testing.TB, dir string, m byte) tee.Platform {
+	t.Helper()
+	p, err := sim.New(sim.WithDir(dir), sim.WithMeasurement([32]byte{m}), sim.WithWarnings(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// open starts a runtime in home on platform p.
+func (c *testChain) open(t testing.TB, home string, p tee.Platform, every int64) *Runtime {
+	t.Helper()
+	rt, err := Open(Config{Home: home, Genesis: c.doc, Platform: p, CheckpointEvery: every, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatalf("open runtime: %v", err)
+	}
+	return rt
+}
