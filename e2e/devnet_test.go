@@ -72,6 +72,37 @@ func (d *devnet) start() {
 		d.info = info
 		return true, "", nil
 	})
+	d.checkWorker()
+}
+
+// checkWorker asks the devnet's worker runtime, through its public status
+// endpoint, whether it follows the chain and is registered: on a fresh
+// devnet and after every restart, kill -9 included.
+func (d *devnet) checkWorker() {
+	d.t.Helper()
+	w := d.info.Worker
+	if w == nil || w.Status == "" || w.IdentityKey == "" {
+		d.t.Fatalf("devnet printed no worker: %+v", d.info)
+	}
+	waitFor(d.t, 60*time.Second, "the devnet's worker to follow the chain, registered", func() (bool, string, error) {
+		resp, err := http.Get(w.Status)
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		defer resp.Body.Close()
+		var st struct {
+			Height      int64  `json:"height"`
+			IdentityKey string `json:"identity_key"`
+			Registered  bool   `json:"registered"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+			return false, err.Error(), nil
+		}
+		if st.IdentityKey != w.IdentityKey {
+			return false, "", fmt.Errorf("worker status names identity %s, devnet printed %s", st.IdentityKey, w.IdentityKey)
+		}
+		return st.Registered && st.Height > 0, fmt.Sprintf("height %d registered %v", st.Height, st.Registered), nil
+	})
 }
 
 func (d *devnet) url() string { return d.info.RPC }
@@ -157,18 +188,20 @@ func TestDevnetSurvivesKill9(t *testing.T) {
 	c := newCLI(t)
 	d := startDevnet(t, c)
 	keys := d.info.Keyring
-	alice, bob := d.info.address(t, "alice"), d.info.address(t, "bob")
+	alice, bob, carol := d.info.address(t, "alice"), d.info.address(t, "bob"), d.info.address(t, "carol")
 
-	a0, b0, s0 := c.account(d.url(), alice), c.account(d.url(), bob), c.supply(d.url())
+	a0, b0, c0, s0 := c.account(d.url(), alice), c.account(d.url(), bob), c.account(d.url(), carol), c.supply(d.url())
 	if s0.Total != totalSupply {
 		t.Fatalf("fresh devnet supply total %s, want %s", s0.Total, totalSupply)
 	}
 	if a0.Nonce != 0 || !a0.Exists || !b0.Exists {
 		t.Fatalf("fresh devnet accounts: alice %+v bob %+v", a0, b0)
 	}
-	// Fees move from alice to the treasury and transfers from alice to bob,
-	// so these three always hold the same sum.
+	// Fees move from alice (transfers) and carol (the devnet worker's relay
+	// operator) to the treasury and transfers from alice to bob, so these
+	// four always hold the same sum.
 	held0 := new(big.Int).Add(a0.balance(t), b0.balance(t))
+	held0.Add(held0, c0.balance(t))
 	held0.Add(held0, parseUnits(t, s0.Treasury))
 
 	var committed []txJSON // transfers whose CLI reported their block
@@ -186,7 +219,7 @@ func TestDevnetSurvivesKill9(t *testing.T) {
 				t.Errorf("%s: transfer %s was in block %d with code 0, now %+v", when, want.Hash, want.Height, got)
 			}
 		}
-		a, b, s := c.account(url, alice), c.account(url, bob), c.supply(url)
+		a, b, cr, s := c.account(url, alice), c.account(url, bob), c.account(url, carol), c.supply(url)
 		n := a.Nonce - a0.Nonce // only this test sends from alice
 		if n < uint64(len(committed)) || n > uint64(len(committed)+unknown) {
 			t.Errorf("%s: alice's nonce is %d; %d transfers reported committed and %d more may have been", when, a.Nonce, len(committed), unknown)
@@ -197,9 +230,10 @@ func TestDevnetSurvivesKill9(t *testing.T) {
 			t.Errorf("%s: bob has %s, want %s (initial %s + %d transfers of 1 PHA)", when, b.Balance, wantBob, b0.Balance, n)
 		}
 		held := new(big.Int).Add(a.balance(t), b.balance(t))
+		held.Add(held, cr.balance(t))
 		held.Add(held, parseUnits(t, s.Treasury))
 		if held.Cmp(held0) != 0 {
-			t.Errorf("%s: alice+bob+treasury hold %s, at genesis %s", when, held, held0)
+			t.Errorf("%s: alice+bob+carol+treasury hold %s, at genesis %s", when, held, held0)
 		}
 		if s.Total != totalSupply || s.RewardPool != s0.RewardPool {
 			t.Errorf("%s: supply %+v, want total %s and reward pool %s", when, s, totalSupply, s0.RewardPool)

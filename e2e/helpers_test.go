@@ -537,6 +537,11 @@ type devnetJSON struct {
 		Name    string `json:"name"`
 		Address string `json:"address"`
 	} `json:"accounts"`
+	Worker *struct {
+		Status      string `json:"status"`
+		IdentityKey string `json:"identity_key"`
+		Registered  bool   `json:"registered"`
+	} `json:"worker"`
 }
 
 func (d devnetJSON) address(t *testing.T, name string) string {

@@ -53,9 +53,14 @@ func TestRegisterSimWorkerThroughCLI(t *testing.T) {
 	if reg.Node.Role != "worker" || !reg.Node.Active || reg.Node.TEE != "sim" || reg.Node.Operator != bob {
 		t.Fatalf("registered node: %+v", reg.Node)
 	}
+	// The devnet's own worker is registered too.
 	var workers []nodeJSON
 	c.mustJSON(&workers, "query", "workers", "--node", url, "--output", "json")
-	if len(workers) != 1 || workers[0].IdentityKey != reg.Node.IdentityKey {
+	found := map[string]bool{}
+	for _, w := range workers {
+		found[w.IdentityKey] = true
+	}
+	if len(workers) != 2 || !found[reg.Node.IdentityKey] || !found[d.info.Worker.IdentityKey] {
 		t.Fatalf("query workers: %+v", workers)
 	}
 

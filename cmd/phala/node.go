@@ -18,9 +18,9 @@ func newNodeCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			h := node.Home(home)
-			return runUntilSignal(h, func(v *network.Validator) error {
+			return runUntilSignal(h, func(v *network.Validator) (func() error, error) {
 				fmt.Fprintf(os.Stderr, "validator of %s running; rpc %s\n", v.Node.ChainID(), v.Node.RPCURL())
-				return emit(map[string]string{"chain_id": v.Node.ChainID(), "rpc": v.Node.RPCURL(), "home": home}, func() string {
+				return nil, emit(map[string]string{"chain_id": v.Node.ChainID(), "rpc": v.Node.RPCURL(), "home": home}, func() string {
 					return fmt.Sprintf("chain %s, rpc %s", v.Node.ChainID(), v.Node.RPCURL())
 				})
 			})

@@ -13,8 +13,9 @@ import (
 )
 
 // runUntilSignal starts the validator in home, calls ready, and stops it
-// cleanly on Ctrl-C or SIGTERM.
-func runUntilSignal(home node.Home, ready func(*network.Validator) error, opts ...node.StartOption) error {
+// cleanly on Ctrl-C or SIGTERM. What ready started it stops through the
+// function it returns (nil: nothing), before the validator.
+func runUntilSignal(home node.Home, ready func(*network.Validator) (func() error, error), opts ...node.StartOption) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -22,7 +23,8 @@ func runUntilSignal(home node.Home, ready func(*network.Validator) error, opts .
 	if err != nil {
 		return err
 	}
-	if err := ready(v); err != nil {
+	stopExtra, err := ready(v)
+	if err != nil {
 		v.Stop()
 		return err
 	}
@@ -31,6 +33,11 @@ func runUntilSignal(home node.Home, ready func(*network.Validator) error, opts .
 		fmt.Fprintln(os.Stderr, "shutting down...")
 	case <-v.Node.Done():
 		fmt.Fprintln(os.Stderr, "consensus stopped; shutting down...")
+	}
+	if stopExtra != nil {
+		if err := stopExtra(); err != nil {
+			fmt.Fprintf(os.Stderr, "shutdown: %v\n", err)
+		}
 	}
 	if err := v.Stop(); err != nil {
 		return fmt.Errorf("shutdown: %w", err)

@@ -45,6 +45,20 @@ var (
 	Egress = register("phala/mq/egress/v1")
 	// The state of a worker runtime (light client, registry view, outbox).
 	RuntimeState = register("phala/worker/state/v1")
+
+	// HPKE envelopes (crypto/envelope): the info of each purpose, so a
+	// ciphertext sealed for one purpose or chain never opens as another.
+	EnvelopeMasterKey  = register("phala/envelope/master-key/v1")
+	EnvelopeClusterKey = register("phala/envelope/cluster-key/v1")
+	EnvelopeCommand    = register("phala/envelope/command/v1")
+	EnvelopeQuery      = register("phala/envelope/query/v1")
+	EnvelopeQueryReply = register("phala/envelope/query-reply/v1")
+
+	// Key derivation (crypto/derive): one label per step of the hierarchy.
+	DeriveCluster    = register("phala/derive/cluster/v1")
+	DeriveContract   = register("phala/derive/contract/v1")
+	DeriveEncryption = register("phala/derive/encryption-key/v1")
+	DeriveSigning    = register("phala/derive/signing-key/v1")
 )
 
 // Name returns the context's registered name.

@@ -1,0 +1,136 @@
+package network
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/phala-go/phala/client"
+	"github.com/phala-go/phala/crypto/keyring"
+	"github.com/phala-go/phala/node"
+	"github.com/phala-go/phala/relay"
+	"github.com/phala-go/phala/tee/sim"
+	"github.com/phala-go/phala/worker/api"
+	"github.com/phala-go/phala/worker/runtime"
+)
+
+// DevWorkerOperator is the development account whose relay feeds the
+// devnet's worker and pays for its registration and egress.
+const DevWorkerOperator = "carol"
+
+// devWorkerMeasurement is the sim measurement of the devnet's worker. The
+// sim's default is the hash of the running binary, which changes with every
+// rebuild and would lock a resumed devnet out of its own sealed keys; a
+// fixed development value keeps them, and the devnet policy accepts any sim
+// measurement anyway.
+var devWorkerMeasurement = sha256.Sum256([]byte("phala devnet worker"))
+
+// DevWorker is a development network's worker runtime (sim TEE) with its
+// relay, both in process: the runtime serves its relay and public APIs on
+// loopback and the relay feeds it through them, as separate processes do.
+type DevWorker struct {
+	Runtime          *runtime.Runtime
+	relayAPI, public *api.Server
+	cancel           context.CancelFunc
+	done             chan error
+}
+
+// WorkerDir is where a devnet home keeps its worker.
+func WorkerDir(home node.Home) string { return filepath.Join(string(home), "worker") }
+
+// StartDevWorker opens the devnet's worker runtime and starts its relay
+// against v. The relay registers the worker once it has caught up.
+func StartDevWorker(home node.Home, v *Validator, log *slog.Logger) (*DevWorker, error) {
+	doc, err := cmttypes.GenesisDocFromFile(home.GenesisFile())
+	if err != nil {
+		return nil, fmt.Errorf("devnet worker: %w", err)
+	}
+	dir := WorkerDir(home)
+	platform, err := sim.New(sim.WithDir(filepath.Join(dir, "tee-sim")), sim.WithMeasurement(devWorkerMeasurement))
+	if err != nil {
+		return nil, err
+	}
+	rt, err := runtime.Open(runtime.Config{Home: dir, Genesis: doc, Platform: platform, CheckpointEvery: 100, Log: log.With("part", "worker")})
+	if err != nil {
+		return nil, err
+	}
+	w := &DevWorker{Runtime: rt, done: make(chan error, 1)}
+	if w.relayAPI, err = api.Listen("127.0.0.1:0", api.NewRelayHandler(rt)); err != nil {
+		return nil, errors.Join(err, rt.Close())
+	}
+	if w.public, err = api.Listen("127.0.0.1:0", api.NewPublicHandler(rt)); err != nil {
+		return nil, errors.Join(err, w.closeServers(), rt.Close())
+	}
+	r, err := w.newRelay(v.Node.RPCURL(), log.With("part", "relay"))
+	if err != nil {
+		return nil, errors.Join(err, w.closeServers(), rt.Close())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.cancel = cancel
+	go func() { w.done <- r.Run(ctx) }()
+	return w, nil
+}
+
+func (w *DevWorker) newRelay(rpc string, log *slog.Logger) (*relay.Relay, error) {
+	src, err := relay.NewSource(rpc)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.New(rpc)
+	if err != nil {
+		return nil, err
+	}
+	operator := ed25519.NewKeyFromSeed(keyring.DevSeed(DevWorkerOperator))
+	return relay.New(relay.Config{Source: src, Runtime: relay.NewHTTPRuntime(w.relayAPI.URL()), Chain: c, Operator: operator, Log: log})
+}
+
+// PublicURL is the runtime's public API (GET /v1/status).
+func (w *DevWorker) PublicURL() string { return w.public.URL() }
+
+// RelayURL is the runtime's relay API.
+func (w *DevWorker) RelayURL() string { return w.relayAPI.URL() }
+
+// WaitRegistered waits until the runtime has seen itself registered on
+// chain, or ctx ends.
+func (w *DevWorker) WaitRegistered(ctx context.Context) error {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for !w.Runtime.Status().Registered {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("worker not registered: %w", ctx.Err())
+		case err := <-w.done:
+			w.done <- err
+			return fmt.Errorf("relay stopped before the worker registered: %v", err)
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// Stop stops the relay, then the servers, then checkpoints and closes the
+// runtime. Stop it before the validator it follows.
+func (w *DevWorker) Stop() error {
+	w.cancel()
+	relayErr := <-w.done
+	return errors.Join(relayErr, w.closeServers(), w.Runtime.Close())
+}
+
+func (w *DevWorker) closeServers() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var errs []error
+	for _, s := range []*api.Server{w.relayAPI, w.public} {
+		if s != nil {
+			errs = append(errs, s.Close(ctx))
+		}
+	}
+	return errors.Join(errs...)
+}
