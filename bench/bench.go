@@ -57,9 +57,10 @@ type Options struct {
 	// Feeders is the number of goroutines submitting to the mempool at
 	// once, as concurrent RPC clients and peers do; senders are split
 	// between them, so each sender's nonces stay in order. Default 1: the
-	// node's local ABCI client runs one call at a time, so more feeders only
-	// contend for its lock (two were about 15% slower). Raise it to measure
-	// an application whose CheckTx can run concurrently.
+	// node's local ABCI client runs one call at a time; only an
+	// application's PreCheckTx (node.PreChecker) runs outside that lock, so
+	// with phala two feeders verify two signatures at once, which on two
+	// cores is within the run-to-run noise of one (see README, Performance).
 	Feeders int
 }
 
@@ -118,6 +119,18 @@ type Result struct {
 	Exhausted bool `json:"exhausted"`
 	// App is the time the application spent in its ABCI calls during the window.
 	App AppTime `json:"app"`
+	// CPU is the CPU time the whole process (node, application and
+	// feeder) used during the window.
+	CPU time.Duration `json:"cpu_ns"`
+}
+
+// CPUPerTx is the process CPU time per committed transaction: with other
+// load on the machine it varies far less than PerSecond.
+func (r Result) CPUPerTx() time.Duration {
+	if r.Committed == 0 {
+		return 0
+	}
+	return (r.CPU / time.Duration(r.Committed)).Round(100 * time.Nanosecond)
 }
 
 // Transfers measures committed signed transfers per second on the phala

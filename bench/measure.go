@@ -48,7 +48,7 @@ func measure(ctx context.Context, label string, o Options, n *node.Node, app *ti
 	fmt.Fprintf(o.Progress, "%s: node at height %d; feeding for %s (feeders %d, timeout_commit %s, mempool size %d)\n",
 		label, n.Height(), o.Duration, len(sources), o.Timing.TimeoutCommit, size)
 
-	app0 := app.times()
+	app0, cpu0 := app.times(), processCPU()
 	start := time.Now()
 	end := start.Add(o.Duration)
 	c.from, c.to = start, end
@@ -65,7 +65,7 @@ func measure(ctx context.Context, label string, o Options, n *node.Node, app *ti
 
 	feedErr := f.run(ctx, end, sources)
 	elapsed := time.Since(start)
-	appTime := app.times().sub(app0)
+	appTime, cpu := app.times().sub(app0), processCPU()-cpu0
 	if elapsed > o.Duration {
 		elapsed = o.Duration // blocks seen after end are not counted
 	}
@@ -78,6 +78,7 @@ func measure(ctx context.Context, label string, o Options, n *node.Node, app *ti
 	res.Rejected, res.Submitted, res.Exhausted = f.counts()
 	res.Elapsed = elapsed
 	res.App = appTime
+	res.CPU = cpu
 	if elapsed > 0 {
 		res.PerSecond = float64(res.Committed) / elapsed.Seconds()
 	}
@@ -86,6 +87,8 @@ func measure(ctx context.Context, label string, o Options, n *node.Node, app *ti
 	}
 	fmt.Fprintf(o.Progress, "%s: %d committed in %s over %d blocks (largest %d txs): %.0f/s\n",
 		label, res.Committed, res.Elapsed.Round(time.Millisecond), res.Blocks, res.MaxBlockTxs, res.PerSecond)
+	fmt.Fprintf(o.Progress, "%s: process CPU %s in the window, %s per committed transaction\n",
+		label, cpu.Round(time.Millisecond), res.CPUPerTx())
 	fmt.Fprintf(o.Progress, "%s: application busy %s of %s: %s\n", label,
 		appTime.Busy().Round(time.Millisecond), elapsed.Round(time.Millisecond), appTime)
 	return res, nil

@@ -19,7 +19,6 @@ import (
 	"github.com/cometbft/cometbft/libs/service"
 	cmtnode "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
-	"github.com/cometbft/cometbft/proxy"
 	"github.com/cometbft/cometbft/types"
 )
 
@@ -70,8 +69,8 @@ func (o startOptions) apply(c *cfg.Config) {
 	}
 }
 
-// Start opens the node at home with app behind a local ABCI client and starts
-// it. ctx bounds start-up only (handshake and block replay); the node then
+// Start opens the node at home with app behind a local ABCI client (one lock
+// over all calls; see PreChecker for the one exception) and starts it. ctx bounds start-up only (handshake and block replay); the node then
 // runs until Stop.
 func Start(ctx context.Context, home Home, app abci.Application, opts ...StartOption) (*Node, error) {
 	if !home.Exists() {
@@ -106,7 +105,7 @@ func Start(ctx context.Context, home Home, app abci.Application, opts ...StartOp
 	dbs := &stores{logger: logger}
 	var comet *cmtnode.Node
 	err = catch("starting CometBFT", func() (err error) {
-		comet, err = cmtnode.NewNode(ctx, c, pv, nodeKey, proxy.NewLocalClientCreator(app),
+		comet, err = cmtnode.NewNode(ctx, c, pv, nodeKey, newClientCreator(app),
 			genProvider, dbs.open, cmtnode.DefaultMetricsProvider(c.Instrumentation), logger)
 		if err == nil {
 			err = startComet(comet)

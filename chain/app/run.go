@@ -1,6 +1,9 @@
 package app
 
 import (
+	"context"
+	"errors"
+
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/phala-go/phala/chain/bank"
@@ -25,13 +28,14 @@ func (a *App) runTx(s *state.Overlay, blk module.Block, raw []byte, checkOnly bo
 	if len(raw) > int(a.params.MaxTxBytes) {
 		return txOutcome{err: tx.ErrTooLarge.Wrapf("%d bytes, limit %d", len(raw), a.params.MaxTxBytes)}
 	}
-	signed, err := tx.Decode(raw)
+	h := tx.Hash(raw)
+	signed, err := a.decode(h, raw)
 	if err != nil {
 		return txOutcome{err: err}
 	}
 	env := &signed.Envelope
 	out := txOutcome{gasWant: env.GasLimit}
-	if out.err = a.checkEnvelope(s, signed, raw); out.err != nil {
+	if out.err = a.checkEnvelope(s, signed, h, raw); out.err != nil {
 		return out
 	}
 	method := a.methods[env.Method]
@@ -51,12 +55,12 @@ func (a *App) runTx(s *state.Overlay, blk module.Block, raw []byte, checkOnly bo
 
 // checkEnvelope runs every check that needs no writes: chain, signature,
 // method, gas, fee and nonce.
-func (a *App) checkEnvelope(s state.Reader, signed *tx.Signed, raw []byte) error {
+func (a *App) checkEnvelope(s state.Reader, signed *tx.Signed, h [32]byte, raw []byte) error {
 	env := &signed.Envelope
 	if err := signed.CheckChain(a.chainID); err != nil {
 		return err
 	}
-	if err := a.verifyOnce(signed, raw); err != nil {
+	if err := a.verifyOnce(signed, h); err != nil {
 		return err
 	}
 	method, ok := a.methods[env.Method]
@@ -90,17 +94,56 @@ func (a *App) checkEnvelope(s state.Reader, signed *tx.Signed, raw []byte) error
 	return nil
 }
 
-// verifyOnce verifies a signature unless these exact bytes verified before.
-func (a *App) verifyOnce(signed *tx.Signed, raw []byte) error {
-	h := tx.Hash(raw)
-	if a.sigs.has(h) {
+// decode returns the transaction with hash h, decoded earlier by
+// PreCheckTx or an earlier call if the signature cache still holds it.
+func (a *App) decode(h [32]byte, raw []byte) (*tx.Signed, error) {
+	if _, _, signed := a.sigs.get(h); signed != nil {
+		return signed, nil
+	}
+	return tx.Decode(raw)
+}
+
+// verifyOnce verifies the signature of the transaction with hash h unless
+// these exact bytes were verified before, by PreCheckTx, CheckTx or an
+// earlier block.
+func (a *App) verifyOnce(signed *tx.Signed, h [32]byte) error {
+	if valid, known, _ := a.sigs.get(h); known {
+		if !valid {
+			return signed.BadSignature()
+		}
 		return nil
 	}
-	if err := signed.VerifySignature(); err != nil {
-		return err
+	err := signed.VerifySignature()
+	a.remember(h, signed, err)
+	return err
+}
+
+// remember caches a verification's verdict. Only "valid" and "bad
+// signature" are cached: a cached refusal always answers BadSignature, and
+// every node must give the same code for the same bytes.
+func (a *App) remember(h [32]byte, signed *tx.Signed, err error) {
+	if err == nil || errors.Is(err, tx.ErrBadSignature) {
+		a.sigs.add(h, err == nil, signed)
 	}
-	a.sigs.add(h)
-	return nil
+}
+
+// PreCheckTx decodes a new transaction and verifies its signature ahead of
+// CheckTx, and remembers both, which CheckTx then reuses. It reads nothing
+// but the transaction and the chain id, so the node calls it outside the
+// lock that serialises the other ABCI calls: verification, the largest part
+// of CheckTx, then runs on another core while a block executes (see
+// node.PreChecker). It never changes what CheckTx answers; a transaction it
+// cannot decode is left for CheckTx to refuse.
+func (a *App) PreCheckTx(_ context.Context, raw []byte) {
+	h := tx.Hash(raw)
+	if _, known, _ := a.sigs.get(h); known {
+		return
+	}
+	signed, err := tx.Decode(raw)
+	if err != nil || signed.CheckChain(a.chainID) != nil {
+		return
+	}
+	a.remember(h, signed, signed.VerifySignature())
 }
 
 // result turns an outcome into ABCI's result fields.

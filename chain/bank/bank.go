@@ -3,8 +3,10 @@
 package bank
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/state"
@@ -166,19 +168,39 @@ func putAccount(s *state.Overlay, a address.Address, acc Account) {
 
 // GetParams reads the fee and account rules.
 func GetParams(r state.Reader) (Params, error) {
-	var p Params
-	b, err := r.Get(paramsKey.Key())
+	b, err := r.Get(paramsStoreKey)
 	if err != nil {
-		return p, err
+		return Params{}, err
 	}
 	if b == nil {
-		return p, ErrCorruptState.Wrapf("no params (chain not initialised)")
+		return Params{}, ErrCorruptState.Wrapf("no params (chain not initialised)")
 	}
+	if c := lastParams.Load(); c != nil && bytes.Equal(c.raw, b) {
+		return c.params, nil
+	}
+	var p Params
 	if err := codec.Unmarshal(b, &p); err != nil {
 		return p, ErrCorruptState.Wrapf("params: %v", err)
 	}
+	lastParams.Store(&decodedParams{raw: bytes.Clone(b), params: p})
 	return p, nil
 }
+
+// paramsStoreKey is paramsKey.Key(), built once: every transaction reads it.
+var paramsStoreKey = paramsKey.Key()
+
+// decodedParams pairs stored params bytes with their decoding.
+type decodedParams struct {
+	raw    []byte
+	params Params
+}
+
+// lastParams remembers the last params GetParams decoded, keyed by their
+// exact stored bytes, so the per-transaction read costs a compare instead of
+// a decode. Comparing the bytes read from the store each time means a write
+// (genesis, a future governance change, another chain in the same process)
+// can never serve stale params: different bytes simply decode again.
+var lastParams atomic.Pointer[decodedParams]
 
 // GetSupply reads the recorded total supply.
 func GetSupply(r state.Reader) (token.Amount, error) {

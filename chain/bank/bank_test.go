@@ -92,3 +92,34 @@ func FuzzTransferBody(f *testing.F) {
 		}
 	})
 }
+
+// GetParams caches the decoding, never the value: a store holding other
+// params bytes reads those.
+func TestGetParamsFollowsWrites(t *testing.T) {
+	s := state.NewOverlay(memReader{})
+	if _, err := GetParams(s); !errors.Is(err, ErrCorruptState) {
+		t.Fatalf("no params: got %v", err)
+	}
+	tests := []struct {
+		name string
+		fee  uint64
+	}{
+		{"first", 5},
+		{"same again", 5},
+		{"rewritten", 7},
+		{"back", 5},
+	}
+	for _, tc := range tests {
+		p := DefaultParams()
+		p.BaseFee = token.FromUint64(tc.fee)
+		s.Set(paramsKey.Key(), codec.MustMarshal(p))
+		got, err := GetParams(s)
+		if err != nil || got != p {
+			t.Fatalf("%s: got %+v, %v; want %+v", tc.name, got, err, p)
+		}
+	}
+	s.Set(paramsKey.Key(), []byte{0xff})
+	if _, err := GetParams(s); !errors.Is(err, ErrCorruptState) {
+		t.Fatalf("corrupt params: got %v", err)
+	}
+}

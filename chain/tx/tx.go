@@ -127,10 +127,17 @@ func (s *Signed) VerifySignature() error {
 	if err != nil {
 		return ErrMalformed.Wrapf("%v", err)
 	}
-	if !sigctx.Tx.Verify(s.Envelope.Sender, s.Envelope.ChainID, msg, s.Signature) {
-		return ErrBadSignature.Wrapf("signature does not match sender %s", s.Envelope.SenderAddress())
+	if !verifyTx(s.Envelope.Sender, s.Envelope.ChainID, msg, s.Signature) {
+		return s.BadSignature()
 	}
 	return nil
+}
+
+// BadSignature is the error VerifySignature returns when s's signature does
+// not verify, for a caller that remembers an earlier failed verification of
+// the same bytes.
+func (s *Signed) BadSignature() error {
+	return ErrBadSignature.Wrapf("signature does not match sender %s", s.Envelope.SenderAddress())
 }
 
 // Hash is the transaction's identifier: SHA-256 of its bytes, the same hash

@@ -107,10 +107,11 @@ func printBench(o bench.Options, trivial, ours bench.Result) error {
 	}
 	return emit(out, func() string {
 		var b strings.Builder
-		fmt.Fprintf(&b, "%d-byte transactions, %s per run, timeout_commit %s, %d sending accounts\n",
-			ours.TxBytes, o.Duration, o.Timing.TimeoutCommit, o.Accounts)
+		fmt.Fprintf(&b, "%d-byte transactions, %s per run, timeout_commit %s, %d sending accounts, %d feeders\n",
+			ours.TxBytes, o.Duration, o.Timing.TimeoutCommit, o.Accounts, max(o.Feeders, 1))
 		line := func(name string, r bench.Result) {
-			fmt.Fprintf(&b, "%-18s %8.0f tx/s  (%d committed, %d blocks, largest %d txs", name, r.PerSecond, r.Committed, r.Blocks, r.MaxBlockTxs)
+			fmt.Fprintf(&b, "%-18s %8.0f tx/s  (%d committed, %d blocks, largest %d txs, %s process CPU per tx",
+				name, r.PerSecond, r.Committed, r.Blocks, r.MaxBlockTxs, r.CPUPerTx())
 			if r.Failed > 0 || r.Rejected > 0 {
 				fmt.Fprintf(&b, ", %d failed, %d rejected", r.Failed, r.Rejected)
 			}
