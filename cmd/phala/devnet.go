@@ -13,6 +13,7 @@ import (
 
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/network"
+	"github.com/phala-go/phala/network/devworker"
 	"github.com/phala-go/phala/node"
 )
 
@@ -79,9 +80,9 @@ const devWorkerRegistration = time.Minute
 
 // startDevWorker starts the devnet's worker and relay and waits (bounded)
 // for the worker's registration to land.
-func startDevWorker(h node.Home, v *network.Validator) (*network.DevWorker, error) {
+func startDevWorker(h node.Home, v *network.Validator) (*devworker.Worker, error) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	w, err := network.StartDevWorker(h, v, log)
+	w, err := devworker.Start(h, v, log)
 	if err != nil {
 		return nil, fmt.Errorf("devnet worker: %w", err)
 	}
@@ -94,21 +95,21 @@ func startDevWorker(h node.Home, v *network.Validator) (*network.DevWorker, erro
 	return w, nil
 }
 
-func devWorkerInfo(w *network.DevWorker) *devWorkerJSON {
+func devWorkerInfo(w *devworker.Worker) *devWorkerJSON {
 	if w == nil {
 		return nil
 	}
 	st := w.Runtime.Status()
 	var operator string
 	for _, a := range network.DevAccounts() {
-		if a.Name == network.DevWorkerOperator {
+		if a.Name == devworker.Operator {
 			operator = a.Address.String()
 		}
 	}
 	return &devWorkerJSON{Status: w.PublicURL() + "/v1/status", IdentityKey: hex.EncodeToString(st.IdentityKey), Operator: operator, Registered: st.Registered, Height: st.Height}
 }
 
-func printDevnet(h node.Home, v *network.Validator, w *network.DevWorker) error {
+func printDevnet(h node.Home, v *network.Validator, w *devworker.Worker) error {
 	accounts := network.DevAccounts()
 	keys := network.KeyringDir(h)
 	url := v.Node.RPCURL()
@@ -128,7 +129,7 @@ func printDevnet(h node.Home, v *network.Validator, w *network.DevWorker) error 
 			fmt.Fprintf(&b, "  %-6s %s  %s\n", a.Name, a.Address, a.Purpose)
 		}
 		if wk := out.Worker; wk != nil {
-			fmt.Fprintf(&b, "worker    %s (registered %v, operator %s %s)\n", wk.IdentityKey, wk.Registered, network.DevWorkerOperator, wk.Operator)
+			fmt.Fprintf(&b, "worker    %s (registered %v, operator %s %s)\n", wk.IdentityKey, wk.Registered, devworker.Operator, wk.Operator)
 			fmt.Fprintf(&b, "  status  %s\n", wk.Status)
 		}
 		fmt.Fprintf(&b, "try:\n  %s\n", example)

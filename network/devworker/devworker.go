@@ -1,4 +1,7 @@
-package network
+// Package devworker runs a development network's worker runtime (sim TEE)
+// and its relay in process. It sits apart from package network because the
+// relay's and runtime's own tests start devnets through network.
+package devworker
 
 import (
 	"context"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/crypto/keyring"
+	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/node"
 	"github.com/phala-go/phala/relay"
 	"github.com/phala-go/phala/tee/sim"
@@ -21,9 +25,9 @@ import (
 	"github.com/phala-go/phala/worker/runtime"
 )
 
-// DevWorkerOperator is the development account whose relay feeds the
+// Operator is the development account whose relay feeds the
 // devnet's worker and pays for its registration and egress.
-const DevWorkerOperator = "carol"
+const Operator = "carol"
 
 // devWorkerMeasurement is the sim measurement of the devnet's worker. The
 // sim's default is the hash of the running binary, which changes with every
@@ -32,27 +36,27 @@ const DevWorkerOperator = "carol"
 // measurement anyway.
 var devWorkerMeasurement = sha256.Sum256([]byte("phala devnet worker"))
 
-// DevWorker is a development network's worker runtime (sim TEE) with its
+// Worker is a development network's worker runtime (sim TEE) with its
 // relay, both in process: the runtime serves its relay and public APIs on
 // loopback and the relay feeds it through them, as separate processes do.
-type DevWorker struct {
+type Worker struct {
 	Runtime          *runtime.Runtime
 	relayAPI, public *api.Server
 	cancel           context.CancelFunc
 	done             chan error
 }
 
-// WorkerDir is where a devnet home keeps its worker.
-func WorkerDir(home node.Home) string { return filepath.Join(string(home), "worker") }
+// Dir is where a devnet home keeps its worker.
+func Dir(home node.Home) string { return filepath.Join(string(home), "worker") }
 
-// StartDevWorker opens the devnet's worker runtime and starts its relay
+// Start opens the devnet's worker runtime and starts its relay
 // against v. The relay registers the worker once it has caught up.
-func StartDevWorker(home node.Home, v *Validator, log *slog.Logger) (*DevWorker, error) {
+func Start(home node.Home, v *network.Validator, log *slog.Logger) (*Worker, error) {
 	doc, err := cmttypes.GenesisDocFromFile(home.GenesisFile())
 	if err != nil {
 		return nil, fmt.Errorf("devnet worker: %w", err)
 	}
-	dir := WorkerDir(home)
+	dir := Dir(home)
 	platform, err := sim.New(sim.WithDir(filepath.Join(dir, "tee-sim")), sim.WithMeasurement(devWorkerMeasurement))
 	if err != nil {
 		return nil, err
@@ -61,7 +65,7 @@ func StartDevWorker(home node.Home, v *Validator, log *slog.Logger) (*DevWorker,
 	if err != nil {
 		return nil, err
 	}
-	w := &DevWorker{Runtime: rt, done: make(chan error, 1)}
+	w := &Worker{Runtime: rt, done: make(chan error, 1)}
 	if w.relayAPI, err = api.Listen("127.0.0.1:0", api.NewRelayHandler(rt)); err != nil {
 		return nil, errors.Join(err, rt.Close())
 	}
@@ -78,7 +82,7 @@ func StartDevWorker(home node.Home, v *Validator, log *slog.Logger) (*DevWorker,
 	return w, nil
 }
 
-func (w *DevWorker) newRelay(rpc string, log *slog.Logger) (*relay.Relay, error) {
+func (w *Worker) newRelay(rpc string, log *slog.Logger) (*relay.Relay, error) {
 	src, err := relay.NewSource(rpc)
 	if err != nil {
 		return nil, err
@@ -87,19 +91,19 @@ func (w *DevWorker) newRelay(rpc string, log *slog.Logger) (*relay.Relay, error)
 	if err != nil {
 		return nil, err
 	}
-	operator := ed25519.NewKeyFromSeed(keyring.DevSeed(DevWorkerOperator))
+	operator := ed25519.NewKeyFromSeed(keyring.DevSeed(Operator))
 	return relay.New(relay.Config{Source: src, Runtime: relay.NewHTTPRuntime(w.relayAPI.URL()), Chain: c, Operator: operator, Log: log})
 }
 
 // PublicURL is the runtime's public API (GET /v1/status).
-func (w *DevWorker) PublicURL() string { return w.public.URL() }
+func (w *Worker) PublicURL() string { return w.public.URL() }
 
 // RelayURL is the runtime's relay API.
-func (w *DevWorker) RelayURL() string { return w.relayAPI.URL() }
+func (w *Worker) RelayURL() string { return w.relayAPI.URL() }
 
 // WaitRegistered waits until the runtime has seen itself registered on
 // chain, or ctx ends.
-func (w *DevWorker) WaitRegistered(ctx context.Context) error {
+func (w *Worker) WaitRegistered(ctx context.Context) error {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for !w.Runtime.Status().Registered {
@@ -117,13 +121,13 @@ func (w *DevWorker) WaitRegistered(ctx context.Context) error {
 
 // Stop stops the relay, then the servers, then checkpoints and closes the
 // runtime. Stop it before the validator it follows.
-func (w *DevWorker) Stop() error {
+func (w *Worker) Stop() error {
 	w.cancel()
 	relayErr := <-w.done
 	return errors.Join(relayErr, w.closeServers(), w.Runtime.Close())
 }
 
-func (w *DevWorker) closeServers() error {
+func (w *Worker) closeServers() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var errs []error
