@@ -16,6 +16,7 @@ import (
 
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/egress"
+	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/state"
@@ -79,7 +80,7 @@ var _ abci.Application = (*App)(nil)
 
 // Modules lists the chain's modules in execution order.
 func Modules() []module.Module {
-	return []module.Module{bank.Module{}, registry.Module{}, egress.Module{}}
+	return []module.Module{bank.Module{}, registry.Module{}, egress.Module{}, keys.Module{}}
 }
 
 // New opens the application over its store directory.

@@ -252,18 +252,28 @@ func handleSetPolicy(ctx *module.Context, body []byte) error {
 }
 
 func requireAdmin(ctx *module.Context) error {
-	raw, err := ctx.Store.Get(adminKey.Key())
+	admin, err := Admin(ctx.Store)
 	if err != nil {
 		return err
-	}
-	admin, err := address.FromBytes(raw)
-	if err != nil {
-		return ErrCorruptState.Wrapf("admin: %v", err)
 	}
 	if admin != ctx.Sender {
 		return ErrUnauthorized.Wrapf("sender %s is not the admin", ctx.Sender)
 	}
 	return nil
+}
+
+// Admin is the registry's admin (genesis, until governance): other modules'
+// admin-only transactions check their sender against it.
+func Admin(r state.Reader) (address.Address, error) {
+	raw, err := r.Get(adminKey.Key())
+	if err != nil {
+		return address.Address{}, err
+	}
+	admin, err := address.FromBytes(raw)
+	if err != nil {
+		return address.Address{}, ErrCorruptState.Wrapf("admin: %v", err)
+	}
+	return admin, nil
 }
 
 func isGranted(r state.Reader, identityKey []byte, operator address.Address) (bool, error) {

@@ -13,6 +13,7 @@ const (
 	ModuleRegistry byte = 0x02
 	ModuleMQ       byte = 0x03
 	ModuleContract byte = 0x04
+	ModuleKeys     byte = 0x05
 )
 
 // KeyFormat is one kind of stored item: a module byte, an item byte, then

@@ -17,6 +17,7 @@ func newQueryCmd() *cobra.Command {
 	cmd.AddCommand(queryBalanceCmd(), queryAccountCmd(), querySupplyCmd(), queryTxCmd(), queryBlockCmd(), queryStatusCmd(),
 		queryNodesCmd("workers", "Registered workers", registry.RoleWorker, false), queryWorkerCmd(),
 		queryNodesCmd("gatekeepers", "Gatekeeper grants and registered gatekeepers", registry.RoleGatekeeper, true), queryPolicyCmd())
+	cmd.AddCommand(keysQueryCmds()...)
 	return cmd
 }
 

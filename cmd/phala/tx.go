@@ -35,6 +35,7 @@ func (n *nodeFlag) connect() (*client.Client, context.Context, context.CancelFun
 func newTxCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "tx", Short: "Sign and send transactions"}
 	cmd.AddCommand(txTransferCmd(), txRegisterWorkerCmd(), txSetPolicyCmd(), txSetGatekeeperCmd())
+	cmd.AddCommand(keysTxCmds()...)
 	return cmd
 }
 

@@ -1,0 +1,522 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/phala-go/phala/attest"
+	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/egress"
+	"github.com/phala-go/phala/chain/keys"
+	"github.com/phala-go/phala/chain/module"
+	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/state"
+	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/crypto/envelope"
+	"github.com/phala-go/phala/errs"
+	"github.com/phala-go/phala/mq"
+)
+
+// keysNet is a chain with two gatekeepers (operated by bob), two workers
+// (operated by alice, the admin) and a gatekeeper of carol's whose grant
+// the tests can withdraw.
+type keysNet struct {
+	*harness
+	gk1, gk2, gkCarol teeNode
+	w1, w2            teeNode
+	spare             teeNode // a worker in no cluster, when a test registers one
+}
+
+func newKeysNet(t *testing.T) *keysNet {
+	t.Helper()
+	h := newHarness(t)
+	h.block()
+	alice, bob, carol := devAccount("alice"), devAccount("bob"), devAccount("carol")
+	for _, op := range []account{bob, carol} {
+		h.mustSucceed(h.egressTx(alice, registry.MethodSetGatekeeper, registry.SetGatekeeper{Grant: registry.Grant{Operator: op.addr}, Allowed: true}))
+	}
+	n := &keysNet{harness: h}
+	n.gk1, n.gk2 = h.egressRegister(bob, registry.RoleGatekeeper), h.egressRegister(bob, registry.RoleGatekeeper)
+	n.gkCarol = h.egressRegister(carol, registry.RoleGatekeeper)
+	n.w1, n.w2 = h.egressRegister(alice, registry.RoleWorker), h.egressRegister(alice, registry.RoleWorker)
+	return n
+}
+
+// admin sends an admin transaction of alice's and returns its result.
+func (n *keysNet) admin(from account, method string, body any) *abci.ExecTxResult {
+	n.t.Helper()
+	return n.block(n.egressTx(from, method, body)).TxResults[0]
+}
+
+func (n *keysNet) mustAdmin(method string, body any) {
+	n.t.Helper()
+	if r := n.admin(devAccount("alice"), method, body); r.Code != 0 {
+		n.t.Fatalf("%s: %s", method, r.Log)
+	}
+}
+
+// send submits node's next egress message on topic (relayed by alice) and
+// returns the mq.submit result.
+func (n *keysNet) send(from teeNode, topic string, payload any) *abci.ExecTxResult {
+	n.t.Helper()
+	raw, ok := payload.([]byte)
+	if !ok {
+		raw = codec.MustMarshal(payload)
+	}
+	msg := egressMsg(from, n.egressSeq(from)+1, topic, raw)
+	r := n.block(n.egressSubmit(devAccount("alice"), msg)).TxResults[0]
+	if r.Code != 0 {
+		n.t.Fatalf("mq.submit on %s refused: %s", topic, r.Log)
+	}
+	return r
+}
+
+// mustAccept sends and requires the keys module to have applied it.
+func (n *keysNet) mustAccept(from teeNode, topic string, payload any) {
+	n.t.Helper()
+	if r := n.send(from, topic, payload); !hasEvent(r.Events, egress.EventAccepted) {
+		n.t.Fatalf("%s not accepted: %v", topic, r.Events)
+	}
+}
+
+// rejection is the error of an mq.egress_rejected event, rebuilt from its
+// codespace and code.
+func rejection(events []abci.Event) error {
+	for _, e := range events {
+		if e.Type != egress.EventRejected {
+			continue
+		}
+		var space, reason string
+		var code uint64
+		for _, a := range e.Attributes {
+			switch a.Key {
+			case "codespace":
+				space = a.Value
+			case "code":
+				code, _ = strconv.ParseUint(a.Value, 10, 32)
+			case "reason":
+				reason = a.Value
+			}
+		}
+		return errs.FromWire(space, uint32(code), reason)
+	}
+	return nil
+}
+
+func (n *keysNet) query(path string, data []byte, out any) error {
+	n.t.Helper()
+	resp, _ := n.app.Query(context.Background(), &abci.QueryRequest{Path: path, Data: data})
+	if resp.Code != 0 {
+		return errs.FromWire(resp.Codespace, resp.Code, resp.Log)
+	}
+	return codec.Unmarshal(resp.Value, out)
+}
+
+func (n *keysNet) master() keys.MasterInfo {
+	n.t.Helper()
+	var m keys.MasterInfo
+	if err := n.query(keys.QueryMaster, nil, &m); err != nil {
+		n.t.Fatal(err)
+	}
+	return m
+}
+
+func (n *keysNet) cluster(id string) keys.ClusterInfo {
+	n.t.Helper()
+	var c keys.ClusterInfo
+	if err := n.query(keys.QueryCluster, []byte(id), &c); err != nil {
+		n.t.Fatal(err)
+	}
+	return c
+}
+
+// keysState is every item of the keys module, to show a refusal changed
+// nothing in it.
+func (n *keysNet) keysState() string {
+	n.t.Helper()
+	var b strings.Builder
+	err := n.app.Store().Iterate([]byte{state.ModuleKeys}, func(k, v []byte) error {
+		fmt.Fprintf(&b, "%x=%x\n", k, v)
+		return nil
+	})
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return b.String()
+}
+
+// published returns the payloads the newest block put on topic.
+func (n *keysNet) published(topic string) [][]byte {
+	n.t.Helper()
+	msgs, err := n.app.Messages(n.height)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	var out [][]byte
+	for _, m := range msgs {
+		if m.Topic == topic {
+			out = append(out, m.Payload)
+		}
+	}
+	return out
+}
+
+func newPublicKey(t testing.TB) []byte {
+	k, err := envelope.GenerateKey(envelope.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.PublicKey().Bytes()
+}
+
+func sealTo(t testing.TB, p envelope.Purpose, to teeNode) []byte {
+	env, err := envelope.SealTo(testChain, p, envelope.Default, to.encryption, []byte("a key"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+func masterHandout(t testing.TB, to teeNode) keys.Handout {
+	return keys.Handout{Recipient: to.pub(), Envelope: sealTo(t, envelope.MasterKeyHandout, to)}
+}
+
+func clusterHandout(t testing.TB, cluster string, to teeNode) keys.Handout {
+	return keys.Handout{Recipient: to.pub(), Cluster: cluster, Envelope: sealTo(t, envelope.ClusterKeyHandout, to)}
+}
+
+func TestKeysGenesisPendsTheFirstGeneration(t *testing.T) {
+	n := &keysNet{harness: newHarness(t)}
+	m := n.master()
+	if m.Pending != 1 || m.Newest != 0 || len(m.Publics) != 0 {
+		t.Fatalf("genesis master info: %+v", m)
+	}
+	var cs []keys.ClusterInfo
+	if err := n.query(keys.QueryClusters, nil, &cs); err != nil || len(cs) != 0 {
+		t.Fatalf("genesis clusters %v (%v)", cs, err)
+	}
+}
+
+func TestKeysAdminTransactions(t *testing.T) {
+	alice, bob := devAccount("alice"), devAccount("bob")
+	recordGen1 := func(n *keysNet) {
+		n.mustAccept(n.gk1, keys.TopicMasterPublic, keys.MasterPublic{Generation: 1, PublicKey: newPublicKey(t)})
+	}
+	withCluster := func(n *keysNet) { n.mustAdmin(keys.MethodCreateCluster, keys.CreateCluster{ID: "c1"}) }
+	tests := []struct {
+		name   string
+		setup  func(n *keysNet)
+		from   account
+		method string
+		body   func(n *keysNet) any
+		want   error  // nil: success
+		topic  string // on success: published here
+	}{
+		{"create cluster", nil, alice, keys.MethodCreateCluster, func(*keysNet) any { return keys.CreateCluster{ID: "default_1-a"} }, nil, keys.TopicCluster},
+		{"create cluster by non-admin", nil, bob, keys.MethodCreateCluster, func(*keysNet) any { return keys.CreateCluster{ID: "c1"} }, keys.ErrUnauthorized, ""},
+		{"duplicate cluster", withCluster, alice, keys.MethodCreateCluster, func(*keysNet) any { return keys.CreateCluster{ID: "c1"} }, keys.ErrClusterExists, ""},
+		{"cluster id with a space", nil, alice, keys.MethodCreateCluster, func(*keysNet) any { return keys.CreateCluster{ID: "a b"} }, keys.ErrInvalid, ""},
+		{"empty cluster id", nil, alice, keys.MethodCreateCluster, func(*keysNet) any { return keys.CreateCluster{} }, keys.ErrInvalid, ""},
+		{"cluster id too long", nil, alice, keys.MethodCreateCluster, func(*keysNet) any { return keys.CreateCluster{ID: strings.Repeat("a", 65)} }, keys.ErrInvalid, ""},
+		{"malformed body", nil, alice, keys.MethodCreateCluster, func(*keysNet) any { return "c1" }, keys.ErrInvalid, ""},
+
+		{"assign worker", withCluster, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, nil, keys.TopicCluster},
+		{"assign by non-admin", withCluster, bob, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keys.ErrUnauthorized, ""},
+		{"assign to unknown cluster", nil, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keys.ErrUnknownCluster, ""},
+		{"assign unregistered worker", withCluster, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: newTEENode(t).pub()} }, keys.ErrNotWorker, ""},
+		{"assign a gatekeeper", withCluster, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.gk1.pub()} }, keys.ErrNotWorker, ""},
+		{"assign an inactive worker", func(n *keysNet) {
+			withCluster(n)
+			n.mustAdmin(registry.MethodSetPolicy, registry.SetPolicy{Policy: attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}})
+		}, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keys.ErrNotWorker, ""},
+		{"assign twice", func(n *keysNet) {
+			withCluster(n)
+			n.mustAdmin(keys.MethodAssignWorker, keys.AssignWorker{Cluster: "c1", Worker: n.w1.pub()})
+		}, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keys.ErrAssigned, ""},
+		{"assign to a second cluster", func(n *keysNet) {
+			withCluster(n)
+			n.mustAdmin(keys.MethodCreateCluster, keys.CreateCluster{ID: "c2"})
+			n.mustAdmin(keys.MethodAssignWorker, keys.AssignWorker{Cluster: "c2", Worker: n.w1.pub()})
+		}, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keys.ErrAssigned, ""},
+		{"assign a short key", withCluster, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.w1.pub()[:31]} }, keys.ErrInvalid, ""},
+
+		{"rotate", recordGen1, alice, keys.MethodRotate, func(*keysNet) any { return keys.Rotate{} }, nil, keys.TopicRotation},
+		{"rotate at genesis (generation 1 pending)", nil, alice, keys.MethodRotate, func(*keysNet) any { return keys.Rotate{} }, keys.ErrRotationPending, ""},
+		{"rotate while a rotation is pending", func(n *keysNet) {
+			recordGen1(n)
+			n.mustAdmin(keys.MethodRotate, keys.Rotate{})
+		}, alice, keys.MethodRotate, func(*keysNet) any { return keys.Rotate{} }, keys.ErrRotationPending, ""},
+		{"rotate by non-admin", recordGen1, bob, keys.MethodRotate, func(*keysNet) any { return keys.Rotate{} }, keys.ErrUnauthorized, ""},
+
+		{"derive contract", withCluster, alice, keys.MethodDeriveContract, func(*keysNet) any { return keys.DeriveContract{Cluster: "c1", Contract: []byte{1}} }, nil, keys.TopicContract},
+		{"derive by non-admin", withCluster, bob, keys.MethodDeriveContract, func(*keysNet) any { return keys.DeriveContract{Cluster: "c1", Contract: []byte{1}} }, keys.ErrUnauthorized, ""},
+		{"derive in unknown cluster", nil, alice, keys.MethodDeriveContract, func(*keysNet) any { return keys.DeriveContract{Cluster: "c1", Contract: []byte{1}} }, keys.ErrUnknownCluster, ""},
+		{"derive empty contract id", withCluster, alice, keys.MethodDeriveContract, func(*keysNet) any { return keys.DeriveContract{Cluster: "c1"} }, keys.ErrInvalid, ""},
+		{"derive contract id too long", withCluster, alice, keys.MethodDeriveContract, func(*keysNet) any { return keys.DeriveContract{Cluster: "c1", Contract: make([]byte, 65)} }, keys.ErrInvalid, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newKeysNet(t)
+			if tc.setup != nil {
+				tc.setup(n)
+			}
+			raw := n.egressTx(tc.from, tc.method, tc.body(n))
+			before, _ := n.app.Info(context.Background(), nil)
+			if r := n.check(raw); (tc.want == nil) != (r.Code == 0) {
+				t.Fatalf("CheckTx: %s/%d %q", r.Codespace, r.Code, r.Log)
+			}
+			r := n.block(raw).TxResults[0]
+			after, _ := n.app.Info(context.Background(), nil)
+			if tc.want == nil {
+				if r.Code != 0 {
+					t.Fatalf("refused: %s", r.Log)
+				}
+				if len(n.published(tc.topic)) != 1 {
+					t.Fatalf("nothing published on %s", tc.topic)
+				}
+				return
+			}
+			if !matches(r.Codespace, r.Code, r.Log, tc.want) {
+				t.Fatalf("got %s/%d %q, want %v", r.Codespace, r.Code, r.Log, tc.want)
+			}
+			if !bytes.Equal(before.LastBlockAppHash, after.LastBlockAppHash) {
+				t.Fatal("a refused transaction changed state")
+			}
+		})
+	}
+}
+
+// TestKeysEgressRejections: every refused key message uses up its sequence
+// number and is reported in an mq.egress_rejected event, and leaves the
+// keys module's state exactly as it was.
+func TestKeysEgressRejections(t *testing.T) {
+	alice, carol := devAccount("alice"), devAccount("carol")
+	pub := newPublicKey(t)
+	master := func(gen uint32, key []byte) keys.MasterPublic {
+		return keys.MasterPublic{Generation: gen, PublicKey: key}
+	}
+	// ready records generation 1, creates clusters c1 (with w1) and c2
+	// (with w2), and asks for contract 01 in c1.
+	ready := func(n *keysNet) {
+		n.mustAccept(n.gk1, keys.TopicMasterPublic, master(1, pub))
+		for i, w := range []teeNode{n.w1, n.w2} {
+			id := fmt.Sprintf("c%d", i+1)
+			n.mustAdmin(keys.MethodCreateCluster, keys.CreateCluster{ID: id})
+			n.mustAdmin(keys.MethodAssignWorker, keys.AssignWorker{Cluster: id, Worker: w.pub()})
+		}
+		n.mustAdmin(keys.MethodDeriveContract, keys.DeriveContract{Cluster: "c1", Contract: []byte{1}})
+	}
+	tests := []struct {
+		name    string
+		setup   func(n *keysNet)
+		from    func(n *keysNet) teeNode
+		topic   string
+		payload func(n *keysNet) any
+		want    error
+	}{
+		{"master public for a generation not pending", nil, gk1, keys.TopicMasterPublic, func(*keysNet) any { return master(2, pub) }, keys.ErrGeneration},
+		{"master public of generation 0", nil, gk1, keys.TopicMasterPublic, func(*keysNet) any { return master(0, pub) }, keys.ErrInvalid},
+		{"master public that is no key", nil, gk1, keys.TopicMasterPublic, func(*keysNet) any { return master(1, pub[:100]) }, keys.ErrBadPublicKey},
+		{"master public from a worker", nil, w1, keys.TopicMasterPublic, func(*keysNet) any { return master(1, pub) }, keys.ErrNotGatekeeper},
+		{"master public conflicting with the recorded one", ready, gk2, keys.TopicMasterPublic, func(*keysNet) any { return master(1, newPublicKey(t)) }, keys.ErrConflict},
+		{"master public for a past generation", func(n *keysNet) {
+			ready(n)
+			n.mustAdmin(keys.MethodRotate, keys.Rotate{})
+			n.mustAccept(n.gk1, keys.TopicMasterPublic, master(2, newPublicKey(t)))
+		}, gk2, keys.TopicMasterPublic, func(*keysNet) any { return master(1, newPublicKey(t)) }, keys.ErrConflict},
+		{"payload garbage", nil, gk1, keys.TopicMasterPublic, func(*keysNet) any { return []byte{0xff} }, keys.ErrInvalid},
+
+		{"master handout to an unregistered node", ready, gk1, keys.TopicMasterHandout, func(*keysNet) any { return masterHandout(t, newTEENode(t)) }, keys.ErrRecipient},
+		{"master handout to a worker", ready, gk1, keys.TopicMasterHandout, func(n *keysNet) any { return masterHandout(t, n.w1) }, keys.ErrRecipient},
+		{"master handout to a deactivated gatekeeper", func(n *keysNet) {
+			ready(n)
+			n.mustAdmin(registry.MethodSetGatekeeper, registry.SetGatekeeper{Grant: registry.Grant{Operator: carol.addr}, Allowed: false})
+			if n.node(n.gkCarol).Active {
+				t.Fatal("carol's gatekeeper still active")
+			}
+		}, gk1, keys.TopicMasterHandout, func(n *keysNet) any { return masterHandout(t, n.gkCarol) }, keys.ErrRecipient},
+		{"master handout naming a cluster", ready, gk1, keys.TopicMasterHandout, func(n *keysNet) any {
+			h := masterHandout(t, n.gk2)
+			h.Cluster = "c1"
+			return h
+		}, keys.ErrInvalid},
+		{"master handout with a broken envelope", ready, gk1, keys.TopicMasterHandout, func(n *keysNet) any {
+			h := masterHandout(t, n.gk2)
+			h.Envelope = h.Envelope[:len(h.Envelope)-1]
+			return h
+		}, keys.ErrEnvelope},
+		{"master handout from a worker", ready, w1, keys.TopicMasterHandout, func(n *keysNet) any { return masterHandout(t, n.gk2) }, keys.ErrNotGatekeeper},
+
+		{"cluster public of an unknown cluster", ready, gk1, keys.TopicClusterPublic, func(*keysNet) any {
+			return keys.ClusterPublic{Cluster: "nope", Generation: 1, PublicKey: pub}
+		}, keys.ErrUnknownCluster},
+		{"cluster public of an unrecorded generation", ready, gk1, keys.TopicClusterPublic, func(*keysNet) any {
+			return keys.ClusterPublic{Cluster: "c1", Generation: 2, PublicKey: pub}
+		}, keys.ErrGeneration},
+		{"cluster public before any master key", func(n *keysNet) { n.mustAdmin(keys.MethodCreateCluster, keys.CreateCluster{ID: "c1"}) }, gk1, keys.TopicClusterPublic, func(*keysNet) any {
+			return keys.ClusterPublic{Cluster: "c1", Generation: 1, PublicKey: pub}
+		}, keys.ErrGeneration},
+		{"cluster public conflicting", func(n *keysNet) {
+			ready(n)
+			n.mustAccept(n.gk1, keys.TopicClusterPublic, keys.ClusterPublic{Cluster: "c1", Generation: 1, PublicKey: pub})
+		}, gk2, keys.TopicClusterPublic, func(*keysNet) any {
+			return keys.ClusterPublic{Cluster: "c1", Generation: 1, PublicKey: newPublicKey(t)}
+		}, keys.ErrConflict},
+
+		{"cluster handout to an unassigned worker", func(n *keysNet) {
+			ready(n)
+			n.spare = n.egressRegister(alice, registry.RoleWorker)
+		}, gk1, keys.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.spare) }, keys.ErrRecipient},
+		{"cluster handout to an unregistered node", ready, gk1, keys.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", newTEENode(t)) }, keys.ErrRecipient},
+		{"cluster handout to a worker of another cluster", ready, gk1, keys.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.w2) }, keys.ErrRecipient},
+		{"cluster handout to a gatekeeper", ready, gk1, keys.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.gk2) }, keys.ErrRecipient},
+		{"cluster handout to a deactivated worker", func(n *keysNet) {
+			ready(n)
+			// A policy change deactivates every node; only the gatekeeper
+			// re-attests.
+			n.mustAdmin(registry.MethodSetPolicy, registry.SetPolicy{Policy: attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}})
+			n.mustAdmin(registry.MethodSetPolicy, registry.SetPolicy{Policy: attest.Policy{AllowSim: true}})
+			bob := devAccount("bob")
+			n.mustSucceed(n.egressTx(bob, registry.MethodRegister, n.simRegistration(n.gk1, bob, registry.RoleGatekeeper)))
+		}, gk1, keys.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.w1) }, keys.ErrRecipient},
+		{"cluster handout naming no cluster", ready, gk1, keys.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "", n.w1) }, keys.ErrInvalid},
+
+		{"contract public not requested", ready, gk1, keys.TopicContractPublic, func(*keysNet) any {
+			return keys.ContractPublic{Cluster: "c1", Contract: []byte{2}, Generation: 1, PublicKey: pub}
+		}, keys.ErrUnknownContract},
+		{"contract public requested in another cluster", ready, gk1, keys.TopicContractPublic, func(*keysNet) any {
+			return keys.ContractPublic{Cluster: "c2", Contract: []byte{1}, Generation: 1, PublicKey: pub}
+		}, keys.ErrUnknownContract},
+		{"contract public of an unrecorded generation", ready, gk1, keys.TopicContractPublic, func(*keysNet) any {
+			return keys.ContractPublic{Cluster: "c1", Contract: []byte{1}, Generation: 2, PublicKey: pub}
+		}, keys.ErrGeneration},
+		{"contract public conflicting", func(n *keysNet) {
+			ready(n)
+			n.mustAccept(n.gk1, keys.TopicContractPublic, keys.ContractPublic{Cluster: "c1", Contract: []byte{1}, Generation: 1, PublicKey: pub})
+		}, gk2, keys.TopicContractPublic, func(*keysNet) any {
+			return keys.ContractPublic{Cluster: "c1", Contract: []byte{1}, Generation: 1, PublicKey: newPublicKey(t)}
+		}, keys.ErrConflict},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newKeysNet(t)
+			if tc.setup != nil {
+				tc.setup(n)
+			}
+			from := tc.from(n)
+			kept, seq := n.keysState(), n.egressSeq(from)
+			r := n.send(from, tc.topic, tc.payload(n))
+			if got := rejection(r.Events); !errors.Is(got, tc.want) {
+				t.Fatalf("rejection %v, want %v (events %v)", got, tc.want, r.Events)
+			}
+			if hasEvent(r.Events, egress.EventAccepted) {
+				t.Fatal("both accepted and rejected")
+			}
+			if n.egressSeq(from) != seq+1 || len(n.published(mq.TopicEgress)) != 1 {
+				t.Fatal("the rejected message did not use its sequence or was not republished")
+			}
+			if now := n.keysState(); now != kept {
+				t.Fatalf("a rejected message changed the keys state:\n%s\nthen\n%s", kept, now)
+			}
+			t.Logf("rejected: %v", rejection(r.Events))
+		})
+	}
+}
+
+func gk1(n *keysNet) teeNode { return n.gk1 }
+func gk2(n *keysNet) teeNode { return n.gk2 }
+func w1(n *keysNet) teeNode  { return n.w1 }
+
+// TestKeysLifecycle walks the whole record: the first generation, a
+// hand-over, a cluster with its worker and key, a contract key, a rotation;
+// the queries show what was recorded and the supply never moves.
+func TestKeysLifecycle(t *testing.T) {
+	n := newKeysNet(t)
+	gen1, gen2, c1, k1 := newPublicKey(t), newPublicKey(t), newPublicKey(t), newPublicKey(t)
+
+	n.mustAccept(n.gk1, keys.TopicMasterPublic, keys.MasterPublic{Generation: 1, PublicKey: gen1})
+	// The other gatekeepers' identical copies count once.
+	if r := n.send(n.gk2, keys.TopicMasterPublic, keys.MasterPublic{Generation: 1, PublicKey: gen1}); !hasEvent(r.Events, egress.EventDuplicateContent) {
+		t.Fatalf("identical copy: %v", r.Events)
+	}
+	if m := n.master(); m.Newest != 1 || m.Pending != 0 || len(m.Publics) != 1 || !bytes.Equal(m.Publics[0].PublicKey, gen1) {
+		t.Fatalf("after generation 1: %+v", m)
+	}
+
+	handout := masterHandout(t, n.gk2)
+	n.mustAccept(n.gk1, keys.TopicMasterHandout, handout)
+	if got := n.republishedPayload(keys.TopicMasterHandout); !bytes.Equal(got, codec.MustMarshal(handout)) {
+		t.Fatal("the hand-out was not republished for its recipient")
+	}
+	var ho keys.Handouts
+	if err := n.query(keys.QueryHandouts, n.gk2.pub(), &ho); err != nil || ho.Master.Count != 1 || ho.Master.Generation != 1 || ho.Master.Height != n.height {
+		t.Fatalf("hand-out record %+v (%v)", ho, err)
+	}
+
+	n.mustAdmin(keys.MethodCreateCluster, keys.CreateCluster{ID: "default"})
+	var ev keys.ClusterEvent
+	if err := codec.Unmarshal(n.published(keys.TopicCluster)[0], &ev); err != nil || ev.Cluster != "default" || ev.Worker != nil {
+		t.Fatalf("creation event %+v (%v)", ev, err)
+	}
+	n.mustAdmin(keys.MethodAssignWorker, keys.AssignWorker{Cluster: "default", Worker: n.w1.pub()})
+	if err := codec.Unmarshal(n.published(keys.TopicCluster)[0], &ev); err != nil || !bytes.Equal(ev.Worker, n.w1.pub()) || !bytes.Equal(ev.EncryptionKey, n.w1.encryption) {
+		t.Fatalf("assignment event %+v (%v)", ev, err)
+	}
+	n.mustAccept(n.gk1, keys.TopicClusterPublic, keys.ClusterPublic{Cluster: "default", Generation: 1, PublicKey: c1})
+	n.mustAccept(n.gk1, keys.TopicClusterHandout, clusterHandout(t, "default", n.w1))
+	c := n.cluster("default")
+	if len(c.Workers) != 1 || !bytes.Equal(c.Workers[0], n.w1.pub()) || len(c.Publics) != 1 || !bytes.Equal(c.Publics[0].PublicKey, c1) {
+		t.Fatalf("cluster %+v", c)
+	}
+
+	n.mustAdmin(keys.MethodDeriveContract, keys.DeriveContract{Cluster: "default", Contract: []byte("contract-1")})
+	n.mustAccept(n.gk2, keys.TopicContractPublic, keys.ContractPublic{Cluster: "default", Contract: []byte("contract-1"), Generation: 1, PublicKey: k1})
+	var cps []keys.ContractPublic
+	q := codec.MustMarshal(keys.ContractQuery{Cluster: "default", Contract: []byte("contract-1")})
+	if err := n.query(keys.QueryContract, q, &cps); err != nil || len(cps) != 1 || !bytes.Equal(cps[0].PublicKey, k1) {
+		t.Fatalf("contract keys %+v (%v)", cps, err)
+	}
+
+	n.mustAdmin(keys.MethodRotate, keys.Rotate{})
+	var rot keys.Rotation
+	if err := codec.Unmarshal(n.published(keys.TopicRotation)[0], &rot); err != nil || rot.Generation != 2 {
+		t.Fatalf("rotation %+v (%v)", rot, err)
+	}
+	if m := n.master(); m.Pending != 2 || m.Newest != 1 {
+		t.Fatalf("while rotating: %+v", m)
+	}
+	n.mustAccept(n.gk2, keys.TopicMasterPublic, keys.MasterPublic{Generation: 2, PublicKey: gen2})
+	n.mustAccept(n.gk2, keys.TopicClusterPublic, keys.ClusterPublic{Cluster: "default", Generation: 2, PublicKey: newPublicKey(t)})
+	m := n.master()
+	if m.Newest != 2 || m.Pending != 0 || len(m.Publics) != 2 || !bytes.Equal(m.Publics[0].PublicKey, gen1) || !bytes.Equal(m.Publics[1].PublicKey, gen2) {
+		t.Fatalf("after rotation: %+v", m)
+	}
+	var all []keys.ClusterInfo
+	if err := n.query(keys.QueryClusters, nil, &all); err != nil || len(all) != 1 || len(all[0].Publics) != 2 {
+		t.Fatalf("clusters %+v (%v)", all, err)
+	}
+	if err := n.query(keys.QueryCluster, []byte("nope"), &c); !errors.Is(err, module.ErrNotFound) {
+		t.Fatalf("unknown cluster query: %v", err)
+	}
+	if err := bank.CheckSupply(n.app.Store()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// republishedPayload is the payload of the newest block's republished
+// egress on topic.
+func (n *keysNet) republishedPayload(topic string) []byte {
+	for _, s := range n.republished(n.height) {
+		if s.Egress.Topic == topic {
+			return s.Egress.Payload
+		}
+	}
+	return nil
+}

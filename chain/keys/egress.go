@@ -1,0 +1,216 @@
+package keys
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"fmt"
+
+	"github.com/phala-go/phala/chain/module"
+	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/codec"
+)
+
+// EgressTopics implements module.EgressHandler. None is per sender: every
+// gatekeeper sends the same public keys, and the mq module counts a
+// gatekeeper's identical content once.
+func (Module) EgressTopics() []string {
+	return []string{TopicMasterPublic, TopicMasterHandout, TopicClusterPublic, TopicClusterHandout, TopicContractPublic}
+}
+
+// HandleEgress implements module.EgressHandler. The mq module has checked
+// the signature, that the sender is active and the sequence; only
+// gatekeepers hold keys, so only they may speak on these topics.
+func (Module) HandleEgress(ctx *module.Context, from module.EgressSender, topic string, payload []byte) error {
+	if from.Role != uint8(registry.RoleGatekeeper) {
+		return ErrNotGatekeeper.Wrapf("%x has role %s", []byte(from.IdentityKey), registry.Role(from.Role))
+	}
+	switch topic {
+	case TopicMasterPublic:
+		return handleMasterPublic(ctx, payload)
+	case TopicMasterHandout:
+		return handleMasterHandout(ctx, payload)
+	case TopicClusterPublic:
+		return handleClusterPublic(ctx, payload)
+	case TopicClusterHandout:
+		return handleClusterHandout(ctx, payload)
+	case TopicContractPublic:
+		return handleContractPublic(ctx, payload)
+	}
+	return ErrInvalid.Wrapf("keys owns no egress topic %q", topic)
+}
+
+// handleMasterPublic records the pending generation's public key. A
+// generation's key never changes once recorded: a second, different one
+// means a gatekeeper misbehaves or two generated, and is refused.
+func handleMasterPublic(ctx *module.Context, payload []byte) error {
+	m, err := DecodeMasterPublic(payload)
+	if err != nil {
+		return err
+	}
+	old, err := getMaster(ctx.Store, m.Generation)
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		return sameOrConflict(old, m.PublicKey, fmt.Sprintf("master generation %d", m.Generation))
+	}
+	st, err := getStatus(ctx.Store)
+	if err != nil {
+		return err
+	}
+	if m.Generation != st.Pending {
+		return ErrGeneration.Wrapf("generation %d is not pending (pending: %d, 0 = none)", m.Generation, st.Pending)
+	}
+	ctx.Store.Set(masterKey.Key(genBytes(m.Generation)), m.PublicKey)
+	putStatus(ctx.Store, MasterStatus{Newest: m.Generation})
+	ctx.Emit("master_public", module.A("generation", uint64(m.Generation)))
+	return nil
+}
+
+// handleMasterHandout lets the master key travel only to an active
+// gatekeeper: beside the sending enclave's own checks, the chain refuses to
+// carry it anywhere else. Nothing is stored but a record for status
+// queries; the mq module republishes the message for the recipient.
+func handleMasterHandout(ctx *module.Context, payload []byte) error {
+	h, err := DecodeHandout(payload, false)
+	if err != nil {
+		return err
+	}
+	if err := requireActive(ctx, h.Recipient, registry.RoleGatekeeper); err != nil {
+		return err
+	}
+	return recordHandout(ctx, masterHandoutKey.Key(h.Recipient), h, "master_handout")
+}
+
+// handleClusterHandout lets a cluster key travel only to an active worker
+// assigned to that cluster.
+func handleClusterHandout(ctx *module.Context, payload []byte) error {
+	h, err := DecodeHandout(payload, true)
+	if err != nil {
+		return err
+	}
+	if err := requireActive(ctx, h.Recipient, registry.RoleWorker); err != nil {
+		return err
+	}
+	in, err := ctx.Store.Get(workerKey.Key(h.Recipient))
+	if err != nil {
+		return err
+	}
+	if string(in) != h.Cluster {
+		return ErrRecipient.Wrapf("worker %x is not assigned to cluster %q", []byte(h.Recipient), h.Cluster)
+	}
+	return recordHandout(ctx, clusterHandoutKey.Key(h.Recipient), h, "cluster_handout")
+}
+
+func requireActive(ctx *module.Context, id ed25519.PublicKey, role registry.Role) error {
+	n, ok, err := registry.GetNode(ctx.Store, id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !ok:
+		return ErrRecipient.Wrapf("%x is not a registered node", []byte(id))
+	case n.Role != role:
+		return ErrRecipient.Wrapf("%x is a %s, not a %s", []byte(id), n.Role, role)
+	case !n.Active:
+		return ErrRecipient.Wrapf("%x is not active: %s", []byte(id), n.Reason)
+	}
+	return nil
+}
+
+func recordHandout(ctx *module.Context, key []byte, h Handout, event string) error {
+	rec, err := getHandout(ctx.Store, key)
+	if err != nil {
+		return err
+	}
+	st, err := getStatus(ctx.Store)
+	if err != nil {
+		return err
+	}
+	rec.Cluster, rec.Generation, rec.Height, rec.Count = h.Cluster, st.Newest, ctx.Height, rec.Count+1
+	ctx.Store.Set(key, codec.MustMarshal(rec))
+	ctx.Emit(event, module.A("recipient", fmt.Sprintf("%x", []byte(h.Recipient))), module.A("cluster", h.Cluster))
+	return nil
+}
+
+// handleClusterPublic records a cluster's public key for a recorded
+// generation; every gatekeeper derives the same, the first counts.
+func handleClusterPublic(ctx *module.Context, payload []byte) error {
+	p, err := DecodeClusterPublic(payload)
+	if err != nil {
+		return err
+	}
+	c, ok, err := getCluster(ctx.Store, p.Cluster)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrUnknownCluster.Wrapf("%q", p.Cluster)
+	}
+	if err := requireRecorded(ctx, p.Generation); err != nil {
+		return err
+	}
+	for _, old := range c.Publics {
+		if old.Generation == p.Generation {
+			return sameOrConflict(old.PublicKey, p.PublicKey, fmt.Sprintf("cluster %q generation %d", p.Cluster, p.Generation))
+		}
+	}
+	c.Publics = append(c.Publics, p)
+	putCluster(ctx.Store, c)
+	ctx.Emit("cluster_public", module.A("cluster", p.Cluster), module.A("generation", uint64(p.Generation)))
+	return nil
+}
+
+// handleContractPublic records a requested contract's public key.
+func handleContractPublic(ctx *module.Context, payload []byte) error {
+	p, err := DecodeContractPublic(payload)
+	if err != nil {
+		return err
+	}
+	if _, ok, err := getCluster(ctx.Store, p.Cluster); err != nil {
+		return err
+	} else if !ok {
+		return ErrUnknownCluster.Wrapf("%q", p.Cluster)
+	}
+	c, ok, err := getContract(ctx.Store, p.Cluster, p.Contract)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrUnknownContract.Wrapf("cluster %q contract %x", p.Cluster, p.Contract)
+	}
+	if err := requireRecorded(ctx, p.Generation); err != nil {
+		return err
+	}
+	for _, old := range c.Publics {
+		if old.Generation == p.Generation {
+			return sameOrConflict(old.PublicKey, p.PublicKey, fmt.Sprintf("contract %x generation %d", p.Contract, p.Generation))
+		}
+	}
+	c.Publics = append(c.Publics, p)
+	putContract(ctx.Store, c)
+	ctx.Emit("contract_public", module.A("cluster", p.Cluster), module.A("contract", fmt.Sprintf("%x", p.Contract)), module.A("generation", uint64(p.Generation)))
+	return nil
+}
+
+// requireRecorded accepts a generation whose master public key is on chain.
+func requireRecorded(ctx *module.Context, gen uint32) error {
+	pub, err := getMaster(ctx.Store, gen)
+	if err != nil {
+		return err
+	}
+	if pub == nil {
+		return ErrGeneration.Wrapf("master generation %d is not recorded", gen)
+	}
+	return nil
+}
+
+// sameOrConflict makes a repeated identical key a no-op success (another
+// gatekeeper's copy the content dedup did not catch) and a different one
+// a refusal.
+func sameOrConflict(old, new []byte, what string) error {
+	if bytes.Equal(old, new) {
+		return nil
+	}
+	return ErrConflict.Wrapf("%s already has public key %x…", what, old[:min(8, len(old))])
+}

@@ -1,0 +1,129 @@
+package keys
+
+import (
+	"fmt"
+
+	"github.com/phala-go/phala/chain/module"
+	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/mq"
+)
+
+// The admin transactions: decode, check (admin first after the form, then
+// state), mutate, emit, publish for the gatekeepers.
+
+func handleCreateCluster(ctx *module.Context, body []byte) error {
+	b, err := DecodeCreateCluster(body)
+	if err != nil {
+		return err
+	}
+	if err := requireAdmin(ctx); err != nil {
+		return err
+	}
+	if _, exists, err := getCluster(ctx.Store, b.ID); err != nil {
+		return err
+	} else if exists {
+		return ErrClusterExists.Wrapf("%q", b.ID)
+	}
+	putCluster(ctx.Store, ClusterInfo{ID: b.ID, Workers: nil, Publics: nil})
+	ctx.Emit("cluster_created", module.A("cluster", b.ID))
+	ctx.Publish(mq.Message{Topic: TopicCluster, Payload: codec.MustMarshal(ClusterEvent{Cluster: b.ID})})
+	return nil
+}
+
+func handleAssignWorker(ctx *module.Context, body []byte) error {
+	b, err := DecodeAssignWorker(body)
+	if err != nil {
+		return err
+	}
+	if err := requireAdmin(ctx); err != nil {
+		return err
+	}
+	c, ok, err := getCluster(ctx.Store, b.Cluster)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrUnknownCluster.Wrapf("%q", b.Cluster)
+	}
+	n, ok, err := registry.GetNode(ctx.Store, b.Worker)
+	if err != nil {
+		return err
+	}
+	if !ok || !n.Active || n.Role != registry.RoleWorker {
+		return ErrNotWorker.Wrapf("%x", []byte(b.Worker))
+	}
+	if in, err := ctx.Store.Get(workerKey.Key(b.Worker)); err != nil {
+		return err
+	} else if in != nil {
+		return ErrAssigned.Wrapf("%x is in cluster %q", []byte(b.Worker), in)
+	}
+	c.Workers = append(c.Workers, b.Worker)
+	putCluster(ctx.Store, c)
+	ctx.Store.Set(workerKey.Key(b.Worker), []byte(b.Cluster))
+	ctx.Emit("worker_assigned", module.A("cluster", b.Cluster), module.A("worker", fmt.Sprintf("%x", []byte(b.Worker))))
+	ev := ClusterEvent{Cluster: b.Cluster, Worker: b.Worker, EncryptionKey: n.EncryptionKey}
+	ctx.Publish(mq.Message{Topic: TopicCluster, Payload: codec.MustMarshal(ev)})
+	return nil
+}
+
+// handleRotate asks for the next generation. One at a time: until the
+// pending generation's public key is recorded there is nothing to hand
+// over yet, and a second request would only race the first.
+func handleRotate(ctx *module.Context, body []byte) error {
+	if _, err := DecodeRotate(body); err != nil {
+		return err
+	}
+	if err := requireAdmin(ctx); err != nil {
+		return err
+	}
+	st, err := getStatus(ctx.Store)
+	if err != nil {
+		return err
+	}
+	if st.Pending != 0 {
+		return ErrRotationPending.Wrapf("generation %d has no public key yet", st.Pending)
+	}
+	st.Pending = st.Newest + 1
+	putStatus(ctx.Store, st)
+	ctx.Emit("master_rotation", module.A("generation", uint64(st.Pending)))
+	ctx.Publish(mq.Message{Topic: TopicRotation, Payload: codec.MustMarshal(Rotation{Generation: st.Pending})})
+	return nil
+}
+
+// handleDeriveContract records the request (so only requested contracts'
+// public keys are accepted) and asks the gatekeepers. Asking again, after a
+// rotation for instance, publishes the request again.
+func handleDeriveContract(ctx *module.Context, body []byte) error {
+	b, err := DecodeDeriveContract(body)
+	if err != nil {
+		return err
+	}
+	if err := requireAdmin(ctx); err != nil {
+		return err
+	}
+	if _, ok, err := getCluster(ctx.Store, b.Cluster); err != nil {
+		return err
+	} else if !ok {
+		return ErrUnknownCluster.Wrapf("%q", b.Cluster)
+	}
+	if _, ok, err := getContract(ctx.Store, b.Cluster, b.Contract); err != nil {
+		return err
+	} else if !ok {
+		putContract(ctx.Store, ContractInfo{Cluster: b.Cluster, Contract: b.Contract})
+	}
+	ctx.Emit("contract_key_requested", module.A("cluster", b.Cluster), module.A("contract", fmt.Sprintf("%x", b.Contract)))
+	ctx.Publish(mq.Message{Topic: TopicContract, Payload: codec.MustMarshal(ContractEvent{Cluster: b.Cluster, Contract: b.Contract})})
+	return nil
+}
+
+func requireAdmin(ctx *module.Context) error {
+	admin, err := registry.Admin(ctx.Store)
+	if err != nil {
+		return err
+	}
+	if admin != ctx.Sender {
+		return ErrUnauthorized.Wrapf("sender %s is not the admin", ctx.Sender)
+	}
+	return nil
+}
