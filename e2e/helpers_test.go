@@ -542,6 +542,13 @@ type devnetJSON struct {
 		IdentityKey string `json:"identity_key"`
 		Registered  bool   `json:"registered"`
 	} `json:"worker"`
+	Gatekeeper *struct {
+		Status string `json:"status"`
+	} `json:"gatekeeper"`
+	Cluster *struct {
+		ID        string `json:"id"`
+		PublicKey string `json:"public_key"`
+	} `json:"cluster"`
 }
 
 func (d devnetJSON) address(t *testing.T, name string) string {

@@ -465,7 +465,7 @@ func TestWorkerRelayNodeSurviveKill9(t *testing.T) {
 	skipShort(t)
 	began := time.Now()
 	c := newCLI(t)
-	d := startDevnet(t, c)
+	d := startDevnet(t, c, "--no-worker")
 	genesis := filepath.Join(d.home, "config", "genesis.json")
 
 	// Fixed loopback ports below the ephemeral range, so the relay finds

@@ -20,6 +20,7 @@ import (
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/crypto/keyring"
 	"github.com/phala-go/phala/node"
+	"github.com/phala-go/phala/token"
 )
 
 // DevnetChainID names the development network.
@@ -38,15 +39,25 @@ type DevAccount struct {
 }
 
 // DevAccounts are alice, bob and carol, holding the 21% of the supply that
-// genesis gives to private placement, developer incentives and team.
+// genesis gives to private placement, developer incentives and team, then
+// dave and erin, who operate the devnet's gatekeeper and worker (their
+// relays pay for registrations and egress from these accounts, so the three
+// people's accounts stay the users' own).
 func DevAccounts() []DevAccount {
-	purposes := []string{bank.PurposePrivatePlacement, bank.PurposeDeveloperIncentives, bank.PurposeTeam}
+	purposes := []string{bank.PurposePrivatePlacement, bank.PurposeDeveloperIncentives, bank.PurposeTeam, PurposeTEEOperator, PurposeTEEOperator}
 	out := make([]DevAccount, 0, len(purposes))
-	for i, name := range []string{"alice", "bob", "carol"} {
+	for i, name := range []string{"alice", "bob", "carol", "dave", "erin"} {
 		out = append(out, DevAccount{Name: name, Address: devAddress(name), Purpose: purposes[i]})
 	}
 	return out
 }
+
+// PurposeTEEOperator labels the development accounts that operate TEE
+// nodes; their PHA comes out of the team allocation.
+const PurposeTEEOperator = "tee_operator"
+
+// operatorFunds is what each TEE operator account gets at genesis.
+var operatorFunds = token.PHA(1_000_000)
 
 func devAddress(name string) address.Address {
 	key := ed25519.NewKeyFromSeed(keyring.DevSeed(name))
@@ -57,17 +68,42 @@ func devAddress(name string) address.Address {
 func KeyringDir(home node.Home) string { return filepath.Join(string(home), "keys") }
 
 // DevAppState is the application genesis of a development network: alice
-// is the registry admin and may run a gatekeeper. Sim quotes are accepted
-// unless production is set.
+// is the registry admin; alice and dave may run gatekeepers. Sim quotes are
+// accepted unless production is set.
 func DevAppState(production bool) (json.RawMessage, error) {
 	dev := DevAccounts()
-	b := bank.DefaultGenesis(dev[0].Address, dev[1].Address, dev[2].Address)
-	r := registry.DefaultGenesis(dev[0].Address, !production, registry.Grant{Operator: dev[0].Address})
+	b, err := withOperators(bank.DefaultGenesis(dev[0].Address, dev[1].Address, dev[2].Address), dev[3:])
+	if err != nil {
+		return nil, err
+	}
+	r := registry.DefaultGenesis(dev[0].Address, !production, registry.Grant{Operator: dev[0].Address}, registry.Grant{Operator: dev[3].Address})
 	g, err := app.DefaultGenesis(b, r)
 	if err != nil {
 		return nil, err
 	}
 	return json.Marshal(g)
+}
+
+// withOperators funds the TEE operator accounts out of the team
+// allocation, keeping the 21% split's sum.
+func withOperators(g bank.Genesis, operators []DevAccount) (bank.Genesis, error) {
+	for i, a := range g.Allocations {
+		if a.Purpose != bank.PurposeTeam {
+			continue
+		}
+		for _, op := range operators {
+			rest, err := g.Allocations[i].Amount.Sub(operatorFunds)
+			if err != nil {
+				return g, fmt.Errorf("team allocation cannot fund %s: %w", op.Name, err)
+			}
+			g.Allocations[i].Amount = rest
+		}
+		for _, op := range operators {
+			g.Allocations = append(g.Allocations, bank.Allocation{Purpose: bank.PurposeTeam, Address: op.Address, Name: op.Name, Amount: operatorFunds})
+		}
+		return g, nil
+	}
+	return g, fmt.Errorf("no team allocation to fund the TEE operators from")
 }
 
 // writeDevKeys stores the development keys in dir under DevPassphrase.

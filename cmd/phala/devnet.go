@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -41,11 +42,11 @@ func newDevnetCmd() *cobra.Command {
 				if noWorker {
 					return nil, printDevnet(h, v, nil)
 				}
-				w, err := startDevWorker(h, v)
+				tee, err := startTEENodes(h, v)
 				if err != nil {
 					return nil, err
 				}
-				return w.Stop, printDevnet(h, v, w)
+				return tee.stop, printDevnet(h, v, tee)
 			})
 		},
 	}
@@ -57,16 +58,18 @@ func newDevnetCmd() *cobra.Command {
 }
 
 type devnetJSON struct {
-	ChainID  string               `json:"chain_id"`
-	RPC      string               `json:"rpc"`
-	Home     string               `json:"home"`
-	Keyring  string               `json:"keyring"`
-	Accounts []network.DevAccount `json:"accounts"`
-	Example  string               `json:"example"`
-	Worker   *devWorkerJSON       `json:"worker,omitempty"`
+	ChainID    string               `json:"chain_id"`
+	RPC        string               `json:"rpc"`
+	Home       string               `json:"home"`
+	Keyring    string               `json:"keyring"`
+	Accounts   []network.DevAccount `json:"accounts"`
+	Example    string               `json:"example"`
+	Gatekeeper *teeNodeJSON         `json:"gatekeeper,omitempty"`
+	Worker     *teeNodeJSON         `json:"worker,omitempty"`
+	Cluster    *devClusterJSON      `json:"cluster,omitempty"`
 }
 
-type devWorkerJSON struct {
+type teeNodeJSON struct {
 	Status      string `json:"status"`
 	IdentityKey string `json:"identity_key"`
 	Operator    string `json:"operator"`
@@ -74,42 +77,92 @@ type devWorkerJSON struct {
 	Height      int64  `json:"height"`
 }
 
-// devWorkerRegistration bounds how long the devnet waits for its worker to
-// register before it prints what it has.
-const devWorkerRegistration = time.Minute
-
-// startDevWorker starts the devnet's worker and relay and waits (bounded)
-// for the worker's registration to land.
-func startDevWorker(h node.Home, v *network.Validator) (*devworker.Worker, error) {
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	w, err := devworker.Start(h, v, log)
-	if err != nil {
-		return nil, fmt.Errorf("devnet worker: %w", err)
-	}
-	fmt.Fprintf(os.Stderr, "worker runtime (sim TEE) started; its relay is registering it...\n")
-	ctx, cancel := context.WithTimeout(context.Background(), devWorkerRegistration)
-	defer cancel()
-	if err := w.WaitRegistered(ctx); err != nil {
-		fmt.Fprintf(os.Stderr, "warning: %v (it keeps trying)\n", err)
-	}
-	return w, nil
+type devClusterJSON struct {
+	ID               string `json:"id"`
+	PublicKey        string `json:"public_key"`
+	MasterGeneration uint32 `json:"master_generation"`
+	MasterPublicKey  string `json:"master_public_key"`
 }
 
-func devWorkerInfo(w *devworker.Worker) *devWorkerJSON {
-	if w == nil {
-		return nil
+// teeStartup bounds how long the devnet waits for its TEE nodes to
+// register and its cluster to get its key before it prints what it has.
+const teeStartup = 2 * time.Minute
+
+// teeNodes are the devnet's gatekeeper and worker with their relays.
+type teeNodes struct {
+	gatekeeper, worker *devworker.Worker
+	cluster            *devworker.ClusterInfo
+}
+
+// startTEENodes starts the gatekeeper and the worker (sim TEE) with their
+// relays, waits (bounded) for both to register, and sets up the default
+// cluster with the worker in it.
+func startTEENodes(h node.Home, v *network.Validator) (*teeNodes, error) {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	t := &teeNodes{}
+	var err error
+	if t.gatekeeper, err = devworker.Start(h, v, devworker.GatekeeperRole, log); err != nil {
+		return nil, fmt.Errorf("devnet gatekeeper: %w", err)
 	}
+	if t.worker, err = devworker.Start(h, v, devworker.WorkerRole, log); err != nil {
+		return nil, errors.Join(fmt.Errorf("devnet worker: %w", err), t.gatekeeper.Stop())
+	}
+	fmt.Fprintf(os.Stderr, "gatekeeper and worker runtimes (sim TEE) started; their relays are registering them...\n")
+	ctx, cancel := context.WithTimeout(context.Background(), teeStartup)
+	defer cancel()
+	for _, w := range []*devworker.Worker{t.gatekeeper, t.worker} {
+		if err := w.WaitRegistered(ctx); err != nil {
+			fmt.Fprintf(os.Stderr, "warning: %v (it keeps trying)\n", err)
+			return t, nil
+		}
+	}
+	c, err := client.New(v.Node.RPCURL())
+	if err != nil {
+		return t, nil
+	}
+	info, err := devworker.SetUpCluster(ctx, c, t.worker.Runtime.Status().IdentityKey)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "warning: default cluster: %v\n", err)
+		return t, nil
+	}
+	t.cluster = &info
+	return t, nil
+}
+
+// stop stops the worker, then the gatekeeper.
+func (t *teeNodes) stop() error { return errors.Join(t.worker.Stop(), t.gatekeeper.Stop()) }
+
+func teeNodeInfo(w *devworker.Worker, operatorName string) *teeNodeJSON {
 	st := w.Runtime.Status()
 	var operator string
 	for _, a := range network.DevAccounts() {
-		if a.Name == devworker.Operator {
+		if a.Name == operatorName {
 			operator = a.Address.String()
 		}
 	}
-	return &devWorkerJSON{Status: w.PublicURL() + "/v1/status", IdentityKey: hex.EncodeToString(st.IdentityKey), Operator: operator, Registered: st.Registered, Height: st.Height}
+	return &teeNodeJSON{Status: w.PublicURL() + "/v1/status", IdentityKey: hex.EncodeToString(st.IdentityKey), Operator: operator, Registered: st.Registered, Height: st.Height}
 }
 
-func printDevnet(h node.Home, v *network.Validator, w *devworker.Worker) error {
+func (t *teeNodes) json() (gk, wk *teeNodeJSON, cl *devClusterJSON) {
+	if t == nil {
+		return nil, nil, nil
+	}
+	gk, wk = teeNodeInfo(t.gatekeeper, devworker.GatekeeperRole.Operator), teeNodeInfo(t.worker, devworker.WorkerRole.Operator)
+	if c := t.cluster; c != nil {
+		cl = &devClusterJSON{ID: c.Cluster, PublicKey: hex.EncodeToString(c.ClusterPublicKey), MasterGeneration: c.MasterGeneration, MasterPublicKey: hex.EncodeToString(c.MasterPublicKey)}
+	}
+	return gk, wk, cl
+}
+
+// short abbreviates a long hex key for the text output; JSON has it whole.
+func short(hexKey string) string {
+	if len(hexKey) <= 24 {
+		return hexKey
+	}
+	return fmt.Sprintf("%s…%s (%d bytes)", hexKey[:16], hexKey[len(hexKey)-8:], len(hexKey)/2)
+}
+
+func printDevnet(h node.Home, v *network.Validator, tee *teeNodes) error {
 	accounts := network.DevAccounts()
 	keys := network.KeyringDir(h)
 	url := v.Node.RPCURL()
@@ -119,7 +172,8 @@ func printDevnet(h node.Home, v *network.Validator, w *devworker.Worker) error {
 	}
 	example := fmt.Sprintf("PHALA_PASSPHRASE=%s %s tx transfer --keyring %s --from alice --to %s --amount 10%s",
 		network.DevPassphrase, selfCommand(), keys, accounts[1].Address, nodeFlag)
-	out := devnetJSON{ChainID: v.Node.ChainID(), RPC: url, Home: string(h), Keyring: keys, Accounts: accounts, Example: example, Worker: devWorkerInfo(w)}
+	out := devnetJSON{ChainID: v.Node.ChainID(), RPC: url, Home: string(h), Keyring: keys, Accounts: accounts, Example: example}
+	out.Gatekeeper, out.Worker, out.Cluster = tee.json()
 	return emit(out, func() string {
 		var b strings.Builder
 		fmt.Fprintln(&b, "WARNING: development network: its keys are public, it protects nothing.")
@@ -128,9 +182,17 @@ func printDevnet(h node.Home, v *network.Validator, w *devworker.Worker) error {
 		for _, a := range accounts {
 			fmt.Fprintf(&b, "  %-6s %s  %s\n", a.Name, a.Address, a.Purpose)
 		}
-		if wk := out.Worker; wk != nil {
-			fmt.Fprintf(&b, "worker    %s (registered %v, operator %s %s)\n", wk.IdentityKey, wk.Registered, devworker.Operator, wk.Operator)
-			fmt.Fprintf(&b, "  status  %s\n", wk.Status)
+		for _, n := range []struct {
+			role string
+			info *teeNodeJSON
+		}{{"gatekeeper", out.Gatekeeper}, {"worker", out.Worker}} {
+			if n.info != nil {
+				fmt.Fprintf(&b, "%-11s%s (registered %v, operator %s)\n  status  %s\n", n.role, n.info.IdentityKey, n.info.Registered, n.info.Operator, n.info.Status)
+			}
+		}
+		if cl := out.Cluster; cl != nil {
+			fmt.Fprintf(&b, "master key generation %d  %s\n", cl.MasterGeneration, short(cl.MasterPublicKey))
+			fmt.Fprintf(&b, "cluster   %s  public key %s\n  (whole keys: %s query cluster %s)\n", cl.ID, short(cl.PublicKey), selfCommand(), cl.ID)
 		}
 		fmt.Fprintf(&b, "try:\n  %s\n", example)
 		fmt.Fprintf(&b, "  %s query balance %s%s\n", selfCommand(), accounts[1].Address, nodeFlag)

@@ -25,9 +25,21 @@ import (
 	"github.com/phala-go/phala/worker/runtime"
 )
 
-// Operator is the development account whose relay feeds the
-// devnet's worker and pays for its registration and egress.
-const Operator = "carol"
+// Role is one TEE node of the devnet: its directory under the devnet
+// home, whether it is a gatekeeper, and the development account that
+// operates it (its relay registers it and pays for its egress).
+type Role struct {
+	Name       string
+	Gatekeeper bool
+	Operator   string
+}
+
+// The devnet's two TEE nodes, operated by the development accounts kept
+// for that: dave (whom the devnet genesis grants a gatekeeper) and erin.
+var (
+	GatekeeperRole = Role{Name: "gatekeeper", Gatekeeper: true, Operator: "dave"}
+	WorkerRole     = Role{Name: "worker", Operator: "erin"}
+)
 
 // devWorkerMeasurement is the sim measurement of the devnet's worker. The
 // sim's default is the hash of the running binary, which changes with every
@@ -46,22 +58,22 @@ type Worker struct {
 	done             chan error
 }
 
-// Dir is where a devnet home keeps its worker.
-func Dir(home node.Home) string { return filepath.Join(string(home), "worker") }
+// Dir is where a devnet home keeps a TEE node.
+func Dir(home node.Home, r Role) string { return filepath.Join(string(home), r.Name) }
 
-// Start opens the devnet's worker runtime and starts its relay
-// against v. The relay registers the worker once it has caught up.
-func Start(home node.Home, v *network.Validator, log *slog.Logger) (*Worker, error) {
+// Start opens one of the devnet's runtimes and starts its relay against v.
+// The relay registers the runtime once it has caught up.
+func Start(home node.Home, v *network.Validator, r Role, log *slog.Logger) (*Worker, error) {
 	doc, err := cmttypes.GenesisDocFromFile(home.GenesisFile())
 	if err != nil {
 		return nil, fmt.Errorf("devnet worker: %w", err)
 	}
-	dir := Dir(home)
+	dir := Dir(home, r)
 	platform, err := sim.New(sim.WithDir(filepath.Join(dir, "tee-sim")), sim.WithMeasurement(devWorkerMeasurement))
 	if err != nil {
 		return nil, err
 	}
-	rt, err := runtime.Open(runtime.Config{Home: dir, Genesis: doc, Platform: platform, CheckpointEvery: 100, Log: log.With("part", "worker")})
+	rt, err := runtime.Open(runtime.Config{Home: dir, Genesis: doc, Platform: platform, CheckpointEvery: 100, Gatekeeper: r.Gatekeeper, Log: log.With("part", r.Name)})
 	if err != nil {
 		return nil, err
 	}
@@ -72,17 +84,17 @@ func Start(home node.Home, v *network.Validator, log *slog.Logger) (*Worker, err
 	if w.public, err = api.Listen("127.0.0.1:0", api.NewPublicHandler(rt)); err != nil {
 		return nil, errors.Join(err, w.closeServers(), rt.Close())
 	}
-	r, err := w.newRelay(v.Node.RPCURL(), log.With("part", "relay"))
+	rl, err := w.newRelay(v.Node.RPCURL(), r.Operator, log.With("part", r.Name+"-relay"))
 	if err != nil {
 		return nil, errors.Join(err, w.closeServers(), rt.Close())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
-	go func() { w.done <- r.Run(ctx) }()
+	go func() { w.done <- rl.Run(ctx) }()
 	return w, nil
 }
 
-func (w *Worker) newRelay(rpc string, log *slog.Logger) (*relay.Relay, error) {
+func (w *Worker) newRelay(rpc, operatorName string, log *slog.Logger) (*relay.Relay, error) {
 	src, err := relay.NewSource(rpc)
 	if err != nil {
 		return nil, err
@@ -91,7 +103,7 @@ func (w *Worker) newRelay(rpc string, log *slog.Logger) (*relay.Relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	operator := ed25519.NewKeyFromSeed(keyring.DevSeed(Operator))
+	operator := ed25519.NewKeyFromSeed(keyring.DevSeed(operatorName))
 	return relay.New(relay.Config{Source: src, Runtime: relay.NewHTTPRuntime(w.relayAPI.URL()), Chain: c, Operator: operator, Log: log})
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/errs"
@@ -275,4 +276,36 @@ func FuzzEvidenceBody(f *testing.F) {
 			t.Fatalf("accepted an operator of %d bytes", len(op.Bytes()))
 		}
 	})
+}
+
+// keyRuntime also reports keys.
+type keyRuntime struct {
+	fakeRuntime
+	ks runtime.KeyStatus
+}
+
+func (k *keyRuntime) KeyStatus() runtime.KeyStatus { return k.ks }
+
+func TestPublicStatusShowsKeys(t *testing.T) {
+	tests := []struct {
+		name string
+		rt   Runtime
+		want string
+	}{
+		{"a runtime without keys", &fakeRuntime{}, `"registered":false}`},
+		{"a runtime with keys", &keyRuntime{ks: runtime.KeyStatus{
+			MasterGenerations: []uint32{1, 2},
+			Clusters:          []runtime.ClusterGen{{Cluster: "c1", Generation: 2}},
+			MasterPublics:     []keys.MasterPublic{{Generation: 1, PublicKey: []byte{0xab}}},
+		}}, `"master_generations":[1,2],"clusters":[{"cluster":"c1","generation":2}],"master_public_keys":[{"generation":1,"public_key":"ab"}]}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			NewPublicHandler(tc.rt).ServeHTTP(w, httptest.NewRequest(http.MethodGet, PublicPathStatus, nil))
+			if body := strings.TrimSpace(w.Body.String()); w.Code != 200 || !strings.HasSuffix(body, tc.want) {
+				t.Fatalf("status %d: %s", w.Code, body)
+			}
+		})
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/worker/runtime"
 )
 
 // Public API paths.
@@ -24,6 +25,44 @@ type StatusJSON struct {
 	EncryptionKey string `json:"encryption_key"`
 	Role          string `json:"role"`
 	Registered    bool   `json:"registered"`
+	// Keys: what the runtime holds (never the secrets) and the master
+	// public keys the chain recorded, when the runtime reports them.
+	MasterGenerations []uint32           `json:"master_generations,omitempty"`
+	Clusters          []ClusterKeyJSON   `json:"clusters,omitempty"`
+	MasterPublicKeys  []MasterPublicJSON `json:"master_public_keys,omitempty"`
+}
+
+// ClusterKeyJSON is a cluster key generation a worker holds.
+type ClusterKeyJSON struct {
+	Cluster    string `json:"cluster"`
+	Generation uint32 `json:"generation"`
+}
+
+// MasterPublicJSON is a recorded master public key.
+type MasterPublicJSON struct {
+	Generation uint32 `json:"generation"`
+	PublicKey  string `json:"public_key"`
+}
+
+// KeyReporter is implemented by runtimes that manage keys; the public
+// status then shows them.
+type KeyReporter interface {
+	KeyStatus() runtime.KeyStatus
+}
+
+func addKeys(out *StatusJSON, rt Runtime) {
+	kr, ok := rt.(KeyReporter)
+	if !ok {
+		return
+	}
+	ks := kr.KeyStatus()
+	out.MasterGenerations = ks.MasterGenerations
+	for _, c := range ks.Clusters {
+		out.Clusters = append(out.Clusters, ClusterKeyJSON{Cluster: c.Cluster, Generation: c.Generation})
+	}
+	for _, m := range ks.MasterPublics {
+		out.MasterPublicKeys = append(out.MasterPublicKeys, MasterPublicJSON{Generation: m.Generation, PublicKey: hex.EncodeToString(m.PublicKey)})
+	}
 }
 
 // AttestationJSON is the node's keys and its newest evidence, if any.
@@ -42,11 +81,13 @@ func NewPublicHandler(rt Runtime) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(PublicPathStatus, getJSON(func() any {
 		s := rt.Status()
-		return StatusJSON{
+		out := StatusJSON{
 			ChainID: s.ChainID, Height: s.Height, BlockHash: hex.EncodeToString(s.BlockHash),
 			StateHash: hex.EncodeToString(s.StateHash), IdentityKey: hex.EncodeToString(s.IdentityKey),
 			EncryptionKey: hex.EncodeToString(s.EncryptionKey), Role: registry.Role(s.Role).String(), Registered: s.Registered,
 		}
+		addKeys(&out, rt)
+		return out
 	}))
 	mux.HandleFunc(PublicPathAttestation, getJSON(func() any {
 		s := rt.Status()

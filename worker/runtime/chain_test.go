@@ -3,6 +3,8 @@ package runtime
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,11 +18,13 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/phala-go/phala/chain/app"
+	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/crypto/keyring"
 	"github.com/phala-go/phala/mq"
-	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/node"
 	"github.com/phala-go/phala/relaywire"
 	"github.com/phala-go/phala/tee"
@@ -32,7 +36,7 @@ import (
 // relay's job done by hand: read headers, commits and block digests over
 // RPC and hand them to runtimes as relaywire batches.
 type testChain struct {
-	v   *network.Validator
+	v   *validator
 	rpc *rpchttp.HTTP
 	cl  *client.Client
 	doc *cmttypes.GenesisDoc
@@ -79,11 +83,15 @@ func startChain() (*testChain, error) {
 	}
 	home := node.Home(filepath.Join(dir, "chain"))
 	timing := node.Timing{TimeoutPropose: 500 * time.Millisecond, TimeoutCommit: 30 * time.Millisecond, CreateEmptyBlocks: true}
-	if err := network.InitDevnet(home, network.DevnetOptions{Ports: node.Ports{P2P: p2p, RPC: rpc}, Timing: timing}); err != nil {
+	appState, err := devAppState()
+	if err != nil {
+		return nil, err
+	}
+	if err := node.InitSingle(home, node.InitOptions{ChainID: "phala-devnet", AppState: appState, Ports: node.Ports{P2P: p2p, RPC: rpc}, Timing: timing}); err != nil {
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	v, err := network.Start(context.Background(), home, log, node.WithTiming(timing))
+	v, err := startValidator(home, log, timing)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +105,43 @@ func startChain() (*testChain, error) {
 	c.doc, err = cmttypes.GenesisDocFromFile(home.GenesisFile())
 	return c, err
 }
+
+// The devnet is composed here rather than with package network, which
+// imports this package (its devnet runs a worker): alice is the registry
+// admin and may run a gatekeeper, sim quotes are accepted.
+func devAppState() (json.RawMessage, error) {
+	addr := func(name string) address.Address {
+		return address.FromPublicKey(devKey(name).Public().(ed25519.PublicKey))
+	}
+	alice := addr("alice")
+	g, err := app.DefaultGenesis(bank.DefaultGenesis(alice, addr("bob"), addr("carol")), registry.DefaultGenesis(alice, true, registry.Grant{Operator: alice}))
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(g)
+}
+
+// validator is the application with its consensus node.
+type validator struct {
+	App  *app.App
+	Node *node.Node
+}
+
+func startValidator(home node.Home, log *slog.Logger, timing node.Timing) (*validator, error) {
+	a, err := app.New("phala-devnet", home.AppDataDir(), log)
+	if err != nil {
+		return nil, err
+	}
+	n, err := node.Start(context.Background(), home, a, node.WithTiming(timing))
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return &validator{App: a, Node: n}, nil
+}
+
+// Stop stops consensus first, then closes the store it was writing.
+func (v *validator) Stop() error { return errors.Join(v.Node.Stop(), v.App.Close()) }
 
 func testCtx(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)

@@ -19,4 +19,8 @@ var (
 	ErrClosed = errs.Register(Module, 5, "runtime closed")
 	// ErrKeys: the node keys could not be loaded or created.
 	ErrKeys = errs.Register(Module, 6, "node keys unavailable")
+	// ErrKeystore: the sealed keystore cannot be read or written.
+	ErrKeystore = errs.Register(Module, 7, "keystore unavailable")
+	// ErrNoKey: the runtime does not hold the key asked for.
+	ErrNoKey = errs.Register(Module, 8, "key not held")
 )

@@ -2,9 +2,12 @@ package runtime
 
 import (
 	"bytes"
+	"crypto/hpke"
 	"fmt"
 	"log/slog"
+	"time"
 
+	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/mq"
@@ -25,6 +28,16 @@ type folder struct {
 	// heartbeatSent is set when the block being folded already produced a
 	// heartbeat, so a registration on a multiple of HeartbeatEvery sends one.
 	heartbeatSent bool
+
+	// Key management (keys.go, handover.go). ks nil: no key handling.
+	ks  *keystore
+	enc hpke.PrivateKey // the node's encryption key, handouts are sealed to it
+	// blockTime is the time of the block being folded.
+	blockTime time.Time
+	// keysDirty: something key management depends on changed this block.
+	keysDirty bool
+	// recorded: a public key was recorded this block.
+	recorded bool
 }
 
 // handler applies one verified message's payload; an error means the
@@ -36,12 +49,22 @@ var handlers = map[string]handler{
 	registry.TopicPolicy:     (*folder).onPolicy,
 	registry.TopicGatekeeper: (*folder).onGatekeeper,
 	mq.TopicEgress:           (*folder).onEgress,
+	keys.TopicRotation:       (*folder).onRotation,
+	keys.TopicCluster:        (*folder).onCluster,
+	keys.TopicContract:       (*folder).onContract,
+}
+
+// keysEgressTopics are the egress topics key management follows.
+var keysEgressTopics = map[string]bool{
+	keys.TopicMasterPublic: true, keys.TopicMasterHandout: true, keys.TopicClusterPublic: true,
+	keys.TopicClusterHandout: true, keys.TopicContractPublic: true,
 }
 
 // block folds one final block: its messages in order, then the periodic
-// heartbeat.
+// heartbeat, then the key management the block calls for.
 func (f *folder) block(b lightclient.Final) {
-	f.heartbeatSent = false
+	f.heartbeatSent, f.keysDirty, f.recorded, f.blockTime = false, false, false, b.Time
+	f.st.Keys.noteBlock(b.Height, b.Hash)
 	for i, m := range b.Messages {
 		h, ok := handlers[m.Topic]
 		if !ok {
@@ -56,6 +79,7 @@ func (f *folder) block(b lightclient.Final) {
 	if f.st.Registered && !f.heartbeatSent && b.Height%HeartbeatEvery == 0 {
 		f.heartbeat(b.Height)
 	}
+	f.keysStep(b)
 }
 
 func (f *folder) onNode(height int64, payload []byte) error {
@@ -73,7 +97,9 @@ func (f *folder) onNode(height int64, payload []byte) error {
 		prev = v.Nodes[i]
 	}
 	v.putNode(NodeView{IdentityKey: n.IdentityKey, Role: n.Role, Active: n.Active, EncryptionKey: n.EncryptionKey, LastHeartbeat: max(prev.LastHeartbeat, n.LastHeartbeat)})
+	f.keysDirty = true
 	if !bytes.Equal(n.IdentityKey, f.st.Identity) {
+		f.onGatekeeperRegistered(height, ev)
 		return nil
 	}
 	switch ev.Kind {
@@ -131,6 +157,9 @@ func (f *folder) onEgress(_ int64, payload []byte) error {
 	}
 	if bytes.Equal(e.Sender, f.st.Identity) {
 		f.confirm(se)
+	}
+	if keysEgressTopics[e.Topic] {
+		return f.onKeysEgress(se)
 	}
 	return nil
 }

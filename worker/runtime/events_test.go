@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/phala-go/phala/attest"
+	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/mq"
@@ -195,7 +196,11 @@ func FuzzFoldPayload(f *testing.F) {
 	f.Add(uint8(2), codec.MustMarshal(registry.GatekeeperEvent{Grant: registry.Grant{IdentityKey: self}, Allowed: true}))
 	f.Add(uint8(3), codec.MustMarshal(mq.SignedEgress{Egress: mq.Egress{Sender: self, Seq: 5, Topic: registry.TopicHeartbeat, Payload: []byte{0x81, 0x01}}}))
 	f.Add(uint8(3), []byte{0xff})
-	topics := []string{registry.TopicNode, registry.TopicPolicy, registry.TopicGatekeeper, mq.TopicEgress}
+	f.Add(uint8(4), codec.MustMarshal(keys.Rotation{Generation: 2}))
+	f.Add(uint8(5), codec.MustMarshal(keys.ClusterEvent{Cluster: "c", Worker: self, EncryptionKey: []byte{1}}))
+	f.Add(uint8(6), codec.MustMarshal(keys.ContractEvent{Cluster: "c", Contract: []byte{1}}))
+	f.Add(uint8(3), codec.MustMarshal(mq.SignedEgress{Egress: mq.Egress{Sender: self, Seq: 1, Topic: keys.TopicMasterHandout, Payload: codec.MustMarshal(keys.Handout{Recipient: self, Envelope: []byte{1}})}}))
+	topics := []string{registry.TopicNode, registry.TopicPolicy, registry.TopicGatekeeper, mq.TopicEgress, keys.TopicRotation, keys.TopicCluster, keys.TopicContract}
 	f.Fuzz(func(t *testing.T, topic uint8, payload []byte) {
 		st, key := foldState(t)
 		fo := folder{st: &st, keys: signer{key}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}

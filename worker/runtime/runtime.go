@@ -4,7 +4,10 @@
 // enclaves into its state (a view of the chain's registry, its own
 // registration, its egress outbox), signs its egress with its sealed
 // identity key, and seals checkpoints of that state so a restart resumes
-// without replaying the chain.
+// without replaying the chain. It also manages keys (keys.go,
+// handover.go): a gatekeeper generates, hands over and derives the master
+// key hierarchy, a worker receives its cluster key; the secrets live in a
+// sealed keystore (keystore.go), the state keeps only public facts.
 //
 // The state is event sourced: it is a pure function of the genesis, the
 // verified blocks and the node's own keys, so two runtimes fed the same
@@ -60,6 +63,7 @@ type Config struct {
 type Runtime struct {
 	platform tee.Platform
 	keys     *nodekey.Keys
+	ks       *keystore
 	log      *slog.Logger
 	store    checkpointStore
 	every    int64
@@ -94,8 +98,12 @@ func Open(cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
+	ks, err := openKeystore(cfg.Platform, filepath.Join(cfg.Home, KeystoreFile), cfg.Genesis.ChainID, keys.IdentityPublic())
+	if err != nil {
+		return nil, err
+	}
 	r := &Runtime{
-		platform: cfg.Platform, keys: keys, log: log,
+		platform: cfg.Platform, keys: keys, ks: ks, log: log,
 		store:   checkpointStore{dir: filepath.Join(cfg.Home, CheckpointsDir), platform: cfg.Platform, log: log},
 		every:   cfg.CheckpointEvery,
 		genesis: gen.Hash(),
@@ -127,7 +135,7 @@ func (r *Runtime) Apply(b relaywire.Batch) error {
 	if err != nil {
 		return err
 	}
-	f := folder{st: &r.st, keys: signer{r.keys.Identity}, log: r.log}
+	f := folder{st: &r.st, keys: signer{r.keys.Identity}, log: r.log, ks: r.ks, enc: r.keys.Encryption}
 	for _, fin := range finals {
 		f.block(fin)
 	}

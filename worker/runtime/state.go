@@ -14,7 +14,7 @@ import (
 )
 
 // StateVersion is the version of State this code writes and reads.
-const StateVersion = 1
+const StateVersion = 2
 
 // State is everything the runtime knows, folded from the verified event
 // stream: two runtimes fed the same blocks hold equal states except for
@@ -30,6 +30,9 @@ type State struct {
 	Registered bool
 	Outbox     Outbox
 	Counters   Counters
+	// Keys are the public facts of key management (keys.go); the
+	// secrets are in the sealed keystore.
+	Keys KeyState
 }
 
 // RegistryView is the runtime's copy of the chain's registry, maintained
