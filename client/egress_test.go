@@ -3,24 +3,17 @@ package client_test
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/hpke"
 	"errors"
-	"io"
-	"log/slog"
-	"path/filepath"
+	"github.com/phala-go/phala/internal/devnettest"
 	"testing"
 	"time"
 
-	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/egress"
 	"github.com/phala-go/phala/chain/registry"
-	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/keyring"
-	"github.com/phala-go/phala/identity"
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/network"
-	"github.com/phala-go/phala/node"
 )
 
 // TestSubmitEgressOnDevnet relays a sim worker's heartbeats through a real
@@ -32,9 +25,9 @@ func TestSubmitEgressOnDevnet(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl := startDevnet(t, ctx)
+	_, cl := devnettest.Start(t, ctx)
 	alice := ed25519.NewKeyFromSeed(keyring.DevSeed("alice"))
-	enclave := registerSimWorker(t, ctx, cl, alice)
+	enclave := devnettest.RegisterSimNode(t, ctx, cl, alice, registry.RoleWorker).Identity
 	sender := enclave.Public().(ed25519.PublicKey)
 
 	for seq := uint64(1); seq <= 2; seq++ {
@@ -60,66 +53,4 @@ func TestSubmitEgressOnDevnet(t *testing.T) {
 			t.Fatalf("seq %d delivered twice: %v", seq, err)
 		}
 	}
-}
-
-func startDevnet(t *testing.T, ctx context.Context) *client.Client {
-	t.Helper()
-	p2p, err := node.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rpc, err := node.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := node.Home(filepath.Join(t.TempDir(), "home"))
-	timing := node.Timing{TimeoutPropose: 500 * time.Millisecond, TimeoutCommit: 50 * time.Millisecond, CreateEmptyBlocks: true}
-	if err := network.InitDevnet(home, network.DevnetOptions{Ports: node.Ports{P2P: p2p, RPC: rpc}, Timing: timing}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := network.Start(ctx, home, slog.New(slog.NewTextHandler(io.Discard, nil)), node.WithLogLevel("error"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := v.Stop(); err != nil {
-			t.Errorf("stop devnet: %v", err)
-		}
-	})
-	cl, err := client.New(v.Node.RPCURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cl
-}
-
-// registerSimWorker registers a fresh sim node operated by op and returns
-// its identity key, as its enclave would hold it.
-func registerSimWorker(t *testing.T, ctx context.Context, cl *client.Client, op ed25519.PrivateKey) ed25519.PrivateKey {
-	t.Helper()
-	pub, key, err := ed25519.GenerateKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, err := hpke.MLKEM768X25519().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	anchor, err := cl.FirstAnchor(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	encPub := enc.PublicKey().Bytes()
-	rd := identity.Binding{
-		ChainID: network.DevnetChainID, AnchorHash: anchor.Hash, IdentityKey: pub,
-		EncryptionKey: encPub, Operator: network.DevAccounts()[0].Address,
-	}.ReportData()
-	_, err = cl.Register(ctx, op, registry.Register{
-		Role: registry.RoleWorker, IdentityKey: pub, EncryptionKey: encPub,
-		AnchorHeight: anchor.Height, Quote: attest.SignSimQuote([32]byte{7, 7, 7}, rd),
-	})
-	if err != nil {
-		t.Fatalf("register: %v", err)
-	}
-	return key
 }

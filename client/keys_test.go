@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/internal/devnettest"
 	"testing"
 	"time"
 
@@ -23,9 +25,9 @@ func TestKeysOnDevnet(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl := startDevnet(t, ctx)
+	_, cl := devnettest.Start(t, ctx)
 	alice, bob := ed25519.NewKeyFromSeed(keyring.DevSeed("alice")), ed25519.NewKeyFromSeed(keyring.DevSeed("bob"))
-	worker := registerSimWorker(t, ctx, cl, alice).Public().(ed25519.PublicKey)
+	worker := devnettest.RegisterSimNode(t, ctx, cl, alice, registry.RoleWorker).Identity.Public().(ed25519.PublicKey)
 
 	if m, err := cl.MasterKeys(ctx); err != nil || m.Pending != 1 || len(m.Publics) != 0 {
 		t.Fatalf("master keys at genesis: %+v (%v)", m, err)

@@ -4,27 +4,21 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/hpke"
 	"errors"
-	"io"
-	"log/slog"
-	"path/filepath"
+	"github.com/phala-go/phala/internal/devnettest"
 	"testing"
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cmttypes "github.com/cometbft/cometbft/types"
 
-	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/app"
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/keyring"
-	"github.com/phala-go/phala/identity"
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/network"
-	"github.com/phala-go/phala/node"
 	"github.com/phala-go/phala/relaywire"
 	"github.com/phala-go/phala/token"
 	"github.com/phala-go/phala/worker/lightclient"
@@ -40,7 +34,7 @@ func TestVerifyRealChain(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	v := startDevnet(t, ctx)
+	v, _ := devnettest.Start(t, ctx)
 	cl, err := client.New(v.Node.RPCURL())
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +43,7 @@ func TestVerifyRealChain(t *testing.T) {
 	if _, err := cl.Transfer(ctx, alice, network.DevAccounts()[1].Address, token.PHA(1), client.SendOptions{}); err != nil {
 		t.Fatalf("transfer: %v", err)
 	}
-	reg := registerSimWorker(t, ctx, cl, alice)
+	reg := devnettest.RegisterSimNode(t, ctx, cl, alice, registry.RoleWorker).Included
 	end := max(reg.Height+2, 12)
 	if err := v.Node.WaitHeight(ctx, end+1); err != nil {
 		t.Fatal(err)
@@ -100,63 +94,6 @@ func TestVerifyRealChain(t *testing.T) {
 	if published != 1 {
 		t.Fatalf("%d messages finalised, want the registration's 1", published)
 	}
-}
-
-func startDevnet(t *testing.T, ctx context.Context) *network.Validator {
-	t.Helper()
-	p2p, err := node.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rpc, err := node.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := node.Home(filepath.Join(t.TempDir(), "home"))
-	timing := node.Timing{TimeoutPropose: 500 * time.Millisecond, TimeoutCommit: 50 * time.Millisecond, CreateEmptyBlocks: true}
-	if err := network.InitDevnet(home, network.DevnetOptions{Ports: node.Ports{P2P: p2p, RPC: rpc}, Timing: timing}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := network.Start(ctx, home, slog.New(slog.NewTextHandler(io.Discard, nil)), node.WithLogLevel("error"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := v.Stop(); err != nil {
-			t.Errorf("stop devnet: %v", err)
-		}
-	})
-	return v
-}
-
-// registerSimWorker registers a fresh sim node operated by alice.
-func registerSimWorker(t *testing.T, ctx context.Context, cl *client.Client, alice ed25519.PrivateKey) client.Included {
-	t.Helper()
-	pub, _, err := ed25519.GenerateKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, err := hpke.MLKEM768X25519().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	anchor, err := cl.FirstAnchor(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	encPub := enc.PublicKey().Bytes()
-	rd := identity.Binding{
-		ChainID: network.DevnetChainID, AnchorHash: anchor.Hash, IdentityKey: pub,
-		EncryptionKey: encPub, Operator: network.DevAccounts()[0].Address,
-	}.ReportData()
-	inc, err := cl.Register(ctx, alice, registry.Register{
-		Role: registry.RoleWorker, IdentityKey: pub, EncryptionKey: encPub,
-		AnchorHeight: anchor.Height, Quote: attest.SignSimQuote([32]byte{7, 7, 7}, rd),
-	})
-	if err != nil {
-		t.Fatalf("register: %v", err)
-	}
-	return inc
 }
 
 // relay fetches what the untrusted host would hand the runtime.
