@@ -31,5 +31,6 @@ func newRoot() *cobra.Command {
 	root.PersistentPreRunE = func(*cobra.Command, []string) error { return checkOutputFormat() }
 	root.AddCommand(newDevnetCmd(), newNodeCmd(), newTestnetCmd(), newKeysCmd(), newTxCmd(), newQueryCmd(), newBenchCmd(), newAttestCmd(), newWorkerCmd())
 	root.AddCommand(newRelayCmd())
+	root.AddCommand(newContractCmd())
 	return root
 }

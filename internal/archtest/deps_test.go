@@ -24,6 +24,9 @@ var rules = []struct {
 	{"worker/...", []string{"relay", "node", "network", "client", "bench", "chain/app", "chain/bank", "chain/egress"}},
 	{"relaywire/...", []string{"chain", "node", "network", "client", "worker", "relay", "bench"}},
 	{"relay/...", []string{"node", "network", "bench"}},
+	// The contract VM is a leaf: it knows nothing of chains or enclaves.
+	{"vm/...", []string{"chain", "node", "network", "client", "worker", "relay", "bench", "attest", "tee", "mq", "relaywire"}},
+	{"sdk/...", []string{"chain", "node", "network", "client", "worker", "relay", "bench", "vm"}},
 }
 
 func TestDependencyDirection(t *testing.T) {

@@ -1,0 +1,113 @@
+// Package contracttest runs an example contract in the VM for its tests:
+// the contract is built once per test process and compiled once (wazero's
+// cache in a temp dir).
+package contracttest
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/phala-go/phala/sdk"
+	"github.com/phala-go/phala/vm"
+	"github.com/phala-go/phala/vm/wasmbuild"
+)
+
+// GasLimit is generous: tests check behaviour, the vm tests check gas.
+const GasLimit = 200_000_000
+
+var (
+	once    sync.Once
+	tmp     string
+	engine  *vm.Engine
+	module  *vm.Module
+	loadErr error
+)
+
+// Main wraps testing.M: it removes the build and cache directory after.
+func Main(m *testing.M) {
+	code := m.Run()
+	if engine != nil {
+		_ = engine.Close(context.Background())
+	}
+	if tmp != "" {
+		_ = os.RemoveAll(tmp)
+	}
+	os.Exit(code)
+}
+
+// Contract is one deployed instance of the package's contract.
+type Contract struct {
+	t      testing.TB
+	inst   *vm.Instance
+	Store  *vm.MemStore
+	Height int64
+	nonce  uint64
+}
+
+// Deploy builds (once) the contract in the test's working directory and
+// starts a fresh instance with an empty store.
+func Deploy(t testing.TB) *Contract {
+	t.Helper()
+	once.Do(func() {
+		ctx := context.Background()
+		if tmp, loadErr = os.MkdirTemp("", "contracttest"); loadErr != nil {
+			return
+		}
+		var code []byte
+		dir, _ := filepath.Abs(".")
+		if code, loadErr = wasmbuild.NewCache(tmp).Code(ctx, dir); loadErr != nil {
+			return
+		}
+		if engine, loadErr = vm.New(ctx, vm.Config{CacheDir: filepath.Join(tmp, "cache")}); loadErr != nil {
+			return
+		}
+		module, loadErr = engine.Load(ctx, code)
+	})
+	if loadErr != nil {
+		t.Fatal(loadErr)
+	}
+	store := vm.NewMemStore()
+	inst := module.NewInstance(vm.Env{
+		ContractID: []byte("contract-1"),
+		Store:      store,
+		Seed:       []byte("test seed"),
+		DeriveKey: func(purpose string) (ed25519.PrivateKey, error) {
+			s := sha256.Sum256([]byte("contract-1/" + purpose))
+			return ed25519.NewKeyFromSeed(s[:]), nil
+		},
+	})
+	t.Cleanup(func() { _ = inst.Close(context.Background()) })
+	return &Contract{t: t, inst: inst, Store: store, Height: 1}
+}
+
+// Command runs method as caller; the block height advances by one.
+func (c *Contract) Command(caller, method string, args any) (vm.Result, error) {
+	c.Height++
+	return c.call(vm.Command, caller, method, args)
+}
+
+// Query runs a read-only method as caller at the current height.
+func (c *Contract) Query(caller, method string, args any) (vm.Result, error) {
+	return c.call(vm.Query, caller, method, args)
+}
+
+func (c *Contract) call(mode vm.Mode, caller, method string, args any) (vm.Result, error) {
+	c.t.Helper()
+	in, err := sdk.EncodeMessage(method, args)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.nonce++
+	return c.inst.Call(context.Background(), vm.Call{
+		Mode: mode, Caller: []byte(caller), Height: c.Height, Time: c.Height * 6e9,
+		Nonce: c.nonce, Input: in, GasLimit: GasLimit,
+	})
+}
+
+// Addr is the hex address the contract sees for a test caller name.
+func Addr(caller string) string { return sdk.Address(caller).String() }

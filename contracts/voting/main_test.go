@@ -1,0 +1,71 @@
+package main
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	ct "github.com/phala-go/phala/contracts/internal/contracttest"
+	"github.com/phala-go/phala/vm"
+)
+
+func TestMain(m *testing.M) { ct.Main(m) }
+
+func TestVoting(t *testing.T) {
+	c := ct.Deploy(t) // height 1; each command advances one block
+	id := IDArgs{"q1"}
+	steps := []struct {
+		name, caller, method string
+		args                 any
+		query                bool
+		want, err            string
+	}{
+		{"create", "chair", "create", CreateArgs{"q1", []string{"yes", "no"}, 11}, false, "", ""},
+		{"duplicate", "chair", "create", CreateArgs{"q1", []string{"yes", "no"}, 11}, false, "", "ballot exists"},
+		{"one option", "chair", "create", CreateArgs{"q2", []string{"yes"}, 9}, false, "", "2 to 64 options"},
+		{"alice", "alice", "vote", VoteArgs{"q1", 0}, false, "", ""},
+		{"alice again", "alice", "vote", VoteArgs{"q1", 1}, false, "", "already voted"},
+		{"bad option", "bob", "vote", VoteArgs{"q1", 2}, false, "", "no such option"},
+		{"tally while open", "alice", "tally", id, true, "", "still open"},
+		{"bob", "bob", "vote", VoteArgs{"q1", 0}, false, "", ""},
+		{"carol", "carol", "vote", VoteArgs{"q1", 1}, false, "", ""},
+		{"only creator closes", "bob", "close", id, false, "", "only the creator"},
+		{"too late", "dave", "vote", VoteArgs{"q1", 1}, false, "", "ballot closed"}, // height 11
+		{"tally", "anyone", "tally", id, true, `{"options":["yes","no"],"votes":[2,1]}`, ""},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			call := c.Command
+			if s.query {
+				call = c.Query
+			}
+			res, err := call(s.caller, s.method, s.args)
+			if s.err != "" {
+				if !errors.Is(err, vm.ErrReverted) || !strings.Contains(err.Error(), s.err) {
+					t.Fatalf("got %v, want revert %q", err, s.err)
+				}
+				return
+			}
+			if err != nil || (s.want != "" && string(res.Output) != s.want) {
+				t.Fatalf("got %s, %v; want %s", res.Output, err, s.want)
+			}
+		})
+	}
+}
+
+func TestCloseEarly(t *testing.T) {
+	c := ct.Deploy(t)
+	if _, err := c.Command("chair", "create", CreateArgs{"q", []string{"a", "b", "c"}, 1000}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Command("x", "vote", VoteArgs{"q", 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Command("chair", "close", IDArgs{"q"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Query("x", "tally", IDArgs{"q"})
+	if err != nil || string(res.Output) != `{"options":["a","b","c"],"votes":[0,0,1]}` {
+		t.Fatalf("tally: %s %v", res.Output, err)
+	}
+}

@@ -1,0 +1,285 @@
+package vm
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/phala-go/phala/vm/meter"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// Mode says which entry point a call runs and which host calls it may use.
+type Mode int
+
+const (
+	// Command runs phala_command: ordered by the chain, deterministic, its
+	// storage writes are kept when it succeeds.
+	Command Mode = iota
+	// Query runs phala_query: a read on a snapshot; writes are discarded and
+	// http_get is allowed.
+	Query
+)
+
+// Entry-point export names (see ABI.md).
+const (
+	ExportCommand = "phala_command"
+	ExportQuery   = "phala_query"
+)
+
+func (m Mode) export() string {
+	if m == Query {
+		return ExportQuery
+	}
+	return ExportCommand
+}
+
+// Env is what the host gives one contract for its whole life.
+type Env struct {
+	ContractID []byte
+	Store      Store
+	// Seed keys the contract's deterministic random stream (derived by the
+	// host from the contract key).
+	Seed []byte
+	// DeriveKey returns the contract's signing key for a purpose.
+	DeriveKey func(purpose string) (ed25519.PrivateKey, error)
+}
+
+// Call is one invocation.
+type Call struct {
+	Mode     Mode
+	Caller   []byte // authenticated caller address
+	Height   int64
+	Time     int64  // block time, unix nanoseconds
+	Nonce    uint64 // keys this call's random stream with Env.Seed (e.g. the event's sequence)
+	Input    []byte
+	GasLimit uint64
+}
+
+// Event is emitted by a successful call.
+type Event struct {
+	Topic string
+	Data  []byte
+	// Audience is nil for a public event, else the accounts it is sealed to.
+	Audience [][]byte
+}
+
+// Result is a call's outcome. GasUsed is set also when the call failed.
+type Result struct {
+	GasUsed uint64
+	Output  []byte  // return_data; the revert message when reverted
+	Events  []Event // only when the call succeeded
+	Log     []byte  // captured stdout/stderr, bounded by MaxLogBytes
+}
+
+// Instance is one contract's running code. It keeps two reactors: one for
+// commands and one for queries. A call's gas depends on its reactor's
+// history (the Go heap, lazily built caches), so queries, which differ from
+// worker to worker, must never touch the reactor commands run on. Calls are
+// serialised.
+type Instance struct {
+	m   *Module
+	env Env
+
+	mu       sync.Mutex
+	reactors [2]*reactor // by Mode; nil before the first call and after a failure
+	keys     map[string]ed25519.PrivateKey
+	closed   bool
+}
+
+// reactor is one instantiated module and its metering globals.
+type reactor struct {
+	mod   api.Module
+	entry api.Function      // nil when the module lacks this mode's export
+	gas   api.MutableGlobal // nil when unmetered
+	oog   api.MutableGlobal
+	stack api.MutableGlobal // the meter's stack-overflow flag
+	depth api.MutableGlobal // the meter's call-depth counter
+}
+
+// NewInstance binds a module to a contract's environment. The reactors
+// start lazily on the first call of each mode.
+func (m *Module) NewInstance(env Env) *Instance {
+	if env.Store == nil {
+		env.Store = NewMemStore()
+	}
+	return &Instance{m: m, env: env, keys: map[string]ed25519.PrivateKey{}}
+}
+
+// Close stops the reactors.
+func (i *Instance) Close(ctx context.Context) error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.closed = true
+	return errors.Join(i.drop(ctx, Command), i.drop(ctx, Query))
+}
+
+// Reset drops both reactors; the next call starts fresh ones. Hosts that
+// need every worker to agree on gas reset at the same points (for example
+// where checkpoints are taken), since a restarted worker starts fresh.
+func (i *Instance) Reset(ctx context.Context) error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return errors.Join(i.drop(ctx, Command), i.drop(ctx, Query))
+}
+
+func (i *Instance) drop(ctx context.Context, m Mode) error {
+	r := i.reactors[m]
+	if r == nil {
+		return nil
+	}
+	i.reactors[m] = nil
+	return r.mod.Close(ctx)
+}
+
+// Start runs the reactor of c.Mode's _initialize now (Call does it lazily),
+// using c's block height and time. It is a no-op on a started reactor.
+func (i *Instance) Start(ctx context.Context, c Call) error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.closed {
+		return ErrClosed
+	}
+	if i.reactors[c.Mode] != nil {
+		return nil
+	}
+	_, err := i.start(ctx, c)
+	return err
+}
+
+// Call runs one entry point with c.GasLimit. A contract failure (revert,
+// trap, exit, out of gas) is returned as an error with the Result still
+// carrying the gas used and the log; the instance stays usable.
+func (i *Instance) Call(ctx context.Context, c Call) (Result, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.closed {
+		return Result{}, ErrClosed
+	}
+	if c.Mode != Command && c.Mode != Query {
+		return Result{}, ErrNoEntry.Wrapf("mode %d", c.Mode)
+	}
+	if len(c.Input) > i.m.e.cfg.MaxInputBytes {
+		return Result{}, ErrHostLimit.Wrapf("input is %d bytes, limit %d", len(c.Input), i.m.e.cfg.MaxInputBytes)
+	}
+	if i.reactors[c.Mode] == nil {
+		if res, err := i.start(ctx, c); err != nil {
+			return res, err
+		}
+	}
+	r := i.reactors[c.Mode]
+	if r.entry == nil {
+		return Result{}, ErrNoEntry.Wrapf("%s", c.Mode.export())
+	}
+	st := newCallState(i, r, c)
+	res, err := i.run(ctx, st, r.entry, c.GasLimit)
+	if err != nil {
+		return res, err
+	}
+	if st.reverted {
+		res.Output = st.revert
+		return res, ErrReverted.Wrapf("%s", st.revert)
+	}
+	if c.Mode == Command {
+		if err := st.store.commit(); err != nil {
+			return res, ErrStore.Wrapf("%v", err)
+		}
+	}
+	res.Output, res.Events = st.output, st.events
+	return res, nil
+}
+
+// start instantiates c.Mode's reactor and runs _initialize with InitGas.
+func (i *Instance) start(ctx context.Context, c Call) (Result, error) {
+	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
+	mod, err := i.m.e.rt.InstantiateModule(ctx, i.m.compiled, cfg)
+	if err != nil {
+		return Result{}, ErrInit.Wrapf("%s", firstLine(err.Error()))
+	}
+	r := &reactor{mod: mod}
+	if f := mod.ExportedFunction(c.Mode.export()); f != nil && len(f.Definition().ParamTypes()) == 0 && len(f.Definition().ResultTypes()) == 0 {
+		r.entry = f
+	}
+	if !i.m.e.cfg.unmeteredForTests {
+		r.gas, _ = mod.ExportedGlobal(gasGlobal).(api.MutableGlobal)
+		r.oog, _ = mod.ExportedGlobal(outOfGasGlobal).(api.MutableGlobal)
+		if r.gas == nil || r.oog == nil {
+			_ = mod.Close(ctx)
+			return Result{}, ErrInit.Wrapf("instrumented module lacks gas globals")
+		}
+	}
+	r.stack, _ = mod.ExportedGlobal(meter.StackOverflowGlobal).(api.MutableGlobal)
+	r.depth, _ = mod.ExportedGlobal(meter.CallDepthGlobal).(api.MutableGlobal)
+	i.reactors[c.Mode] = r
+	st := newCallState(i, r, Call{Mode: c.Mode, Height: c.Height, Time: c.Time})
+	st.init = true
+	res, err := i.run(ctx, st, mod.ExportedFunction("_initialize"), i.m.e.cfg.InitGas)
+	if err != nil {
+		return res, ErrInit.Wrapf("%v", err)
+	}
+	return Result{}, nil
+}
+
+// run sets the gas, calls fn and classifies the outcome. After any failure
+// the reactor is dropped: a Go runtime stopped mid-way cannot be resumed.
+func (i *Instance) run(ctx context.Context, st *callState, fn api.Function, limit uint64) (Result, error) {
+	r := st.r
+	st.limit = limit
+	if r.gas != nil {
+		r.gas.Set(limit)
+		r.oog.Set(0)
+	}
+	for _, g := range []api.MutableGlobal{r.stack, r.depth} {
+		if g != nil {
+			g.Set(0)
+		}
+	}
+	_, callErr := fn.Call(withCallState(ctx, st))
+	res := Result{GasUsed: st.used(), Log: st.log}
+	if callErr == nil {
+		return res, nil
+	}
+	err := classify(st, callErr)
+	if r.gas != nil && errors.Is(err, errOutOfGasKind()) {
+		res.GasUsed = limit // out of gas spends the whole budget, whatever was left
+	}
+	_ = i.drop(ctx, st.call.Mode)
+	return res, err
+}
+
+// classify turns a failed call into a deterministic error.
+func classify(st *callState, callErr error) error {
+	r := st.r
+	if st.abort != nil {
+		return st.abort
+	}
+	if r.oog != nil && r.oog.Get() != 0 {
+		return outOfGas(st.limit)
+	}
+	if r.stack != nil && r.stack.Get() != 0 {
+		return stackOverflow()
+	}
+	var exit *sys.ExitError
+	if errors.As(callErr, &exit) {
+		return ErrExit.Wrapf("code %d%s", exit.ExitCode(), logTail(st.log))
+	}
+	msg := firstLine(callErr.Error())
+	if strings.Contains(msg, "stack overflow") {
+		return stackOverflow()
+	}
+	return ErrTrap.Wrapf("%s%s", strings.TrimSuffix(msg, " (recovered by wazero)"), logTail(st.log))
+}
+
+// logTail quotes the first line of the captured log: a Go panic prints
+// "panic: ..." there before exiting.
+func logTail(log []byte) string {
+	if len(log) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(": %q", firstLine(string(log)))
+}

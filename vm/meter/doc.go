@@ -1,0 +1,90 @@
+// Package meter makes WebAssembly contracts metered: it decodes a module,
+// checks that it uses only features contracts may use and fits the limits,
+// and rewrites every function body so that running it spends gas from a
+// global the host sets. Pure Go, no engine dependency, never panics on
+// input.
+//
+// # Gas
+//
+// A function body is cut into segments after every loop, if, else and end
+// (the places a branch or a condition can lead to) and after br, br_table,
+// return and unreachable. A block's body is entered only by falling in,
+// so it continues the current segment. Each segment starts by taking its
+// static cost (Costs.Instruction per original instruction, end and else
+// free, plus Costs.CallBase per call) from g, an i64 local added to every
+// body and loaded from GasGlobal on entry and after every call (callees,
+// helpers and host functions charge the global). Segments that start a
+// function or a loop body, call, or may trap (memory or table access,
+// division, trapping truncation, unreachable) check first:
+//
+//	if g <s cost { out_of_gas = 1; unreachable }
+//	g -= cost; gas = g   (the store only where it may trap or calls)
+//
+// and the others only subtract. g may thus dip below zero on an acyclic
+// stretch of code, but every cycle passes a loop header or a function
+// entry, and every exit checks, so the overrun is bounded by one stretch
+// and always ends in the out-of-gas trap at a deterministic point. The
+// global is exact, and never negative, after a return and after any trap
+// except out of gas, which leaves it stale (the host bills the whole
+// budget). The host must set budgets below 2^63. A loop that only computes
+// never touches the global, which keeps the overhead near 1.5x on a tight
+// wasm loop and about 2x on a Go for loop (four segments per pass).
+//
+// A loop body therefore pays on every pass and code after a block pays
+// when it is reached. br_if does not cut a segment: the instructions after
+// it are paid even when the branch is taken (conservative, still the same
+// on every run). memory.grow, memory.copy/fill/init and table.copy/fill/
+// init/grow call a helper that charges the size operand (pages times
+// MemoryGrowPage, bytes or elements times BulkBytePer) before the
+// instruction runs, whether it then succeeds or not.
+//
+// Gas used is a function of the module, the cost table and the inputs
+// only: the tests check that wazero's compiler and interpreter agree to the
+// unit on hand-written modules and on a real Go c-shared module.
+//
+// # Call depth
+//
+// The engine's own stack limit is in bytes and depends on the compiler and
+// CPU, so depth is counted by the instrumentation instead: each function
+// increments CallDepthGlobal on entry (trapping with StackOverflowGlobal
+// set at Limits.MaxCallDepth) and decrements it on exit. Every body is
+// wrapped in a block of the function's result type and each return becomes
+// a branch to it, so all exits pass the decrement. A trap leaves the
+// counter raised: the host resets CallDepthGlobal and both flags to 0
+// before every call. Limits.MaxLocals bounds each frame so MaxCallDepth
+// frames stay far below the engine's byte limit. (Go code keeps goroutine
+// stacks in linear memory and unwinds the wasm stack to grow them, so a
+// runaway Go recursion usually ends in the Go runtime's own abort, a trap,
+// once memory is capped.)
+//
+// # Index spaces
+//
+// The gas, flag and depth globals are appended after the module's globals,
+// the three helpers after its functions, new types after its types, so no
+// existing index moves: calls, exports, elements and tables are kept byte
+// for byte. Every index an instruction, constant expression, element
+// segment or export names is checked against the original ranges, so a
+// module cannot reach the appended globals or helpers.
+//
+// # Features
+//
+// Allowed: the MVP, mutable globals, sign extension, non-trapping
+// float-to-int, bulk memory, multi-value, reference types, and floats (Go's
+// wasm output needs them). Refused: SIMD, threads/atomics and shared
+// memory, tail calls, exception handling, multi-memory, memory64, extended
+// constant expressions, imports other than functions from the allowed
+// module names, and a start section (it would run before the host can set
+// gas; contracts are reactors that export _initialize). Custom sections are
+// dropped.
+//
+// Floats are deterministic in WebAssembly except for the bit pattern of a
+// NaN produced by arithmetic, which follows the CPU. wazero has no NaN
+// canonicalisation option, so the host must run contracts with one pinned
+// wazero version on one architecture per cluster (amd64: SGX and TDX are
+// x86-64 only), with api.CoreFeaturesV2 minus SIMD. Contracts that must
+// agree across architectures should avoid observing NaN bits.
+//
+// Instrument checks structure and indices but not operand types; the host
+// compiles the result with wazero, which type-checks it. A module that
+// wazero accepts stays acceptable after instrumentation (fuzzed).
+package meter

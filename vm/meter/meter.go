@@ -1,0 +1,111 @@
+package meter
+
+// Names of the globals Instrument adds and exports. The host sets
+// GasGlobal before a call and reads it after; it resets CallDepthGlobal and
+// the two flags to 0 before each call, and after a trap reads the flags to
+// tell out-of-gas and stack overflow from other traps.
+const (
+	GasGlobal           = "phala.gas_left"
+	OutOfGasGlobal      = "phala.out_of_gas"
+	StackOverflowGlobal = "phala.stack_overflow"
+	CallDepthGlobal     = "phala.call_depth"
+)
+
+// Costs is the one cost table. All values are integers so metering is the
+// same on every machine.
+type Costs struct {
+	Instruction    uint64 // per original instruction (end and else are free)
+	MemoryGrowPage uint64 // per page requested by memory.grow, charged even if the grow fails
+	BulkBytePer    uint64 // per byte (or table element) of memory.copy/fill/init and table.copy/fill/init/grow
+	CallBase       uint64 // extra per call and call_indirect
+}
+
+// DefaultCosts returns the cost table contracts run with.
+func DefaultCosts() Costs {
+	return Costs{Instruction: 1, MemoryGrowPage: 1024, BulkBytePer: 1, CallBase: 2}
+}
+
+// Limits bound what a module may declare. Exceeding one is an ErrLimit
+// error at instrumentation, never a crash later.
+type Limits struct {
+	MaxCodeBytes   int    // size of the whole module in bytes
+	MaxFunctions   int    // imported + defined functions
+	MaxGlobals     int    // defined globals (imported globals are refused)
+	MaxMemoryPages uint32 // initial pages above this are refused; the declared maximum is capped to it
+	MaxTableSize   uint32 // same, for each table's elements
+	// MaxCallDepth bounds nested wasm calls. It is enforced by the
+	// instrumentation (a counter global), not by the engine, whose own
+	// limit is in bytes and so varies with the compiler and CPU.
+	MaxCallDepth uint32
+	MaxLocals    uint32 // params + locals of one function (bounds frame size)
+}
+
+// DefaultLimits returns the limits contracts run with. They fit a Go
+// c-shared contract (a few MB of code, thousands of functions).
+func DefaultLimits() Limits {
+	return Limits{
+		MaxCodeBytes:   16 << 20,
+		MaxFunctions:   50000,
+		MaxGlobals:     1024,
+		MaxMemoryPages: 2048, // 128 MiB
+		MaxTableSize:   100000,
+		MaxCallDepth:   4096,
+		MaxLocals:      4096,
+	}
+}
+
+// Caps on the configuration itself, so no product overflows 64 bits: a
+// run-time charge is at most 2^32 units times 2^31.
+const (
+	maxStaticCost = 1 << 20
+	maxDynCost    = 1 << 31
+	maxCallDepth  = 1 << 20
+	maxLocals     = 1 << 20
+)
+
+func (c Costs) check() error {
+	if c.Instruction > maxStaticCost || c.CallBase > maxStaticCost ||
+		c.MemoryGrowPage > maxDynCost || c.BulkBytePer > maxDynCost {
+		return ErrCosts.Wrapf("cost too large: %+v", c)
+	}
+	return nil
+}
+
+func (l Limits) check() error {
+	if l.MaxCodeBytes <= 0 || l.MaxFunctions <= 0 || l.MaxGlobals < 0 ||
+		l.MaxMemoryPages > maxPages || l.MaxCallDepth == 0 || l.MaxCallDepth > maxCallDepth ||
+		l.MaxLocals == 0 || l.MaxLocals > maxLocals {
+		return ErrCosts.Wrapf("unusable limits: %+v", l)
+	}
+	return nil
+}
+
+// Instrument validates a module (only allowed features; function imports
+// only from allowedImportModules), enforces limits, and returns a metered
+// module. It never panics on any input. It checks structure and every
+// index, not operand types: the host's compiler validates those, and
+// Instrument keeps a valid module valid.
+func Instrument(wasm []byte, c Costs, l Limits, allowedImportModules []string) ([]byte, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	if err := l.check(); err != nil {
+		return nil, err
+	}
+	if len(wasm) > l.MaxCodeBytes {
+		return nil, ErrLimit.Wrapf("module is %d bytes, limit %d", len(wasm), l.MaxCodeBytes)
+	}
+	d := &decoder{lim: l, allowed: make(map[string]bool), m: &module{}}
+	for _, name := range allowedImportModules {
+		d.allowed[name] = true
+	}
+	if err := d.decodeModule(wasm); err != nil {
+		return nil, err
+	}
+	for _, name := range []string{GasGlobal, OutOfGasGlobal, StackOverflowGlobal, CallDepthGlobal} {
+		if d.m.exportNames[name] {
+			return nil, ErrMalformed.Wrapf("module already exports reserved name %q", name)
+		}
+	}
+	return encode(d.m, c, l)
+}

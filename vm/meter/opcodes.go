@@ -1,0 +1,203 @@
+package meter
+
+// decode reads one instruction with its immediates, checks the indices it
+// names against the module's original ranges (so no instruction can reach
+// the globals and helpers Instrument appends), and classifies it.
+func (w *rewriter) decode(r *reader, numLocals uint64) (int, error) {
+	op := r.byte()
+	class := kPlain
+	switch {
+	case op == 0x00:
+		class = kJump
+	case op == 0x01, op == 0x1a, op == 0x1b, op == 0xd1:
+	case op == 0x02:
+		w.blockType(r)
+		class = kBlock
+	case op == 0x03 || op == 0x04:
+		w.blockType(r)
+		class = kLoopIf
+	case op == 0x05:
+		class = kElse
+	case op == 0x0b:
+		class = kEnd
+	case op == 0x0c:
+		w.label(r)
+		class = kJump
+	case op == 0x0d:
+		w.label(r)
+	case op == 0x0e:
+		n := r.count()
+		for i := 0; i <= n && r.err == nil; i++ {
+			w.label(r)
+		}
+		class = kJump
+	case op == 0x0f:
+		class = kReturn
+	case op == 0x10:
+		if f := r.u32(); r.err == nil && int(f) >= w.lay.origFuncs {
+			r.fail("call to function %d out of range", f)
+		}
+		class = kCall
+	case op == 0x11:
+		w.typeIdx(r)
+		r.u32() // table index
+		class = kCall
+	case op == 0x1c:
+		r.valTypes()
+	case op >= 0x20 && op <= 0x22:
+		if l := r.u32(); r.err == nil && uint64(l) >= numLocals {
+			r.fail("local %d out of range", l)
+		}
+	case op == 0x23 || op == 0x24:
+		if g := r.u32(); r.err == nil && int(g) >= w.lay.origGlobals {
+			r.fail("global %d out of range", g)
+		}
+	case op == 0x25 || op == 0x26:
+		r.u32()
+	case op >= 0x28 && op <= 0x3e:
+		w.memarg(r)
+	case op == 0x3f:
+		w.memIdx(r)
+	case op == 0x40:
+		w.memIdx(r)
+		class = kGrow
+	case op == 0x41:
+		r.sleb(32)
+	case op == 0x42:
+		r.sleb(64)
+	case op == 0x43:
+		r.bytes(4)
+	case op == 0x44:
+		r.bytes(8)
+	case op >= 0x45 && op <= 0xc4:
+	case op == 0xd0:
+		if t := r.byte(); r.err == nil && t != valFuncRef && t != valExternRef {
+			r.fail("ref.null type 0x%02x", t)
+		}
+	case op == 0xd2:
+		if f := r.u32(); r.err == nil && int(f) >= w.lay.origFuncs {
+			r.fail("ref.func %d out of range", f)
+		}
+	case op == 0xfc:
+		class = w.prefixFC(r)
+	default:
+		if r.err == nil {
+			return 0, unknownOp(op)
+		}
+	}
+	return class, r.err
+}
+
+func unknownOp(op byte) error {
+	switch op {
+	case 0xfd:
+		return ErrUnsupported.Wrapf("SIMD instruction (0xfd prefix)")
+	case 0xfe:
+		return ErrUnsupported.Wrapf("threads/atomics instruction (0xfe prefix)")
+	case 0x12, 0x13:
+		return ErrUnsupported.Wrapf("tail call instruction 0x%02x", op)
+	case 0x06, 0x07, 0x08, 0x09, 0x18, 0x19, 0x1f:
+		return ErrUnsupported.Wrapf("exception handling instruction 0x%02x", op)
+	}
+	return ErrMalformed.Wrapf("unknown opcode 0x%02x", op)
+}
+
+// prefixFC decodes the 0xfc group: saturating truncation, bulk memory and
+// table instructions.
+func (w *rewriter) prefixFC(r *reader) int {
+	sub := r.u32()
+	if r.err != nil {
+		return kPlain
+	}
+	switch sub {
+	case 0, 1, 2, 3, 4, 5, 6, 7: // iNN.trunc_sat_fMM_s/u
+		return kPlain
+	case 8: // memory.init data, mem
+		w.dataIdx(r)
+		w.memIdx(r)
+		return kBulk
+	case 9: // data.drop
+		w.dataIdx(r)
+		return kPlain
+	case 10: // memory.copy dst src
+		w.memIdx(r)
+		w.memIdx(r)
+		return kBulk
+	case 11: // memory.fill
+		w.memIdx(r)
+		return kBulk
+	case 12: // table.init elem, table
+		r.u32()
+		r.u32()
+		return kBulk
+	case 13: // elem.drop
+		r.u32()
+		return kPlain
+	case 14: // table.copy dst src
+		r.u32()
+		r.u32()
+		return kBulk
+	case 15, 17: // table.grow, table.fill: the count is on top
+		r.u32()
+		return kBulk
+	case 16: // table.size
+		r.u32()
+		return kPlain
+	}
+	r.err = ErrUnsupported.Wrapf("instruction 0xfc %d", sub)
+	return kPlain
+}
+
+func (w *rewriter) dataIdx(r *reader) {
+	if d := r.u32(); r.err == nil && !w.m.hasDataCnt {
+		r.fail("data index %d used without a data count section", d)
+	}
+}
+
+// memIdx reads the memory index byte; only memory 0 exists.
+func (w *rewriter) memIdx(r *reader) {
+	if b := r.byte(); r.err == nil && b != 0 {
+		r.err = ErrUnsupported.Wrapf("memory index %d (multi-memory)", b)
+	}
+}
+
+func (w *rewriter) memarg(r *reader) {
+	align := r.u32()
+	if r.err == nil && align&0x40 != 0 {
+		r.err = ErrUnsupported.Wrapf("memarg with memory index (multi-memory)")
+		return
+	}
+	r.u32() // offset (32-bit memories only)
+}
+
+// label reads a branch depth; it may name any open block or the function
+// itself, never beyond (the wrapper block would otherwise make it valid).
+func (w *rewriter) label(r *reader) {
+	if l := r.u32(); r.err == nil && int64(l) > int64(w.depth) {
+		r.fail("branch depth %d beyond function", l)
+	}
+}
+
+func (w *rewriter) typeIdx(r *reader) {
+	if t := r.u32(); r.err == nil && int(t) >= w.lay.origTypes {
+		r.fail("type index %d out of range", t)
+	}
+}
+
+// blockType reads empty, a value type, or a type index (s33).
+func (w *rewriter) blockType(r *reader) {
+	if r.err != nil || r.pos >= len(r.b) {
+		r.byte()
+		return
+	}
+	switch c := r.b[r.pos]; c {
+	case blockEmpty, valI32, valI64, valF32, valF64, valFuncRef, valExternRef:
+		r.pos++
+	case valV128:
+		r.err = ErrUnsupported.Wrapf("v128 (SIMD) block type")
+	default:
+		if t := r.sleb(33); r.err == nil && (t < 0 || t >= int64(w.lay.origTypes)) {
+			r.fail("block type %d invalid", t)
+		}
+	}
+}

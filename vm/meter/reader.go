@@ -1,0 +1,126 @@
+package meter
+
+// reader walks untrusted bytes. Every read checks bounds and returns an
+// ErrMalformed error instead of panicking; callers stop at the first error.
+type reader struct {
+	b   []byte
+	pos int
+	err error
+}
+
+func (r *reader) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = ErrMalformed.Wrapf(format, args...)
+	}
+}
+
+func (r *reader) done() bool { return r.err != nil || r.pos >= len(r.b) }
+
+func (r *reader) byte() byte {
+	if r.err != nil {
+		return 0
+	}
+	if r.pos >= len(r.b) {
+		r.fail("unexpected end at offset %d", r.pos)
+		return 0
+	}
+	c := r.b[r.pos]
+	r.pos++
+	return c
+}
+
+func (r *reader) bytes(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || n > len(r.b)-r.pos {
+		r.fail("length %d past end at offset %d", n, r.pos)
+		return nil
+	}
+	s := r.b[r.pos : r.pos+n]
+	r.pos += n
+	return s
+}
+
+// uleb reads an unsigned LEB128 of at most bits bits, rejecting overlong
+// encodings and set bits beyond the width, as the spec requires.
+func (r *reader) uleb(bits uint) uint64 {
+	var v uint64
+	var shift uint
+	maxBytes := (bits + 6) / 7
+	for i := uint(0); ; i++ {
+		if i >= maxBytes {
+			r.fail("LEB128 too long at offset %d", r.pos)
+			return 0
+		}
+		c := r.byte()
+		if r.err != nil {
+			return 0
+		}
+		if i == maxBytes-1 {
+			// Unused high bits of the last byte must be zero.
+			if rem := bits - shift; rem < 7 && c>>rem != 0 {
+				r.fail("LEB128 overflow at offset %d", r.pos-1)
+				return 0
+			}
+		}
+		v |= uint64(c&0x7f) << shift
+		if c&0x80 == 0 {
+			return v
+		}
+		shift += 7
+	}
+}
+
+// sleb reads a signed LEB128 of at most bits bits.
+func (r *reader) sleb(bits uint) int64 {
+	var v int64
+	var shift uint
+	maxBytes := (bits + 6) / 7
+	for i := uint(0); ; i++ {
+		if i >= maxBytes {
+			r.fail("LEB128 too long at offset %d", r.pos)
+			return 0
+		}
+		c := r.byte()
+		if r.err != nil {
+			return 0
+		}
+		if i == maxBytes-1 {
+			// The unused bits must all equal the sign bit.
+			if rem := bits - shift; rem < 7 {
+				hi := int8(c<<1) >> rem // bits rem-1..6 of c, sign-extended
+				if hi != 0 && hi != -1 {
+					r.fail("signed LEB128 overflow at offset %d", r.pos-1)
+					return 0
+				}
+			}
+		}
+		v |= int64(c&0x7f) << shift
+		shift += 7
+		if c&0x80 == 0 {
+			if shift < 64 && c&0x40 != 0 {
+				v |= -1 << shift
+			}
+			return v
+		}
+	}
+}
+
+func (r *reader) u32() uint32 { return uint32(r.uleb(32)) }
+
+// count reads a vector length and checks it cannot exceed the bytes left
+// (every element takes at least one byte), so no huge allocation follows.
+func (r *reader) count() int {
+	n := r.u32()
+	if r.err == nil && int64(n) > int64(len(r.b)-r.pos) {
+		r.fail("count %d exceeds remaining %d bytes", n, len(r.b)-r.pos)
+		return 0
+	}
+	return int(n)
+}
+
+func (r *reader) name() string {
+	n := r.count()
+	return string(r.bytes(n))
+}
