@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"strings"
 	"testing"
 
 	ct "github.com/phala-go/phala/contracts/internal/contracttest"
@@ -15,12 +13,7 @@ func TestSecretStore(t *testing.T) {
 	c := ct.Deploy(t)
 	alice := ct.Addr("alice")
 	get := map[string]any{"owner": alice, "name": "passport"}
-	steps := []struct {
-		name, caller, method string
-		args                 any
-		query                bool
-		want, err            string
-	}{
+	steps := []ct.Step{
 		{"put", "alice", "put", PutArgs{"passport", "X123"}, false, "", ""},
 		{"owner reads", "alice", "get", get, true, `"X123"`, ""},
 		{"stranger denied", "bank", "get", get, true, "", "access denied"},
@@ -32,25 +25,9 @@ func TestSecretStore(t *testing.T) {
 		{"revoke", "alice", "revoke", map[string]any{"name": "passport", "reader": ct.Addr("bank")}, false, "", ""},
 		{"revoked denied", "bank", "get", get, true, "", "access denied"},
 	}
-	for _, s := range steps {
-		t.Run(s.name, func(t *testing.T) {
-			call := c.Command
-			if s.query {
-				call = c.Query
-			}
-			res, err := call(s.caller, s.method, s.args)
-			if s.err != "" {
-				if !errors.Is(err, vm.ErrReverted) || !strings.Contains(err.Error(), s.err) {
-					t.Fatalf("got %v, want revert %q", err, s.err)
-				}
-				return
-			}
-			if err != nil || (s.want != "" && string(res.Output) != s.want) {
-				t.Fatalf("got %s, %v; want %s", res.Output, err, s.want)
-			}
-			if s.method == "grant" && (len(res.Events) != 1 || string(res.Events[0].Audience[0]) != "bank") {
-				t.Fatalf("grant event: %+v", res.Events)
-			}
-		})
-	}
+	c.Run(t, steps, func(t *testing.T, s ct.Step, res vm.Result) {
+		if s.Method == "grant" && (len(res.Events) != 1 || string(res.Events[0].Audience[0]) != "bank") {
+			t.Fatalf("grant event: %+v", res.Events)
+		}
+	})
 }

@@ -2,12 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
-	"strings"
 	"testing"
 
 	ct "github.com/phala-go/phala/contracts/internal/contracttest"
-	"github.com/phala-go/phala/vm"
 )
 
 func TestMain(m *testing.M) { ct.Main(m) }
@@ -17,12 +14,7 @@ func TestToken(t *testing.T) {
 	if _, err := c.Command("alice", "init", MintArgs{Supply: 1000}); err != nil {
 		t.Fatal(err)
 	}
-	steps := []struct {
-		name, caller, method string
-		args                 any
-		query                bool
-		want, err            string
-	}{
+	steps := []ct.Step{
 		{"second init refused", "bob", "init", MintArgs{Supply: 5}, false, "", "already initialised"},
 		{"transfer", "alice", "transfer", map[string]any{"to": ct.Addr("bob"), "amount": 300}, false, "700", ""},
 		{"overdraft refused", "bob", "transfer", map[string]any{"to": ct.Addr("carol"), "amount": 301}, false, "", "insufficient balance"},
@@ -36,24 +28,7 @@ func TestToken(t *testing.T) {
 		{"no balance of others", "mallory", "balance", map[string]any{"owner": ct.Addr("alice")}, true, "", "takes no arguments"},
 		{"supply", "mallory", "total_supply", nil, true, "1000", ""},
 	}
-	for _, s := range steps {
-		t.Run(s.name, func(t *testing.T) {
-			call := c.Command
-			if s.query {
-				call = c.Query
-			}
-			res, err := call(s.caller, s.method, s.args)
-			if s.err != "" {
-				if !errors.Is(err, vm.ErrReverted) || !strings.Contains(err.Error(), s.err) {
-					t.Fatalf("got %v, want revert %q", err, s.err)
-				}
-				return
-			}
-			if err != nil || string(res.Output) != s.want {
-				t.Fatalf("got %s, %v; want %s", res.Output, err, s.want)
-			}
-		})
-	}
+	c.Run(t, steps, nil)
 }
 
 func TestTransferEventSealedToParties(t *testing.T) {

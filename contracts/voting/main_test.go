@@ -1,12 +1,9 @@
 package main
 
 import (
-	"errors"
-	"strings"
 	"testing"
 
 	ct "github.com/phala-go/phala/contracts/internal/contracttest"
-	"github.com/phala-go/phala/vm"
 )
 
 func TestMain(m *testing.M) { ct.Main(m) }
@@ -14,12 +11,7 @@ func TestMain(m *testing.M) { ct.Main(m) }
 func TestVoting(t *testing.T) {
 	c := ct.Deploy(t) // height 1; each command advances one block
 	id := IDArgs{"q1"}
-	steps := []struct {
-		name, caller, method string
-		args                 any
-		query                bool
-		want, err            string
-	}{
+	steps := []ct.Step{
 		{"create", "chair", "create", CreateArgs{"q1", []string{"yes", "no"}, 11}, false, "", ""},
 		{"duplicate", "chair", "create", CreateArgs{"q1", []string{"yes", "no"}, 11}, false, "", "ballot exists"},
 		{"one option", "chair", "create", CreateArgs{"q2", []string{"yes"}, 9}, false, "", "2 to 64 options"},
@@ -33,24 +25,7 @@ func TestVoting(t *testing.T) {
 		{"too late", "dave", "vote", VoteArgs{"q1", 1}, false, "", "ballot closed"}, // height 11
 		{"tally", "anyone", "tally", id, true, `{"options":["yes","no"],"votes":[2,1]}`, ""},
 	}
-	for _, s := range steps {
-		t.Run(s.name, func(t *testing.T) {
-			call := c.Command
-			if s.query {
-				call = c.Query
-			}
-			res, err := call(s.caller, s.method, s.args)
-			if s.err != "" {
-				if !errors.Is(err, vm.ErrReverted) || !strings.Contains(err.Error(), s.err) {
-					t.Fatalf("got %v, want revert %q", err, s.err)
-				}
-				return
-			}
-			if err != nil || (s.want != "" && string(res.Output) != s.want) {
-				t.Fatalf("got %s, %v; want %s", res.Output, err, s.want)
-			}
-		})
-	}
+	c.Run(t, steps, nil)
 }
 
 func TestCloseEarly(t *testing.T) {

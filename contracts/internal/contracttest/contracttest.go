@@ -7,8 +7,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -111,3 +113,40 @@ func (c *Contract) call(mode vm.Mode, caller, method string, args any) (vm.Resul
 
 // Addr is the hex address the contract sees for a test caller name.
 func Addr(caller string) string { return sdk.Address(caller).String() }
+
+// Step is one call of a scripted test: who calls which method with what,
+// as a command or a query, and the output it must return (empty: any) or
+// the revert message it must contain.
+type Step struct {
+	Name, Caller, Method string
+	Args                 any
+	Query                bool
+	Want, Err            string
+}
+
+// Run plays the steps in order as subtests on c. check, if not nil, looks
+// further at each successful result.
+func (c *Contract) Run(t *testing.T, steps []Step, check func(t *testing.T, s Step, res vm.Result)) {
+	t.Helper()
+	for _, s := range steps {
+		t.Run(s.Name, func(t *testing.T) {
+			call := c.Command
+			if s.Query {
+				call = c.Query
+			}
+			res, err := call(s.Caller, s.Method, s.Args)
+			if s.Err != "" {
+				if !errors.Is(err, vm.ErrReverted) || !strings.Contains(err.Error(), s.Err) {
+					t.Fatalf("got %v, want revert %q", err, s.Err)
+				}
+				return
+			}
+			if err != nil || (s.Want != "" && string(res.Output) != s.Want) {
+				t.Fatalf("got %s, %v; want %s", res.Output, err, s.Want)
+			}
+			if check != nil {
+				check(t, s, res)
+			}
+		})
+	}
+}
