@@ -15,18 +15,18 @@ func TestToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	steps := []ct.Step{
-		{"second init refused", "bob", "init", MintArgs{Supply: 5}, false, "", "already initialised"},
-		{"transfer", "alice", "transfer", map[string]any{"to": ct.Addr("bob"), "amount": 300}, false, "700", ""},
-		{"overdraft refused", "bob", "transfer", map[string]any{"to": ct.Addr("carol"), "amount": 301}, false, "", "insufficient balance"},
-		{"zero refused", "bob", "transfer", map[string]any{"to": ct.Addr("carol"), "amount": 0}, false, "", "positive amount"},
-		{"unknown field refused", "bob", "transfer", map[string]any{"to": ct.Addr("carol"), "amount": 1, "x": 1}, false, "", "unknown field"},
-		{"bob pays carol", "bob", "transfer", map[string]any{"to": ct.Addr("carol"), "amount": 100}, false, "200", ""},
-		{"alice reads hers", "alice", "balance", nil, true, "700", ""},
-		{"bob reads his", "bob", "balance", nil, true, "200", ""},
-		{"carol reads hers", "carol", "balance", nil, true, "100", ""},
-		{"stranger sees zero", "mallory", "balance", nil, true, "0", ""},
-		{"no balance of others", "mallory", "balance", map[string]any{"owner": ct.Addr("alice")}, true, "", "takes no arguments"},
-		{"supply", "mallory", "total_supply", nil, true, "1000", ""},
+		ct.S("second init refused", "bob", "init", MintArgs{Supply: 5}, false, "", "already initialised"),
+		ct.S("transfer", "alice", "transfer", map[string]any{"to": ct.Addr("bob"), "amount": 300}, false, "700", ""),
+		ct.S("overdraft refused", "bob", "transfer", map[string]any{"to": ct.Addr("carol"), "amount": 301}, false, "", "insufficient balance"),
+		ct.S("zero refused", "bob", "transfer", map[string]any{"to": ct.Addr("carol"), "amount": 0}, false, "", "positive amount"),
+		ct.S("unknown field refused", "bob", "transfer", map[string]any{"to": ct.Addr("carol"), "amount": 1, "x": 1}, false, "", "unknown field"),
+		ct.S("bob pays carol", "bob", "transfer", map[string]any{"to": ct.Addr("carol"), "amount": 100}, false, "200", ""),
+		ct.S("alice reads hers", "alice", "balance", nil, true, "700", ""),
+		ct.S("bob reads his", "bob", "balance", nil, true, "200", ""),
+		ct.S("carol reads hers", "carol", "balance", nil, true, "100", ""),
+		ct.S("stranger sees zero", "mallory", "balance", nil, true, "0", ""),
+		ct.S("no balance of others", "mallory", "balance", map[string]any{"owner": ct.Addr("alice")}, true, "", "takes no arguments"),
+		ct.S("supply", "mallory", "total_supply", nil, true, "1000", ""),
 	}
 	c.Run(t, steps, nil)
 }

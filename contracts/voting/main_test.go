@@ -12,18 +12,18 @@ func TestVoting(t *testing.T) {
 	c := ct.Deploy(t) // height 1; each command advances one block
 	id := IDArgs{"q1"}
 	steps := []ct.Step{
-		{"create", "chair", "create", CreateArgs{"q1", []string{"yes", "no"}, 11}, false, "", ""},
-		{"duplicate", "chair", "create", CreateArgs{"q1", []string{"yes", "no"}, 11}, false, "", "ballot exists"},
-		{"one option", "chair", "create", CreateArgs{"q2", []string{"yes"}, 9}, false, "", "2 to 64 options"},
-		{"alice", "alice", "vote", VoteArgs{"q1", 0}, false, "", ""},
-		{"alice again", "alice", "vote", VoteArgs{"q1", 1}, false, "", "already voted"},
-		{"bad option", "bob", "vote", VoteArgs{"q1", 2}, false, "", "no such option"},
-		{"tally while open", "alice", "tally", id, true, "", "still open"},
-		{"bob", "bob", "vote", VoteArgs{"q1", 0}, false, "", ""},
-		{"carol", "carol", "vote", VoteArgs{"q1", 1}, false, "", ""},
-		{"only creator closes", "bob", "close", id, false, "", "only the creator"},
-		{"too late", "dave", "vote", VoteArgs{"q1", 1}, false, "", "ballot closed"}, // height 11
-		{"tally", "anyone", "tally", id, true, `{"options":["yes","no"],"votes":[2,1]}`, ""},
+		ct.S("create", "chair", "create", CreateArgs{"q1", []string{"yes", "no"}, 11}, false, "", ""),
+		ct.S("duplicate", "chair", "create", CreateArgs{"q1", []string{"yes", "no"}, 11}, false, "", "ballot exists"),
+		ct.S("one option", "chair", "create", CreateArgs{"q2", []string{"yes"}, 9}, false, "", "2 to 64 options"),
+		ct.S("alice", "alice", "vote", VoteArgs{"q1", 0}, false, "", ""),
+		ct.S("alice again", "alice", "vote", VoteArgs{"q1", 1}, false, "", "already voted"),
+		ct.S("bad option", "bob", "vote", VoteArgs{"q1", 2}, false, "", "no such option"),
+		ct.S("tally while open", "alice", "tally", id, true, "", "still open"),
+		ct.S("bob", "bob", "vote", VoteArgs{"q1", 0}, false, "", ""),
+		ct.S("carol", "carol", "vote", VoteArgs{"q1", 1}, false, "", ""),
+		ct.S("only creator closes", "bob", "close", id, false, "", "only the creator"),
+		ct.S("too late", "dave", "vote", VoteArgs{"q1", 1}, false, "", "ballot closed"), // height 11
+		ct.S("tally", "anyone", "tally", id, true, `{"options":["yes","no"],"votes":[2,1]}`, ""),
 	}
 	c.Run(t, steps, nil)
 }

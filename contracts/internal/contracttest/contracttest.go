@@ -150,3 +150,8 @@ func (c *Contract) Run(t *testing.T, steps []Step, check func(t *testing.T, s St
 		})
 	}
 }
+
+// S builds a Step (table rows stay one short line each).
+func S(name, caller, method string, args any, query bool, want, err string) Step {
+	return Step{Name: name, Caller: caller, Method: method, Args: args, Query: query, Want: want, Err: err}
+}
