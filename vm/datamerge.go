@@ -17,6 +17,10 @@ import (
 
 const mergeGap = 4096
 
+// mergeVersion names mergeData's output; bump it when that output changes
+// (it is part of the instrumented-code cache key, see codecache.go).
+const mergeVersion = 1
+
 type dataSeg struct {
 	off  uint32
 	data []byte

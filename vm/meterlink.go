@@ -9,12 +9,25 @@ const (
 	outOfGasGlobal = meter.OutOfGasGlobal
 )
 
-// instrument meters code with the one cost table and the engine's limits.
-func instrument(code []byte, cfg Config) ([]byte, error) {
+// meterParams is everything besides the code that decides Instrument's
+// output; all of it is part of the instrumented-code cache key.
+type meterParams struct {
+	Costs   meter.Costs
+	Limits  meter.Limits
+	Imports []string
+}
+
+// engineMeterParams is the one cost table with the engine's limits.
+func engineMeterParams(cfg Config) meterParams {
 	l := meter.DefaultLimits()
 	l.MaxCodeBytes = cfg.MaxCodeBytes
 	l.MaxMemoryPages = cfg.MaxMemoryPages
-	return meter.Instrument(code, meter.DefaultCosts(), l, []string{HostModule, WASIModule})
+	return meterParams{Costs: meter.DefaultCosts(), Limits: l, Imports: []string{HostModule, WASIModule}}
+}
+
+// prepare merges the data segments and meters the result.
+func prepare(code []byte, p meterParams) ([]byte, error) {
+	return meter.Instrument(mergeData(code), p.Costs, p.Limits, p.Imports)
 }
 
 func errOutOfGasKind() error { return meter.ErrOutOfGas }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -22,7 +23,9 @@ import (
 
 // Config sets the engine's limits. Zero fields take the defaults.
 type Config struct {
-	// CacheDir holds wazero's compilation cache; "" keeps it in memory.
+	// CacheDir holds wazero's compilation cache and the instrumented code
+	// (see codecache.go); "" keeps the former in memory and the latter
+	// nowhere.
 	CacheDir string
 	// MaxCodeBytes bounds the size of a contract module.
 	MaxCodeBytes int
@@ -115,6 +118,8 @@ type Engine struct {
 	cfg   Config
 	rt    wazero.Runtime
 	cache wazero.CompilationCache
+	meter meterParams
+	codes *codeCache // nil without a CacheDir
 }
 
 // New starts an engine with the host modules registered.
@@ -130,11 +135,21 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	} else {
 		cache = wazero.NewCompilationCache()
 	}
+	mp := engineMeterParams(cfg)
+	var codes *codeCache
+	if cfg.CacheDir != "" && !cfg.unmeteredForTests {
+		c, err := newCodeCache(filepath.Join(cfg.CacheDir, codeCacheDir), mp)
+		if err != nil {
+			_ = cache.Close(ctx)
+			return nil, err
+		}
+		codes = c
+	}
 	rc := wazero.NewRuntimeConfigCompiler().
 		WithCompilationCache(cache).
 		WithMemoryLimitPages(cfg.MaxMemoryPages).
 		WithCloseOnContextDone(false) // gas, not wall time, ends a call
-	e := &Engine{cfg: cfg, rt: wazero.NewRuntimeWithConfig(ctx, rc), cache: cache}
+	e := &Engine{cfg: cfg, rt: wazero.NewRuntimeWithConfig(ctx, rc), cache: cache, meter: mp, codes: codes}
 	if err := e.registerHost(ctx); err != nil {
 		_ = e.Close(ctx)
 		return nil, err
@@ -162,12 +177,10 @@ func (e *Engine) Load(ctx context.Context, code []byte) (*Module, error) {
 	if len(code) > e.cfg.MaxCodeBytes {
 		return nil, ErrBadModule.Wrapf("code is %d bytes, limit %d", len(code), e.cfg.MaxCodeBytes)
 	}
-	inst := mergeData(code)
-	if !e.cfg.unmeteredForTests {
-		var err error
-		if inst, err = instrument(inst, e.cfg); err != nil {
-			return nil, err
-		}
+	hash := sha256.Sum256(code)
+	inst, err := e.instrumented(code, hash)
+	if err != nil {
+		return nil, err
 	}
 	compiled, err := e.rt.CompileModule(ctx, inst)
 	if err != nil {
@@ -177,7 +190,23 @@ func (e *Engine) Load(ctx context.Context, code []byte) (*Module, error) {
 		_ = compiled.Close(ctx)
 		return nil, err
 	}
-	return &Module{e: e, compiled: compiled, Hash: sha256.Sum256(code)}, nil
+	return &Module{e: e, compiled: compiled, Hash: hash}, nil
+}
+
+// codeCacheDir is the instrumented-code cache's directory under CacheDir,
+// beside wazero's own.
+const codeCacheDir = "phala-instrumented"
+
+// instrumented merges and meters code, through the disk cache if any.
+func (e *Engine) instrumented(code []byte, hash [32]byte) ([]byte, error) {
+	switch {
+	case e.cfg.unmeteredForTests:
+		return mergeData(code), nil
+	case e.codes == nil:
+		return prepare(code, e.meter)
+	}
+	out, _, err := e.codes.instrument(code, hash)
+	return out, err
 }
 
 // checkModule requires the reactor shape and only imports the host serves.

@@ -11,6 +11,12 @@ const (
 	CallDepthGlobal     = "phala.call_depth"
 )
 
+// FormatVersion names the instrumentation Instrument produces. Bump it with
+// any change that alters Instrument's output for some input (injected code,
+// section layout, checks), so output cached under an older version (vm keeps
+// instrumented modules on disk) is never reused.
+const FormatVersion = 1
+
 // Costs is the one cost table. All values are integers so metering is the
 // same on every machine.
 type Costs struct {
