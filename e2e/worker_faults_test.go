@@ -90,7 +90,7 @@ func (w *workerProc) start() {
 	})
 }
 
-func (w *workerProc) relayAPI() *api.RelayClient { return &api.RelayClient{BaseURL: w.info.RelayAPI} }
+func (w *workerProc) relayAPI() *relay.HTTPRuntime { return relay.NewHTTPRuntime(w.info.RelayAPI) }
 
 func (w *workerProc) status() (relaywire.Status, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)

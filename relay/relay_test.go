@@ -15,11 +15,8 @@ import (
 	"github.com/phala-go/phala/worker/runtime"
 )
 
-// Both runtime clients speak the same API.
-var (
-	_ Runtime = (*HTTPRuntime)(nil)
-	_ Runtime = (*api.RelayClient)(nil)
-)
+// The HTTP client speaks the runtime's relay API.
+var _ Runtime = (*HTTPRuntime)(nil)
 
 // worker is a real runtime behind its relay API on a loopback port.
 type worker struct {

@@ -215,10 +215,7 @@ func TestBadEgressIsRefused(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t)
-			h.block()
-			n := h.egressRegister(alice, registry.RoleWorker)
-			h.block() // so a heartbeat can name an older block
+			h, n := newWorkerHarness(t, alice)
 			raw := tc.make(h, n)
 			seq := h.egressSeq(n)
 			before, _ := h.app.Info(context.Background(), nil)
@@ -242,6 +239,17 @@ func TestBadEgressIsRefused(t *testing.T) {
 			t.Logf("refused with: %s", r.Log)
 		})
 	}
+}
+
+// newWorkerHarness is a chain with a worker registered by op, one block
+// past its registration so that a heartbeat can name an older block.
+func newWorkerHarness(t *testing.T, op account) (*harness, teeNode) {
+	t.Helper()
+	h := newHarness(t)
+	h.block()
+	n := h.egressRegister(op, registry.RoleWorker)
+	h.block()
+	return h, n
 }
 
 // TestRejectedPayloadUsesTheSequence: a payload the topic's module refuses
@@ -271,10 +279,7 @@ func TestRejectedPayloadUsesTheSequence(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t)
-			h.block()
-			n := h.egressRegister(alice, registry.RoleWorker)
-			h.block() // so a heartbeat can name an older block
+			h, n := newWorkerHarness(t, alice)
 			raw := tc.make(h, n)
 			seq, last := h.egressSeq(n), h.node(n).LastHeartbeat
 			if r := h.check(raw); r.Code != 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/phala-go/phala/relay"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -79,7 +80,7 @@ func TestWorkerCommandServesAndStops(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	st, err := (&api.RelayClient{BaseURL: info.RelayAPI}).Status(ctx)
+	st, err := relay.NewHTTPRuntime(info.RelayAPI).Status(ctx)
 	if err != nil || st.ChainID != "worker-cli-test" || st.Height != 0 {
 		t.Fatalf("relay status: %+v %v", st, err)
 	}

@@ -1,7 +1,7 @@
 // Package api is the worker runtime's HTTP side: the relay API (the only
 // way blocks get in and egress gets out, canonical CBOR per package
-// relaywire), the public API (JSON status and attestation), and RelayClient,
-// the Go client of the relay API.
+// relaywire) and the public API (JSON status and attestation). The relay
+// API's Go client is the relay's own (relay.HTTPRuntime).
 //
 // Everything a request carries comes from an untrusted host: bodies are
 // size-limited and decoded strictly before the runtime sees them, and every
@@ -26,13 +26,12 @@ const Module = "workerapi"
 
 // Errors of the API layer. Codes are stable.
 var (
-	ErrBadBody      = errs.Register(Module, 1, "request body does not decode")
-	ErrTooLarge     = errs.Register(Module, 2, "request body too large")
-	ErrMethod       = errs.Register(Module, 3, "method not allowed")
-	ErrContentType  = errs.Register(Module, 4, "unsupported content type")
-	ErrNotFound     = errs.Register(Module, 5, "no such path")
-	ErrBadResponse  = errs.Register(Module, 6, "runtime response does not decode")
-	ErrUnreachable  = errs.Register(Module, 7, "runtime unreachable")
+	ErrBadBody     = errs.Register(Module, 1, "request body does not decode")
+	ErrTooLarge    = errs.Register(Module, 2, "request body too large")
+	ErrMethod      = errs.Register(Module, 3, "method not allowed")
+	ErrContentType = errs.Register(Module, 4, "unsupported content type")
+	ErrNotFound    = errs.Register(Module, 5, "no such path")
+	// Codes 6 and 7 belonged to a client of this API now in package relay.
 	ErrNotLoopback  = errs.Register(Module, 8, "listen address is not loopback")
 	ErrListenFailed = errs.Register(Module, 9, "cannot listen")
 )

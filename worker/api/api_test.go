@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/phala-go/phala/relay"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -135,6 +136,7 @@ func TestRelayAPIRefusesBadRequests(t *testing.T) {
 	}
 }
 
+// TestRelayClientRoundTrip drives the servers with the relay's client.
 func TestRelayClientRoundTrip(t *testing.T) {
 	rt := &fakeRuntime{}
 	srv, err := Listen("127.0.0.1:0", NewRelayHandler(rt))
@@ -144,7 +146,7 @@ func TestRelayClientRoundTrip(t *testing.T) {
 	defer srv.Close(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c := &RelayClient{BaseURL: srv.URL()}
+	c := relay.NewHTTPRuntime(srv.URL())
 	b, err := DecodeBatch(validBatch())
 	if err != nil {
 		t.Fatal(err)
@@ -164,15 +166,16 @@ func TestRelayClientRoundTrip(t *testing.T) {
 		t.Fatalf("evidence: %+v %v", ev, err)
 	}
 	rt.refuse(runtime.ErrClosed)
-	if _, err := c.Feed(ctx, b); !errors.Is(err, runtime.ErrClosed) || !IsRefused(err) {
+	var refused *relay.Refused
+	if _, err := c.Feed(ctx, b); !errors.Is(err, runtime.ErrClosed) || !errors.As(err, &refused) {
 		t.Fatalf("feed to a closed runtime: %v", err)
 	}
 	rt.refuse(lightclient.ErrAppHash.Wrapf("forged"))
 	if _, err := c.Feed(ctx, b); !errors.Is(err, lightclient.ErrAppHash) || !strings.Contains(err.Error(), "forged") {
 		t.Fatalf("refusal not rebuilt: %v", err)
 	}
-	dead := &RelayClient{BaseURL: "http://127.0.0.1:1"}
-	if _, err := dead.Status(ctx); !errors.Is(err, ErrUnreachable) || IsRefused(err) {
+	dead := relay.NewHTTPRuntime("http://127.0.0.1:1")
+	if _, err := dead.Status(ctx); err == nil || errors.As(err, &refused) {
 		t.Fatalf("unreachable runtime: %v", err)
 	}
 }

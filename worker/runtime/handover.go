@@ -175,7 +175,7 @@ func (f *folder) masterHandouts() {
 // gatekeeper that generated it.
 func (f *folder) needsMaster(key []byte, g uint32) bool {
 	ks := &f.st.Keys
-	if i, ok := slices.BinarySearchFunc(ks.Masters, g, func(m RecordedMaster, g uint32) int { return int(m.Generation) - int(g) }); ok && bytes.Equal(ks.Masters[i].Sender, key) {
+	if i, ok := ks.masterIndex(g); ok && bytes.Equal(ks.Masters[i].Sender, key) {
 		return false
 	}
 	return !ks.wasSent(sentKey(sentMasterHandout, g, key))

@@ -138,9 +138,15 @@ func (s *KeyState) markSent(k []byte) {
 	}
 }
 
+// masterIndex finds generation g in the sorted Masters: its index, or
+// where it would be inserted.
+func (s *KeyState) masterIndex(g uint32) (int, bool) {
+	return slices.BinarySearchFunc(s.Masters, g, func(m RecordedMaster, g uint32) int { return cmp.Compare(m.Generation, g) })
+}
+
 // masterPublic returns the recorded public key of generation g.
 func (s *KeyState) masterPublic(g uint32) ([]byte, bool) {
-	i, ok := slices.BinarySearchFunc(s.Masters, g, func(m RecordedMaster, g uint32) int { return cmp.Compare(m.Generation, g) })
+	i, ok := s.masterIndex(g)
 	if !ok {
 		return nil, false
 	}
@@ -187,8 +193,14 @@ func (s *KeyState) cluster(id string) (*ClusterView, bool) {
 	return &s.Clusters[i], true
 }
 
+// publicIndex finds generation g in the sorted Publics: its index, or
+// where it would be inserted.
+func (c *ClusterView) publicIndex(g uint32) (int, bool) {
+	return slices.BinarySearchFunc(c.Publics, g, func(p GenerationPublic, g uint32) int { return cmp.Compare(p.Generation, g) })
+}
+
 func (c *ClusterView) public(g uint32) ([]byte, bool) {
-	i, ok := slices.BinarySearchFunc(c.Publics, g, func(p GenerationPublic, g uint32) int { return cmp.Compare(p.Generation, g) })
+	i, ok := c.publicIndex(g)
 	if !ok {
 		return nil, false
 	}
@@ -378,7 +390,7 @@ func (f *folder) recordMaster(mp keys.MasterPublic, sender []byte) {
 	if _, err := envelope.ParsePublicKey(envelope.Default, mp.PublicKey); err != nil {
 		return
 	}
-	i, _ := slices.BinarySearchFunc(ks.Masters, mp.Generation, func(m RecordedMaster, g uint32) int { return cmp.Compare(m.Generation, g) })
+	i, _ := ks.masterIndex(mp.Generation)
 	ks.Masters = slices.Insert(ks.Masters, i, RecordedMaster{Generation: mp.Generation, PublicKey: bytes.Clone(mp.PublicKey), Sender: bytes.Clone(sender)})
 	f.keysDirty, f.recorded = true, true
 	if ks.holds(mp.Generation) && !f.masterMatches(mp.Generation) {
@@ -405,7 +417,7 @@ func (f *folder) recordCluster(cp keys.ClusterPublic) {
 	if _, err := envelope.ParsePublicKey(envelope.Default, cp.PublicKey); err != nil {
 		return
 	}
-	i, _ := slices.BinarySearchFunc(c.Publics, cp.Generation, func(p GenerationPublic, g uint32) int { return cmp.Compare(p.Generation, g) })
+	i, _ := c.publicIndex(cp.Generation)
 	c.Publics = slices.Insert(c.Publics, i, GenerationPublic{Generation: cp.Generation, PublicKey: bytes.Clone(cp.PublicKey)})
 	f.keysDirty, f.recorded = true, true
 }
