@@ -224,7 +224,7 @@ func layout(o Options, appState []byte) (node.Home, func(), error) {
 		}
 		dir, cleanup = tmp, func() { _ = os.RemoveAll(tmp) }
 	}
-	ports, err := freePorts()
+	ports, err := node.FreePorts()
 	if err == nil {
 		err = node.InitSingle(node.Home(dir), node.InitOptions{ChainID: ChainID, AppState: appState, Ports: ports, Timing: o.Timing})
 	}
@@ -233,21 +233,4 @@ func layout(o Options, appState []byte) (node.Home, func(), error) {
 		return "", nil, err
 	}
 	return node.Home(dir), cleanup, nil
-}
-
-func freePorts() (node.Ports, error) {
-	for range 10 {
-		p2p, err := node.FreePort()
-		if err != nil {
-			return node.Ports{}, err
-		}
-		rpc, err := node.FreePort()
-		if err != nil {
-			return node.Ports{}, err
-		}
-		if p2p != rpc {
-			return node.Ports{P2P: p2p, RPC: rpc}, nil
-		}
-	}
-	return node.Ports{}, errors.New("no two distinct free ports")
 }

@@ -65,18 +65,14 @@ func testCtx(t *testing.T, d time.Duration) context.Context {
 
 func freePorts(t *testing.T) Ports {
 	t.Helper()
-	p2p, err := FreePort()
+	ports, err := FreePorts()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rpc, err := FreePort()
-	if err != nil {
-		t.Fatal(err)
+	if ports.RPC == ports.P2P {
+		t.Fatalf("FreePorts returned %d twice", ports.RPC)
 	}
-	if rpc == p2p {
-		t.Fatalf("FreePort returned %d twice", rpc)
-	}
-	return Ports{P2P: p2p, RPC: rpc}
+	return ports
 }
 
 // freeRange finds a base port with n consecutive free ports on 127.0.0.1.

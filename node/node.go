@@ -268,10 +268,34 @@ func loadGenesis(home Home) (*types.GenesisDoc, []byte, error) {
 
 // FreePort asks the OS for a TCP port on 127.0.0.1 that is free right now.
 func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := pickPorts(1)
 	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
+		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ports[0], nil
+}
+
+// FreePorts picks a P2P and an RPC port for a node on loopback. Both
+// listeners stay open until both are chosen, so the OS cannot hand out the
+// same port twice (two FreePort calls can: the first is free again when the
+// second asks).
+func FreePorts() (Ports, error) {
+	ports, err := pickPorts(2)
+	if err != nil {
+		return Ports{}, err
+	}
+	return Ports{P2P: ports[0], RPC: ports[1]}, nil
+}
+
+func pickPorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("finding a free port: %w", err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
 }

@@ -39,15 +39,11 @@ func startDevnet(t *testing.T) *devnet {
 func startDevnetTiming(t *testing.T, timing node.Timing) *devnet {
 	t.Helper()
 	home := node.Home(t.TempDir())
-	p2p, err := node.FreePort()
+	ports, err := node.FreePorts()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rpc, err := node.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := network.InitDevnet(home, network.DevnetOptions{Ports: node.Ports{P2P: p2p, RPC: rpc}, Timing: timing}); err != nil {
+	if err := network.InitDevnet(home, network.DevnetOptions{Ports: ports, Timing: timing}); err != nil {
 		t.Fatal(err)
 	}
 	d := &devnet{home: home, timing: timing}

@@ -47,16 +47,12 @@ func TestKeysCommandsOnDevnet(t *testing.T) {
 		t.Skip("starts a CometBFT node")
 	}
 	home := node.Home(t.TempDir())
-	p2p, err := node.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rpc, err := node.FreePort()
+	ports, err := node.FreePorts()
 	if err != nil {
 		t.Fatal(err)
 	}
 	timing := node.Timing{TimeoutPropose: 500 * time.Millisecond, TimeoutCommit: 20 * time.Millisecond, CreateEmptyBlocks: true}
-	if err := network.InitDevnet(home, network.DevnetOptions{Ports: node.Ports{P2P: p2p, RPC: rpc}, Timing: timing}); err != nil {
+	if err := network.InitDevnet(home, network.DevnetOptions{Ports: ports, Timing: timing}); err != nil {
 		t.Fatal(err)
 	}
 	v, err := network.Start(t.Context(), home, slog.New(slog.DiscardHandler), node.WithTiming(timing))

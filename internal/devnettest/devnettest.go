@@ -31,16 +31,12 @@ var Timing = node.Timing{TimeoutPropose: 500 * time.Millisecond, TimeoutCommit: 
 // validator, and stops it when the test ends.
 func Start(t testing.TB, ctx context.Context) (*network.Validator, *client.Client) {
 	t.Helper()
-	p2p, err := node.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rpc, err := node.FreePort()
+	ports, err := node.FreePorts()
 	if err != nil {
 		t.Fatal(err)
 	}
 	home := node.Home(filepath.Join(t.TempDir(), "home"))
-	if err := network.InitDevnet(home, network.DevnetOptions{Ports: node.Ports{P2P: p2p, RPC: rpc}, Timing: Timing}); err != nil {
+	if err := network.InitDevnet(home, network.DevnetOptions{Ports: ports, Timing: Timing}); err != nil {
 		t.Fatal(err)
 	}
 	v, err := network.Start(ctx, home, slog.New(slog.NewTextHandler(io.Discard, nil)), node.WithLogLevel("error"))

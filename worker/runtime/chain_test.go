@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -76,10 +75,9 @@ func startChain() (*testChain, error) {
 		return nil, err
 	}
 	shared.dir = dir
-	p2p, err1 := node.FreePort()
-	rpc, err2 := node.FreePort()
-	if err1 != nil || err2 != nil || p2p == rpc {
-		return nil, fmt.Errorf("free ports: %v %v", err1, err2)
+	ports, err := node.FreePorts()
+	if err != nil {
+		return nil, err
 	}
 	home := node.Home(filepath.Join(dir, "chain"))
 	timing := node.Timing{TimeoutPropose: 500 * time.Millisecond, TimeoutCommit: 30 * time.Millisecond, CreateEmptyBlocks: true}
@@ -87,7 +85,7 @@ func startChain() (*testChain, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := node.InitSingle(home, node.InitOptions{ChainID: "phala-devnet", AppState: appState, Ports: node.Ports{P2P: p2p, RPC: rpc}, Timing: timing}); err != nil {
+	if err := node.InitSingle(home, node.InitOptions{ChainID: "phala-devnet", AppState: appState, Ports: ports, Timing: timing}); err != nil {
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
