@@ -9,7 +9,8 @@ import (
 )
 
 // BenchmarkVM reports, in one run: loading a Go contract from the disk caches
-// in a fresh engine (with and without the instrumented-code cache), instantiating it (_initialize), a trivial call
+// in a fresh engine (with and without the instrumented-code cache), instantiating it (_initialize), resetting it
+// to its snapshot, a trivial call
 // (raw wasm and through the Go SDK), a storage-heavy call, and a tight loop
 // with and without metering.
 func BenchmarkVM(b *testing.B) {
@@ -65,6 +66,26 @@ func BenchmarkVM(b *testing.B) {
 			_ = inst.Close(ctx)
 		}
 	})
+	// reset_snapshot is what the first command of every block pays: the
+	// command reactor restored to its state after _initialize (one copy of
+	// the memory), timed alone; each pass dirties it with a trivial call.
+	b.Run("reset_snapshot", func(b *testing.B) {
+		inst := m.NewInstance(testEnv(nil))
+		c := Call{Input: msg("noop", struct{}{}), GasLimit: gasLimit}
+		var reset time.Duration
+		for b.Loop() {
+			if _, err := inst.Call(ctx, c); err != nil {
+				b.Fatal(err)
+			}
+			t0 := time.Now()
+			if err := inst.Reset(ctx); err != nil {
+				b.Fatal(err)
+			}
+			reset += time.Since(t0)
+		}
+		b.ReportMetric(float64(reset.Microseconds())/float64(b.N), "reset-µs/op")
+		b.ReportMetric(float64(len(inst.reactors[Command].fresh.mem)>>10), "memory-KiB")
+	})
 	b.Run("trivial_call_raw", func(b *testing.B) {
 		raw, err := warm.Load(ctx, rawModule(bodyNop))
 		if err != nil {
@@ -89,23 +110,29 @@ func BenchmarkVM(b *testing.B) {
 		_ = metered.Start(ctx, c)
 		_ = unmetered.Start(ctx, c)
 		var tm, tu time.Duration
+		best := [2]time.Duration{time.Hour, time.Hour} // metered, unmetered
 		var gas uint64
 		for b.Loop() {
 			t0 := time.Now()
 			res, err := metered.Call(ctx, c)
 			t1 := time.Now()
 			_, err2 := unmetered.Call(ctx, c)
-			tu += time.Since(t1)
-			tm += t1.Sub(t0)
+			t2 := time.Now()
 			if err != nil || err2 != nil {
 				b.Fatal(err, err2)
 			}
+			tm, tu = tm+t1.Sub(t0), tu+t2.Sub(t1)
+			best = [2]time.Duration{min(best[0], t1.Sub(t0)), min(best[1], t2.Sub(t1))}
 			gas = res.GasUsed
 		}
 		n := float64(b.N)
 		b.ReportMetric(float64(tm.Nanoseconds())/n, "metered-ns/op")
 		b.ReportMetric(float64(tu.Nanoseconds())/n, "unmetered-ns/op")
-		b.ReportMetric(float64(tm)/float64(tu), "overhead-x")
+		// The ratio of the fastest runs: the alternation already exposes
+		// both to the same load, the minimum drops what a shared machine
+		// adds to either.
+		b.ReportMetric(float64(best[0])/float64(best[1]), "overhead-x")
+		b.ReportMetric(float64(tm)/float64(tu), "mean-overhead-x")
 		b.ReportMetric(float64(gas), "gas/op")
 	})
 }

@@ -80,8 +80,12 @@ type Result struct {
 // Instance is one contract's running code. It keeps two reactors: one for
 // commands and one for queries. A call's gas depends on its reactor's
 // history (the Go heap, lazily built caches), so queries, which differ from
-// worker to worker, must never touch the reactor commands run on. Calls are
-// serialised.
+// worker to worker, must never touch the reactor commands run on, and the
+// command reactor is reset to its state after _initialize at the first
+// command of every block: a command's gas is then a function of the
+// module, its input, the storage and the commands before it in the same
+// block, the same on every worker, whether it has run for months or
+// restarted from a checkpoint a minute ago. Calls are serialised.
 type Instance struct {
 	m   *Module
 	env Env
@@ -94,12 +98,14 @@ type Instance struct {
 
 // reactor is one instantiated module and its metering globals.
 type reactor struct {
-	mod   api.Module
-	entry api.Function      // nil when the module lacks this mode's export
-	gas   api.MutableGlobal // nil when unmetered
-	oog   api.MutableGlobal
-	stack api.MutableGlobal // the meter's stack-overflow flag
-	depth api.MutableGlobal // the meter's call-depth counter
+	mod    api.Module
+	entry  api.Function      // nil when the module lacks this mode's export
+	gas    api.MutableGlobal // nil when unmetered
+	oog    api.MutableGlobal
+	stack  api.MutableGlobal // the meter's stack-overflow flag
+	depth  api.MutableGlobal // the meter's call-depth counter
+	fresh  *snapshot         // the state after _initialize; nil when unmetered
+	height int64             // block height of the last call
 }
 
 // NewInstance binds a module to a contract's environment. The reactors
@@ -119,13 +125,22 @@ func (i *Instance) Close(ctx context.Context) error {
 	return errors.Join(i.drop(ctx, Command), i.drop(ctx, Query))
 }
 
-// Reset drops both reactors; the next call starts fresh ones. Hosts that
-// need every worker to agree on gas reset at the same points (for example
-// where checkpoints are taken), since a restarted worker starts fresh.
+// Reset brings both reactors back to their state after _initialize, as
+// the first command of a block does for the command reactor.
 func (i *Instance) Reset(ctx context.Context) error {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	return errors.Join(i.drop(ctx, Command), i.drop(ctx, Query))
+	return errors.Join(i.reset(ctx, Command), i.reset(ctx, Query))
+}
+
+// reset restores m's reactor from its snapshot, or drops it (the next call
+// starts a new one) when it has none or its memory has grown.
+func (i *Instance) reset(ctx context.Context, m Mode) error {
+	r := i.reactors[m]
+	if r == nil || r.fresh != nil && r.fresh.restore(r.mod) {
+		return nil
+	}
+	return i.drop(ctx, m)
 }
 
 func (i *Instance) drop(ctx context.Context, m Mode) error {
@@ -137,8 +152,9 @@ func (i *Instance) drop(ctx context.Context, m Mode) error {
 	return r.mod.Close(ctx)
 }
 
-// Start runs the reactor of c.Mode's _initialize now (Call does it lazily),
-// using c's block height and time. It is a no-op on a started reactor.
+// Start runs the reactor of c.Mode's _initialize now (Call does it lazily)
+// and counts it as started in c's block. It is a no-op on a started
+// reactor.
 func (i *Instance) Start(ctx context.Context, c Call) error {
 	i.mu.Lock()
 	defer i.mu.Unlock()
@@ -167,12 +183,18 @@ func (i *Instance) Call(ctx context.Context, c Call) (Result, error) {
 	if len(c.Input) > i.m.e.cfg.MaxInputBytes {
 		return Result{}, ErrHostLimit.Wrapf("input is %d bytes, limit %d", len(c.Input), i.m.e.cfg.MaxInputBytes)
 	}
+	if r := i.reactors[Command]; c.Mode == Command && r != nil && r.height != c.Height {
+		if err := i.reset(ctx, Command); err != nil {
+			return Result{}, err
+		}
+	}
 	if i.reactors[c.Mode] == nil {
 		if res, err := i.start(ctx, c); err != nil {
 			return res, err
 		}
 	}
 	r := i.reactors[c.Mode]
+	r.height = c.Height
 	if r.entry == nil {
 		return Result{}, ErrNoEntry.Wrapf("%s", c.Mode.export())
 	}
@@ -194,14 +216,16 @@ func (i *Instance) Call(ctx context.Context, c Call) (Result, error) {
 	return res, nil
 }
 
-// start instantiates c.Mode's reactor and runs _initialize with InitGas.
+// start instantiates c.Mode's reactor, runs _initialize with InitGas and
+// keeps a snapshot of the result. _initialize runs outside any block
+// (height and time 0), so a reactor started in any block is the same.
 func (i *Instance) start(ctx context.Context, c Call) (Result, error) {
 	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
 	mod, err := i.m.e.rt.InstantiateModule(ctx, i.m.compiled, cfg)
 	if err != nil {
 		return Result{}, ErrInit.Wrapf("%s", firstLine(err.Error()))
 	}
-	r := &reactor{mod: mod}
+	r := &reactor{mod: mod, height: c.Height}
 	if f := mod.ExportedFunction(c.Mode.export()); f != nil && len(f.Definition().ParamTypes()) == 0 && len(f.Definition().ResultTypes()) == 0 {
 		r.entry = f
 	}
@@ -216,11 +240,14 @@ func (i *Instance) start(ctx context.Context, c Call) (Result, error) {
 	r.stack, _ = mod.ExportedGlobal(meter.StackOverflowGlobal).(api.MutableGlobal)
 	r.depth, _ = mod.ExportedGlobal(meter.CallDepthGlobal).(api.MutableGlobal)
 	i.reactors[c.Mode] = r
-	st := newCallState(i, r, Call{Mode: c.Mode, Height: c.Height, Time: c.Time})
+	st := newCallState(i, r, Call{Mode: c.Mode})
 	st.init = true
 	res, err := i.run(ctx, st, mod.ExportedFunction("_initialize"), i.m.e.cfg.InitGas)
 	if err != nil {
 		return res, ErrInit.Wrapf("%v", err)
+	}
+	if r.gas != nil {
+		r.fresh = takeSnapshot(mod)
 	}
 	return Result{}, nil
 }

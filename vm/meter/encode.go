@@ -11,7 +11,7 @@ func encode(m *module, c Costs, l Limits) ([]byte, error) {
 		origTypes:   origTypes,
 	}
 	lay.gas = uint32(lay.origGlobals)
-	lay.oog, lay.depth, lay.overflow = lay.gas+1, lay.gas+2, lay.gas+3
+	lay.oog, lay.depth, lay.overflow, lay.stateCount = lay.gas+1, lay.gas+2, lay.gas+3, lay.gas+4
 	lay.charge = uint32(lay.origFuncs)
 	lay.grow, lay.bulk = lay.charge+1, lay.charge+2
 
@@ -113,28 +113,43 @@ func (m *module) memorySection() []byte {
 }
 
 // globalSection appends gas (i64), out-of-gas flag, call depth and
-// stack-overflow flag (i32), all mutable and zero.
+// stack-overflow flag (i32), all mutable and zero, and the immutable i32
+// count of the module's mutable globals.
 func (m *module) globalSection() []byte {
-	b := appendVec(nil, len(m.globalsRaw)+4)
+	b := appendVec(nil, len(m.globalsRaw)+5)
+	mutable := 0
 	for _, g := range m.globalsRaw {
 		b = append(b, g...)
+		mutable += int(g[1])
 	}
 	b = append(b, valI64, 1, 0x42, 0, 0x0b)
 	for i := 0; i < 3; i++ {
 		b = append(b, valI32, 1, 0x41, 0, 0x0b)
 	}
-	return b
+	b = append(b, valI32, 0, 0x41)
+	b = appendSLEB(b, int64(mutable))
+	return append(b, 0x0b)
 }
 
+// exportSection keeps the module's exports and adds the metering globals
+// and, under StateGlobalName, each of the module's mutable globals.
 func (m *module) exportSection(lay layout) []byte {
-	b := appendVec(nil, len(m.exportsRaw)+4)
+	type export struct {
+		name string
+		idx  uint32
+	}
+	added := []export{{GasGlobal, lay.gas}, {OutOfGasGlobal, lay.oog}, {CallDepthGlobal, lay.depth},
+		{StackOverflowGlobal, lay.overflow}, {StateCountGlobal, lay.stateCount}}
+	for i, g := range m.globalsRaw {
+		if g[1] == 1 { // value type, then mutability
+			added = append(added, export{StateGlobalName(len(added) - 5), uint32(i)})
+		}
+	}
+	b := appendVec(nil, len(m.exportsRaw)+len(added))
 	for _, e := range m.exportsRaw {
 		b = append(b, e...)
 	}
-	for _, g := range []struct {
-		name string
-		idx  uint32
-	}{{GasGlobal, lay.gas}, {OutOfGasGlobal, lay.oog}, {CallDepthGlobal, lay.depth}, {StackOverflowGlobal, lay.overflow}} {
+	for _, g := range added {
 		b = appendVec(b, len(g.name))
 		b = append(b, g.name...)
 		b = append(b, 3) // global

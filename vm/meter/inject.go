@@ -5,14 +5,14 @@ import "strconv"
 // Instruction classes that matter to metering.
 const (
 	kPlain  = iota
-	kBlock  // block: its body continues the segment (only its end is a target)
-	kLoopIf // loop, if: the body starts a new segment
+	kBlock  // block, if: the body continues the segment
+	kLoop   // loop: the body starts a new, checked segment (back edges land there)
 	kElse   // ends the then-segment, starts the else-segment
-	kEnd    // ends a segment; code after it is a branch target
+	kEnd    // ends a segment if code after it can be reached another way
 	kJump   // br, br_table, unreachable: control leaves the segment
 	kReturn // rewritten to a br to the wrapper block
 	kGrow   // memory.grow: pages charged at run time
-	kBulk   // bulk memory/table ops: size charged at run time
+	kBulk   // memory.copy, memory.fill: size charged at run time
 	kCall   // call, call_indirect: Instruction + CallBase
 )
 
@@ -20,6 +20,7 @@ const (
 // them sit after the module's own, so no existing index moves.
 type layout struct {
 	gas, oog, depth, overflow uint32 // global indices
+	stateCount                uint32
 	charge, grow, bulk        uint32 // function indices
 	origFuncs, origGlobals    int
 	origTypes                 int
@@ -27,25 +28,45 @@ type layout struct {
 
 // rewriter instruments one function body at a time.
 type rewriter struct {
-	m     *module
-	c     Costs
-	lim   Limits
-	lay   layout
-	bt    func(results []byte) []byte // block type for a result list
-	out   []byte
-	seg   []byte // current segment, emitted after its charge
-	cost  uint64
-	depth int    // open blocks in the original body
-	gasL  uint32 // the added local that holds the gas while the body runs
-	traps bool   // the segment has an instruction that may trap or a call
-	check bool   // the segment starts a function or a loop body
+	m        *module
+	c        Costs
+	lim      Limits
+	lay      layout
+	bt       func(results []byte) []byte // block type for a result list
+	out      []byte
+	seg      []byte // current segment, emitted after its charge
+	cost     uint64
+	ctl      []frame // open blocks, loops and ifs of the original body
+	dead     bool    // only a branch reaches here (after br, br_table, return, unreachable)
+	segDepth int     // open blocks where the current segment (and its charge) starts
+	gasL     uint32  // the added local that holds the gas while the body runs
+	traps    bool    // the segment has an instruction that may trap or a call
+	check    bool    // the segment starts a function or a loop body
+}
+
+// frame is an open block, loop or if, with what decides whether the code
+// after its end must start a segment.
+type frame struct {
+	op       byte // 0x02 block, 0x03 loop, 0x04 if
+	targeted bool // a branch leads to its end (never for a loop)
+	hasElse  bool
+	thenLive bool // the then-branch falls through into the end
+}
+
+// cutAtEnd reports whether the code after f's end starts a segment: when
+// it can be reached other than by falling out of the code just before it
+// (a branch to a block's end, the skipped branch of an if), and after a
+// loop, whose last segment runs on every pass while the code after it
+// runs once.
+func (f frame) cutAtEnd() bool {
+	return f.op == 0x03 || f.targeted || (f.op == 0x04 && (!f.hasElse || f.thenLive))
 }
 
 // body rewrites function body i (defined-function index).
 func (w *rewriter) body(i int, code []byte) ([]byte, error) {
 	typ := w.m.types[w.m.funcs[i]]
 	r := &reader{b: code}
-	w.out, w.seg, w.cost, w.depth, w.traps, w.check = w.out[:0], w.seg[:0], 0, 0, false, true
+	w.out, w.seg, w.cost, w.ctl, w.dead, w.traps, w.check = w.out[:0], w.seg[:0], 0, w.ctl[:0], false, false, true
 	groups := r.count()
 	groupsStart := r.pos
 	numLocals := w.locals(r, groups, uint64(len(typ.params)))
@@ -58,7 +79,10 @@ func (w *rewriter) body(i int, code []byte) ([]byte, error) {
 	w.out = append(w.out, code[groupsStart:r.pos]...)
 	w.out = append(w.out, 1, valI64)
 	w.prologue()
+	// block $ret (result R) block $oog block $body (result R)
 	w.out = append(w.out, 0x02)
+	w.out = append(w.out, w.bt(typ.results)...)
+	w.out = append(w.out, 0x02, blockEmpty, 0x02)
 	w.out = append(w.out, w.bt(typ.results)...)
 	if err := w.instrs(r, numLocals); err != nil {
 		return nil, errFunc(len(w.m.importFuncs)+i, err)
@@ -103,32 +127,49 @@ func (w *rewriter) instrs(r *reader, numLocals uint64) error {
 		switch class {
 		case kBlock:
 			w.add(ins)
-			w.depth++
-		case kLoopIf:
+			w.ctl = append(w.ctl, frame{op: ins[0]})
+		case kLoop:
 			w.add(ins)
 			w.flush()
-			w.check = ins[0] == 0x03 // every back edge lands here
-			w.depth++
+			w.check = true
+			w.ctl = append(w.ctl, frame{op: ins[0]})
 		case kElse:
+			if len(w.ctl) == 0 || w.ctl[len(w.ctl)-1].op != 0x04 || w.ctl[len(w.ctl)-1].hasElse {
+				return ErrMalformed.Wrapf("else outside an if")
+			}
+			f := &w.ctl[len(w.ctl)-1]
+			f.hasElse, f.thenLive = true, !w.dead
 			w.flush()
 			w.out = append(w.out, ins...)
+			w.dead = false
 		case kEnd:
-			w.flush()
-			w.out = append(w.out, ins...)
-			if w.depth == 0 {
+			if len(w.ctl) == 0 {
+				w.flush()
+				w.out = append(w.out, ins...)
 				if r.pos != len(r.b) {
 					return ErrMalformed.Wrapf("%d bytes after the function's end", len(r.b)-r.pos)
 				}
 				return nil
 			}
-			w.depth--
+			f := w.ctl[len(w.ctl)-1]
+			if w.dead || f.cutAtEnd() {
+				w.flush()
+				w.out = append(w.out, ins...)
+			} else {
+				w.startSeg()
+				w.seg = append(w.seg, ins...) // free, like else
+			}
+			w.ctl = w.ctl[:len(w.ctl)-1]
+			w.dead = w.dead && !f.cutAtEnd()
 		case kJump:
 			w.add(ins)
 			w.flush()
+			w.dead = true
 		case kReturn:
 			// return leaves through the wrapper so the epilogue runs.
-			w.add(appendULEB([]byte{0x0c}, uint64(w.depth)))
+			w.add(appendULEB([]byte{0x0c}, uint64(len(w.ctl))))
 			w.flush()
+			w.dead = true
 		case kGrow:
 			w.callReload(appendULEB([]byte{0x10}, uint64(w.lay.grow)))
 			w.add(ins)
@@ -147,13 +188,23 @@ func (w *rewriter) instrs(r *reader, numLocals uint64) error {
 
 // add appends an instruction to the segment and counts its cost.
 func (w *rewriter) add(ins []byte) {
+	w.startSeg()
 	w.seg = append(w.seg, ins...)
 	w.cost += w.c.Instruction
+}
+
+// startSeg notes the nesting depth where a segment's first instruction,
+// and so its charge, goes: the charge's branch to $oog counts from there.
+func (w *rewriter) startSeg() {
+	if len(w.seg) == 0 {
+		w.segDepth = len(w.ctl)
+	}
 }
 
 // callReload appends a call and reloads the gas local from the global,
 // which the callee (a function, a helper or the host) charged.
 func (w *rewriter) callReload(ins []byte) {
+	w.startSeg()
 	w.seg = append(w.seg, ins...)
 	w.seg = appendGlobalGet(w.seg, w.lay.gas)
 	w.seg = appendLocal(w.seg, 0x21, w.gasL)
@@ -171,7 +222,7 @@ func (w *rewriter) flush() {
 	switch {
 	case w.check || w.traps:
 		if w.cost > 0 || w.traps {
-			w.out = w.appendCheckedCharge(w.out, w.cost, w.traps)
+			w.out = w.appendCheckedCharge(w.out, w.segDepth, w.cost, w.traps)
 		}
 	case w.cost > 0:
 		w.out = w.appendSub(w.out, w.cost)
@@ -205,20 +256,20 @@ func appendLocal(b []byte, op byte, l uint32) []byte {
 // appendCheckedCharge emits, on the gas local g (signed; the host sets
 // the budget below 2^63):
 //
-//	if g <s cost { oog = 1; unreachable }
+//	br_if $oog (g <s cost)
 //	g -= cost  (and gas = g when store is set)
 //
-// Keeping gas in a local keeps the global's load and store off a loop's
-// critical path. Any global.set in a loop, even on the cold trap path,
-// measured much slower on wazero, so an out-of-gas trap leaves the global
-// stale: the host counts out of gas as the whole budget spent.
-func (w *rewriter) appendCheckedCharge(b []byte, cost uint64, store bool) []byte {
+// $oog is a block around the body whose end holds the only trap code, so
+// a loop carries a compare and a branch out, nothing else. Keeping gas in
+// a local keeps the global's load and store off a loop's critical path. An
+// out-of-gas trap leaves the global stale: the host counts out of gas as
+// the whole budget spent.
+func (w *rewriter) appendCheckedCharge(b []byte, depth int, cost uint64, store bool) []byte {
 	b = appendLocal(b, 0x20, w.gasL)
 	b = append(b, 0x42)
 	b = appendSLEB(b, int64(cost))
-	b = append(b, 0x53, 0x04, blockEmpty) // i64.lt_s; if
-	b = appendTrap(b, w.lay.oog)
-	b = append(b, 0x0b)
+	b = append(b, 0x53, 0x0d) // i64.lt_s; br_if $oog
+	b = appendULEB(b, uint64(depth+1))
 	b = w.appendSub(b, cost)
 	if !store {
 		return appendLocal(b, 0x21, w.gasL)
@@ -266,11 +317,19 @@ func (w *rewriter) prologue() {
 	w.out = appendLocal(b, 0x21, w.gasL)
 }
 
-// epilogue runs after the wrapper block: check and store gas; depth--.
+// epilogue follows the body's own end (which closes $body): check and
+// store gas, depth--, and leave through $ret; the end of $oog is the
+// out-of-gas trap.
+//
+//	br_if $oog (g <s 0); gas = g; depth--; br $ret
+//	end $oog; oog = 1; unreachable
+//	end $ret
 func (w *rewriter) epilogue() {
-	b := w.appendCheckedCharge(w.out, 0, true)
+	b := w.appendCheckedCharge(w.out, -1, 0, true) // $oog is the innermost label
 	b = appendGlobalGet(b, w.lay.depth)
 	b = append(b, 0x41, 0x01, 0x6b) // i32.const 1; i32.sub
 	b = appendGlobalSet(b, w.lay.depth)
-	w.out = append(b, 0x0b)
+	b = append(b, 0x0c, 0x01, 0x0b) // br $ret; end $oog
+	b = appendTrap(b, w.lay.oog)
+	w.out = append(b, 0x0b, 0x0b) // end $ret; end of function
 }

@@ -1,5 +1,10 @@
 package meter
 
+import (
+	"strconv"
+	"strings"
+)
+
 // Names of the globals Instrument adds and exports. The host sets
 // GasGlobal before a call and reads it after; it resets CallDepthGlobal and
 // the two flags to 0 before each call, and after a trap reads the flags to
@@ -9,20 +14,31 @@ const (
 	OutOfGasGlobal      = "phala.out_of_gas"
 	StackOverflowGlobal = "phala.stack_overflow"
 	CallDepthGlobal     = "phala.call_depth"
+	// StateGlobalPrefix names the exports of the module's own mutable
+	// globals, numbered 0..n-1 in index order (StateGlobalName), and
+	// StateCountGlobal, an immutable i32, holds n. With tables and
+	// segments immutable (table.set/grow/fill/copy/init, memory.init and
+	// the drops are refused), memory and these globals are an instance's
+	// whole state, so the host can snapshot and restore it.
+	StateGlobalPrefix = "phala.state."
+	StateCountGlobal  = "phala.state_count"
+	// ReservedPrefix starts every name Instrument exports; a module's own
+	// exports may not use it.
+	ReservedPrefix = "phala."
 )
 
 // FormatVersion names the instrumentation Instrument produces. Bump it with
 // any change that alters Instrument's output for some input (injected code,
 // section layout, checks), so output cached under an older version (vm keeps
 // instrumented modules on disk) is never reused.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // Costs is the one cost table. All values are integers so metering is the
 // same on every machine.
 type Costs struct {
 	Instruction    uint64 // per original instruction (end and else are free)
 	MemoryGrowPage uint64 // per page requested by memory.grow, charged even if the grow fails
-	BulkBytePer    uint64 // per byte (or table element) of memory.copy/fill/init and table.copy/fill/init/grow
+	BulkBytePer    uint64 // per byte of memory.copy and memory.fill
 	CallBase       uint64 // extra per call and call_indirect
 }
 
@@ -108,10 +124,13 @@ func Instrument(wasm []byte, c Costs, l Limits, allowedImportModules []string) (
 	if err := d.decodeModule(wasm); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{GasGlobal, OutOfGasGlobal, StackOverflowGlobal, CallDepthGlobal} {
-		if d.m.exportNames[name] {
-			return nil, ErrMalformed.Wrapf("module already exports reserved name %q", name)
+	for name := range d.m.exportNames {
+		if strings.HasPrefix(name, ReservedPrefix) {
+			return nil, ErrMalformed.Wrapf("module exports %q: the prefix %q is reserved", name, ReservedPrefix)
 		}
 	}
 	return encode(d.m, c, l)
 }
+
+// StateGlobalName is the export name of the module's k-th mutable global.
+func StateGlobalName(k int) string { return StateGlobalPrefix + strconv.Itoa(k) }

@@ -37,10 +37,17 @@ func gasModule() *tModule {
 				i32c(-1), []byte{0x28, 2, 0}, end)},
 			// spin2(n): two segments per pass, the second one unchecked.
 			{typ: 0, code: cat(loopE, blockE, lget(0), brIf(0), end, br(0), end, lget(0), end)},
+			// skip(n): block { br_if 0 (n); 1; drop } 9: a branch targets the
+			// block's end, so the tail starts a segment.
+			{typ: 0, code: cat(blockE, lget(0), brIf(0), i32c(1), []byte{0x1a}, end, i32c(9), end)},
+			// either(n): if n { return 5 } else {} 9: only the else branch
+			// reaches the if's end, so the tail continues the else segment.
+			{typ: 0, code: cat(lget(0), []byte{0x04, blockEmpty}, i32c(5), []byte{opReturn}, elseOp, end, i32c(9), end)},
 		},
 		exports: []tExport{
 			{"countdown", 0, 1}, {"add2", 0, 2}, {"grow", 0, 3}, {"fill", 0, 4},
-			{"copy", 0, 5}, {"spin", 0, 6}, {"recurse", 0, 7}, {"early", 0, 8}, {"trapper", 0, 9}, {"spin2", 0, 10}, {"mem", 2, 0},
+			{"copy", 0, 5}, {"spin", 0, 6}, {"recurse", 0, 7}, {"early", 0, 8}, {"trapper", 0, 9}, {"spin2", 0, 10},
+			{"skip", 0, 11}, {"either", 0, 12}, {"mem", 2, 0},
 		},
 	}
 }
@@ -64,14 +71,25 @@ func TestGasExact(t *testing.T) {
 		{"fill 1000 bytes", "fill", 1000, 5 + 1000*c.BulkBytePer, 0},
 		{"fill 0 bytes", "fill", 0, 5, 0},
 		{"copy 64 bytes", "copy", 64, 5 + 64*c.BulkBytePer, 0},
-		// recurse(n): per frame: entry seg {local.get, eqz, if}=3, else seg
-		// {local.get, const, sub, call}=4+CallBase, after call returns the
-		// segment continues {const, add}=2; base frame then seg {const}=1.
-		{"recurse 3", "recurse", 3, 3*(3+4+c.CallBase+2) + 3 + 1, 3},
-		// early(0): {block}=1, {block}=1, {get, eqz, if}=3, {const, return}=2.
-		{"early return", "early", 0, 1 + 1 + 3 + 2, 7},
-		// early(1): same up to the if, skip, then tail {const}=1.
-		{"fallthrough", "early", 1, 1 + 1 + 3 + 1, 9},
+		// recurse(n): per frame: entry seg {local.get, eqz, if} and the
+		// then-branch {const} paid ahead with it = 4, else seg {local.get,
+		// const, sub, call}=4+CallBase, after the call returns the segment
+		// continues {const, add}=2; the base frame pays its entry seg only.
+		{"recurse 3", "recurse", 3, 3*(4+4+c.CallBase+2) + 4, 3},
+		// early(0): one segment {block, block, get, eqz, if, const, return}
+		// = 7: blocks and an if's then-branch continue the segment.
+		{"early return", "early", 0, 7, 7},
+		// early(1): the same 7 paid ahead, the if skipped, then the tail
+		// after the if's end (a join) {const}=1.
+		{"fallthrough", "early", 1, 7 + 1, 9},
+		// skip: {block, get, br_if, const, drop}=5 whichever way the br_if
+		// goes (code after a br_if is paid ahead), then the tail {const}=1.
+		{"branch to a block's end", "skip", 1, 5 + 1, 9},
+		{"fall out of a block", "skip", 0, 5 + 1, 9},
+		// either(1): {get, if, const, return}=4. either(0): the same 4 paid
+		// ahead, then the else segment, which runs on into the tail: 1.
+		{"then returns", "either", 1, 4, 5},
+		{"else falls through", "either", 0, 4 + 1, 9},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -263,38 +281,6 @@ func TestMemoryCapped(t *testing.T) {
 	}
 }
 
-// TestBulkCharges covers the other size-charged instructions.
-func TestBulkCharges(t *testing.T) {
-	m := &tModule{
-		types: []funcType{tI32I32},
-		mem:   &limits{min: 1},
-		table: &limits{min: 10},
-		funcs: []tFunc{
-			{typ: 0, code: cat(i32c(0), i32c(0), lget(0), []byte{0xfc, 8, 0, 0}, i32c(0), end)},
-			{typ: 0, code: cat(i32c(0), []byte{0xd0, valFuncRef}, lget(0), []byte{0xfc, 17, 0}, i32c(0), end)},
-			{typ: 0, code: cat([]byte{0xd0, valFuncRef}, lget(0), []byte{0xfc, 15, 0}, end)},
-			{typ: 0, code: cat(i32c(0), i32c(2), lget(0), []byte{0xfc, 14, 0, 0}, i32c(0), end)},
-		},
-		passive: [][]byte{make([]byte, 100)},
-		dataCnt: true,
-		exports: []tExport{{"init", 0, 0}, {"tfill", 0, 1}, {"tgrow", 0, 2}, {"tcopy", 0, 3}},
-	}
-	in := instantiate(t, m.bytes(), DefaultLimits(), false)
-	per := testCosts.BulkBytePer
-	for _, tt := range []struct {
-		fn   string
-		n    uint64
-		want uint64
-	}{
-		{"init", 50, 5 + 50*per}, {"tfill", 7, 5 + 7*per}, {"tgrow", 20, 3 + 20*per}, {"tcopy", 8, 5 + 8*per},
-	} {
-		o := in.call(tt.fn, 1<<30, tt.n)
-		if o.err != nil || o.used != tt.want {
-			t.Fatalf("%s(%d): used %d want %d, err %v", tt.fn, tt.n, o.used, tt.want, o.err)
-		}
-	}
-}
-
 // TestOutputStable: the same input gives the same bytes, so code hashes
 // and compile caches keyed on the instrumented module are stable.
 func TestOutputStable(t *testing.T) {
@@ -308,5 +294,34 @@ func TestOutputStable(t *testing.T) {
 		if err != nil || string(a) != string(b) {
 			t.Fatalf("run %d differs (%v)", i, err)
 		}
+	}
+}
+
+// TestStateGlobalsExported: each mutable global of the module is exported
+// under StateGlobalName, immutable ones are not, so the host can snapshot
+// and restore the instance's whole state.
+func TestStateGlobalsExported(t *testing.T) {
+	m := &tModule{
+		types: []funcType{tI32I32},
+		globals: [][]byte{
+			cat([]byte{valI32, 0}, i32c(5), end), // 0 immutable
+			cat([]byte{valI64, 1}, i64c(7), end), // 1 mutable
+			cat([]byte{valI32, 1}, i32c(9), end), // 2 mutable
+		},
+		funcs:   []tFunc{{typ: 0, code: cat(lget(0), gset(2), gget(2), end)}},
+		exports: []tExport{{"set", 0, 0}},
+	}
+	in := instantiate(t, m.bytes(), DefaultLimits(), false)
+	if n := in.mod.ExportedGlobal(StateCountGlobal).Get(); n != 2 {
+		t.Fatalf("%d state globals, want 2", n)
+	}
+	if g := in.mod.ExportedGlobal(StateGlobalName(2)); g != nil {
+		t.Fatalf("a third state global")
+	}
+	if v := in.global(StateGlobalName(0)).Get(); v != 7 {
+		t.Fatalf("state global 0 = %d, want global 1's 7", v)
+	}
+	if o := in.call("set", 1000, 42); o.err != nil || in.global(StateGlobalName(1)).Get() != 42 {
+		t.Fatalf("set: %v, state global 1 = %d", o.err, in.global(StateGlobalName(1)).Get())
 	}
 }

@@ -10,12 +10,12 @@ func (w *rewriter) decode(r *reader, numLocals uint64) (int, error) {
 	case op == 0x00:
 		class = kJump
 	case op == 0x01, op == 0x1a, op == 0x1b, op == 0xd1:
-	case op == 0x02:
+	case op == 0x02 || op == 0x04:
 		w.blockType(r)
 		class = kBlock
-	case op == 0x03 || op == 0x04:
+	case op == 0x03:
 		w.blockType(r)
-		class = kLoopIf
+		class = kLoop
 	case op == 0x05:
 		class = kElse
 	case op == 0x0b:
@@ -52,8 +52,10 @@ func (w *rewriter) decode(r *reader, numLocals uint64) (int, error) {
 		if g := r.u32(); r.err == nil && int(g) >= w.lay.origGlobals {
 			r.fail("global %d out of range", g)
 		}
-	case op == 0x25 || op == 0x26:
+	case op == 0x25: // table.get
 		r.u32()
+	case op == 0x26:
+		r.err = ErrUnsupported.Wrapf("table.set: %s", stateOutsideMemory)
 	case op >= 0x28 && op <= 0x3e:
 		w.memarg(r)
 	case op == 0x3f:
@@ -112,13 +114,6 @@ func (w *rewriter) prefixFC(r *reader) int {
 	switch sub {
 	case 0, 1, 2, 3, 4, 5, 6, 7: // iNN.trunc_sat_fMM_s/u
 		return kPlain
-	case 8: // memory.init data, mem
-		w.dataIdx(r)
-		w.memIdx(r)
-		return kBulk
-	case 9: // data.drop
-		w.dataIdx(r)
-		return kPlain
 	case 10: // memory.copy dst src
 		w.memIdx(r)
 		w.memIdx(r)
@@ -126,20 +121,9 @@ func (w *rewriter) prefixFC(r *reader) int {
 	case 11: // memory.fill
 		w.memIdx(r)
 		return kBulk
-	case 12: // table.init elem, table
-		r.u32()
-		r.u32()
-		return kBulk
-	case 13: // elem.drop
-		r.u32()
+	case 8, 9, 12, 13, 14, 15, 17: // memory.init, data.drop, table.init, elem.drop, table.copy, table.grow, table.fill
+		r.err = ErrUnsupported.Wrapf("instruction 0xfc %d: %s", sub, stateOutsideMemory)
 		return kPlain
-	case 14: // table.copy dst src
-		r.u32()
-		r.u32()
-		return kBulk
-	case 15, 17: // table.grow, table.fill: the count is on top
-		r.u32()
-		return kBulk
 	case 16: // table.size
 		r.u32()
 		return kPlain
@@ -148,11 +132,8 @@ func (w *rewriter) prefixFC(r *reader) int {
 	return kPlain
 }
 
-func (w *rewriter) dataIdx(r *reader) {
-	if d := r.u32(); r.err == nil && !w.m.hasDataCnt {
-		r.fail("data index %d used without a data count section", d)
-	}
-}
+// stateOutsideMemory says why table and segment mutation are refused.
+const stateOutsideMemory = "contracts may change only memory and globals, so an instance can be reset to a snapshot"
 
 // memIdx reads the memory index byte; only memory 0 exists.
 func (w *rewriter) memIdx(r *reader) {
@@ -173,8 +154,13 @@ func (w *rewriter) memarg(r *reader) {
 // label reads a branch depth; it may name any open block or the function
 // itself, never beyond (the wrapper block would otherwise make it valid).
 func (w *rewriter) label(r *reader) {
-	if l := r.u32(); r.err == nil && int64(l) > int64(w.depth) {
+	l := r.u32()
+	switch n := len(w.ctl); {
+	case r.err != nil:
+	case int64(l) > int64(n):
 		r.fail("branch depth %d beyond function", l)
+	case int(l) < n:
+		w.ctl[n-1-int(l)].targeted = w.ctl[n-1-int(l)].op != 0x03
 	}
 }
 

@@ -57,6 +57,15 @@ func TestRejects(t *testing.T) {
 		{"too many locals", with(func(m *tModule) { m.funcs[0].groups, m.funcs[0].locals = 1, []byte{0x80, 0x80, 0x04, valI32} }), DefaultLimits(), ErrLimit},
 		{"reserved export", with(func(m *tModule) { m.exports = append(m.exports, tExport{GasGlobal, 0, 1}) }), DefaultLimits(), ErrMalformed},
 		{"start section", with(func(m *tModule) { m.start = ptr(uint32(1)) }), DefaultLimits(), ErrUnsupported},
+		{"reserved export prefix", with(func(m *tModule) { m.exports = append(m.exports, tExport{"phala.mine", 0, 1}) }), DefaultLimits(), ErrMalformed},
+		{"table.set", tableOp([]byte{0xd0, valFuncRef, 0x26, 0}), DefaultLimits(), ErrUnsupported},
+		{"table.grow", tableOp([]byte{0xd0, valFuncRef, 0x41, 1, 0xfc, 15, 0, 0x1a}), DefaultLimits(), ErrUnsupported},
+		{"table.fill", tableOp([]byte{0x41, 0, 0xd0, valFuncRef, 0x41, 1, 0xfc, 17, 0}), DefaultLimits(), ErrUnsupported},
+		{"table.copy", tableOp([]byte{0x41, 0, 0x41, 1, 0x41, 1, 0xfc, 14, 0, 0}), DefaultLimits(), ErrUnsupported},
+		{"table.init", tableOp([]byte{0x41, 0, 0x41, 0, 0x41, 1, 0xfc, 12, 0, 0}), DefaultLimits(), ErrUnsupported},
+		{"elem.drop", tableOp([]byte{0xfc, 13, 0}), DefaultLimits(), ErrUnsupported},
+		{"memory.init", passiveOp([]byte{0x41, 0, 0x41, 0, 0x41, 1, 0xfc, 8, 0, 0}), DefaultLimits(), ErrUnsupported},
+		{"data.drop", passiveOp([]byte{0xfc, 9, 0}), DefaultLimits(), ErrUnsupported},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,4 +169,19 @@ func TestLEB(t *testing.T) {
 			t.Errorf("sleb round trip %d: %d %v", v, got, r.err)
 		}
 	}
+}
+
+// tableOp is a module whose one function runs code (leaving nothing on
+// the stack) against a funcref table of 2 with one active segment.
+func tableOp(code []byte) []byte {
+	m := &tModule{types: []funcType{tVoid}, table: &limits{min: 2}, elems: [][]uint32{{0}},
+		funcs: []tFunc{{typ: 0, code: cat(code, end)}}}
+	return m.bytes()
+}
+
+// passiveOp is the same with a memory and one passive data segment.
+func passiveOp(code []byte) []byte {
+	m := &tModule{types: []funcType{tVoid}, mem: &limits{min: 1}, passive: [][]byte{{1, 2}}, dataCnt: true,
+		funcs: []tFunc{{typ: 0, code: cat(code, end)}}}
+	return m.bytes()
 }

@@ -77,6 +77,10 @@ func init() {
 		}
 	})
 	sdk.Command("recurse", func(sdk.Empty) (int, error) { return depth(0), nil })
+	sdk.Command("alloc", func(n N) (int, error) { // grows the memory by about n MiB and keeps it
+		sink = make([]byte, n.N<<20)
+		return len(sink), nil
+	})
 	sdk.Command("grow", func(sdk.Empty) (int, error) {
 		for {
 			sink = append(sink, make([]byte, 1<<20)...)
