@@ -53,14 +53,18 @@ type frame struct {
 	thenLive bool // the then-branch falls through into the end
 }
 
-// cutAtEnd reports whether the code after f's end starts a segment: when
-// it can be reached other than by falling out of the code just before it
-// (a branch to a block's end, the skipped branch of an if), and after a
-// loop, whose last segment runs on every pass while the code after it
-// runs once.
-func (f frame) cutAtEnd() bool {
-	return f.op == 0x03 || f.targeted || (f.op == 0x04 && (!f.hasElse || f.thenLive))
+// reachedOtherwise reports whether the code after f's end can be reached
+// other than by falling out of the code just before it: by a branch to a
+// block's end, or from an if whose other branch falls through too (or
+// that has none).
+func (f frame) reachedOtherwise() bool {
+	return f.targeted || (f.op == 0x04 && (!f.hasElse || f.thenLive))
 }
+
+// cutAtEnd reports whether the code after f's end starts a segment: where
+// it is reached otherwise, and after a loop, whose last segment runs on
+// every pass while the code after it runs once.
+func (f frame) cutAtEnd() bool { return f.op == 0x03 || f.reachedOtherwise() }
 
 // body rewrites function body i (defined-function index).
 func (w *rewriter) body(i int, code []byte) ([]byte, error) {
@@ -160,7 +164,7 @@ func (w *rewriter) instrs(r *reader, numLocals uint64) error {
 				w.seg = append(w.seg, ins...) // free, like else
 			}
 			w.ctl = w.ctl[:len(w.ctl)-1]
-			w.dead = w.dead && !f.cutAtEnd()
+			w.dead = w.dead && !f.reachedOtherwise()
 		case kJump:
 			w.add(ins)
 			w.flush()

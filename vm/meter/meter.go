@@ -31,7 +31,7 @@ const (
 // any change that alters Instrument's output for some input (injected code,
 // section layout, checks), so output cached under an older version (vm keeps
 // instrumented modules on disk) is never reused.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // Costs is the one cost table. All values are integers so metering is the
 // same on every machine.
