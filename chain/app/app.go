@@ -20,6 +20,7 @@ import (
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/state"
+	"github.com/phala-go/phala/chain/store"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/mq"
@@ -54,13 +55,13 @@ type App struct {
 	abci.BaseApplication
 
 	chainID string
-	store   *state.Store
+	store   *store.Store
 	log     *slog.Logger
 	modules []module.Module
 	methods map[string]module.Method
 	egress  module.EgressRoutes
 
-	last    state.Meta
+	last    store.Meta
 	params  Params
 	check   *state.Overlay // the mempool's view: committed state plus queued txs
 	pending *pendingBlock  // finalized, not yet committed
@@ -105,7 +106,7 @@ func newApp(chainID, dir string, log *slog.Logger, mods []module.Module) (*App, 
 		return nil, err
 	}
 	a.egress = routes
-	if a.store, err = state.Open(dir); err != nil {
+	if a.store, err = store.Open(dir); err != nil {
 		return nil, err
 	}
 	if err := a.load(); err != nil {
@@ -138,7 +139,7 @@ func (a *App) load() error {
 func (a *App) Close() error { return a.store.Close() }
 
 // Store exposes the committed store for invariant checks.
-func (a *App) Store() *state.Store { return a.store }
+func (a *App) Store() *store.Store { return a.store }
 
 // Info tells CometBFT where the application is, so its handshake replays the
 // blocks the application missed.
@@ -171,7 +172,7 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 	changes := s.Changes()
 	w := state.ChangesHash(changes)
 	hash := mq.NextAppHash(a.chainID, nil, w[:], nil)
-	meta := state.Meta{Height: 0, AppHash: hash}
+	meta := store.Meta{Height: 0, AppHash: hash}
 	if err := a.store.Commit(changes, meta, nil); err != nil {
 		return nil, err
 	}
@@ -269,7 +270,7 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	if p == nil {
 		return nil, errors.New("commit without a finalized block")
 	}
-	meta := state.Meta{Height: p.height, AppHash: p.appHash, BlockHash: p.blockHash, Time: p.time.UnixNano()}
+	meta := store.Meta{Height: p.height, AppHash: p.appHash, BlockHash: p.blockHash, Time: p.time.UnixNano()}
 	var encoded []byte
 	if p.digest.WritesHash != nil {
 		encoded = codec.MustMarshal(p.digest)

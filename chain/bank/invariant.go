@@ -11,7 +11,7 @@ import (
 // CheckSupply verifies the invariant that the committed balances sum to the
 // recorded total supply. It reads every account, so it is for tests and
 // operator checks, not for every block.
-func CheckSupply(s *state.Store) error {
+func CheckSupply(s state.IterReader) error {
 	total, err := GetSupply(s)
 	if err != nil {
 		return err

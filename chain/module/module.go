@@ -116,7 +116,7 @@ type Block struct {
 	// (overlays do not iterate); read through Store for current values.
 	Committed state.IterReader
 	// RecentBlockHash returns the hash of one of the last
-	// state.RecentBlocks committed blocks.
+	// store.RecentBlocks committed blocks.
 	RecentBlockHash func(height int64) ([]byte, bool, error)
 	// Egress routes accepted enclave messages to the modules owning their
 	// topics.

@@ -12,6 +12,12 @@ type Reader interface {
 	Get(key []byte) ([]byte, error)
 }
 
+// IterReader reads and iterates committed state (chain/store's Store).
+type IterReader interface {
+	Reader
+	Iterate(prefix []byte, fn func(key, value []byte) error) error
+}
+
 // Overlay buffers writes over a parent reader. A block's writes live in one
 // overlay over the store; each transaction runs in a branch of it that is
 // merged only if the transaction succeeds, so a failed transaction changes

@@ -1,7 +1,9 @@
-// Package state is the consensus application's storage: a Pebble database
-// holding the committed state, overlays that buffer a block's and a
-// transaction's writes, and typed keys.
-package state
+// Package store is the consensus application's committed state on disk: a
+// Pebble database with the last block's meta, recent block hashes and the
+// block digests relays fetch. Kept apart from package state (overlays and
+// typed keys), so that enclaves, which read chain types but never a
+// database, do not link Pebble.
+package store
 
 import (
 	"encoding/binary"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/codec"
 )
 
@@ -21,12 +24,12 @@ type Store struct {
 	closeErr  error
 }
 
-var _ Reader = (*Store)(nil)
+var _ state.IterReader = (*Store)(nil)
 
 var (
-	metaKey       = NewKeyFormat(ModuleMeta, 0x01).Key()
-	blockHashKeys = NewKeyFormat(ModuleMeta, 0x04) // height → block hash
-	digestKeys    = NewKeyFormat(ModuleMeta, 0x05) // height → the block's encoded mq.Block (writes hash, messages)
+	metaKey       = state.NewKeyFormat(state.ModuleMeta, 0x01).Key()
+	blockHashKeys = state.NewKeyFormat(state.ModuleMeta, 0x04) // height → block hash
+	digestKeys    = state.NewKeyFormat(state.ModuleMeta, 0x05) // height → the block's encoded mq.Block (writes hash, messages)
 )
 
 // RecentBlocks is how many recent block hashes the store keeps, so that a
@@ -90,7 +93,7 @@ func (s *Store) Meta() (Meta, error) {
 // nothing) in one synced batch: after a crash the store holds either all of
 // a block or none of it. The digest is kept for relays to fetch; the app
 // hash commits to it.
-func (s *Store) Commit(changes []Change, meta Meta, digest []byte) error {
+func (s *Store) Commit(changes []state.Change, meta Meta, digest []byte) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	for _, c := range changes {
@@ -154,14 +157,6 @@ func heightBytes(h int64) []byte {
 	binary.BigEndian.PutUint64(b[:], uint64(h))
 	return b[:]
 }
-
-// IterReader reads and iterates committed state.
-type IterReader interface {
-	Reader
-	Iterate(prefix []byte, fn func(key, value []byte) error) error
-}
-
-var _ IterReader = (*Store)(nil)
 
 // Iterate calls fn for every committed key with the given prefix, in order.
 // fn must not keep key or value.
