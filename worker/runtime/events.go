@@ -185,9 +185,18 @@ func (f *folder) confirm(se mq.SignedEgress) {
 	}
 }
 
+// heartbeat queues a heartbeat unless one is still waiting for the chain.
+// The registry keeps only a node's newest, so while the relay cannot
+// submit (a node that refuses, an operator out of fees) the outbox holds
+// one heartbeat, not one more every HeartbeatEvery blocks.
 func (f *folder) heartbeat(height int64) {
-	f.send(registry.TopicHeartbeat, codec.MustMarshal(registry.Heartbeat{Height: height}))
 	f.heartbeatSent = true
+	for _, p := range f.st.Outbox.Pending {
+		if p.Egress.Topic == registry.TopicHeartbeat {
+			return
+		}
+	}
+	f.send(registry.TopicHeartbeat, codec.MustMarshal(registry.Heartbeat{Height: height}))
 }
 
 // send appends a signed egress message with the next sequence number.

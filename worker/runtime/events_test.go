@@ -84,23 +84,6 @@ func TestFold(t *testing.T) {
 				t.Fatalf("view %+v registered %v", v, st.Registered)
 			}
 		}},
-		{"own registration sends a heartbeat, then every HeartbeatEvery blocks", func(self []byte, _ func(int) mq.SignedEgress) []lightclient.Final {
-			out := []lightclient.Final{{Height: 7, Messages: []mq.Message{nodeMsg("registered", self, true)}}}
-			for h := int64(8); h <= 2*HeartbeatEvery; h++ {
-				out = append(out, lightclient.Final{Height: h})
-			}
-			return out
-		}, func(t *testing.T, st *State) {
-			got := heartbeatHeights(t, st)
-			if !st.Registered || len(got) != 3 || got[0] != 7 || got[1] != HeartbeatEvery || got[2] != 2*HeartbeatEvery {
-				t.Fatalf("registered %v heartbeats at %v", st.Registered, got)
-			}
-			for i, se := range st.Outbox.Pending {
-				if se.Egress.Seq != uint64(i+1) || se.Verify(st.Light.ChainID) != nil {
-					t.Fatalf("egress %d: seq %d verify %v", i, se.Egress.Seq, se.Verify(st.Light.ChainID))
-				}
-			}
-		}},
 		{"registration on a heartbeat height sends one heartbeat", func(self []byte, _ func(int) mq.SignedEgress) []lightclient.Final {
 			return []lightclient.Final{{Height: HeartbeatEvery, Messages: []mq.Message{nodeMsg("registered", self, true)}}}
 		}, func(t *testing.T, st *State) {
@@ -119,19 +102,25 @@ func TestFold(t *testing.T) {
 				t.Fatalf("registered %v heartbeats at %v", st.Registered, got)
 			}
 		}},
-		{"a republished egress confirms it and everything before", func(self []byte, sent func(int) mq.SignedEgress) []lightclient.Final {
+		{"an unconfirmed heartbeat is not joined by more; its republication confirms it", func(self []byte, sent func(int) mq.SignedEgress) []lightclient.Final {
 			out := []lightclient.Final{{Height: 7, Messages: []mq.Message{nodeMsg("registered", self, true)}}}
 			for h := int64(8); h <= 2*HeartbeatEvery; h++ {
 				out = append(out, lightclient.Final{Height: h})
 			}
-			// the second heartbeat comes back: seq 1 and 2 are confirmed.
-			return append(out, lightclient.Final{Height: 2*HeartbeatEvery + 1, Messages: []mq.Message{egressMsg(sent(1))}})
+			out = append(out, lightclient.Final{Height: 2*HeartbeatEvery + 1, Messages: []mq.Message{egressMsg(sent(0))}})
+			for h := int64(2*HeartbeatEvery + 2); h <= 3*HeartbeatEvery; h++ {
+				out = append(out, lightclient.Final{Height: h})
+			}
+			return out
 		}, func(t *testing.T, st *State) {
-			if len(st.Outbox.Pending) != 1 || st.Outbox.Pending[0].Egress.Seq != 3 || st.Outbox.NextSeq != 4 {
+			if got := heartbeatHeights(t, st); len(got) != 1 || got[0] != 3*HeartbeatEvery {
+				t.Fatalf("heartbeats pending at %v, want only the one of height %d", got, 3*HeartbeatEvery)
+			}
+			if st.Outbox.Pending[0].Egress.Seq != 2 || st.Outbox.NextSeq != 3 {
 				t.Fatalf("outbox %+v", st.Outbox)
 			}
-			if st.Registry.Nodes[0].LastHeartbeat != HeartbeatEvery {
-				t.Fatalf("last heartbeat %d", st.Registry.Nodes[0].LastHeartbeat)
+			if st.Registry.Nodes[0].LastHeartbeat != 7 {
+				t.Fatalf("last heartbeat %d, want the registration's 7", st.Registry.Nodes[0].LastHeartbeat)
 			}
 		}},
 	}
@@ -210,4 +199,53 @@ func FuzzFoldPayload(f *testing.F) {
 			t.Fatalf("state no longer round-trips: %v", err)
 		}
 	})
+}
+
+// TestConfirmDropsEverythingBefore: the chain republishing one of our
+// messages confirms it and every earlier one (sequence numbers are
+// exactly-next, so the earlier ones were accepted too).
+func TestConfirmDropsEverythingBefore(t *testing.T) {
+	st, key := foldState(t)
+	f := folder{st: &st, keys: signer{key}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for i := 0; i < 3; i++ {
+		f.send("test/topic", []byte{byte(i)})
+	}
+	f.confirm(st.Outbox.Pending[1])
+	if len(st.Outbox.Pending) != 1 || st.Outbox.Pending[0].Egress.Seq != 3 || st.Outbox.NextSeq != 4 {
+		t.Fatalf("outbox %+v", st.Outbox)
+	}
+	f.confirm(st.Outbox.Pending[0])
+	if st.Outbox.Pending != nil || st.Outbox.NextSeq != 4 {
+		t.Fatalf("outbox %+v", st.Outbox)
+	}
+}
+
+// TestHeartbeatEveryPeriod: registration sends a heartbeat, then one goes
+// every HeartbeatEvery blocks, each signed with the next sequence number,
+// as the chain confirms the one before.
+func TestHeartbeatEveryPeriod(t *testing.T) {
+	st, key := foldState(t)
+	f := folder{st: &st, keys: signer{key}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	self := key.Public().(ed25519.PublicKey)
+	f.block(lightclient.Final{Height: 7, Messages: []mq.Message{nodeMsg("registered", self, true)}})
+	next := int64(8)
+	for i, want := range []int64{7, HeartbeatEvery, 2 * HeartbeatEvery} {
+		for ; next <= want; next++ {
+			f.block(lightclient.Final{Height: next})
+		}
+		got := heartbeatHeights(t, &st)
+		if !st.Registered || len(got) != 1 || got[0] != want {
+			t.Fatalf("registered %v, heartbeats pending at %v, want [%d]", st.Registered, got, want)
+		}
+		se := st.Outbox.Pending[0]
+		if se.Egress.Seq != uint64(i+1) || se.Verify(st.Light.ChainID) != nil {
+			t.Fatalf("heartbeat %d: seq %d, verify %v", i, se.Egress.Seq, se.Verify(st.Light.ChainID))
+		}
+		// the chain accepts and republishes it in the next block
+		f.block(lightclient.Final{Height: next, Messages: []mq.Message{egressMsg(se)}})
+		next++
+		if len(st.Outbox.Pending) != 0 || st.Registry.Nodes[0].LastHeartbeat != want {
+			t.Fatalf("after confirmation: outbox %+v, last heartbeat %d", st.Outbox, st.Registry.Nodes[0].LastHeartbeat)
+		}
+	}
 }

@@ -157,6 +157,13 @@ func TestRegistrationHeartbeatConfirmationAndCheckpoints(t *testing.T) {
 		t.Fatalf("heartbeat names %d, registration was at %d (%v)", hb.Height, regHeight, err)
 	}
 
+	// Unsubmitted, the heartbeat is not joined by more: two periods later
+	// the outbox still holds the one.
+	c.feed(t, rt, (regHeight/HeartbeatEvery+2)*HeartbeatEvery+1)
+	if got := rt.Outbox().Messages; len(got) != 1 || !bytes.Equal(codec.MustMarshal(got[0]), codec.MustMarshal(out[0])) {
+		t.Fatalf("outbox two heartbeat periods later: %d messages, want the first heartbeat alone", len(got))
+	}
+
 	// The relay's job: submit the egress; the chain republishes it.
 	sub, err := c.cl.SubmitEgress(ctx, alice, out[0])
 	if err != nil || sub.Err() != nil {
