@@ -67,19 +67,34 @@ func TestMasterPublicRepeats(t *testing.T) {
 	}
 }
 
-func TestDesignatedIsTheSmallestKey(t *testing.T) {
+// TestDesignatedTakesTurns: the smallest key is designated for the first
+// DesignationTurn blocks after a generation falls due, then the next, round
+// the set; the order the keys come in does not matter.
+func TestDesignatedTakesTurns(t *testing.T) {
 	a, b, c := []byte{1, 2}, []byte{1, 3}, []byte{0, 9}
+	const due = 1000
 	tests := []struct {
 		keys [][]byte
+		at   int64
 		want []byte
-	}{{nil, nil}, {[][]byte{a}, a}, {[][]byte{b, a, c}, c}, {[][]byte{a, b}, a}}
+	}{
+		{nil, due, nil},
+		{[][]byte{a}, due, a},
+		{[][]byte{a}, due + 7*DesignationTurn, a},
+		{[][]byte{b, a, c}, due, c},
+		{[][]byte{b, a, c}, due + DesignationTurn - 1, c},
+		{[][]byte{b, a, c}, due + DesignationTurn, a},
+		{[][]byte{c, b, a}, due + 2*DesignationTurn + 5, b},
+		{[][]byte{b, a, c}, due + 3*DesignationTurn, c},
+		{[][]byte{a, b}, due - 50, a}, // before it is due: the first turn
+	}
 	for _, tc := range tests {
 		var in []ed25519.PublicKey
 		for _, k := range tc.keys {
 			in = append(in, k)
 		}
-		if got := Designated(in); string(got) != string(tc.want) {
-			t.Errorf("Designated(%x) = %x, want %x", tc.keys, got, tc.want)
+		if got := Designated(in, due, tc.at); string(got) != string(tc.want) {
+			t.Errorf("Designated(%x, %d, %d) = %x, want %x", tc.keys, due, tc.at, got, tc.want)
 		}
 	}
 }

@@ -8,7 +8,11 @@
 // enclaves use; the module's handlers are in the rest of the package.
 package keys
 
-import "crypto/ed25519"
+import (
+	"bytes"
+	"crypto/ed25519"
+	"slices"
+)
 
 // Name is the module's name: genesis section, method and query prefix,
 // error codespace.
@@ -157,16 +161,26 @@ type ContractPublic struct {
 	PublicKey  []byte
 }
 
+// DesignationTurn is how many blocks each active gatekeeper in turn is
+// the designated one for a due generation. The smallest identity key goes
+// first; if the chain has recorded no public key by the end of its turn
+// (it is down, or its relay is), the next key takes over, and so on round
+// the set, so one silent gatekeeper cannot stall key generation.
+const DesignationTurn = 100
+
 // Designated picks, from the identity keys of the active gatekeepers, the
-// one that generates a new master key generation: the smallest key. Every
+// one that generates a generation due since block dueSince, at block h:
+// the keys in ascending order take turns of DesignationTurn blocks. Every
 // node computes the same from the chain; the others receive the key by
-// hand-over.
-func Designated(active []ed25519.PublicKey) ed25519.PublicKey {
-	var best ed25519.PublicKey
-	for _, k := range active {
-		if best == nil || string(k) < string(best) {
-			best = k
-		}
+// hand-over. Two gatekeepers may still both generate (the first turn's
+// publication arriving late): the chain records the first public key, and
+// the other gatekeeper drops its own and receives the recorded one.
+func Designated(active []ed25519.PublicKey, dueSince, h int64) ed25519.PublicKey {
+	if len(active) == 0 {
+		return nil
 	}
-	return best
+	sorted := slices.Clone(active)
+	slices.SortFunc(sorted, func(a, b ed25519.PublicKey) int { return bytes.Compare(a, b) })
+	turn := max(h-dueSince, 0) / DesignationTurn
+	return sorted[turn%int64(len(sorted))]
 }

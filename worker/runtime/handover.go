@@ -36,7 +36,7 @@ func (f *folder) keysStep(b lightclient.Final) {
 	if f.st.Role != registry.RoleGatekeeper || !f.st.Registered || !(f.keysDirty || periodic) {
 		return
 	}
-	f.generate()
+	f.generate(b.Height)
 	f.masterHandouts()
 	f.clusterSends()
 	f.contractSends()
@@ -97,15 +97,15 @@ func (f *folder) checkAttestation(height int64, ev registry.NodeEvent) error {
 // --- master key generation and hand-over ---
 
 // generate makes the due generation if this gatekeeper is the designated
-// one and the chain has no public for it yet. A secret already in the
-// keystore (a replay, a restart) is reused, never replaced.
-func (f *folder) generate() {
+// one at block height and the chain has no public for it yet. A secret
+// already in the keystore (a replay, a restart) is reused, never replaced.
+func (f *folder) generate(height int64) {
 	ks := &f.st.Keys
 	g := ks.due()
 	if _, ok := ks.masterPublic(g); ok || ks.holds(g) {
 		return
 	}
-	if !bytes.Equal(keys.Designated(f.st.Registry.activeGatekeepers()), f.st.Identity) {
+	if !bytes.Equal(keys.Designated(f.st.Registry.activeGatekeepers(), ks.DueSince, height), f.st.Identity) {
 		return
 	}
 	m, ok := f.ks.master(g)

@@ -35,6 +35,9 @@ type KeyState struct {
 	Masters []RecordedMaster
 	// Rotation is the newest generation a rotation event asked for.
 	Rotation uint32
+	// DueSince is the block of that rotation event (0 for generation 1,
+	// due from genesis): the designated gatekeeper's turns count from it.
+	DueSince int64
 	// Held are the master generations this enclave holds (gatekeepers).
 	Held []uint32
 	// Attested are the gatekeepers whose registration quote passed this
@@ -287,13 +290,15 @@ func (v *RegistryView) activeNode(key []byte, role registry.Role) (NodeView, boo
 
 // --- ingress events of the keys module ---
 
-func (f *folder) onRotation(_ int64, payload []byte) error {
+func (f *folder) onRotation(height int64, payload []byte) error {
 	var ev keys.Rotation
 	if err := codec.Unmarshal(payload, &ev); err != nil {
 		return err
 	}
 	ks := &f.st.Keys
-	ks.Rotation = max(ks.Rotation, ev.Generation)
+	if ev.Generation > ks.Rotation {
+		ks.Rotation, ks.DueSince = ev.Generation, height
+	}
 	f.keysDirty = true
 	return nil
 }

@@ -265,7 +265,7 @@ func TestKeyManagementOnChain(t *testing.T) {
 	rot := c.admin(t, keys.MethodRotate, keys.Rotate{})
 	gks := []*keyNode{a, b, gc}
 	designated := gks[slices.IndexFunc(gks, func(n *keyNode) bool {
-		return bytes.Equal(n.rt.IdentityKey(), keys.Designated([]ed25519.PublicKey{a.rt.IdentityKey(), b.rt.IdentityKey(), gc.rt.IdentityKey()}))
+		return bytes.Equal(n.rt.IdentityKey(), keys.Designated([]ed25519.PublicKey{a.rt.IdentityKey(), b.rt.IdentityKey(), gc.rt.IdentityKey()}, rot, rot+1))
 	})]
 	c.feed(t, designated.rt, rot+1)
 	first := masterPublicIn(designated.rt, 3)

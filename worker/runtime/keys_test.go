@@ -211,7 +211,7 @@ func TestReceivingGatekeeper(t *testing.T) {
 
 	both(blk(1))
 	both(blk(2, a.event("registered", registry.RoleGatekeeper, true, a.simQuote(1)), b.event("registered", registry.RoleGatekeeper, true, b.simQuote(1))))
-	designatedIsA := bytes.Equal(keys.Designated([]ed25519.PublicKey{a.pub(), b.pub()}), a.pub())
+	designatedIsA := bytes.Equal(keys.Designated([]ed25519.PublicKey{a.pub(), b.pub()}, 0, 2), a.pub())
 	recv, sg, sr := fb, sa, sb
 	if !designatedIsA {
 		recv, sg, sr = fa, sb, sa
@@ -241,6 +241,77 @@ func TestReceivingGatekeeper(t *testing.T) {
 	}
 	if n := len(sent(sr, keys.TopicMasterHandout)); n != 0 {
 		t.Fatalf("the receiver sent %d handouts back", n)
+	}
+}
+
+// TestSilentDesignatedGatekeeperIsReplaced: when the designated
+// gatekeeper never publishes (it is down), the next one in key order
+// generates once the first turn is over. When the first comes back and
+// replays the same blocks it generates too, during its old turn; the chain
+// records the public key that arrived first, so it drops its own secret
+// and takes the recorded one by hand-over.
+func TestSilentDesignatedGatekeeperIsReplaced(t *testing.T) {
+	a, b := newFoldNode(t, 1), newFoldNode(t, 2)
+	first, second := a, b
+	if !bytes.Equal(keys.Designated([]ed25519.PublicKey{a.pub(), b.pub()}, 0, 2), a.pub()) {
+		first, second = b, a
+	}
+	registered := blk(2, a.event("registered", registry.RoleGatekeeper, true, a.simQuote(1)), b.event("registered", registry.RoleGatekeeper, true, b.simQuote(1)))
+
+	// Only the second runs.
+	f2, s2 := keysFolder(t, second, registry.RoleGatekeeper)
+	var chain []lightclient.Final // what the chain carried, for the replay below
+	add := func(fin lightclient.Final) { chain = append(chain, fin); f2.block(fin) }
+	add(blk(1))
+	add(registered)
+	h := int64(3)
+	for ; h < keys.DesignationTurn; h++ {
+		add(blk(h))
+		if len(sent(s2, keys.TopicMasterPublic)) != 0 {
+			t.Fatalf("the second gatekeeper generated at block %d, in the first one's turn", h)
+		}
+	}
+	for ; h < keys.DesignationTurn+retryEvery && len(sent(s2, keys.TopicMasterPublic)) == 0; h++ {
+		add(blk(h))
+	}
+	publics := egressOf(s2, keys.TopicMasterPublic)
+	if len(publics) != 1 || !s2.Keys.holds(1) {
+		t.Fatalf("by block %d the second gatekeeper sent %d publics, holds %v", h, len(publics), s2.Keys.Held)
+	}
+	add(blk(h, publics...)) // recorded
+	h++
+	if !f2.masterMatches(1) {
+		t.Fatal("the second gatekeeper's key does not match what the chain recorded")
+	}
+
+	// The first comes back and replays: it generates in its old turn (its
+	// own publication will reach the chain too late and be refused).
+	f1, s1 := keysFolder(t, first, registry.RoleGatekeeper)
+	for _, fin := range chain[:3] {
+		f1.block(fin)
+	}
+	if len(sent(s1, keys.TopicMasterPublic)) != 1 || !s1.Keys.holds(1) {
+		t.Fatal("the replaying first gatekeeper did not generate in its turn")
+	}
+	for _, fin := range chain[3:] {
+		f1.block(fin)
+	}
+	if s1.Keys.holds(1) {
+		t.Fatal("the first gatekeeper still holds its own generation 1 after the chain recorded another")
+	}
+	// The second hands the recorded key over; the first takes it.
+	for end := h + retryEvery; h <= end && len(sent(s2, keys.TopicMasterHandout)) == 0; h++ {
+		fin := blk(h)
+		f1.block(fin)
+		f2.block(fin)
+	}
+	handouts := egressOf(s2, keys.TopicMasterHandout)
+	if len(handouts) != 1 {
+		t.Fatalf("%d handouts from the second gatekeeper", len(handouts))
+	}
+	f1.block(blk(h, handouts...))
+	if !s1.Keys.holds(1) || !f1.masterMatches(1) {
+		t.Fatalf("after the hand-over the first gatekeeper holds %v, matching %v", s1.Keys.Held, f1.masterMatches(1))
 	}
 }
 

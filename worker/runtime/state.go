@@ -14,7 +14,7 @@ import (
 )
 
 // StateVersion is the version of State this code writes and reads.
-const StateVersion = 2
+const StateVersion = 3
 
 // State is everything the runtime knows, folded from the verified event
 // stream: two runtimes fed the same blocks hold equal states except for
