@@ -13,8 +13,13 @@
 // (no unknown fields), the result is returned as JSON. The envelope is not
 // JSON so that dispatch costs no reflection: a trivial call stays cheap. A
 // returned error (or a panic) reverts the call: its storage writes and
-// events are discarded and the caller sees the message. The host ABI under
-// this package is documented in vm/ABI.md.
+// events are discarded and the caller sees the message.
+//
+// Keep state in storage (NewMap), never in package variables: the host
+// resets the instance to its state right after init at the first command
+// of every block and after any failed call, so that every worker charges
+// the same gas. A variable set in one block is gone in the next. The host
+// ABI under this package is documented in vm/ABI.md.
 package sdk
 
 import (
