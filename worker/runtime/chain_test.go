@@ -75,6 +75,26 @@ func startChain() (*testChain, error) {
 		return nil, err
 	}
 	shared.dir = dir
+	return newChain(dir)
+}
+
+// ownChain starts a devnet for one test that needs a chain nobody else
+// has touched (generation 1 of the master key still due, say); it stops
+// when the test ends.
+func ownChain(t *testing.T) *testChain {
+	t.Helper()
+	c, err := newChain(t.TempDir())
+	if c != nil && c.v != nil {
+		t.Cleanup(func() { _ = c.v.Stop() })
+	}
+	if err != nil {
+		t.Fatalf("devnet: %v", err)
+	}
+	return c
+}
+
+// newChain starts a one-validator devnet with its home in dir.
+func newChain(dir string) (*testChain, error) {
 	ports, err := node.FreePorts()
 	if err != nil {
 		return nil, err
