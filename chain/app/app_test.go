@@ -262,19 +262,28 @@ func TestBadTransactionsAreRefusedAndChangeNothing(t *testing.T) {
 			h := newHarness(t)
 			raw := tc.raw(h)
 			hashBefore, _ := h.app.Info(context.Background(), nil)
-			if r := h.check(raw); !matches(r.Codespace, r.Code, r.Log, tc.want) {
-				t.Fatalf("CheckTx: %s/%d %q, want %v", r.Codespace, r.Code, r.Log, tc.want)
-			}
-			resp := h.block(raw) // a proposer may include it anyway
-			r := resp.TxResults[0]
-			if !matches(r.Codespace, r.Code, r.Log, tc.want) {
-				t.Fatalf("FinalizeBlock: %s/%d %q, want %v", r.Codespace, r.Code, r.Log, tc.want)
-			}
+			resp, _ := h.refusedTwice(t, raw, tc.want)
 			if string(resp.AppHash) != string(hashBefore.LastBlockAppHash) {
 				t.Fatal("a refused transaction changed the app hash")
 			}
 		})
 	}
+}
+
+// refusedTwice runs raw through CheckTx and then, as a proposer may
+// include it anyway, through a block; both must refuse it with want. It
+// returns the block and the transaction's result in it.
+func (h *harness) refusedTwice(t *testing.T, raw []byte, want error) (*abci.FinalizeBlockResponse, *abci.ExecTxResult) {
+	t.Helper()
+	if r := h.check(raw); !matches(r.Codespace, r.Code, r.Log, want) {
+		t.Fatalf("CheckTx: %s/%d %q, want %v", r.Codespace, r.Code, r.Log, want)
+	}
+	resp := h.block(raw)
+	r := resp.TxResults[0]
+	if !matches(r.Codespace, r.Code, r.Log, want) {
+		t.Fatalf("FinalizeBlock: %s/%d %q, want %v", r.Codespace, r.Code, r.Log, want)
+	}
+	return resp, r
 }
 
 func matches(space string, code uint32, log string, want error) bool {

@@ -219,13 +219,7 @@ func TestBadEgressIsRefused(t *testing.T) {
 			raw := tc.make(h, n)
 			seq := h.egressSeq(n)
 			before, _ := h.app.Info(context.Background(), nil)
-			if r := h.check(raw); !matches(r.Codespace, r.Code, r.Log, tc.want) {
-				t.Fatalf("CheckTx: %s/%d %q, want %v", r.Codespace, r.Code, r.Log, tc.want)
-			}
-			r := h.block(raw).TxResults[0]
-			if !matches(r.Codespace, r.Code, r.Log, tc.want) {
-				t.Fatalf("FinalizeBlock: %s/%d %q, want %v", r.Codespace, r.Code, r.Log, tc.want)
-			}
+			_, r := h.refusedTwice(t, raw, tc.want)
 			after, _ := h.app.Info(context.Background(), nil)
 			if after.LastBlockHeight != before.LastBlockHeight+1 {
 				t.Fatal("the block did not commit")

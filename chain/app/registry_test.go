@@ -183,13 +183,7 @@ func TestBadRegistrationsAreRefused(t *testing.T) {
 			n := newTEENode(t)
 			raw := tc.make(h, n)
 			before, _ := h.app.Info(context.Background(), nil)
-			if r := h.check(raw); !matches(r.Codespace, r.Code, r.Log, tc.want) {
-				t.Fatalf("CheckTx: %s/%d %q, want %v", r.Codespace, r.Code, r.Log, tc.want)
-			}
-			r := h.block(raw).TxResults[0]
-			if !matches(r.Codespace, r.Code, r.Log, tc.want) {
-				t.Fatalf("FinalizeBlock: %s/%d %q, want %v", r.Codespace, r.Code, r.Log, tc.want)
-			}
+			_, r := h.refusedTwice(t, raw, tc.want)
 			after, _ := h.app.Info(context.Background(), nil)
 			if string(before.LastBlockAppHash) != string(after.LastBlockAppHash) {
 				t.Fatal("a refused registration changed state")

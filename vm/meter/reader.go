@@ -42,69 +42,54 @@ func (r *reader) bytes(n int) []byte {
 	return s
 }
 
-// uleb reads an unsigned LEB128 of at most bits bits, rejecting overlong
-// encodings and set bits beyond the width, as the spec requires.
-func (r *reader) uleb(bits uint) uint64 {
+// uleb reads an unsigned LEB128 of at most bits bits.
+func (r *reader) uleb(bits uint) uint64 { return r.leb(bits, false) }
+
+// sleb reads a signed LEB128 of at most bits bits.
+func (r *reader) sleb(bits uint) int64 { return int64(r.leb(bits, true)) }
+
+// leb reads a LEB128 of at most bits bits, rejecting overlong encodings
+// and unused bits of the last byte a width allows that are not zero
+// (unsigned) or copies of the sign bit (signed), as the spec requires. A
+// signed value comes back sign-extended to 64 bits.
+func (r *reader) leb(bits uint, signed bool) uint64 {
 	var v uint64
 	var shift uint
 	maxBytes := (bits + 6) / 7
-	for i := uint(0); ; i++ {
-		if i >= maxBytes {
-			r.fail("LEB128 too long at offset %d", r.pos)
-			return 0
-		}
+	for i := uint(0); i < maxBytes; i++ {
 		c := r.byte()
 		if r.err != nil {
 			return 0
 		}
-		if i == maxBytes-1 {
-			// Unused high bits of the last byte must be zero.
-			if rem := bits - shift; rem < 7 && c>>rem != 0 {
+		if rem := bits - shift; i == maxBytes-1 && rem < 7 && !unusedBitsOK(c, rem, signed) {
+			if signed {
+				r.fail("signed LEB128 overflow at offset %d", r.pos-1)
+			} else {
 				r.fail("LEB128 overflow at offset %d", r.pos-1)
-				return 0
 			}
+			return 0
 		}
 		v |= uint64(c&0x7f) << shift
+		shift += 7
 		if c&0x80 == 0 {
+			if signed && shift < 64 && c&0x40 != 0 {
+				v |= ^uint64(0) << shift
+			}
 			return v
 		}
-		shift += 7
 	}
+	r.fail("LEB128 too long at offset %d", r.pos)
+	return 0
 }
 
-// sleb reads a signed LEB128 of at most bits bits.
-func (r *reader) sleb(bits uint) int64 {
-	var v int64
-	var shift uint
-	maxBytes := (bits + 6) / 7
-	for i := uint(0); ; i++ {
-		if i >= maxBytes {
-			r.fail("LEB128 too long at offset %d", r.pos)
-			return 0
-		}
-		c := r.byte()
-		if r.err != nil {
-			return 0
-		}
-		if i == maxBytes-1 {
-			// The unused bits must all equal the sign bit.
-			if rem := bits - shift; rem < 7 {
-				hi := int8(c<<1) >> rem // bits rem-1..6 of c, sign-extended
-				if hi != 0 && hi != -1 {
-					r.fail("signed LEB128 overflow at offset %d", r.pos-1)
-					return 0
-				}
-			}
-		}
-		v |= int64(c&0x7f) << shift
-		shift += 7
-		if c&0x80 == 0 {
-			if shift < 64 && c&0x40 != 0 {
-				v |= -1 << shift
-			}
-			return v
-		}
+// unusedBitsOK checks the bits of a last LEB128 byte c above the rem that
+// carry value: zero when unsigned, all equal to the sign bit when signed.
+func unusedBitsOK(c byte, rem uint, signed bool) bool {
+	if !signed {
+		return c>>rem == 0
 	}
+	hi := int8(c<<1) >> rem // bits rem-1..6 of c, sign-extended
+	return hi == 0 || hi == -1
 }
 
 func (r *reader) u32() uint32 { return uint32(r.uleb(32)) }

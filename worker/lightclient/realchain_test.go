@@ -34,11 +34,7 @@ func TestVerifyRealChain(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	v, _ := devnettest.Start(t, ctx)
-	cl, err := client.New(v.Node.RPCURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, cl := devnettest.Start(t, ctx)
 	alice := ed25519.NewKeyFromSeed(keyring.DevSeed("alice"))
 	if _, err := cl.Transfer(ctx, alice, network.DevAccounts()[1].Address, token.PHA(1), client.SendOptions{}); err != nil {
 		t.Fatalf("transfer: %v", err)
@@ -50,6 +46,7 @@ func TestVerifyRealChain(t *testing.T) {
 	}
 
 	r := relay{t: t, ctx: ctx, cl: cl}
+	var err error
 	if r.rpc, err = rpchttp.New(v.Node.RPCURL()); err != nil {
 		t.Fatal(err)
 	}
