@@ -17,7 +17,7 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 
-	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/tx"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
@@ -88,23 +88,23 @@ func (c *Client) Query(ctx context.Context, path string, data []byte, out any) e
 }
 
 // Account reads an account (an absent one reads as zero, Exists false).
-func (c *Client) Account(ctx context.Context, a address.Address) (bank.AccountInfo, error) {
-	var info bank.AccountInfo
-	err := c.Query(ctx, bank.QueryAccount, a[:], &info)
+func (c *Client) Account(ctx context.Context, a address.Address) (bankapi.AccountInfo, error) {
+	var info bankapi.AccountInfo
+	err := c.Query(ctx, bankapi.QueryAccount, a[:], &info)
 	return info, err
 }
 
 // Supply reads the total supply and the module pools.
-func (c *Client) Supply(ctx context.Context) (bank.SupplyInfo, error) {
-	var s bank.SupplyInfo
-	err := c.Query(ctx, bank.QuerySupply, nil, &s)
+func (c *Client) Supply(ctx context.Context) (bankapi.SupplyInfo, error) {
+	var s bankapi.SupplyInfo
+	err := c.Query(ctx, bankapi.QuerySupply, nil, &s)
 	return s, err
 }
 
 // Params reads the fee rules.
-func (c *Client) Params(ctx context.Context) (bank.Params, error) {
-	var p bank.Params
-	err := c.Query(ctx, bank.QueryParams, nil, &p)
+func (c *Client) Params(ctx context.Context) (bankapi.Params, error) {
+	var p bankapi.Params
+	err := c.Query(ctx, bankapi.QueryParams, nil, &p)
 	return p, err
 }
 
@@ -253,7 +253,7 @@ func (c *Client) buildWithMinFee(ctx context.Context, build func(token.Amount) (
 	if err != nil {
 		return nil, err
 	}
-	probe, err := build(bank.TotalSupply)
+	probe, err := build(bankapi.TotalSupply)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +280,7 @@ func (c *Client) nonce(ctx context.Context, pub ed25519.PublicKey, given *uint64
 
 // Transfer sends amount to to and waits until a block includes it.
 func (c *Client) Transfer(ctx context.Context, key ed25519.PrivateKey, to address.Address, amount token.Amount, o SendOptions) (Included, error) {
-	raw, err := c.Sign(ctx, key, bank.MethodTransfer, bank.Transfer{To: to, Amount: amount}, o)
+	raw, err := c.Sign(ctx, key, bankapi.MethodTransfer, bankapi.Transfer{To: to, Amount: amount}, o)
 	if err != nil {
 		return Included{}, err
 	}

@@ -7,20 +7,20 @@ import (
 	"time"
 
 	"github.com/phala-go/phala/attest"
-	"github.com/phala-go/phala/chain/app"
+	"github.com/phala-go/phala/chain/chainapi"
 	"github.com/phala-go/phala/chain/registry"
 )
 
 // Anchor is the newest committed block, which fresh report data names.
-func (c *Client) Anchor(ctx context.Context) (app.Anchor, error) {
-	var a app.Anchor
-	err := c.Query(ctx, app.QueryAnchor, nil, &a)
+func (c *Client) Anchor(ctx context.Context) (chainapi.Anchor, error) {
+	var a chainapi.Anchor
+	err := c.Query(ctx, chainapi.QueryAnchor, nil, &a)
 	return a, err
 }
 
 // FirstAnchor returns the newest block, waiting for the first one on a
 // chain that has just started: what a registration quote names.
-func (c *Client) FirstAnchor(ctx context.Context) (app.Anchor, error) {
+func (c *Client) FirstAnchor(ctx context.Context) (chainapi.Anchor, error) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phala-go/phala/chain/app"
+	"github.com/phala-go/phala/chain/chainapi"
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/mq"
@@ -210,7 +210,7 @@ func (l *egressLog) seqThrough(url string, h int64) (uint64, error) {
 	for l.scanned < h {
 		next := l.scanned + 1
 		var blk mq.Block
-		if err := c.Query(ctx, app.QueryBlock, codec.MustMarshal(next), &blk); err != nil {
+		if err := c.Query(ctx, chainapi.QueryBlock, codec.MustMarshal(next), &blk); err != nil {
 			return 0, err
 		}
 		last := l.through[l.scanned]

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/phala-go/phala/chain/app"
+	"github.com/phala-go/phala/chain/chainapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/mq"
@@ -27,7 +27,7 @@ func (s *Source) queueDigest(ctx context.Context, c caller, height int64, out *m
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.ABCIQuery(ctx, app.QueryBlock, data)
+	res, err := c.ABCIQuery(ctx, chainapi.QueryBlock, data)
 	if err != nil {
 		return nil, err
 	}

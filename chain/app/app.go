@@ -15,6 +15,7 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/chainapi"
 	"github.com/phala-go/phala/chain/egress"
 	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/module"
@@ -25,21 +26,6 @@ import (
 	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/mq"
 )
-
-// QueryAnchor answers the newest committed block, the anchor a TEE node's
-// report data names to prove its quote is fresh.
-const QueryAnchor = "chain/anchor"
-
-// QueryBlock answers a committed block's mq.Block (data: the CBOR height):
-// what a relay hands an enclave to check the block's app hash.
-const QueryBlock = "chain/block"
-
-// Anchor is a committed block's height and hash.
-type Anchor struct {
-	_      struct{} `cbor:",toarray"`
-	Height int64
-	Hash   []byte
-}
 
 // AppVersion is the state machine's version, reported to CometBFT.
 const AppVersion = 1
@@ -322,12 +308,12 @@ func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryRespo
 func (a *App) query(path string, data []byte) (any, error) {
 	name, _, _ := strings.Cut(path, "/")
 	switch path {
-	case QueryAnchor:
-		return Anchor{Height: a.last.Height, Hash: a.last.BlockHash}, nil
-	case QueryBlock:
+	case chainapi.QueryAnchor:
+		return chainapi.Anchor{Height: a.last.Height, Hash: a.last.BlockHash}, nil
+	case chainapi.QueryBlock:
 		var h int64
 		if err := codec.Unmarshal(data, &h); err != nil {
-			return nil, module.ErrBadQuery.Wrapf("%s takes a CBOR height: %v", QueryBlock, err)
+			return nil, module.ErrBadQuery.Wrapf("%s takes a CBOR height: %v", chainapi.QueryBlock, err)
 		}
 		return a.Block(h)
 	}

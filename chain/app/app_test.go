@@ -14,6 +14,7 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/tx"
 	"github.com/phala-go/phala/codec"
@@ -101,7 +102,7 @@ func (h *harness) check(raw []byte) *abci.CheckTxResponse {
 	return resp
 }
 
-func (h *harness) account(a address.Address) bank.Account {
+func (h *harness) account(a address.Address) bankapi.Account {
 	acc, err := bank.GetAccount(h.app.Store(), a)
 	if err != nil {
 		h.t.Fatal(err)
@@ -132,9 +133,9 @@ func transfer(t testing.TB, o txOpts) []byte {
 		o.gas = 10_000
 	}
 	if o.method == "" {
-		o.method = bank.MethodTransfer
+		o.method = bankapi.MethodTransfer
 	}
-	env, err := tx.New(o.chainID, o.from.key.Public().(ed25519.PublicKey), o.nonce, o.fee, o.gas, o.method, bank.Transfer{To: o.to, Amount: o.amount})
+	env, err := tx.New(o.chainID, o.from.key.Public().(ed25519.PublicKey), o.nonce, o.fee, o.gas, o.method, bankapi.Transfer{To: o.to, Amount: o.amount})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +151,7 @@ func TestGenesisSupplyAndAllocation(t *testing.T) {
 	alice, bob, carol := devAccount("alice"), devAccount("bob"), devAccount("carol")
 	pct := func(p uint64) token.Amount { return token.PHA(10_000_000 * p) }
 	want := map[address.Address]token.Amount{
-		bank.RewardPool: pct(70), bank.Community: pct(9),
+		bankapi.RewardPool: pct(70), bankapi.Community: pct(9),
 		alice.addr: pct(10), bob.addr: pct(6), carol.addr: pct(5),
 	}
 	for a, amount := range want {
@@ -186,7 +187,7 @@ func TestTransferChargesFeeToTreasury(t *testing.T) {
 	if spent != token.PHA(6) {
 		t.Fatalf("alice spent %s, want 5 PHA + 1 PHA fee", spent.PHAString())
 	}
-	if got := h.account(bank.Treasury).Balance; got != token.PHA(1) {
+	if got := h.account(bankapi.Treasury).Balance; got != token.PHA(1) {
 		t.Fatalf("treasury has %s", got)
 	}
 	if h.account(alice.addr).Nonce != 1 {
@@ -246,10 +247,10 @@ func TestBadTransactionsAreRefusedAndChangeNothing(t *testing.T) {
 		{"nonce gap", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.nonce = 7 })) }, tx.ErrNonceGap},
 		{"fee too low", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.fee = token.FromUint64(1) })) }, tx.ErrFeeTooLow},
 		{"cannot pay fee", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.from = poor })) }, tx.ErrCannotPayFee},
-		{"underfunded", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.amount = token.PHA(500_000_000) })) }, bank.ErrInsufficientFunds},
-		{"below min balance", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.amount = token.FromUint64(1) })) }, bank.ErrBelowMinBalance},
-		{"zero amount", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.amount = token.Amount{} })) }, bank.ErrInvalidTransfer},
-		{"to reward pool", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.to = bank.RewardPool })) }, bank.ErrInvalidTransfer},
+		{"underfunded", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.amount = token.PHA(500_000_000) })) }, bankapi.ErrInsufficientFunds},
+		{"below min balance", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.amount = token.FromUint64(1) })) }, bankapi.ErrBelowMinBalance},
+		{"zero amount", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.amount = token.Amount{} })) }, bankapi.ErrInvalidTransfer},
+		{"to reward pool", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.to = bankapi.RewardPool })) }, bankapi.ErrInvalidTransfer},
 		{"unknown method", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.method = "bank.mint" })) }, tx.ErrUnknownMethod},
 		{"gas limit too low", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.gas = 1 })) }, tx.ErrOutOfGas},
 		{"oversized", func(*harness) []byte {
@@ -372,17 +373,17 @@ func dave() account { return devAccount("dave") }
 func TestQueries(t *testing.T) {
 	h := newHarness(t)
 	alice := devAccount("alice")
-	resp, _ := h.app.Query(context.Background(), &abci.QueryRequest{Path: bank.QueryAccount, Data: alice.addr[:]})
-	var info bank.AccountInfo
+	resp, _ := h.app.Query(context.Background(), &abci.QueryRequest{Path: bankapi.QueryAccount, Data: alice.addr[:]})
+	var info bankapi.AccountInfo
 	if err := codec.Unmarshal(resp.Value, &info); err != nil || !info.Exists || info.Balance != token.PHA(100_000_000) {
 		t.Fatalf("account query: %v %+v", err, info)
 	}
-	resp, _ = h.app.Query(context.Background(), &abci.QueryRequest{Path: "/" + bank.QuerySupply})
-	var s bank.SupplyInfo
-	if err := codec.Unmarshal(resp.Value, &s); err != nil || s.Total != bank.TotalSupply {
+	resp, _ = h.app.Query(context.Background(), &abci.QueryRequest{Path: "/" + bankapi.QuerySupply})
+	var s bankapi.SupplyInfo
+	if err := codec.Unmarshal(resp.Value, &s); err != nil || s.Total != bankapi.TotalSupply {
 		t.Fatalf("supply query: %v %+v", err, s)
 	}
-	for _, q := range []abci.QueryRequest{{Path: "nope/x"}, {Path: bank.QueryAccount, Data: []byte{1}}} {
+	for _, q := range []abci.QueryRequest{{Path: "nope/x"}, {Path: bankapi.QueryAccount, Data: []byte{1}}} {
 		resp, _ := h.app.Query(context.Background(), &q)
 		if resp.Code == 0 || resp.Log == "" {
 			t.Errorf("query %q accepted", q.Path)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/egress"
 	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/registry"
@@ -82,7 +83,7 @@ func ParseGenesis(raw []byte, modules []string) (Genesis, error) {
 // sections.
 func DefaultGenesis(b bank.Genesis, r registry.Genesis) (Genesis, error) {
 	g := Genesis{Chain: DefaultParams(), Modules: map[string]json.RawMessage{}}
-	for name, section := range map[string]any{bank.Name: b, registry.Name: r, egress.Name: egress.Genesis{}, keys.Name: keys.Genesis{}} {
+	for name, section := range map[string]any{bankapi.Name: b, registry.Name: r, egress.Name: egress.Genesis{}, keys.Name: keys.Genesis{}} {
 		raw, err := json.Marshal(section)
 		if err != nil {
 			return Genesis{}, fmt.Errorf("genesis section %s: %w", name, err)

@@ -152,5 +152,17 @@ func result(o txOutcome) (code uint32, codespace, log string, events []abci.Even
 		codespace, code = errs.Code(o.err)
 		return code, codespace, o.err.Error(), nil
 	}
-	return 0, "", "", o.ctx.Events()
+	return 0, "", "", abciEvents(o.ctx.Events())
+}
+
+// abciEvents gives modules' events CometBFT's form, every attribute indexed.
+func abciEvents(evs []module.Event) []abci.Event {
+	out := make([]abci.Event, len(evs))
+	for i, ev := range evs {
+		out[i].Type = ev.Type
+		for _, a := range ev.Attrs {
+			out[i].Attributes = append(out[i].Attributes, abci.EventAttribute{Key: a.Key, Value: a.Value, Index: true})
+		}
+	}
+	return out
 }

@@ -8,27 +8,13 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
-	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/token"
 )
-
-// Name is the module's name.
-const Name = "bank"
-
-// Stable error kinds.
-var (
-	ErrInsufficientFunds = errs.Register(Name, 1, "insufficient funds")
-	ErrBelowMinBalance   = errs.Register(Name, 2, "amount below the minimum balance of a new account")
-	ErrInvalidTransfer   = errs.Register(Name, 3, "invalid transfer")
-	ErrCorruptState      = errs.Register(Name, 4, "corrupt bank state")
-)
-
-// TransferGas is the execution cost of a transfer.
-const TransferGas = 1_000
 
 // Module is the bank.
 type Module struct{}
@@ -36,11 +22,11 @@ type Module struct{}
 var _ module.Module = Module{}
 
 // Name implements module.Module.
-func (Module) Name() string { return Name }
+func (Module) Name() string { return bankapi.Name }
 
 // Methods implements module.Module.
 func (Module) Methods() []module.Method {
-	return []module.Method{{Name: MethodTransfer, Gas: TransferGas, Handle: handleTransfer}}
+	return []module.Method{{Name: bankapi.MethodTransfer, Gas: bankapi.TransferGas, Handle: handleTransfer}}
 }
 
 // InitGenesis implements module.Module.
@@ -55,21 +41,21 @@ func (Module) InitGenesis(ctx *module.Context, raw json.RawMessage) error {
 	ctx.Store.Set(paramsKey.Key(), codec.MustMarshal(g.Params))
 	ctx.Store.Set(supplyKey.Key(), codec.MustMarshal(g.TotalSupply))
 	for _, a := range g.Allocations {
-		putAccount(ctx.Store, a.Address, Account{Balance: a.Amount})
+		putAccount(ctx.Store, a.Address, bankapi.Account{Balance: a.Amount})
 	}
 	return nil
 }
 
 func handleTransfer(ctx *module.Context, body []byte) error {
-	var t Transfer
+	var t bankapi.Transfer
 	if err := codec.UnmarshalCanonical(body, &t); err != nil {
-		return ErrInvalidTransfer.Wrapf("body: %v", err)
+		return bankapi.ErrInvalidTransfer.Wrapf("body: %v", err)
 	}
 	if t.Amount.IsZero() {
-		return ErrInvalidTransfer.Wrapf("amount is zero")
+		return bankapi.ErrInvalidTransfer.Wrapf("amount is zero")
 	}
-	if t.To == RewardPool {
-		return ErrInvalidTransfer.Wrapf("the reward pool only receives by genesis")
+	if t.To == bankapi.RewardPool {
+		return bankapi.ErrInvalidTransfer.Wrapf("the reward pool only receives by genesis")
 	}
 	if err := Move(ctx.Store, ctx.Sender, t.To, t.Amount); err != nil {
 		return err
@@ -86,7 +72,7 @@ func Move(s *state.Overlay, from, to address.Address, amount token.Amount) error
 		return err
 	}
 	if src.Balance, err = src.Balance.Sub(amount); err != nil {
-		return ErrInsufficientFunds.Wrapf("%s has less than %s", from, amount.PHAString())
+		return bankapi.ErrInsufficientFunds.Wrapf("%s has less than %s", from, amount.PHAString())
 	}
 	putAccount(s, from, src)
 	dst, exists, err := getAccount(s, to)
@@ -99,23 +85,14 @@ func Move(s *state.Overlay, from, to address.Address, amount token.Amount) error
 			return err
 		}
 		if amount.Cmp(p.MinBalance) < 0 {
-			return ErrBelowMinBalance.Wrapf("%s would create %s, minimum %s", amount.PHAString(), to, p.MinBalance.PHAString())
+			return bankapi.ErrBelowMinBalance.Wrapf("%s would create %s, minimum %s", amount.PHAString(), to, p.MinBalance.PHAString())
 		}
 	}
 	if dst.Balance, err = dst.Balance.Add(amount); err != nil {
-		return ErrCorruptState.Wrapf("balance overflow: %v", err)
+		return bankapi.ErrCorruptState.Wrapf("balance overflow: %v", err)
 	}
 	putAccount(s, to, dst)
 	return nil
-}
-
-// Fee is what a transaction of n bytes must pay at least.
-func (p Params) Fee(n int) (token.Amount, error) {
-	perByte, err := p.ByteFee.MulUint64(uint64(n))
-	if err != nil {
-		return token.Amount{}, err
-	}
-	return p.BaseFee.Add(perByte)
 }
 
 // ChargeFee moves the fee from payer to the treasury and advances the
@@ -126,61 +103,61 @@ func ChargeFee(s *state.Overlay, payer address.Address, fee token.Amount) error 
 		return err
 	}
 	if !exists {
-		return ErrInsufficientFunds.Wrapf("account %s does not exist", payer)
+		return bankapi.ErrInsufficientFunds.Wrapf("account %s does not exist", payer)
 	}
 	if acc.Balance, err = acc.Balance.Sub(fee); err != nil {
-		return ErrInsufficientFunds.Wrapf("%s cannot pay the fee of %s", payer, fee.PHAString())
+		return bankapi.ErrInsufficientFunds.Wrapf("%s cannot pay the fee of %s", payer, fee.PHAString())
 	}
 	acc.Nonce++
 	putAccount(s, payer, acc)
-	treasury, _, err := getAccount(s, Treasury)
+	treasury, _, err := getAccount(s, bankapi.Treasury)
 	if err != nil {
 		return err
 	}
 	if treasury.Balance, err = treasury.Balance.Add(fee); err != nil {
-		return ErrCorruptState.Wrapf("treasury overflow")
+		return bankapi.ErrCorruptState.Wrapf("treasury overflow")
 	}
-	putAccount(s, Treasury, treasury)
+	putAccount(s, bankapi.Treasury, treasury)
 	return nil
 }
 
 // GetAccount reads an account; a missing one reads as empty.
-func GetAccount(r state.Reader, a address.Address) (Account, error) {
+func GetAccount(r state.Reader, a address.Address) (bankapi.Account, error) {
 	acc, _, err := getAccount(r, a)
 	return acc, err
 }
 
-func getAccount(r state.Reader, a address.Address) (Account, bool, error) {
+func getAccount(r state.Reader, a address.Address) (bankapi.Account, bool, error) {
 	b, err := r.Get(accountKeyOf(a))
 	if err != nil || b == nil {
-		return Account{}, false, err
+		return bankapi.Account{}, false, err
 	}
-	var acc Account
+	var acc bankapi.Account
 	if err := codec.Unmarshal(b, &acc); err != nil {
-		return Account{}, false, ErrCorruptState.Wrapf("account %s: %v", a, err)
+		return bankapi.Account{}, false, bankapi.ErrCorruptState.Wrapf("account %s: %v", a, err)
 	}
 	return acc, true, nil
 }
 
-func putAccount(s *state.Overlay, a address.Address, acc Account) {
+func putAccount(s *state.Overlay, a address.Address, acc bankapi.Account) {
 	s.Set(accountKeyOf(a), codec.MustMarshal(acc))
 }
 
 // GetParams reads the fee and account rules.
-func GetParams(r state.Reader) (Params, error) {
+func GetParams(r state.Reader) (bankapi.Params, error) {
 	b, err := r.Get(paramsStoreKey)
 	if err != nil {
-		return Params{}, err
+		return bankapi.Params{}, err
 	}
 	if b == nil {
-		return Params{}, ErrCorruptState.Wrapf("no params (chain not initialised)")
+		return bankapi.Params{}, bankapi.ErrCorruptState.Wrapf("no params (chain not initialised)")
 	}
 	if c := lastParams.Load(); c != nil && bytes.Equal(c.raw, b) {
 		return c.params, nil
 	}
-	var p Params
+	var p bankapi.Params
 	if err := codec.Unmarshal(b, &p); err != nil {
-		return p, ErrCorruptState.Wrapf("params: %v", err)
+		return p, bankapi.ErrCorruptState.Wrapf("params: %v", err)
 	}
 	lastParams.Store(&decodedParams{raw: bytes.Clone(b), params: p})
 	return p, nil
@@ -192,7 +169,7 @@ var paramsStoreKey = paramsKey.Key()
 // decodedParams pairs stored params bytes with their decoding.
 type decodedParams struct {
 	raw    []byte
-	params Params
+	params bankapi.Params
 }
 
 // lastParams remembers the last params GetParams decoded, keyed by their
@@ -210,7 +187,7 @@ func GetSupply(r state.Reader) (token.Amount, error) {
 		return a, err
 	}
 	if err := codec.Unmarshal(b, &a); err != nil {
-		return a, ErrCorruptState.Wrapf("supply: %v", err)
+		return a, bankapi.ErrCorruptState.Wrapf("supply: %v", err)
 	}
 	return a, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/codec"
@@ -38,8 +39,8 @@ func TestMoveRules(t *testing.T) {
 	newStore := func() *state.Overlay {
 		s := state.NewOverlay(memReader{})
 		s.Set(paramsKey.Key(), codec.MustMarshal(DefaultParams()))
-		putAccount(s, alice, Account{Balance: token.PHA(10)})
-		putAccount(s, bob, Account{Balance: token.PHA(1)})
+		putAccount(s, alice, bankapi.Account{Balance: token.PHA(10)})
+		putAccount(s, bob, bankapi.Account{Balance: token.PHA(1)})
 		return s
 	}
 	tests := []struct {
@@ -50,8 +51,8 @@ func TestMoveRules(t *testing.T) {
 	}{
 		{"to existing", bob, token.FromUint64(1), nil},
 		{"creates account", carol, token.PHA(1), nil},
-		{"new account below minimum", carol, token.FromUint64(5), ErrBelowMinBalance},
-		{"more than balance", bob, token.PHA(11), ErrInsufficientFunds},
+		{"new account below minimum", carol, token.FromUint64(5), bankapi.ErrBelowMinBalance},
+		{"more than balance", bob, token.PHA(11), bankapi.ErrInsufficientFunds},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,21 +68,21 @@ func TestMoveRules(t *testing.T) {
 // FuzzTransferBody feeds arbitrary bodies to the transfer handler: it must
 // never panic, and a transfer it accepts must conserve the sender's funds.
 func FuzzTransferBody(f *testing.F) {
-	f.Add(codec.MustMarshal(Transfer{To: address.Module("x"), Amount: token.PHA(1)}))
+	f.Add(codec.MustMarshal(bankapi.Transfer{To: address.Module("x"), Amount: token.PHA(1)}))
 	f.Add([]byte{0x82, 0x40, 0x40})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		s := state.NewOverlay(memReader{})
 		s.Set(paramsKey.Key(), codec.MustMarshal(DefaultParams()))
 		sender := address.Module("fuzz-sender")
-		putAccount(s, sender, Account{Balance: token.PHA(5)})
+		putAccount(s, sender, bankapi.Account{Balance: token.PHA(5)})
 		branch := s.Branch()
 		if err := handleTransfer(&module.Context{Store: branch, Sender: sender}, body); err != nil {
 			return // the application discards the branch of a failed transaction
 		}
 		sum := token.Amount{}
 		for _, c := range branch.Changes() {
-			var acc Account
+			var acc bankapi.Account
 			if err := codec.Unmarshal(c.Value, &acc); err != nil {
 				t.Fatalf("handler wrote an undecodable account: %v", err)
 			}
@@ -97,7 +98,7 @@ func FuzzTransferBody(f *testing.F) {
 // params bytes reads those.
 func TestGetParamsFollowsWrites(t *testing.T) {
 	s := state.NewOverlay(memReader{})
-	if _, err := GetParams(s); !errors.Is(err, ErrCorruptState) {
+	if _, err := GetParams(s); !errors.Is(err, bankapi.ErrCorruptState) {
 		t.Fatalf("no params: got %v", err)
 	}
 	tests := []struct {
@@ -119,7 +120,7 @@ func TestGetParamsFollowsWrites(t *testing.T) {
 		}
 	}
 	s.Set(paramsKey.Key(), []byte{0xff})
-	if _, err := GetParams(s); !errors.Is(err, ErrCorruptState) {
+	if _, err := GetParams(s); !errors.Is(err, bankapi.ErrCorruptState) {
 		t.Fatalf("corrupt params: got %v", err)
 	}
 }

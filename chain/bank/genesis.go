@@ -3,32 +3,21 @@ package bank
 import (
 	"fmt"
 
+	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/token"
 )
 
-// TotalSupply is fixed: one billion PHA, all minted at genesis.
-var TotalSupply = token.PHA(1_000_000_000)
-
-// Allocation purposes of the tokenomics.
-const (
-	PurposeMiningRewards       = "mining_rewards"
-	PurposeCommunity           = "community"
-	PurposePrivatePlacement    = "private_placement"
-	PurposeDeveloperIncentives = "developer_incentives"
-	PurposeTeam                = "team"
-)
-
 var purposes = map[string]bool{
-	PurposeMiningRewards: true, PurposeCommunity: true, PurposePrivatePlacement: true,
-	PurposeDeveloperIncentives: true, PurposeTeam: true,
+	bankapi.PurposeMiningRewards: true, bankapi.PurposeCommunity: true, bankapi.PurposePrivatePlacement: true,
+	bankapi.PurposeDeveloperIncentives: true, bankapi.PurposeTeam: true,
 }
 
 // Genesis is the bank's section of the genesis file.
 type Genesis struct {
-	TotalSupply token.Amount `json:"total_supply"`
-	Params      Params       `json:"params"`
-	Allocations []Allocation `json:"allocations"`
+	TotalSupply token.Amount   `json:"total_supply"`
+	Params      bankapi.Params `json:"params"`
+	Allocations []Allocation   `json:"allocations"`
 }
 
 // Allocation gives Amount to one account for one purpose.
@@ -41,8 +30,8 @@ type Allocation struct {
 
 // DefaultParams are the fees of a fresh network: 0.001 PHA per transaction
 // plus 0.000001 PHA per byte; accounts need at least 0.01 PHA to exist.
-func DefaultParams() Params {
-	return Params{
+func DefaultParams() bankapi.Params {
+	return bankapi.Params{
 		BaseFee:    token.FromUint64(1_000_000_000),
 		ByteFee:    token.FromUint64(1_000_000),
 		MinBalance: token.FromUint64(10_000_000_000),
@@ -55,22 +44,22 @@ func DefaultParams() Params {
 func DefaultGenesis(privatePlacement, developerIncentives, team address.Address) Genesis {
 	pct := func(p uint64) token.Amount { return token.PHA(10_000_000 * p) }
 	return Genesis{
-		TotalSupply: TotalSupply,
+		TotalSupply: bankapi.TotalSupply,
 		Params:      DefaultParams(),
 		Allocations: []Allocation{
-			{Purpose: PurposeMiningRewards, Address: RewardPool, Name: "reward pool", Amount: pct(70)},
-			{Purpose: PurposeCommunity, Address: Community, Name: "community", Amount: pct(9)},
-			{Purpose: PurposePrivatePlacement, Address: privatePlacement, Amount: pct(10)},
-			{Purpose: PurposeDeveloperIncentives, Address: developerIncentives, Amount: pct(6)},
-			{Purpose: PurposeTeam, Address: team, Amount: pct(5)},
+			{Purpose: bankapi.PurposeMiningRewards, Address: bankapi.RewardPool, Name: "reward pool", Amount: pct(70)},
+			{Purpose: bankapi.PurposeCommunity, Address: bankapi.Community, Name: "community", Amount: pct(9)},
+			{Purpose: bankapi.PurposePrivatePlacement, Address: privatePlacement, Amount: pct(10)},
+			{Purpose: bankapi.PurposeDeveloperIncentives, Address: developerIncentives, Amount: pct(6)},
+			{Purpose: bankapi.PurposeTeam, Address: team, Amount: pct(5)},
 		},
 	}
 }
 
 // Validate checks the supply and the allocation before anything is written.
 func (g Genesis) Validate() error {
-	if g.TotalSupply != TotalSupply {
-		return fmt.Errorf("bank genesis: total_supply is %s, must be exactly %s (1,000,000,000 PHA)", g.TotalSupply, TotalSupply)
+	if g.TotalSupply != bankapi.TotalSupply {
+		return fmt.Errorf("bank genesis: total_supply is %s, must be exactly %s (1,000,000,000 PHA)", g.TotalSupply, bankapi.TotalSupply)
 	}
 	sum, seen := token.Amount{}, map[address.Address]bool{}
 	pool := false
@@ -82,14 +71,14 @@ func (g Genesis) Validate() error {
 			return fmt.Errorf("bank genesis: allocation %d: address %s allocated twice", i, a.Address)
 		}
 		seen[a.Address] = true
-		pool = pool || a.Purpose == PurposeMiningRewards
+		pool = pool || a.Purpose == bankapi.PurposeMiningRewards
 		var err error
 		if sum, err = sum.Add(a.Amount); err != nil {
 			return fmt.Errorf("bank genesis: allocations overflow: %w", err)
 		}
 	}
 	if !pool {
-		return fmt.Errorf("bank genesis: no %s allocation to the reward pool", PurposeMiningRewards)
+		return fmt.Errorf("bank genesis: no %s allocation to the reward pool", bankapi.PurposeMiningRewards)
 	}
 	if sum != g.TotalSupply {
 		return fmt.Errorf("bank genesis: allocations sum to %s, total_supply is %s", sum, g.TotalSupply)
@@ -101,9 +90,9 @@ func (a Allocation) validate() error {
 	switch {
 	case !purposes[a.Purpose]:
 		return fmt.Errorf("unknown purpose %q", a.Purpose)
-	case a.Purpose == PurposeMiningRewards && a.Address != RewardPool:
-		return fmt.Errorf("mining rewards must go to the keyless reward pool %s, not %s", RewardPool, a.Address)
-	case a.Purpose != PurposeMiningRewards && a.Address == RewardPool:
+	case a.Purpose == bankapi.PurposeMiningRewards && a.Address != bankapi.RewardPool:
+		return fmt.Errorf("mining rewards must go to the keyless reward pool %s, not %s", bankapi.RewardPool, a.Address)
+	case a.Purpose != bankapi.PurposeMiningRewards && a.Address == bankapi.RewardPool:
 		return fmt.Errorf("only mining rewards may go to the reward pool")
 	case a.Address.IsZero():
 		return fmt.Errorf("no address")

@@ -3,6 +3,7 @@ package bank
 import (
 	"fmt"
 
+	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/token"
@@ -18,7 +19,7 @@ func CheckSupply(s state.IterReader) error {
 	}
 	sum := token.Amount{}
 	err = s.Iterate(accountKey.Prefix(), func(_, v []byte) error {
-		var acc Account
+		var acc bankapi.Account
 		if err := codec.Unmarshal(v, &acc); err != nil {
 			return err
 		}

@@ -13,14 +13,3 @@ var (
 )
 
 func accountKeyOf(a address.Address) []byte { return accountKey.Key(a[:]) }
-
-// Module accounts: addresses no key controls.
-var (
-	// RewardPool holds the 70% of the supply that only computation rewards
-	// may release.
-	RewardPool = address.Module("rewards")
-	// Community holds the community allocation (governance releases it).
-	Community = address.Module("community")
-	// Treasury receives every fee.
-	Treasury = address.Module("treasury")
-)

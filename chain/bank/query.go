@@ -1,6 +1,7 @@
 package bank
 
 import (
+	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/crypto/address"
@@ -9,7 +10,7 @@ import (
 // Query implements module.Module.
 func (Module) Query(r state.IterReader, path string, data []byte) (any, error) {
 	switch path {
-	case QueryAccount:
+	case bankapi.QueryAccount:
 		a, err := address.FromBytes(data)
 		if err != nil {
 			return nil, module.ErrBadQuery.Wrapf("%v", err)
@@ -18,27 +19,27 @@ func (Module) Query(r state.IterReader, path string, data []byte) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return AccountInfo{Address: a, Balance: acc.Balance, Nonce: acc.Nonce, Exists: exists}, nil
-	case QuerySupply:
+		return bankapi.AccountInfo{Address: a, Balance: acc.Balance, Nonce: acc.Nonce, Exists: exists}, nil
+	case bankapi.QuerySupply:
 		return supplyInfo(r)
-	case QueryParams:
+	case bankapi.QueryParams:
 		return GetParams(r)
 	}
 	return nil, module.ErrUnknownQuery.Wrapf("%q", path)
 }
 
-func supplyInfo(r state.Reader) (SupplyInfo, error) {
+func supplyInfo(r state.Reader) (bankapi.SupplyInfo, error) {
 	total, err := GetSupply(r)
 	if err != nil {
-		return SupplyInfo{}, err
+		return bankapi.SupplyInfo{}, err
 	}
-	pool, err := GetAccount(r, RewardPool)
+	pool, err := GetAccount(r, bankapi.RewardPool)
 	if err != nil {
-		return SupplyInfo{}, err
+		return bankapi.SupplyInfo{}, err
 	}
-	treasury, err := GetAccount(r, Treasury)
+	treasury, err := GetAccount(r, bankapi.Treasury)
 	if err != nil {
-		return SupplyInfo{}, err
+		return bankapi.SupplyInfo{}, err
 	}
-	return SupplyInfo{Total: total, RewardPool: pool.Balance, Treasury: treasury.Balance}, nil
+	return bankapi.SupplyInfo{Total: total, RewardPool: pool.Balance, Treasury: treasury.Balance}, nil
 }

@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/errs"
@@ -133,17 +131,21 @@ type Context struct {
 	// mempool's own state so that queued transactions see each other.
 	CheckOnly bool
 
-	events   []abci.Event
+	events   []Event
 	messages []mq.Message
 }
 
-// Emit records a typed event for clients (ABCI events, indexed by CometBFT).
+// Event is what a module tells clients about a transaction or a block. The
+// application turns events into the consensus engine's form (indexed ABCI
+// events), so modules never depend on the engine.
+type Event struct {
+	Type  string
+	Attrs []Attr
+}
+
+// Emit records a typed event for clients.
 func (c *Context) Emit(kind string, attrs ...Attr) {
-	ev := abci.Event{Type: kind}
-	for _, a := range attrs {
-		ev.Attributes = append(ev.Attributes, abci.EventAttribute{Key: a.Key, Value: a.Value, Index: true})
-	}
-	c.events = append(c.events, ev)
+	c.events = append(c.events, Event{Type: kind, Attrs: attrs})
 }
 
 // Publish puts a message for enclaves on this block's ingress list.
@@ -166,7 +168,7 @@ func (c *Context) Try(fn func(*Context) error) error {
 }
 
 // Events returns what the transaction emitted.
-func (c *Context) Events() []abci.Event { return c.events }
+func (c *Context) Events() []Event { return c.events }
 
 // Messages returns what the transaction published for enclaves.
 func (c *Context) Messages() []mq.Message { return c.messages }

@@ -5,14 +5,15 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
-	"github.com/phala-go/phala/internal/devnettest"
 	"testing"
 	"time"
+
+	"github.com/phala-go/phala/internal/devnettest"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cmttypes "github.com/cometbft/cometbft/types"
 
-	"github.com/phala-go/phala/chain/app"
+	"github.com/phala-go/phala/chain/chainapi"
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/codec"
@@ -115,7 +116,7 @@ func (r relay) header(h int64) *cmttypes.Header { return r.signed(h).Header }
 func (r relay) digest(h int64) mq.Block {
 	r.t.Helper()
 	var d mq.Block
-	if err := r.cl.Query(r.ctx, app.QueryBlock, codec.MustMarshal(h), &d); err != nil {
+	if err := r.cl.Query(r.ctx, chainapi.QueryBlock, codec.MustMarshal(h), &d); err != nil {
 		r.t.Fatalf("digest of block %d: %v", h, err)
 	}
 	return d

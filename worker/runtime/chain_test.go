@@ -18,6 +18,7 @@ import (
 
 	"github.com/phala-go/phala/chain/app"
 	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/chainapi"
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/codec"
@@ -208,7 +209,7 @@ func (c *testChain) batch(t testing.TB, from, to int64) relaywire.Batch {
 func (c *testChain) digest(t testing.TB, h int64) mq.Block {
 	t.Helper()
 	var d mq.Block
-	if err := c.cl.Query(testCtx(t, 10*time.Second), app.QueryBlock, codec.MustMarshal(h), &d); err != nil {
+	if err := c.cl.Query(testCtx(t, 10*time.Second), chainapi.QueryBlock, codec.MustMarshal(h), &d); err != nil {
 		t.Fatalf("digest of block %d: %v", h, err)
 	}
 	return d
