@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/tx"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/crypto/keyring"
@@ -53,8 +54,8 @@ func genesisAppState(senders []sender) (json.RawMessage, error) {
 		return nil, fmt.Errorf("devnet genesis: %w", err)
 	}
 	var g bank.Genesis
-	if err := json.Unmarshal(sections[bank.Name], &g); err != nil {
-		return nil, fmt.Errorf("devnet genesis, section %s: %w", bank.Name, err)
+	if err := json.Unmarshal(sections[bankapi.Name], &g); err != nil {
+		return nil, fmt.Errorf("devnet genesis, section %s: %w", bankapi.Name, err)
 	}
 	alice := network.DevAccounts()[0].Address
 	var allocs []bank.Allocation
@@ -74,7 +75,7 @@ func genesisAppState(senders []sender) (json.RawMessage, error) {
 		}
 	}
 	g.Allocations = allocs
-	if sections[bank.Name], err = json.Marshal(g); err != nil {
+	if sections[bankapi.Name], err = json.Marshal(g); err != nil {
 		return nil, err
 	}
 	return json.Marshal(sections)
@@ -103,7 +104,7 @@ func splitEvenly(total token.Amount, n int) ([]token.Amount, error) {
 // encoding, as the client does, and a nonce beyond any the run will use.
 func transferFee() (token.Amount, error) {
 	s := newSenders(1)[0]
-	probe, err := signTransfer(s, s.addr, 1<<31, bank.TotalSupply)
+	probe, err := signTransfer(s, s.addr, 1<<31, bankapi.TotalSupply)
 	if err != nil {
 		return token.Amount{}, err
 	}
@@ -123,10 +124,10 @@ func TransferSize() (int, error) {
 }
 
 // gasLimit is what a transfer needs exactly, as a careful wallet sets it.
-const gasLimit = bank.TransferGas
+const gasLimit = bankapi.TransferGas
 
 func signTransfer(from sender, to address.Address, nonce uint64, fee token.Amount) ([]byte, error) {
-	env, err := tx.New(ChainID, from.pub, nonce, fee, gasLimit, bank.MethodTransfer, bank.Transfer{To: to, Amount: transferAmount})
+	env, err := tx.New(ChainID, from.pub, nonce, fee, gasLimit, bankapi.MethodTransfer, bankapi.Transfer{To: to, Amount: transferAmount})
 	if err != nil {
 		return nil, err
 	}

@@ -4,12 +4,13 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
-	"github.com/phala-go/phala/internal/devnettest"
 	"testing"
 	"time"
 
+	"github.com/phala-go/phala/internal/devnettest"
+
 	"github.com/phala-go/phala/chain/egress"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/keyring"
 	"github.com/phala-go/phala/mq"
@@ -27,7 +28,7 @@ func TestSubmitEgressOnDevnet(t *testing.T) {
 	defer cancel()
 	_, cl := devnettest.Start(t, ctx)
 	alice := ed25519.NewKeyFromSeed(keyring.DevSeed("alice"))
-	enclave := devnettest.RegisterSimNode(t, ctx, cl, alice, registry.RoleWorker).Identity
+	enclave := devnettest.RegisterSimNode(t, ctx, cl, alice, registryapi.RoleWorker).Identity
 	sender := enclave.Public().(ed25519.PublicKey)
 
 	for seq := uint64(1); seq <= 2; seq++ {
@@ -40,8 +41,8 @@ func TestSubmitEgressOnDevnet(t *testing.T) {
 			t.Fatal(err)
 		}
 		msg := mq.SignEgress(network.DevnetChainID, enclave, mq.Egress{
-			Version: mq.EgressVersion, Sender: sender, Seq: seq, Topic: registry.TopicHeartbeat,
-			Payload: codec.MustMarshal(registry.Heartbeat{Height: anchor.Height}),
+			Version: mq.EgressVersion, Sender: sender, Seq: seq, Topic: registryapi.TopicHeartbeat,
+			Payload: codec.MustMarshal(registryapi.Heartbeat{Height: anchor.Height}),
 		})
 		if _, err := cl.SubmitEgress(ctx, alice, msg); err != nil {
 			t.Fatalf("seq %d: %v", seq, err)

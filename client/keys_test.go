@@ -5,13 +5,14 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
-	"github.com/phala-go/phala/chain/registry"
-	"github.com/phala-go/phala/internal/devnettest"
 	"testing"
 	"time"
 
+	"github.com/phala-go/phala/internal/devnettest"
+
 	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/module"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/crypto/keyring"
 )
 
@@ -27,7 +28,7 @@ func TestKeysOnDevnet(t *testing.T) {
 	defer cancel()
 	_, cl := devnettest.Start(t, ctx)
 	alice, bob := ed25519.NewKeyFromSeed(keyring.DevSeed("alice")), ed25519.NewKeyFromSeed(keyring.DevSeed("bob"))
-	worker := devnettest.RegisterSimNode(t, ctx, cl, alice, registry.RoleWorker).Identity.Public().(ed25519.PublicKey)
+	worker := devnettest.RegisterSimNode(t, ctx, cl, alice, registryapi.RoleWorker).Identity.Public().(ed25519.PublicKey)
 
 	if m, err := cl.MasterKeys(ctx); err != nil || m.Pending != 1 || len(m.Publics) != 0 {
 		t.Fatalf("master keys at genesis: %+v (%v)", m, err)

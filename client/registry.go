@@ -8,7 +8,7 @@ import (
 
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/chainapi"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 )
 
 // Anchor is the newest committed block, which fresh report data names.
@@ -37,8 +37,8 @@ func (c *Client) FirstAnchor(ctx context.Context) (chainapi.Anchor, error) {
 }
 
 // Register submits a registration signed by its operator and waits for it.
-func (c *Client) Register(ctx context.Context, operator ed25519.PrivateKey, body registry.Register) (Included, error) {
-	raw, err := c.Sign(ctx, operator, registry.MethodRegister, body, SendOptions{GasLimit: registry.RegisterGas})
+func (c *Client) Register(ctx context.Context, operator ed25519.PrivateKey, body registryapi.Register) (Included, error) {
+	raw, err := c.Sign(ctx, operator, registryapi.MethodRegister, body, SendOptions{GasLimit: registryapi.RegisterGas})
 	if err != nil {
 		return Included{}, err
 	}
@@ -46,34 +46,34 @@ func (c *Client) Register(ctx context.Context, operator ed25519.PrivateKey, body
 }
 
 // Nodes lists registered nodes of a role (0: all).
-func (c *Client) Nodes(ctx context.Context, role registry.Role) ([]registry.Node, error) {
+func (c *Client) Nodes(ctx context.Context, role registryapi.Role) ([]registryapi.Node, error) {
 	var data []byte
 	if role != 0 {
 		data = []byte{byte(role)}
 	}
-	var out []registry.Node
-	err := c.Query(ctx, registry.QueryNodes, data, &out)
+	var out []registryapi.Node
+	err := c.Query(ctx, registryapi.QueryNodes, data, &out)
 	return out, err
 }
 
 // Node reads one node by identity key.
-func (c *Client) Node(ctx context.Context, identityKey []byte) (registry.Node, error) {
-	var n registry.Node
-	err := c.Query(ctx, registry.QueryNode, identityKey, &n)
+func (c *Client) Node(ctx context.Context, identityKey []byte) (registryapi.Node, error) {
+	var n registryapi.Node
+	err := c.Query(ctx, registryapi.QueryNode, identityKey, &n)
 	return n, err
 }
 
 // Gatekeepers reads the gatekeeper grants and the active gatekeepers.
-func (c *Client) Gatekeepers(ctx context.Context) (registry.GatekeepersInfo, error) {
-	var g registry.GatekeepersInfo
-	err := c.Query(ctx, registry.QueryGatekeepers, nil, &g)
+func (c *Client) Gatekeepers(ctx context.Context) (registryapi.GatekeepersInfo, error) {
+	var g registryapi.GatekeepersInfo
+	err := c.Query(ctx, registryapi.QueryGatekeepers, nil, &g)
 	return g, err
 }
 
 // Policy reads the attestation policy.
 func (c *Client) Policy(ctx context.Context) (attest.Policy, error) {
 	var p attest.Policy
-	err := c.Query(ctx, registry.QueryPolicy, nil, &p)
+	err := c.Query(ctx, registryapi.QueryPolicy, nil, &p)
 	return p, err
 }
 

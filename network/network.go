@@ -16,7 +16,8 @@ import (
 
 	"github.com/phala-go/phala/chain/app"
 	"github.com/phala-go/phala/chain/bank"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/bank/bankapi"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/crypto/keyring"
 	"github.com/phala-go/phala/node"
@@ -44,7 +45,7 @@ type DevAccount struct {
 // relays pay for registrations and egress from these accounts, so the three
 // people's accounts stay the users' own).
 func DevAccounts() []DevAccount {
-	purposes := []string{bank.PurposePrivatePlacement, bank.PurposeDeveloperIncentives, bank.PurposeTeam, PurposeTEEOperator, PurposeTEEOperator}
+	purposes := []string{bankapi.PurposePrivatePlacement, bankapi.PurposeDeveloperIncentives, bankapi.PurposeTeam, PurposeTEEOperator, PurposeTEEOperator}
 	out := make([]DevAccount, 0, len(purposes))
 	for i, name := range []string{"alice", "bob", "carol", "dave", "erin"} {
 		out = append(out, DevAccount{Name: name, Address: devAddress(name), Purpose: purposes[i]})
@@ -76,7 +77,7 @@ func DevAppState(production bool) (json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := registry.DefaultGenesis(dev[0].Address, !production, registry.Grant{Operator: dev[0].Address}, registry.Grant{Operator: dev[3].Address})
+	r := registryapi.DefaultGenesis(dev[0].Address, !production, registryapi.Grant{Operator: dev[0].Address}, registryapi.Grant{Operator: dev[3].Address})
 	g, err := app.DefaultGenesis(b, r)
 	if err != nil {
 		return nil, err
@@ -88,7 +89,7 @@ func DevAppState(production bool) (json.RawMessage, error) {
 // allocation, keeping the 21% split's sum.
 func withOperators(g bank.Genesis, operators []DevAccount) (bank.Genesis, error) {
 	for i, a := range g.Allocations {
-		if a.Purpose != bank.PurposeTeam {
+		if a.Purpose != bankapi.PurposeTeam {
 			continue
 		}
 		for _, op := range operators {
@@ -99,7 +100,7 @@ func withOperators(g bank.Genesis, operators []DevAccount) (bank.Genesis, error)
 			g.Allocations[i].Amount = rest
 		}
 		for _, op := range operators {
-			g.Allocations = append(g.Allocations, bank.Allocation{Purpose: bank.PurposeTeam, Address: op.Address, Name: op.Name, Amount: operatorFunds})
+			g.Allocations = append(g.Allocations, bank.Allocation{Purpose: bankapi.PurposeTeam, Address: op.Address, Name: op.Name, Amount: operatorFunds})
 		}
 		return g, nil
 	}

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/relaywire"
 )
@@ -13,7 +13,7 @@ import (
 // defaultAnchorLifetime is the registry's default max anchor age: a
 // registration not seen by then was refused or lost, and a new one needs a
 // fresh quote anyway.
-var defaultAnchorLifetime = registry.DefaultParams().MaxAnchorAge
+var defaultAnchorLifetime = registryapi.DefaultParams().MaxAnchorAge
 
 // registerWait bounds the wait for a registration's block.
 const registerWait = 30 * time.Second
@@ -52,8 +52,8 @@ func (r *Relay) register(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	body := registry.Register{
-		Role: registry.Role(ev.Role), IdentityKey: ev.IdentityKey, EncryptionKey: ev.EncryptionKey,
+	body := registryapi.Register{
+		Role: registryapi.Role(ev.Role), IdentityKey: ev.IdentityKey, EncryptionKey: ev.EncryptionKey,
 		AnchorHeight: ev.AnchorHeight, Quote: ev.Quote, Collateral: r.cfg.Collateral,
 	}
 	r.reg = &regAttempt{anchor: ev.AnchorHeight}
@@ -62,7 +62,7 @@ func (r *Relay) register(ctx context.Context) error {
 	outcome := "ok"
 	switch {
 	case err == nil:
-	case errors.Is(err, registry.ErrStaleAnchor):
+	case errors.Is(err, registryapi.ErrStaleAnchor):
 		outcome, r.reg.retry = "stale_anchor", true
 	case !coded(err):
 		// The node did not answer, or the block was not seen in time: the
@@ -82,8 +82,8 @@ func coded(err error) bool {
 	return errors.As(err, &e)
 }
 
-func (r *Relay) submitRegistration(ctx context.Context, body registry.Register) error {
-	hash, err := r.send(ctx, registry.MethodRegister, body, registry.RegisterGas)
+func (r *Relay) submitRegistration(ctx context.Context, body registryapi.Register) error {
+	hash, err := r.send(ctx, registryapi.MethodRegister, body, registryapi.RegisterGas)
 	if err != nil {
 		return err
 	}

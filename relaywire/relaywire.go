@@ -77,7 +77,7 @@ type Status struct {
 	// active on chain.
 	Registered bool
 	// Role is the registry role the runtime registers as (the numeric
-	// registry.Role: 1 worker, 2 gatekeeper).
+	// registryapi.Role: 1 worker, 2 gatekeeper).
 	Role uint8
 }
 
@@ -102,7 +102,7 @@ type EvidenceRequest struct {
 type Evidence struct {
 	_             struct{} `cbor:",toarray"`
 	Version       uint8
-	Role          uint8 // registry.Role
+	Role          uint8 // registryapi.Role
 	IdentityKey   ed25519.PublicKey
 	EncryptionKey []byte
 	AnchorHeight  int64

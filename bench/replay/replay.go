@@ -23,7 +23,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/phala-go/phala/attest"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/internal/chaingen"
@@ -221,7 +221,7 @@ func (t *traffic) block(h int64, perBlock int) []mq.Message {
 		i := t.next % len(t.keys)
 		t.next++
 		t.seqs[i]++
-		e := mq.Egress{Version: mq.EgressVersion, Sender: t.keys[i].Public().(ed25519.PublicKey), Seq: t.seqs[i], Topic: registry.TopicHeartbeat, Payload: codec.MustMarshal(registry.Heartbeat{Height: h - 1})}
+		e := mq.Egress{Version: mq.EgressVersion, Sender: t.keys[i].Public().(ed25519.PublicKey), Seq: t.seqs[i], Topic: registryapi.TopicHeartbeat, Payload: codec.MustMarshal(registryapi.Heartbeat{Height: h - 1})}
 		out = append(out, mq.Message{Topic: mq.TopicEgress, Payload: codec.MustMarshal(mq.SignEgress(t.chainID, t.keys[i], e))})
 	}
 	return out
@@ -229,10 +229,10 @@ func (t *traffic) block(h int64, perBlock int) []mq.Message {
 
 func (t *traffic) nodeEvent(i int, kind string) mq.Message {
 	pub := t.keys[i].Public().(ed25519.PublicKey)
-	n := registry.Node{Role: registry.RoleWorker, IdentityKey: pub, EncryptionKey: make([]byte, 1216), Operator: address.FromPublicKey(pub), Attestation: attest.Verified{}, Active: kind == "registered"}
-	ev := registry.NodeEvent{Kind: kind, Node: n}
+	n := registryapi.Node{Role: registryapi.RoleWorker, IdentityKey: pub, EncryptionKey: make([]byte, 1216), Operator: address.FromPublicKey(pub), Attestation: attest.Verified{}, Active: kind == "registered"}
+	ev := registryapi.NodeEvent{Kind: kind, Node: n}
 	if kind == "deactivated" {
 		ev.Reason = "replay traffic"
 	}
-	return mq.Message{Topic: registry.TopicNode, Payload: codec.MustMarshal(ev)}
+	return mq.Message{Topic: registryapi.TopicNode, Payload: codec.MustMarshal(ev)}
 }

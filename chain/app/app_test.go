@@ -15,7 +15,7 @@ import (
 
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/bank/bankapi"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/tx"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
@@ -47,7 +47,7 @@ type harness struct {
 }
 
 func genesisBytes(t testing.TB, alice, bob, carol account) []byte {
-	g, err := DefaultGenesis(bank.DefaultGenesis(alice.addr, bob.addr, carol.addr), registry.DefaultGenesis(alice.addr, true))
+	g, err := DefaultGenesis(bank.DefaultGenesis(alice.addr, bob.addr, carol.addr), registryapi.DefaultGenesis(alice.addr, true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +347,7 @@ func TestGenesisValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := bank.DefaultGenesis(alice.addr, bob.addr, carol.addr)
 			tc.mutate(&b)
-			g, _ := DefaultGenesis(b, registry.DefaultGenesis(alice.addr, true))
+			g, _ := DefaultGenesis(b, registryapi.DefaultGenesis(alice.addr, true))
 			raw, _ := json.Marshal(g)
 			a, err := New(testChain, t.TempDir(), slog.Default())
 			if err != nil {

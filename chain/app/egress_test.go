@@ -17,7 +17,7 @@ import (
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/egress"
 	"github.com/phala-go/phala/chain/module"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/mq"
@@ -31,10 +31,10 @@ func (h *harness) egressTx(from account, method string, body any) []byte {
 }
 
 // egressRegister admits a sim node operated by op.
-func (h *harness) egressRegister(op account, role registry.Role) teeNode {
+func (h *harness) egressRegister(op account, role registryapi.Role) teeNode {
 	h.t.Helper()
 	n := newTEENode(h.t)
-	h.mustSucceed(h.egressTx(op, registry.MethodRegister, h.simRegistration(n, op, role)))
+	h.mustSucceed(h.egressTx(op, registryapi.MethodRegister, h.simRegistration(n, op, role)))
 	return n
 }
 
@@ -48,7 +48,9 @@ func egressMsg(n teeNode, seq uint64, topic string, payload []byte) mq.SignedEgr
 	return mq.SignEgress(testChain, n.identity, mq.Egress{Version: mq.EgressVersion, Sender: n.pub(), Seq: seq, Topic: topic, Payload: payload})
 }
 
-func heartbeatAt(height int64) []byte { return codec.MustMarshal(registry.Heartbeat{Height: height}) }
+func heartbeatAt(height int64) []byte {
+	return codec.MustMarshal(registryapi.Heartbeat{Height: height})
+}
 
 func (h *harness) egressSeq(n teeNode) uint64 {
 	h.t.Helper()
@@ -97,13 +99,13 @@ func TestEgressHeartbeatAcceptedAndRouted(t *testing.T) {
 	h := newHarness(t)
 	h.block()
 	alice, bob := devAccount("alice"), devAccount("bob")
-	n := h.egressRegister(alice, registry.RoleWorker)
+	n := h.egressRegister(alice, registryapi.RoleWorker)
 	relayed := []struct {
 		relay account
 		seq   uint64
 	}{{alice, 1}, {bob, 2}} // whoever relays, the sequence counts
 	for _, r := range relayed {
-		msg := egressMsg(n, r.seq, registry.TopicHeartbeat, heartbeatAt(h.height))
+		msg := egressMsg(n, r.seq, registryapi.TopicHeartbeat, heartbeatAt(h.height))
 		raw := h.egressSubmit(r.relay, msg)
 		if res := h.check(raw); res.Code != 0 {
 			t.Fatalf("CheckTx: %s", res.Log)
@@ -144,21 +146,21 @@ func TestBadEgressIsRefused(t *testing.T) {
 		want error
 	}{
 		{"forged signature", func(h *harness, n teeNode) []byte {
-			m := egressMsg(n, 1, registry.TopicHeartbeat, hb(h))
+			m := egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h))
 			m.Signature[0] ^= 1
 			return h.egressSubmit(alice, m)
 		}, egress.ErrBadSignature},
 		{"signed by another key", func(h *harness, n teeNode) []byte {
-			m := egressMsg(newTEENode(t), 1, registry.TopicHeartbeat, hb(h))
+			m := egressMsg(newTEENode(t), 1, registryapi.TopicHeartbeat, hb(h))
 			m.Egress.Sender = n.pub()
 			return h.egressSubmit(alice, m)
 		}, egress.ErrBadSignature},
 		{"signed for another chain", func(h *harness, n teeNode) []byte {
-			m := mq.SignEgress("other-chain", n.identity, mq.Egress{Version: mq.EgressVersion, Sender: n.pub(), Seq: 1, Topic: registry.TopicHeartbeat, Payload: hb(h)})
+			m := mq.SignEgress("other-chain", n.identity, mq.Egress{Version: mq.EgressVersion, Sender: n.pub(), Seq: 1, Topic: registryapi.TopicHeartbeat, Payload: hb(h)})
 			return h.egressSubmit(alice, m)
 		}, egress.ErrBadSignature},
 		{"payload changed after signing", func(h *harness, n teeNode) []byte {
-			m := egressMsg(n, 1, registry.TopicHeartbeat, hb(h))
+			m := egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h))
 			m.Egress.Payload = heartbeatAt(1)
 			return h.egressSubmit(alice, m)
 		}, egress.ErrBadSignature},
@@ -166,45 +168,45 @@ func TestBadEgressIsRefused(t *testing.T) {
 			return h.egressTx(alice, egress.MethodSubmit, "not an egress message")
 		}, egress.ErrInvalid},
 		{"unknown version", func(h *harness, n teeNode) []byte {
-			return h.egressSubmit(alice, mq.SignEgress(testChain, n.identity, mq.Egress{Version: 9, Sender: n.pub(), Seq: 1, Topic: registry.TopicHeartbeat, Payload: hb(h)}))
+			return h.egressSubmit(alice, mq.SignEgress(testChain, n.identity, mq.Egress{Version: 9, Sender: n.pub(), Seq: 1, Topic: registryapi.TopicHeartbeat, Payload: hb(h)}))
 		}, egress.ErrInvalid},
 		{"sequence zero", func(h *harness, n teeNode) []byte {
-			return h.egressSubmit(alice, egressMsg(n, 0, registry.TopicHeartbeat, hb(h)))
+			return h.egressSubmit(alice, egressMsg(n, 0, registryapi.TopicHeartbeat, hb(h)))
 		}, egress.ErrInvalid},
 		{"sequence gap", func(h *harness, n teeNode) []byte {
-			return h.egressSubmit(alice, egressMsg(n, 2, registry.TopicHeartbeat, hb(h)))
+			return h.egressSubmit(alice, egressMsg(n, 2, registryapi.TopicHeartbeat, hb(h)))
 		}, egress.ErrSequenceGap},
 		{"gap after an accepted one", func(h *harness, n teeNode) []byte {
-			h.mustSucceed(h.egressSubmit(alice, egressMsg(n, 1, registry.TopicHeartbeat, hb(h))))
-			return h.egressSubmit(alice, egressMsg(n, 3, registry.TopicHeartbeat, hb(h)))
+			h.mustSucceed(h.egressSubmit(alice, egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h))))
+			return h.egressSubmit(alice, egressMsg(n, 3, registryapi.TopicHeartbeat, hb(h)))
 		}, egress.ErrSequenceGap},
 		{"duplicate relayed by another account", func(h *harness, n teeNode) []byte {
-			m := egressMsg(n, 1, registry.TopicHeartbeat, hb(h))
+			m := egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h))
 			h.mustSucceed(h.egressSubmit(alice, m))
 			return h.egressSubmit(bob, m)
 		}, egress.ErrDuplicate},
 		{"older sequence", func(h *harness, n teeNode) []byte {
-			h.mustSucceed(h.egressSubmit(alice, egressMsg(n, 1, registry.TopicHeartbeat, hb(h))))
-			h.mustSucceed(h.egressSubmit(alice, egressMsg(n, 2, registry.TopicHeartbeat, hb(h))))
-			return h.egressSubmit(alice, egressMsg(n, 1, registry.TopicHeartbeat, hb(h)))
+			h.mustSucceed(h.egressSubmit(alice, egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h))))
+			h.mustSucceed(h.egressSubmit(alice, egressMsg(n, 2, registryapi.TopicHeartbeat, hb(h))))
+			return h.egressSubmit(alice, egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h)))
 		}, egress.ErrDuplicate},
 		{"duplicate from a node deactivated since", func(h *harness, n teeNode) []byte {
-			m := egressMsg(n, 1, registry.TopicHeartbeat, hb(h))
+			m := egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h))
 			h.mustSucceed(h.egressSubmit(alice, m))
-			h.mustSucceed(h.egressTx(alice, registry.MethodSetPolicy, registry.SetPolicy{Policy: attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}}))
+			h.mustSucceed(h.egressTx(alice, registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}}))
 			return h.egressSubmit(bob, m)
 		}, egress.ErrDuplicate},
 		{"unregistered sender", func(h *harness, n teeNode) []byte {
-			return h.egressSubmit(alice, egressMsg(newTEENode(t), 1, registry.TopicHeartbeat, hb(h)))
+			return h.egressSubmit(alice, egressMsg(newTEENode(t), 1, registryapi.TopicHeartbeat, hb(h)))
 		}, egress.ErrUnknownSender},
 		{"deactivated by a policy change", func(h *harness, n teeNode) []byte {
-			h.mustSucceed(h.egressTx(alice, registry.MethodSetPolicy, registry.SetPolicy{Policy: attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}}))
-			return h.egressSubmit(alice, egressMsg(n, 1, registry.TopicHeartbeat, hb(h)))
+			h.mustSucceed(h.egressTx(alice, registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}}))
+			return h.egressSubmit(alice, egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h)))
 		}, egress.ErrInactiveSender},
 		{"deactivated by expiry", func(h *harness, n teeNode) []byte {
-			h.now = h.now.Add(time.Duration(registry.DefaultParams().ReattestSeconds) * time.Second)
+			h.now = h.now.Add(time.Duration(registryapi.DefaultParams().ReattestSeconds) * time.Second)
 			h.block()
-			return h.egressSubmit(alice, egressMsg(n, 1, registry.TopicHeartbeat, hb(h)))
+			return h.egressSubmit(alice, egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h)))
 		}, egress.ErrInactiveSender},
 		{"unknown topic", func(h *harness, n teeNode) []byte {
 			return h.egressSubmit(alice, egressMsg(n, 1, "nobody.owns", hb(h)))
@@ -241,7 +243,7 @@ func newWorkerHarness(t *testing.T, op account) (*harness, teeNode) {
 	t.Helper()
 	h := newHarness(t)
 	h.block()
-	n := h.egressRegister(op, registry.RoleWorker)
+	n := h.egressRegister(op, registryapi.RoleWorker)
 	h.block()
 	return h, n
 }
@@ -258,18 +260,18 @@ func TestRejectedPayloadUsesTheSequence(t *testing.T) {
 		want error
 	}{
 		{"heartbeat from the future", func(h *harness, n teeNode) []byte {
-			return h.egressSubmit(alice, egressMsg(n, 1, registry.TopicHeartbeat, heartbeatAt(h.height+1)))
-		}, registry.ErrBadHeartbeat},
+			return h.egressSubmit(alice, egressMsg(n, 1, registryapi.TopicHeartbeat, heartbeatAt(h.height+1)))
+		}, registryapi.ErrBadHeartbeat},
 		{"heartbeat of height zero", func(h *harness, n teeNode) []byte {
-			return h.egressSubmit(alice, egressMsg(n, 1, registry.TopicHeartbeat, heartbeatAt(0)))
-		}, registry.ErrBadHeartbeat},
+			return h.egressSubmit(alice, egressMsg(n, 1, registryapi.TopicHeartbeat, heartbeatAt(0)))
+		}, registryapi.ErrBadHeartbeat},
 		{"heartbeat payload garbage", func(h *harness, n teeNode) []byte {
-			return h.egressSubmit(alice, egressMsg(n, 1, registry.TopicHeartbeat, []byte{0xff, 0x00}))
-		}, registry.ErrBadHeartbeat},
+			return h.egressSubmit(alice, egressMsg(n, 1, registryapi.TopicHeartbeat, []byte{0xff, 0x00}))
+		}, registryapi.ErrBadHeartbeat},
 		{"heartbeat older than the last", func(h *harness, n teeNode) []byte {
-			h.mustSucceed(h.egressSubmit(alice, egressMsg(n, 1, registry.TopicHeartbeat, hb(h))))
-			return h.egressSubmit(alice, egressMsg(n, 2, registry.TopicHeartbeat, heartbeatAt(h.height-2)))
-		}, registry.ErrStaleHeartbeat},
+			h.mustSucceed(h.egressSubmit(alice, egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h))))
+			return h.egressSubmit(alice, egressMsg(n, 2, registryapi.TopicHeartbeat, heartbeatAt(h.height-2)))
+		}, registryapi.ErrStaleHeartbeat},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -342,7 +344,7 @@ func newHarnessWith(t *testing.T, extra ...module.Module) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	g, err := DefaultGenesis(bank.DefaultGenesis(alice.addr, bob.addr, carol.addr), registry.DefaultGenesis(alice.addr, true))
+	g, err := DefaultGenesis(bank.DefaultGenesis(alice.addr, bob.addr, carol.addr), registryapi.DefaultGenesis(alice.addr, true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,9 +362,9 @@ func TestGatekeeperContentAcceptedOnce(t *testing.T) {
 	h := newHarnessWith(t, sharedTopic{})
 	h.block()
 	alice, bob := devAccount("alice"), devAccount("bob")
-	h.mustSucceed(h.egressTx(alice, registry.MethodSetGatekeeper, registry.SetGatekeeper{Grant: registry.Grant{Operator: bob.addr}, Allowed: true}))
-	gk1, gk2 := h.egressRegister(bob, registry.RoleGatekeeper), h.egressRegister(bob, registry.RoleGatekeeper)
-	worker := h.egressRegister(alice, registry.RoleWorker)
+	h.mustSucceed(h.egressTx(alice, registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: registryapi.Grant{Operator: bob.addr}, Allowed: true}))
+	gk1, gk2 := h.egressRegister(bob, registryapi.RoleGatekeeper), h.egressRegister(bob, registryapi.RoleGatekeeper)
+	worker := h.egressRegister(alice, registryapi.RoleWorker)
 	handout := []byte("the same sealed key from every gatekeeper")
 	steps := []struct {
 		name    string
@@ -397,7 +399,7 @@ func TestGatekeeperContentAcceptedOnce(t *testing.T) {
 	// A heartbeat is about its sender: both gatekeepers' count.
 	at := h.height
 	for i, gk := range []teeNode{gk1, gk2} {
-		h.mustSucceed(h.egressSubmit(alice, egressMsg(gk, 3, registry.TopicHeartbeat, heartbeatAt(at))))
+		h.mustSucceed(h.egressSubmit(alice, egressMsg(gk, 3, registryapi.TopicHeartbeat, heartbeatAt(at))))
 		if got := h.node(gk).LastHeartbeat; got != at {
 			t.Fatalf("gatekeeper %d heartbeat %d, want %d", i+1, got, at)
 		}

@@ -9,7 +9,7 @@ import (
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/egress"
 	"github.com/phala-go/phala/chain/keys"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/tx"
 )
 
@@ -81,9 +81,9 @@ func ParseGenesis(raw []byte, modules []string) (Genesis, error) {
 
 // DefaultGenesis is a network with default parameters and the given module
 // sections.
-func DefaultGenesis(b bank.Genesis, r registry.Genesis) (Genesis, error) {
+func DefaultGenesis(b bank.Genesis, r registryapi.Genesis) (Genesis, error) {
 	g := Genesis{Chain: DefaultParams(), Modules: map[string]json.RawMessage{}}
-	for name, section := range map[string]any{bankapi.Name: b, registry.Name: r, egress.Name: egress.Genesis{}, keys.Name: keys.Genesis{}} {
+	for name, section := range map[string]any{bankapi.Name: b, registryapi.Name: r, egress.Name: egress.Genesis{}, keys.Name: keys.Genesis{}} {
 		raw, err := json.Marshal(section)
 		if err != nil {
 			return Genesis{}, fmt.Errorf("genesis section %s: %w", name, err)

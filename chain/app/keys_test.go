@@ -16,7 +16,7 @@ import (
 	"github.com/phala-go/phala/chain/egress"
 	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/module"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/envelope"
@@ -40,12 +40,12 @@ func newKeysNet(t *testing.T) *keysNet {
 	h.block()
 	alice, bob, carol := devAccount("alice"), devAccount("bob"), devAccount("carol")
 	for _, op := range []account{bob, carol} {
-		h.mustSucceed(h.egressTx(alice, registry.MethodSetGatekeeper, registry.SetGatekeeper{Grant: registry.Grant{Operator: op.addr}, Allowed: true}))
+		h.mustSucceed(h.egressTx(alice, registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: registryapi.Grant{Operator: op.addr}, Allowed: true}))
 	}
 	n := &keysNet{harness: h}
-	n.gk1, n.gk2 = h.egressRegister(bob, registry.RoleGatekeeper), h.egressRegister(bob, registry.RoleGatekeeper)
-	n.gkCarol = h.egressRegister(carol, registry.RoleGatekeeper)
-	n.w1, n.w2 = h.egressRegister(alice, registry.RoleWorker), h.egressRegister(alice, registry.RoleWorker)
+	n.gk1, n.gk2 = h.egressRegister(bob, registryapi.RoleGatekeeper), h.egressRegister(bob, registryapi.RoleGatekeeper)
+	n.gkCarol = h.egressRegister(carol, registryapi.RoleGatekeeper)
+	n.w1, n.w2 = h.egressRegister(alice, registryapi.RoleWorker), h.egressRegister(alice, registryapi.RoleWorker)
 	return n
 }
 
@@ -234,7 +234,7 @@ func TestKeysAdminTransactions(t *testing.T) {
 		{"assign a gatekeeper", withCluster, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.gk1.pub()} }, keys.ErrNotWorker, ""},
 		{"assign an inactive worker", func(n *keysNet) {
 			withCluster(n)
-			n.mustAdmin(registry.MethodSetPolicy, registry.SetPolicy{Policy: attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}})
+			n.mustAdmin(registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}})
 		}, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keys.ErrNotWorker, ""},
 		{"assign twice", func(n *keysNet) {
 			withCluster(n)
@@ -337,7 +337,7 @@ func TestKeysEgressRejections(t *testing.T) {
 		{"master handout to a worker", ready, gk1, keys.TopicMasterHandout, func(n *keysNet) any { return masterHandout(t, n.w1) }, keys.ErrRecipient},
 		{"master handout to a deactivated gatekeeper", func(n *keysNet) {
 			ready(n)
-			n.mustAdmin(registry.MethodSetGatekeeper, registry.SetGatekeeper{Grant: registry.Grant{Operator: carol.addr}, Allowed: false})
+			n.mustAdmin(registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: registryapi.Grant{Operator: carol.addr}, Allowed: false})
 			if n.node(n.gkCarol).Active {
 				t.Fatal("carol's gatekeeper still active")
 			}
@@ -372,7 +372,7 @@ func TestKeysEgressRejections(t *testing.T) {
 
 		{"cluster handout to an unassigned worker", func(n *keysNet) {
 			ready(n)
-			n.spare = n.egressRegister(alice, registry.RoleWorker)
+			n.spare = n.egressRegister(alice, registryapi.RoleWorker)
 		}, gk1, keys.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.spare) }, keys.ErrRecipient},
 		{"cluster handout to an unregistered node", ready, gk1, keys.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", newTEENode(t)) }, keys.ErrRecipient},
 		{"cluster handout to a worker of another cluster", ready, gk1, keys.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.w2) }, keys.ErrRecipient},
@@ -381,10 +381,10 @@ func TestKeysEgressRejections(t *testing.T) {
 			ready(n)
 			// A policy change deactivates every node; only the gatekeeper
 			// re-attests.
-			n.mustAdmin(registry.MethodSetPolicy, registry.SetPolicy{Policy: attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}})
-			n.mustAdmin(registry.MethodSetPolicy, registry.SetPolicy{Policy: attest.Policy{AllowSim: true}})
+			n.mustAdmin(registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}})
+			n.mustAdmin(registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{AllowSim: true}})
 			bob := devAccount("bob")
-			n.mustSucceed(n.egressTx(bob, registry.MethodRegister, n.simRegistration(n.gk1, bob, registry.RoleGatekeeper)))
+			n.mustSucceed(n.egressTx(bob, registryapi.MethodRegister, n.simRegistration(n.gk1, bob, registryapi.RoleGatekeeper)))
 		}, gk1, keys.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.w1) }, keys.ErrRecipient},
 		{"cluster handout naming no cluster", ready, gk1, keys.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "", n.w1) }, keys.ErrInvalid},
 

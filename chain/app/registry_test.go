@@ -16,7 +16,7 @@ import (
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/attest/attestfs"
 	"github.com/phala-go/phala/chain/bank"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/tx"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/identity"
@@ -44,13 +44,13 @@ var simMeasurement = [32]byte{7, 7, 7}
 
 // simRegistration builds a register body whose sim quote binds the node's
 // keys to operator at the harness's newest block.
-func (h *harness) simRegistration(n teeNode, operator account, role registry.Role) registry.Register {
+func (h *harness) simRegistration(n teeNode, operator account, role registryapi.Role) registryapi.Register {
 	anchor, ok, err := h.app.Store().BlockHash(h.height)
 	if err != nil || !ok {
 		h.t.Fatalf("no anchor at %d: %v", h.height, err)
 	}
 	rd := identity.Binding{ChainID: testChain, AnchorHash: anchor, IdentityKey: n.pub(), EncryptionKey: n.encryption, Operator: operator.addr}.ReportData()
-	return registry.Register{Role: role, IdentityKey: n.pub(), EncryptionKey: n.encryption, AnchorHeight: h.height, Quote: attest.SignSimQuote(simMeasurement, rd)}
+	return registryapi.Register{Role: role, IdentityKey: n.pub(), EncryptionKey: n.encryption, AnchorHeight: h.height, Quote: attest.SignSimQuote(simMeasurement, rd)}
 }
 
 func signed(t testing.TB, from account, nonce uint64, method string, body any) []byte {
@@ -65,9 +65,9 @@ func signed(t testing.TB, from account, nonce uint64, method string, body any) [
 	return b
 }
 
-func (h *harness) node(n teeNode) registry.Node {
-	resp, _ := h.app.Query(context.Background(), &abci.QueryRequest{Path: registry.QueryNode, Data: n.pub()})
-	var out registry.Node
+func (h *harness) node(n teeNode) registryapi.Node {
+	resp, _ := h.app.Query(context.Background(), &abci.QueryRequest{Path: registryapi.QueryNode, Data: n.pub()})
+	var out registryapi.Node
 	if resp.Code != 0 {
 		h.t.Fatalf("node query: %s", resp.Log)
 	}
@@ -88,19 +88,19 @@ func TestRegisterSimWorker(t *testing.T) {
 	h := newHarness(t)
 	h.block()
 	alice, n := devAccount("alice"), newTEENode(t)
-	reg := h.simRegistration(n, alice, registry.RoleWorker)
-	raw := signed(t, alice, 0, registry.MethodRegister, reg)
+	reg := h.simRegistration(n, alice, registryapi.RoleWorker)
+	raw := signed(t, alice, 0, registryapi.MethodRegister, reg)
 	if r := h.check(raw); r.Code != 0 {
 		t.Fatalf("CheckTx: %s", r.Log)
 	}
 	before, _ := h.app.Info(context.Background(), nil)
 	h.mustSucceed(raw)
 	msgs, err := h.app.Messages(h.height)
-	if err != nil || len(msgs) != 1 || msgs[0].Topic != registry.TopicNode {
+	if err != nil || len(msgs) != 1 || msgs[0].Topic != registryapi.TopicNode {
 		t.Fatalf("registration published %v for enclaves (%v)", msgs, err)
 	}
 	got := h.node(n)
-	if !got.Active || got.Role != registry.RoleWorker || got.Operator != alice.addr || got.Attestation.TEE != "sim" || got.Attestation.MrEnclave != simMeasurement {
+	if !got.Active || got.Role != registryapi.RoleWorker || got.Operator != alice.addr || got.Attestation.TEE != "sim" || got.Attestation.MrEnclave != simMeasurement {
 		t.Fatalf("registered node: %+v", got)
 	}
 	after, _ := h.app.Info(context.Background(), nil)
@@ -117,64 +117,64 @@ func TestBadRegistrationsAreRefused(t *testing.T) {
 		want error
 	}{
 		{"tampered quote", func(h *harness, n teeNode) []byte {
-			r := h.simRegistration(n, alice, registry.RoleWorker)
+			r := h.simRegistration(n, alice, registryapi.RoleWorker)
 			r.Quote[len(r.Quote)-1] ^= 1
-			return signed(t, alice, 0, registry.MethodRegister, r)
-		}, registry.ErrAttestation},
+			return signed(t, alice, 0, registryapi.MethodRegister, r)
+		}, registryapi.ErrAttestation},
 		{"garbage quote", func(h *harness, n teeNode) []byte {
-			r := h.simRegistration(n, alice, registry.RoleWorker)
+			r := h.simRegistration(n, alice, registryapi.RoleWorker)
 			r.Quote = []byte("garbage")
-			return signed(t, alice, 0, registry.MethodRegister, r)
-		}, registry.ErrAttestation},
+			return signed(t, alice, 0, registryapi.MethodRegister, r)
+		}, registryapi.ErrAttestation},
 		{"truncated quote", func(h *harness, n teeNode) []byte {
-			r := h.simRegistration(n, alice, registry.RoleWorker)
+			r := h.simRegistration(n, alice, registryapi.RoleWorker)
 			r.Quote = r.Quote[:len(r.Quote)/2]
-			return signed(t, alice, 0, registry.MethodRegister, r)
-		}, registry.ErrAttestation},
+			return signed(t, alice, 0, registryapi.MethodRegister, r)
+		}, registryapi.ErrAttestation},
 		{"oversized quote", func(h *harness, n teeNode) []byte {
-			r := h.simRegistration(n, alice, registry.RoleWorker)
+			r := h.simRegistration(n, alice, registryapi.RoleWorker)
 			r.Quote = append(r.Quote, make([]byte, 70_000)...)
-			return signed(t, alice, 0, registry.MethodRegister, r)
+			return signed(t, alice, 0, registryapi.MethodRegister, r)
 		}, tx.ErrTooLarge},
 		{"quote for other keys", func(h *harness, n teeNode) []byte {
-			r := h.simRegistration(newTEENode(t), alice, registry.RoleWorker)
+			r := h.simRegistration(newTEENode(t), alice, registryapi.RoleWorker)
 			r.IdentityKey, r.EncryptionKey = n.pub(), n.encryption
-			return signed(t, alice, 0, registry.MethodRegister, r)
-		}, registry.ErrReportData},
+			return signed(t, alice, 0, registryapi.MethodRegister, r)
+		}, registryapi.ErrReportData},
 		{"replayed by another operator", func(h *harness, n teeNode) []byte {
-			return signed(t, bob, 0, registry.MethodRegister, h.simRegistration(n, alice, registry.RoleWorker))
-		}, registry.ErrReportData},
+			return signed(t, bob, 0, registryapi.MethodRegister, h.simRegistration(n, alice, registryapi.RoleWorker))
+		}, registryapi.ErrReportData},
 		{"stale report data", func(h *harness, n teeNode) []byte {
-			r := h.simRegistration(n, alice, registry.RoleWorker)
-			for i := 0; i < int(registry.DefaultParams().MaxAnchorAge)+1; i++ {
+			r := h.simRegistration(n, alice, registryapi.RoleWorker)
+			for i := 0; i < int(registryapi.DefaultParams().MaxAnchorAge)+1; i++ {
 				h.block()
 			}
-			return signed(t, alice, 0, registry.MethodRegister, r)
-		}, registry.ErrStaleAnchor},
+			return signed(t, alice, 0, registryapi.MethodRegister, r)
+		}, registryapi.ErrStaleAnchor},
 		{"anchor in the future", func(h *harness, n teeNode) []byte {
-			r := h.simRegistration(n, alice, registry.RoleWorker)
+			r := h.simRegistration(n, alice, registryapi.RoleWorker)
 			r.AnchorHeight = h.height + 5
-			return signed(t, alice, 0, registry.MethodRegister, r)
-		}, registry.ErrStaleAnchor},
+			return signed(t, alice, 0, registryapi.MethodRegister, r)
+		}, registryapi.ErrStaleAnchor},
 		{"unknown measurement", func(h *harness, n teeNode) []byte {
-			h.mustSucceed(signed(t, alice, 0, registry.MethodSetPolicy, registry.SetPolicy{Policy: attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}}))
-			return signed(t, alice, 1, registry.MethodRegister, h.simRegistration(n, alice, registry.RoleWorker))
-		}, registry.ErrAttestation},
+			h.mustSucceed(signed(t, alice, 0, registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}}))
+			return signed(t, alice, 1, registryapi.MethodRegister, h.simRegistration(n, alice, registryapi.RoleWorker))
+		}, registryapi.ErrAttestation},
 		{"sim refused by policy", func(h *harness, n teeNode) []byte {
-			h.mustSucceed(signed(t, alice, 0, registry.MethodSetPolicy, registry.SetPolicy{Policy: attest.Policy{}}))
-			return signed(t, alice, 1, registry.MethodRegister, h.simRegistration(n, alice, registry.RoleWorker))
-		}, registry.ErrAttestation},
+			h.mustSucceed(signed(t, alice, 0, registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{}}))
+			return signed(t, alice, 1, registryapi.MethodRegister, h.simRegistration(n, alice, registryapi.RoleWorker))
+		}, registryapi.ErrAttestation},
 		{"gatekeeper without a grant", func(h *harness, n teeNode) []byte {
-			return signed(t, bob, 0, registry.MethodRegister, h.simRegistration(n, bob, registry.RoleGatekeeper))
-		}, registry.ErrNotGatekeeper},
+			return signed(t, bob, 0, registryapi.MethodRegister, h.simRegistration(n, bob, registryapi.RoleGatekeeper))
+		}, registryapi.ErrNotGatekeeper},
 		{"bad encryption key", func(h *harness, n teeNode) []byte {
-			r := h.simRegistration(n, alice, registry.RoleWorker)
+			r := h.simRegistration(n, alice, registryapi.RoleWorker)
 			r.EncryptionKey = r.EncryptionKey[:10]
-			return signed(t, alice, 0, registry.MethodRegister, r)
-		}, registry.ErrInvalid},
+			return signed(t, alice, 0, registryapi.MethodRegister, r)
+		}, registryapi.ErrInvalid},
 		{"policy change by non-admin", func(h *harness, n teeNode) []byte {
-			return signed(t, bob, 0, registry.MethodSetPolicy, registry.SetPolicy{Policy: attest.Policy{}})
-		}, registry.ErrUnauthorized},
+			return signed(t, bob, 0, registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{}})
+		}, registryapi.ErrUnauthorized},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -198,12 +198,12 @@ func TestGatekeeperGrantAndRevocation(t *testing.T) {
 	h.block()
 	alice, bob := devAccount("alice"), devAccount("bob")
 	gk := newTEENode(t)
-	h.mustSucceed(signed(t, alice, 0, registry.MethodSetGatekeeper, registry.SetGatekeeper{Grant: registry.Grant{Operator: bob.addr}, Allowed: true}))
-	h.mustSucceed(signed(t, bob, 0, registry.MethodRegister, h.simRegistration(gk, bob, registry.RoleGatekeeper)))
+	h.mustSucceed(signed(t, alice, 0, registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: registryapi.Grant{Operator: bob.addr}, Allowed: true}))
+	h.mustSucceed(signed(t, bob, 0, registryapi.MethodRegister, h.simRegistration(gk, bob, registryapi.RoleGatekeeper)))
 	if !h.node(gk).Active {
 		t.Fatal("granted gatekeeper not active")
 	}
-	h.mustSucceed(signed(t, alice, 1, registry.MethodSetGatekeeper, registry.SetGatekeeper{Grant: registry.Grant{Operator: bob.addr}, Allowed: false}))
+	h.mustSucceed(signed(t, alice, 1, registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: registryapi.Grant{Operator: bob.addr}, Allowed: false}))
 	if n := h.node(gk); n.Active || n.Reason == "" {
 		t.Fatalf("gatekeeper still active after its grant was withdrawn: %+v", n)
 	}
@@ -214,17 +214,17 @@ func TestPolicyChangeDeactivatesAtNextBlock(t *testing.T) {
 	h.block()
 	alice := devAccount("alice")
 	n := newTEENode(t)
-	h.mustSucceed(signed(t, alice, 0, registry.MethodRegister, h.simRegistration(n, alice, registry.RoleWorker)))
+	h.mustSucceed(signed(t, alice, 0, registryapi.MethodRegister, h.simRegistration(n, alice, registryapi.RoleWorker)))
 	other := attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}
-	h.mustSucceed(signed(t, alice, 1, registry.MethodSetPolicy, registry.SetPolicy{Policy: other}))
+	h.mustSucceed(signed(t, alice, 1, registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: other}))
 	got := h.node(n)
 	if got.Active || got.Reason == "" {
 		t.Fatalf("node passing no longer still active: %+v", got)
 	}
 	t.Logf("deactivated: %s", got.Reason)
 	// With the old measurement allowed again, re-registration restores it.
-	h.mustSucceed(signed(t, alice, 2, registry.MethodSetPolicy, registry.SetPolicy{Policy: attest.Policy{AllowSim: true}}))
-	h.mustSucceed(signed(t, alice, 3, registry.MethodRegister, h.simRegistration(n, alice, registry.RoleWorker)))
+	h.mustSucceed(signed(t, alice, 2, registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{AllowSim: true}}))
+	h.mustSucceed(signed(t, alice, 3, registryapi.MethodRegister, h.simRegistration(n, alice, registryapi.RoleWorker)))
 	if !h.node(n).Active {
 		t.Fatal("re-registration did not reactivate")
 	}
@@ -235,9 +235,9 @@ func TestAttestationExpires(t *testing.T) {
 	h.block()
 	alice := devAccount("alice")
 	n := newTEENode(t)
-	h.mustSucceed(signed(t, alice, 0, registry.MethodRegister, h.simRegistration(n, alice, registry.RoleWorker)))
+	h.mustSucceed(signed(t, alice, 0, registryapi.MethodRegister, h.simRegistration(n, alice, registryapi.RoleWorker)))
 	quiet := h.block()
-	h.now = h.now.Add(time.Duration(registry.DefaultParams().ReattestSeconds) * time.Second)
+	h.now = h.now.Add(time.Duration(registryapi.DefaultParams().ReattestSeconds) * time.Second)
 	expired := h.block()
 	if string(quiet.AppHash) == string(expired.AppHash) {
 		t.Fatal("expiry wrote nothing")
@@ -270,18 +270,18 @@ func TestRealQuoteOnChain(t *testing.T) {
 		at   time.Time
 		want error
 	}{
-		{"inside the window: verifies, but binds other data", time.Unix(1700956800, 0), registry.ErrReportData},
-		{"years later: collateral expired", time.Unix(1790000000, 0), registry.ErrAttestation},
+		{"inside the window: verifies, but binds other data", time.Unix(1700956800, 0), registryapi.ErrReportData},
+		{"years later: collateral expired", time.Unix(1790000000, 0), registryapi.ErrAttestation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			alice := devAccount("alice")
 			h.now = tc.at
-			h.mustSucceed(signed(t, alice, 0, registry.MethodSetPolicy, registry.SetPolicy{Policy: lenient}))
-			r := h.simRegistration(newTEENode(t), alice, registry.RoleWorker)
+			h.mustSucceed(signed(t, alice, 0, registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: lenient}))
+			r := h.simRegistration(newTEENode(t), alice, registryapi.RoleWorker)
 			r.Quote, r.Collateral = quote, coll
-			res := h.block(signed(t, alice, 1, registry.MethodRegister, r)).TxResults[0]
+			res := h.block(signed(t, alice, 1, registryapi.MethodRegister, r)).TxResults[0]
 			if !matches(res.Codespace, res.Code, res.Log, tc.want) {
 				t.Fatalf("got %s/%d %q, want %v", res.Codespace, res.Code, res.Log, tc.want)
 			}
@@ -292,7 +292,7 @@ func TestRealQuoteOnChain(t *testing.T) {
 
 func TestSimRefusedByProductionGenesis(t *testing.T) {
 	alice, bob, carol := devAccount("alice"), devAccount("bob"), devAccount("carol")
-	g, _ := DefaultGenesis(bank.DefaultGenesis(alice.addr, bob.addr, carol.addr), registry.DefaultGenesis(alice.addr, false))
+	g, _ := DefaultGenesis(bank.DefaultGenesis(alice.addr, bob.addr, carol.addr), registryapi.DefaultGenesis(alice.addr, false))
 	raw, _ := json.Marshal(g)
 	a, err := New(testChain, t.TempDir(), slog.Default())
 	if err != nil {
@@ -304,8 +304,8 @@ func TestSimRefusedByProductionGenesis(t *testing.T) {
 	}
 	h := &harness{t: t, app: a, now: time.Unix(1_700_000_000, 0)}
 	h.block()
-	res := h.block(signed(t, alice, 0, registry.MethodRegister, h.simRegistration(newTEENode(t), alice, registry.RoleWorker))).TxResults[0]
-	if !matches(res.Codespace, res.Code, res.Log, registry.ErrAttestation) {
+	res := h.block(signed(t, alice, 0, registryapi.MethodRegister, h.simRegistration(newTEENode(t), alice, registryapi.RoleWorker))).TxResults[0]
+	if !matches(res.Codespace, res.Code, res.Log, registryapi.ErrAttestation) {
 		t.Fatalf("sim accepted on a production chain: %q", res.Log)
 	}
 	t.Logf("refused with: %s", res.Log)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/errs"
@@ -152,7 +153,7 @@ func handleSubmit(ctx *module.Context, body []byte) error {
 		return ErrUnknownTopic.Wrapf("%q", e.Topic)
 	}
 	putSequence(ctx.Store, e.Sender, e.Seq)
-	if from.Role == uint8(registry.RoleGatekeeper) && !perSender(h, e.Topic) {
+	if from.Role == uint8(registryapi.RoleGatekeeper) && !perSender(h, e.Topic) {
 		seen, err := rememberContent(ctx.Store, e.Topic, e.Payload)
 		if err != nil {
 			return err

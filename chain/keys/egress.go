@@ -7,6 +7,7 @@ import (
 
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 )
 
@@ -21,8 +22,8 @@ func (Module) EgressTopics() []string {
 // the signature, that the sender is active and the sequence; only
 // gatekeepers hold keys, so only they may speak on these topics.
 func (Module) HandleEgress(ctx *module.Context, from module.EgressSender, topic string, payload []byte) error {
-	if from.Role != uint8(registry.RoleGatekeeper) {
-		return ErrNotGatekeeper.Wrapf("%x has role %s", []byte(from.IdentityKey), registry.Role(from.Role))
+	if from.Role != uint8(registryapi.RoleGatekeeper) {
+		return ErrNotGatekeeper.Wrapf("%x has role %s", []byte(from.IdentityKey), registryapi.Role(from.Role))
 	}
 	switch topic {
 	case TopicMasterPublic:
@@ -76,7 +77,7 @@ func handleMasterHandout(ctx *module.Context, payload []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := requireActive(ctx, h.Recipient, registry.RoleGatekeeper); err != nil {
+	if err := requireActive(ctx, h.Recipient, registryapi.RoleGatekeeper); err != nil {
 		return err
 	}
 	return recordHandout(ctx, masterHandoutKey.Key(h.Recipient), h, "master_handout")
@@ -89,7 +90,7 @@ func handleClusterHandout(ctx *module.Context, payload []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := requireActive(ctx, h.Recipient, registry.RoleWorker); err != nil {
+	if err := requireActive(ctx, h.Recipient, registryapi.RoleWorker); err != nil {
 		return err
 	}
 	in, err := ctx.Store.Get(workerKey.Key(h.Recipient))
@@ -102,7 +103,7 @@ func handleClusterHandout(ctx *module.Context, payload []byte) error {
 	return recordHandout(ctx, clusterHandoutKey.Key(h.Recipient), h, "cluster_handout")
 }
 
-func requireActive(ctx *module.Context, id ed25519.PublicKey, role registry.Role) error {
+func requireActive(ctx *module.Context, id ed25519.PublicKey, role registryapi.Role) error {
 	n, ok, err := registry.GetNode(ctx.Store, id)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/mq"
 )
@@ -50,7 +51,7 @@ func handleAssignWorker(ctx *module.Context, body []byte) error {
 	if err != nil {
 		return err
 	}
-	if !ok || !n.Active || n.Role != registry.RoleWorker {
+	if !ok || !n.Active || n.Role != registryapi.RoleWorker {
 		return ErrNotWorker.Wrapf("%x", []byte(b.Worker))
 	}
 	if in, err := ctx.Store.Get(workerKey.Key(b.Worker)); err != nil {

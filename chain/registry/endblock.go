@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/phala-go/phala/chain/module"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 )
 
 // EndBlock deactivates nodes whose attestation expired and, after a policy
@@ -65,7 +66,7 @@ func recheckPolicy(ctx *module.Context) error {
 	if err != nil {
 		return err
 	}
-	return forEachNode(ctx, func(n Node) error {
+	return forEachNode(ctx, func(n registryapi.Node) error {
 		if !n.Active {
 			return nil
 		}

@@ -4,14 +4,8 @@ import (
 	"fmt"
 
 	"github.com/phala-go/phala/chain/module"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
-	"github.com/phala-go/phala/errs"
-)
-
-// Heartbeat errors.
-var (
-	ErrBadHeartbeat   = errs.Register(Name, 12, "invalid heartbeat")
-	ErrStaleHeartbeat = errs.Register(Name, 13, "heartbeat older than the node's last one")
 )
 
 var (
@@ -20,43 +14,43 @@ var (
 )
 
 // EgressTopics implements module.EgressHandler.
-func (Module) EgressTopics() []string { return []string{TopicHeartbeat} }
+func (Module) EgressTopics() []string { return []string{registryapi.TopicHeartbeat} }
 
 // PerSenderTopic implements module.PerSenderEgress: a heartbeat is about
 // its sender, so two gatekeepers' heartbeats for the same block both count.
-func (Module) PerSenderTopic(topic string) bool { return topic == TopicHeartbeat }
+func (Module) PerSenderTopic(topic string) bool { return topic == registryapi.TopicHeartbeat }
 
 // HandleEgress implements module.EgressHandler. The mq module has checked
 // the signature, the sender's registration and the sequence number.
 func (Module) HandleEgress(ctx *module.Context, from module.EgressSender, topic string, payload []byte) error {
 	switch topic {
-	case TopicHeartbeat:
+	case registryapi.TopicHeartbeat:
 		return handleHeartbeat(ctx, from, payload)
 	}
-	return ErrInvalid.Wrapf("registry owns no egress topic %q", topic)
+	return registryapi.ErrInvalid.Wrapf("registry owns no egress topic %q", topic)
 }
 
 // handleHeartbeat records the newest block a node says it has processed.
 // It publishes nothing: the mq module republishes the egress itself.
 func handleHeartbeat(ctx *module.Context, from module.EgressSender, payload []byte) error {
-	var hb Heartbeat
+	var hb registryapi.Heartbeat
 	if err := codec.UnmarshalCanonical(payload, &hb); err != nil {
-		return ErrBadHeartbeat.Wrapf("payload: %v", err)
+		return registryapi.ErrBadHeartbeat.Wrapf("payload: %v", err)
 	}
 	// A node can only have processed committed blocks, so the block being
 	// executed (which carries the heartbeat) is already in the future.
 	if hb.Height <= 0 || hb.Height >= ctx.Height {
-		return ErrBadHeartbeat.Wrapf("height %d at block %d: must name a committed block", hb.Height, ctx.Height)
+		return registryapi.ErrBadHeartbeat.Wrapf("height %d at block %d: must name a committed block", hb.Height, ctx.Height)
 	}
 	n, ok, err := getNode(ctx.Store, from.IdentityKey)
 	if err != nil {
 		return err
 	}
 	if !ok || !n.Active {
-		return ErrUnknownIdentity.Wrapf("no active node %x", from.IdentityKey)
+		return registryapi.ErrUnknownIdentity.Wrapf("no active node %x", from.IdentityKey)
 	}
 	if hb.Height < n.LastHeartbeat {
-		return ErrStaleHeartbeat.Wrapf("height %d, last %d", hb.Height, n.LastHeartbeat)
+		return registryapi.ErrStaleHeartbeat.Wrapf("height %d, last %d", hb.Height, n.LastHeartbeat)
 	}
 	n.LastHeartbeat = hb.Height
 	putNode(ctx.Store, n)

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"github.com/phala-go/phala/chain/module"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/codec"
 )
@@ -9,7 +10,7 @@ import (
 // Query implements module.Module.
 func (Module) Query(r state.IterReader, path string, data []byte) (any, error) {
 	switch path {
-	case QueryNode:
+	case registryapi.QueryNode:
 		n, ok, err := getNode(r, data)
 		if err != nil {
 			return nil, err
@@ -18,26 +19,26 @@ func (Module) Query(r state.IterReader, path string, data []byte) (any, error) {
 			return nil, module.ErrNotFound.Wrapf("no node with identity key %x", data)
 		}
 		return n, nil
-	case QueryNodes:
-		role := Role(0)
+	case registryapi.QueryNodes:
+		role := registryapi.Role(0)
 		if len(data) == 1 {
-			role = Role(data[0])
+			role = registryapi.Role(data[0])
 		}
-		return listNodes(r, func(n Node) bool { return role == 0 || n.Role == role })
-	case QueryGatekeepers:
+		return listNodes(r, func(n registryapi.Node) bool { return role == 0 || n.Role == role })
+	case registryapi.QueryGatekeepers:
 		return gatekeepers(r)
-	case QueryPolicy:
+	case registryapi.QueryPolicy:
 		return GetPolicy(r)
 	}
 	return nil, module.ErrUnknownQuery.Wrapf("%q", path)
 }
 
-func listNodes(r state.IterReader, keep func(Node) bool) ([]Node, error) {
-	out := []Node{}
+func listNodes(r state.IterReader, keep func(registryapi.Node) bool) ([]registryapi.Node, error) {
+	out := []registryapi.Node{}
 	err := r.Iterate(nodeKey.Prefix(), func(_, v []byte) error {
-		var n Node
+		var n registryapi.Node
 		if err := codec.Unmarshal(v, &n); err != nil {
-			return ErrCorruptState.Wrapf("node: %v", err)
+			return registryapi.ErrCorruptState.Wrapf("node: %v", err)
 		}
 		if keep(n) {
 			out = append(out, n)
@@ -47,13 +48,13 @@ func listNodes(r state.IterReader, keep func(Node) bool) ([]Node, error) {
 	return out, err
 }
 
-func gatekeepers(r state.IterReader) (GatekeepersInfo, error) {
-	info := GatekeepersInfo{Grants: []Grant{}}
+func gatekeepers(r state.IterReader) (registryapi.GatekeepersInfo, error) {
+	info := registryapi.GatekeepersInfo{Grants: []registryapi.Grant{}}
 	for _, prefix := range [][]byte{grantByKey.Prefix(), grantByOperator.Prefix()} {
 		err := r.Iterate(prefix, func(_, v []byte) error {
-			var g Grant
+			var g registryapi.Grant
 			if err := codec.Unmarshal(v, &g); err != nil {
-				return ErrCorruptState.Wrapf("grant: %v", err)
+				return registryapi.ErrCorruptState.Wrapf("grant: %v", err)
 			}
 			info.Grants = append(info.Grants, g)
 			return nil
@@ -63,6 +64,6 @@ func gatekeepers(r state.IterReader) (GatekeepersInfo, error) {
 		}
 	}
 	var err error
-	info.Active, err = listNodes(r, func(n Node) bool { return n.Role == RoleGatekeeper && n.Active })
+	info.Active, err = listNodes(r, func(n registryapi.Node) bool { return n.Role == registryapi.RoleGatekeeper && n.Active })
 	return info, err
 }

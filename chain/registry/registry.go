@@ -14,40 +14,12 @@ import (
 
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/module"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
-	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/identity"
 	"github.com/phala-go/phala/mq"
-)
-
-// Name is the module's name.
-const Name = "registry"
-
-// Stable error kinds.
-var (
-	ErrInvalid         = errs.Register(Name, 1, "invalid registration")
-	ErrAttestation     = errs.Register(Name, 2, "attestation refused")
-	ErrStaleAnchor     = errs.Register(Name, 3, "report data names an unknown or too old block")
-	ErrReportData      = errs.Register(Name, 4, "quote does not bind these keys")
-	ErrNotGatekeeper   = errs.Register(Name, 5, "not allowed to be a gatekeeper")
-	ErrUnauthorized    = errs.Register(Name, 6, "only the registry admin may do this")
-	ErrCorruptState    = errs.Register(Name, 7, "corrupt registry state")
-	ErrIdentityInUse   = errs.Register(Name, 8, "identity key registered by another operator")
-	ErrRoleChange      = errs.Register(Name, 9, "a node cannot change its role")
-	ErrInvalidPolicy   = errs.Register(Name, 10, "invalid policy")
-	ErrUnknownIdentity = errs.Register(Name, 11, "no such node")
-)
-
-// Gas of each method. Registration verifies a quote (certificate chains,
-// CRLs, several ECDSA signatures: about a millisecond) where a transfer
-// verifies one ed25519 signature, and its quote and collateral make it ten
-// times a transfer's size, so the per-byte fee already prices it at about
-// ten transfers.
-const (
-	RegisterGas = 2_000_000
-	AdminGas    = 10_000
 )
 
 // Module is the registry.
@@ -59,21 +31,21 @@ var (
 )
 
 // Name implements module.Module.
-func (Module) Name() string { return Name }
+func (Module) Name() string { return registryapi.Name }
 
 // Methods implements module.Module.
 func (Module) Methods() []module.Method {
 	return []module.Method{
-		{Name: MethodRegister, Gas: RegisterGas, Handle: handleRegister},
-		{Name: MethodSetGatekeeper, Gas: AdminGas, Handle: handleSetGatekeeper},
-		{Name: MethodSetPolicy, Gas: AdminGas, Handle: handleSetPolicy},
+		{Name: registryapi.MethodRegister, Gas: registryapi.RegisterGas, Handle: handleRegister},
+		{Name: registryapi.MethodSetGatekeeper, Gas: registryapi.AdminGas, Handle: handleSetGatekeeper},
+		{Name: registryapi.MethodSetPolicy, Gas: registryapi.AdminGas, Handle: handleSetPolicy},
 	}
 }
 
 func handleRegister(ctx *module.Context, body []byte) error {
-	var r Register
+	var r registryapi.Register
 	if err := codec.UnmarshalCanonical(body, &r); err != nil {
-		return ErrInvalid.Wrapf("body: %v", err)
+		return registryapi.ErrInvalid.Wrapf("body: %v", err)
 	}
 	if err := checkKeys(r); err != nil {
 		return err
@@ -91,11 +63,11 @@ func handleRegister(ctx *module.Context, body []byte) error {
 	}
 	verified, err := verify(policy, r.Quote, r.Collateral, ctx.Time)
 	if err != nil {
-		return ErrAttestation.Wrapf("%v", err)
+		return registryapi.ErrAttestation.Wrapf("%v", err)
 	}
 	want := identity.Binding{ChainID: ctx.ChainID, AnchorHash: anchor, IdentityKey: r.IdentityKey, EncryptionKey: r.EncryptionKey, Operator: ctx.Sender}.ReportData()
 	if verified.ReportData != want {
-		return ErrReportData.Wrapf("report data %x, want %x (chain, anchor block %d, keys and operator %s)", verified.ReportData[:32], want[:32], r.AnchorHeight, ctx.Sender)
+		return registryapi.ErrReportData.Wrapf("report data %x, want %x (chain, anchor block %d, keys and operator %s)", verified.ReportData[:32], want[:32], r.AnchorHeight, ctx.Sender)
 	}
 	return admit(ctx, r, verified)
 }
@@ -105,40 +77,40 @@ func verify(p attest.Policy, quote []byte, c attest.Collateral, at time.Time) (a
 	return attest.Verify(quote, c, at, attest.WithPolicy(p))
 }
 
-func checkKeys(r Register) error {
+func checkKeys(r registryapi.Register) error {
 	if len(r.IdentityKey) != ed25519.PublicKeySize {
-		return ErrInvalid.Wrapf("identity key is %d bytes, want %d", len(r.IdentityKey), ed25519.PublicKeySize)
+		return registryapi.ErrInvalid.Wrapf("identity key is %d bytes, want %d", len(r.IdentityKey), ed25519.PublicKeySize)
 	}
 	if _, err := hpke.MLKEM768X25519().NewPublicKey(r.EncryptionKey); err != nil {
-		return ErrInvalid.Wrapf("encryption key is not an MLKEM768X25519 public key: %v", err)
+		return registryapi.ErrInvalid.Wrapf("encryption key is not an MLKEM768X25519 public key: %v", err)
 	}
-	if r.Role != RoleWorker && r.Role != RoleGatekeeper {
-		return ErrInvalid.Wrapf("unknown role %d", r.Role)
+	if r.Role != registryapi.RoleWorker && r.Role != registryapi.RoleGatekeeper {
+		return registryapi.ErrInvalid.Wrapf("unknown role %d", r.Role)
 	}
 	return nil
 }
 
 // checkRole refuses a gatekeeper without a grant, and a change of role or
 // operator for an identity already registered.
-func checkRole(ctx *module.Context, r Register) error {
+func checkRole(ctx *module.Context, r registryapi.Register) error {
 	old, exists, err := getNode(ctx.Store, r.IdentityKey)
 	if err != nil {
 		return err
 	}
 	if exists && old.Operator != ctx.Sender {
-		return ErrIdentityInUse.Wrapf("operator is %s", old.Operator)
+		return registryapi.ErrIdentityInUse.Wrapf("operator is %s", old.Operator)
 	}
 	if exists && old.Role != r.Role {
-		return ErrRoleChange.Wrapf("registered as %s", old.Role)
+		return registryapi.ErrRoleChange.Wrapf("registered as %s", old.Role)
 	}
-	if r.Role != RoleGatekeeper {
+	if r.Role != registryapi.RoleGatekeeper {
 		return nil
 	}
 	allowed, err := isGranted(ctx.Store, r.IdentityKey, ctx.Sender)
 	if err != nil || allowed {
 		return err
 	}
-	return ErrNotGatekeeper.Wrapf("neither identity %x nor operator %s is a named gatekeeper", r.IdentityKey, ctx.Sender)
+	return registryapi.ErrNotGatekeeper.Wrapf("neither identity %x nor operator %s is a named gatekeeper", r.IdentityKey, ctx.Sender)
 }
 
 // checkAnchor returns the hash of the named block if it is recent enough.
@@ -149,20 +121,20 @@ func checkAnchor(ctx *module.Context, height int64) ([]byte, error) {
 	}
 	age := ctx.Height - height
 	if height <= 0 || age <= 0 || age > p.MaxAnchorAge {
-		return nil, ErrStaleAnchor.Wrapf("block %d is %d blocks old at height %d, limit %d", height, age, ctx.Height, p.MaxAnchorAge)
+		return nil, registryapi.ErrStaleAnchor.Wrapf("block %d is %d blocks old at height %d, limit %d", height, age, ctx.Height, p.MaxAnchorAge)
 	}
 	hash, ok, err := ctx.RecentBlockHash(height)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, ErrStaleAnchor.Wrapf("block %d is not among the recent blocks", height)
+		return nil, registryapi.ErrStaleAnchor.Wrapf("block %d is not among the recent blocks", height)
 	}
 	return hash, nil
 }
 
 // admit stores the node as active, indexes its deadline and tells enclaves.
-func admit(ctx *module.Context, r Register, v attest.Verified) error {
+func admit(ctx *module.Context, r registryapi.Register, v attest.Verified) error {
 	p, err := getParams(ctx.Store)
 	if err != nil {
 		return err
@@ -173,7 +145,7 @@ func admit(ctx *module.Context, r Register, v attest.Verified) error {
 		ctx.Store.Delete(expiryKeyOf(old.ExpiresAt, old.IdentityKey))
 	}
 	now := ctx.Time.Unix()
-	n := Node{
+	n := registryapi.Node{
 		Role: r.Role, IdentityKey: r.IdentityKey, EncryptionKey: r.EncryptionKey, Operator: ctx.Sender,
 		Attestation: v, AttestedAt: now, AttestedBlock: ctx.Height, ExpiresAt: now + p.ReattestSeconds, Active: true,
 	}
@@ -181,26 +153,26 @@ func admit(ctx *module.Context, r Register, v attest.Verified) error {
 	ctx.Store.Set(expiryKeyOf(n.ExpiresAt, n.IdentityKey), []byte{})
 	ctx.Emit("node_registered", module.A("role", n.Role.String()), module.A("identity", fmt.Sprintf("%x", n.IdentityKey)),
 		module.A("operator", n.Operator), module.A("tee", string(v.TEE)), module.A("tcb_status", v.TCBStatus))
-	ctx.Publish(mq.Message{Topic: TopicNode, Payload: codec.MustMarshal(NodeEvent{Kind: "registered", Node: n, Quote: r.Quote, Proof: r.Collateral})})
+	ctx.Publish(mq.Message{Topic: registryapi.TopicNode, Payload: codec.MustMarshal(registryapi.NodeEvent{Kind: "registered", Node: n, Quote: r.Quote, Proof: r.Collateral})})
 	return nil
 }
 
 // deactivate marks a node inactive and tells why.
-func deactivate(ctx *module.Context, n Node, reason string) {
+func deactivate(ctx *module.Context, n registryapi.Node, reason string) {
 	n.Active, n.Reason = false, reason
 	putNode(ctx.Store, n)
 	ctx.Store.Delete(expiryKeyOf(n.ExpiresAt, n.IdentityKey))
 	ctx.Emit("node_deactivated", module.A("identity", fmt.Sprintf("%x", n.IdentityKey)), module.A("reason", reason))
-	ctx.Publish(mq.Message{Topic: TopicNode, Payload: codec.MustMarshal(NodeEvent{Kind: "deactivated", Node: n, Reason: reason})})
+	ctx.Publish(mq.Message{Topic: registryapi.TopicNode, Payload: codec.MustMarshal(registryapi.NodeEvent{Kind: "deactivated", Node: n, Reason: reason})})
 }
 
 func handleSetGatekeeper(ctx *module.Context, body []byte) error {
-	var b SetGatekeeper
+	var b registryapi.SetGatekeeper
 	if err := codec.UnmarshalCanonical(body, &b); err != nil {
-		return ErrInvalid.Wrapf("body: %v", err)
+		return registryapi.ErrInvalid.Wrapf("body: %v", err)
 	}
-	if err := b.Grant.validate(); err != nil {
-		return ErrInvalid.Wrapf("%v", err)
+	if err := b.Grant.Validate(); err != nil {
+		return registryapi.ErrInvalid.Wrapf("%v", err)
 	}
 	if err := requireAdmin(ctx); err != nil {
 		return err
@@ -212,15 +184,15 @@ func handleSetGatekeeper(ctx *module.Context, body []byte) error {
 		}
 	}
 	ctx.Emit("gatekeeper_grant", module.A("allowed", fmt.Sprint(b.Allowed)))
-	ctx.Publish(mq.Message{Topic: TopicGatekeeper, Payload: codec.MustMarshal(GatekeeperEvent{Grant: b.Grant, Allowed: b.Allowed})})
+	ctx.Publish(mq.Message{Topic: registryapi.TopicGatekeeper, Payload: codec.MustMarshal(registryapi.GatekeeperEvent{Grant: b.Grant, Allowed: b.Allowed})})
 	return nil
 }
 
 // revokeGatekeepers deactivates the active gatekeepers a withdrawn grant
 // covered, unless another grant still covers them.
-func revokeGatekeepers(ctx *module.Context, g Grant) error {
-	return forEachNode(ctx, func(n Node) error {
-		if !n.Active || n.Role != RoleGatekeeper {
+func revokeGatekeepers(ctx *module.Context, g registryapi.Grant) error {
+	return forEachNode(ctx, func(n registryapi.Node) error {
+		if !n.Active || n.Role != registryapi.RoleGatekeeper {
 			return nil
 		}
 		covered := bytes.Equal(n.IdentityKey, g.IdentityKey) || (!g.Operator.IsZero() && n.Operator == g.Operator)
@@ -234,12 +206,12 @@ func revokeGatekeepers(ctx *module.Context, g Grant) error {
 }
 
 func handleSetPolicy(ctx *module.Context, body []byte) error {
-	var b SetPolicy
+	var b registryapi.SetPolicy
 	if err := codec.UnmarshalCanonical(body, &b); err != nil {
-		return ErrInvalid.Wrapf("body: %v", err)
+		return registryapi.ErrInvalid.Wrapf("body: %v", err)
 	}
 	if err := b.Policy.Validate(); err != nil {
-		return ErrInvalidPolicy.Wrapf("%v", err)
+		return registryapi.ErrInvalidPolicy.Wrapf("%v", err)
 	}
 	if err := requireAdmin(ctx); err != nil {
 		return err
@@ -247,7 +219,7 @@ func handleSetPolicy(ctx *module.Context, body []byte) error {
 	ctx.Store.Set(policyKey.Key(), codec.MustMarshal(b.Policy))
 	ctx.Store.Set(policyChangedKey.Key(), []byte{})
 	ctx.Emit("policy_changed")
-	ctx.Publish(mq.Message{Topic: TopicPolicy, Payload: codec.MustMarshal(PolicyEvent{Policy: b.Policy})})
+	ctx.Publish(mq.Message{Topic: registryapi.TopicPolicy, Payload: codec.MustMarshal(registryapi.PolicyEvent{Policy: b.Policy})})
 	return nil
 }
 
@@ -257,7 +229,7 @@ func requireAdmin(ctx *module.Context) error {
 		return err
 	}
 	if admin != ctx.Sender {
-		return ErrUnauthorized.Wrapf("sender %s is not the admin", ctx.Sender)
+		return registryapi.ErrUnauthorized.Wrapf("sender %s is not the admin", ctx.Sender)
 	}
 	return nil
 }
@@ -271,7 +243,7 @@ func Admin(r state.Reader) (address.Address, error) {
 	}
 	admin, err := address.FromBytes(raw)
 	if err != nil {
-		return address.Address{}, ErrCorruptState.Wrapf("admin: %v", err)
+		return address.Address{}, registryapi.ErrCorruptState.Wrapf("admin: %v", err)
 	}
 	return admin, nil
 }
@@ -286,24 +258,26 @@ func isGranted(r state.Reader, identityKey []byte, operator address.Address) (bo
 	return false, nil
 }
 
-func getNode(r state.Reader, identityKey []byte) (Node, bool, error) {
+func getNode(r state.Reader, identityKey []byte) (registryapi.Node, bool, error) {
 	raw, err := r.Get(nodeKeyOf(identityKey))
 	if err != nil || raw == nil {
-		return Node{}, false, err
+		return registryapi.Node{}, false, err
 	}
-	var n Node
+	var n registryapi.Node
 	if err := codec.Unmarshal(raw, &n); err != nil {
-		return Node{}, false, ErrCorruptState.Wrapf("node %x: %v", identityKey, err)
+		return registryapi.Node{}, false, registryapi.ErrCorruptState.Wrapf("node %x: %v", identityKey, err)
 	}
 	return n, true, nil
 }
 
 // GetNode reads a node by identity key; ok is false if none is registered.
-func GetNode(r state.Reader, identityKey []byte) (n Node, ok bool, err error) {
+func GetNode(r state.Reader, identityKey []byte) (n registryapi.Node, ok bool, err error) {
 	return getNode(r, identityKey)
 }
 
-func putNode(s *state.Overlay, n Node) { s.Set(nodeKeyOf(n.IdentityKey), codec.MustMarshal(n)) }
+func putNode(s *state.Overlay, n registryapi.Node) {
+	s.Set(nodeKeyOf(n.IdentityKey), codec.MustMarshal(n))
+}
 
 // GetPolicy reads the attestation policy.
 func GetPolicy(r state.Reader) (attest.Policy, error) {
@@ -313,25 +287,25 @@ func GetPolicy(r state.Reader) (attest.Policy, error) {
 		return p, err
 	}
 	if raw == nil {
-		return p, ErrCorruptState.Wrapf("no policy (chain not initialised)")
+		return p, registryapi.ErrCorruptState.Wrapf("no policy (chain not initialised)")
 	}
 	if err := codec.Unmarshal(raw, &p); err != nil {
-		return p, ErrCorruptState.Wrapf("policy: %v", err)
+		return p, registryapi.ErrCorruptState.Wrapf("policy: %v", err)
 	}
 	return p, nil
 }
 
-func getParams(r state.Reader) (Params, error) {
-	var p Params
+func getParams(r state.Reader) (registryapi.Params, error) {
+	var p registryapi.Params
 	raw, err := r.Get(paramsKey.Key())
 	if err != nil {
 		return p, err
 	}
 	if raw == nil {
-		return p, ErrCorruptState.Wrapf("no params (chain not initialised)")
+		return p, registryapi.ErrCorruptState.Wrapf("no params (chain not initialised)")
 	}
 	if err := codec.Unmarshal(raw, &p); err != nil {
-		return p, ErrCorruptState.Wrapf("params: %v", err)
+		return p, registryapi.ErrCorruptState.Wrapf("params: %v", err)
 	}
 	return p, nil
 }
@@ -339,7 +313,7 @@ func getParams(r state.Reader) (Params, error) {
 // forEachNode visits every node as the block currently sees it: keys come
 // from committed state (overlays do not iterate), values from the block.
 // Nodes first registered in this block are fresh and need no visit.
-func forEachNode(ctx *module.Context, fn func(Node) error) error {
+func forEachNode(ctx *module.Context, fn func(registryapi.Node) error) error {
 	var keys [][]byte
 	err := ctx.Committed.Iterate(nodeKey.Prefix(), func(k, _ []byte) error {
 		keys = append(keys, append([]byte{}, k[len(nodeKey.Prefix()):]...))

@@ -7,16 +7,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/spf13/cobra"
-
-	"github.com/phala-go/phala/chain/registry"
 )
 
 func newQueryCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "query", Aliases: []string{"q"}, Short: "Read chain state"}
 	cmd.AddCommand(queryBalanceCmd(), queryAccountCmd(), querySupplyCmd(), queryTxCmd(), queryBlockCmd(), queryStatusCmd(),
-		queryNodesCmd("workers", "Registered workers", registry.RoleWorker, false), queryWorkerCmd(),
-		queryNodesCmd("gatekeepers", "Gatekeeper grants and registered gatekeepers", registry.RoleGatekeeper, true), queryPolicyCmd())
+		queryNodesCmd("workers", "Registered workers", registryapi.RoleWorker, false), queryWorkerCmd(),
+		queryNodesCmd("gatekeepers", "Gatekeeper grants and registered gatekeepers", registryapi.RoleGatekeeper, true), queryPolicyCmd())
 	cmd.AddCommand(keysQueryCmds()...)
 	return cmd
 }

@@ -15,7 +15,7 @@ import (
 
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/attest/attestfs"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/tee"
@@ -62,7 +62,7 @@ type nodeJSON struct {
 	Reason        string   `json:"reason,omitempty"`
 }
 
-func nodeOut(n registry.Node) nodeJSON {
+func nodeOut(n registryapi.Node) nodeJSON {
 	v := n.Attestation
 	m := hex.EncodeToString(v.MrEnclave[:])
 	if v.TEE == attest.KindTDX {
@@ -160,8 +160,8 @@ func (f *registerFlags) run() error {
 }
 
 // body reads a registration file, or attests this machine's node keys.
-func (f *registerFlags) body(ctx context.Context, c *client.Client, operator address.Address) (registry.Register, error) {
-	var body registry.Register
+func (f *registerFlags) body(ctx context.Context, c *client.Client, operator address.Address) (registryapi.Register, error) {
+	var body registryapi.Register
 	if f.evidence != "" {
 		raw, err := os.ReadFile(f.evidence)
 		if err != nil {
@@ -193,9 +193,9 @@ func (f *registerFlags) body(ctx context.Context, c *client.Client, operator add
 	if created {
 		fmt.Fprintf(os.Stderr, "generated node keys, sealed to %s\n", f.nodeKeys)
 	}
-	role := registry.RoleWorker
+	role := registryapi.RoleWorker
 	if f.gatekeeper {
-		role = registry.RoleGatekeeper
+		role = registryapi.RoleGatekeeper
 	}
 	anchor, err := c.FirstAnchor(ctx)
 	if err != nil {
@@ -221,7 +221,7 @@ func txSetPolicyCmd() *cobra.Command {
 			if err := json.Unmarshal(raw, &p); err != nil {
 				return fmt.Errorf("policy file %s: %w", file, err)
 			}
-			return sendAdmin(&k, &n, from, registry.MethodSetPolicy, registry.SetPolicy{Policy: p})
+			return sendAdmin(&k, &n, from, registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: p})
 		},
 	}
 	k.register(cmd, true)
@@ -243,7 +243,7 @@ func txSetGatekeeperCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "set-gatekeeper --from ADMIN (--operator ADDR | --identity HEX) [--remove]", Short: "Allow or withdraw a gatekeeper (admin)", Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			var g registry.Grant
+			var g registryapi.Grant
 			var err error
 			switch {
 			case operator != "" && identity == "":
@@ -256,7 +256,7 @@ func txSetGatekeeperCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return sendAdmin(&k, &n, from, registry.MethodSetGatekeeper, registry.SetGatekeeper{Grant: g, Allowed: !remove})
+			return sendAdmin(&k, &n, from, registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: g, Allowed: !remove})
 		},
 	}
 	k.register(cmd, true)
@@ -288,7 +288,7 @@ func sendAdmin(k *keyringFlags, n *nodeFlag, from, method string, body any) erro
 	})
 }
 
-func queryNodesCmd(use, short string, role registry.Role, activeGatekeepers bool) *cobra.Command {
+func queryNodesCmd(use, short string, role registryapi.Role, activeGatekeepers bool) *cobra.Command {
 	var n nodeFlag
 	cmd := &cobra.Command{
 		Use: use, Short: short, Args: cobra.NoArgs,

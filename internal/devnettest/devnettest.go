@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/phala-go/phala/attest"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/crypto/keyring"
@@ -67,7 +67,7 @@ type SimNode struct {
 
 // RegisterSimNode makes fresh node keys and registers them with a sim
 // quote that binds them, the operator and the newest block.
-func RegisterSimNode(t testing.TB, ctx context.Context, cl *client.Client, operator ed25519.PrivateKey, role registry.Role) SimNode {
+func RegisterSimNode(t testing.TB, ctx context.Context, cl *client.Client, operator ed25519.PrivateKey, role registryapi.Role) SimNode {
 	t.Helper()
 	pub, key, err := ed25519.GenerateKey(nil)
 	if err != nil {
@@ -86,7 +86,7 @@ func RegisterSimNode(t testing.TB, ctx context.Context, cl *client.Client, opera
 		ChainID: network.DevnetChainID, AnchorHash: anchor.Hash, IdentityKey: pub,
 		EncryptionKey: encPub, Operator: address.FromPublicKey(operator.Public().(ed25519.PublicKey)),
 	}.ReportData()
-	inc, err := cl.Register(ctx, operator, registry.Register{
+	inc, err := cl.Register(ctx, operator, registryapi.Register{
 		Role: role, IdentityKey: pub, EncryptionKey: encPub,
 		AnchorHeight: anchor.Height, Quote: attest.SignSimQuote([32]byte{7, 7, 7}, rd),
 	})

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/worker/runtime"
 )
 
@@ -84,14 +84,14 @@ func NewPublicHandler(rt Runtime) http.Handler {
 		out := StatusJSON{
 			ChainID: s.ChainID, Height: s.Height, BlockHash: hex.EncodeToString(s.BlockHash),
 			StateHash: hex.EncodeToString(s.StateHash), IdentityKey: hex.EncodeToString(s.IdentityKey),
-			EncryptionKey: hex.EncodeToString(s.EncryptionKey), Role: registry.Role(s.Role).String(), Registered: s.Registered,
+			EncryptionKey: hex.EncodeToString(s.EncryptionKey), Role: registryapi.Role(s.Role).String(), Registered: s.Registered,
 		}
 		addKeys(&out, rt)
 		return out
 	}))
 	mux.HandleFunc(PublicPathAttestation, getJSON(func() any {
 		s := rt.Status()
-		out := AttestationJSON{IdentityKey: hex.EncodeToString(s.IdentityKey), EncryptionKey: hex.EncodeToString(s.EncryptionKey), Role: registry.Role(s.Role).String()}
+		out := AttestationJSON{IdentityKey: hex.EncodeToString(s.IdentityKey), EncryptionKey: hex.EncodeToString(s.EncryptionKey), Role: registryapi.Role(s.Role).String()}
 		if ev, ok := rt.LastEvidence(); ok {
 			out.AnchorHeight, out.AnchorHash, out.Quote = ev.AnchorHeight, hex.EncodeToString(ev.AnchorHash), hex.EncodeToString(ev.Quote)
 		}

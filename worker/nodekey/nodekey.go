@@ -17,7 +17,7 @@ import (
 	"path/filepath"
 
 	"github.com/phala-go/phala/attest"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/identity"
@@ -124,10 +124,10 @@ func (k *Keys) Quote(p tee.Platform, anchorHash []byte, operator address.Address
 // Evidence attests these keys on platform p for operator, anchored at the
 // block (anchorHeight, anchorHash): the body of a registration, to submit
 // now or from another machine within the anchor's lifetime.
-func (k *Keys) Evidence(p tee.Platform, operator address.Address, role registry.Role, anchorHeight int64, anchorHash []byte, coll attest.Collateral) (registry.Register, error) {
+func (k *Keys) Evidence(p tee.Platform, operator address.Address, role registryapi.Role, anchorHeight int64, anchorHash []byte, coll attest.Collateral) (registryapi.Register, error) {
 	quote, err := k.Quote(p, anchorHash, operator)
 	if err != nil {
-		return registry.Register{}, fmt.Errorf("quote: %w", err)
+		return registryapi.Register{}, fmt.Errorf("quote: %w", err)
 	}
-	return registry.Register{Role: role, IdentityKey: k.IdentityPublic(), EncryptionKey: k.EncryptionPublic(), AnchorHeight: anchorHeight, Quote: quote, Collateral: coll}, nil
+	return registryapi.Register{Role: role, IdentityKey: k.IdentityPublic(), EncryptionKey: k.EncryptionPublic(), AnchorHeight: anchorHeight, Quote: quote, Collateral: coll}, nil
 }

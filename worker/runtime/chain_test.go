@@ -19,7 +19,7 @@ import (
 	"github.com/phala-go/phala/chain/app"
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/chainapi"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
@@ -133,7 +133,7 @@ func devAppState() (json.RawMessage, error) {
 		return address.FromPublicKey(devKey(name).Public().(ed25519.PublicKey))
 	}
 	alice := addr("alice")
-	g, err := app.DefaultGenesis(bank.DefaultGenesis(alice, addr("bob"), addr("carol")), registry.DefaultGenesis(alice, true, registry.Grant{Operator: alice}))
+	g, err := app.DefaultGenesis(bank.DefaultGenesis(alice, addr("bob"), addr("carol")), registryapi.DefaultGenesis(alice, true, registryapi.Grant{Operator: alice}))
 	if err != nil {
 		return nil, err
 	}

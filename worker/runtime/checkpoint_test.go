@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/tee"
 )
 
@@ -58,7 +58,7 @@ func TestBadCheckpointsAreSkipped(t *testing.T) {
 	}
 	ourGenesis := func() []byte { return rt.genesis }
 	gatekeeper := st6
-	gatekeeper.Role = registry.RoleGatekeeper
+	gatekeeper.Role = registryapi.RoleGatekeeper
 	tests := []struct {
 		name    string
 		corrupt func(t *testing.T, dir string)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/phala-go/phala/chain/keys"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/worker/lightclient"
@@ -45,13 +45,13 @@ type folder struct {
 type handler func(f *folder, height int64, payload []byte) error
 
 var handlers = map[string]handler{
-	registry.TopicNode:       (*folder).onNode,
-	registry.TopicPolicy:     (*folder).onPolicy,
-	registry.TopicGatekeeper: (*folder).onGatekeeper,
-	mq.TopicEgress:           (*folder).onEgress,
-	keys.TopicRotation:       (*folder).onRotation,
-	keys.TopicCluster:        (*folder).onCluster,
-	keys.TopicContract:       (*folder).onContract,
+	registryapi.TopicNode:       (*folder).onNode,
+	registryapi.TopicPolicy:     (*folder).onPolicy,
+	registryapi.TopicGatekeeper: (*folder).onGatekeeper,
+	mq.TopicEgress:              (*folder).onEgress,
+	keys.TopicRotation:          (*folder).onRotation,
+	keys.TopicCluster:           (*folder).onCluster,
+	keys.TopicContract:          (*folder).onContract,
 }
 
 // keysEgressTopics are the egress topics key management follows.
@@ -83,7 +83,7 @@ func (f *folder) block(b lightclient.Final) {
 }
 
 func (f *folder) onNode(height int64, payload []byte) error {
-	var ev registry.NodeEvent
+	var ev registryapi.NodeEvent
 	if err := codec.Unmarshal(payload, &ev); err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (f *folder) onNode(height int64, payload []byte) error {
 }
 
 func (f *folder) onPolicy(_ int64, payload []byte) error {
-	var ev registry.PolicyEvent
+	var ev registryapi.PolicyEvent
 	if err := codec.Unmarshal(payload, &ev); err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (f *folder) onPolicy(_ int64, payload []byte) error {
 }
 
 func (f *folder) onGatekeeper(_ int64, payload []byte) error {
-	var ev registry.GatekeeperEvent
+	var ev registryapi.GatekeeperEvent
 	if err := codec.Unmarshal(payload, &ev); err != nil {
 		return err
 	}
@@ -147,8 +147,8 @@ func (f *folder) onEgress(_ int64, payload []byte) error {
 		return err
 	}
 	e := se.Egress
-	if e.Topic == registry.TopicHeartbeat {
-		var hb registry.Heartbeat
+	if e.Topic == registryapi.TopicHeartbeat {
+		var hb registryapi.Heartbeat
 		if err := codec.Unmarshal(e.Payload, &hb); err == nil {
 			if i, ok := f.st.Registry.node(e.Sender); ok {
 				f.st.Registry.Nodes[i].LastHeartbeat = max(f.st.Registry.Nodes[i].LastHeartbeat, hb.Height)
@@ -192,11 +192,11 @@ func (f *folder) confirm(se mq.SignedEgress) {
 func (f *folder) heartbeat(height int64) {
 	f.heartbeatSent = true
 	for _, p := range f.st.Outbox.Pending {
-		if p.Egress.Topic == registry.TopicHeartbeat {
+		if p.Egress.Topic == registryapi.TopicHeartbeat {
 			return
 		}
 	}
-	f.send(registry.TopicHeartbeat, codec.MustMarshal(registry.Heartbeat{Height: height}))
+	f.send(registryapi.TopicHeartbeat, codec.MustMarshal(registryapi.Heartbeat{Height: height}))
 }
 
 // send appends a signed egress message with the next sequence number.

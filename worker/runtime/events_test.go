@@ -9,7 +9,7 @@ import (
 
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/keys"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/worker/lightclient"
@@ -20,8 +20,8 @@ import (
 // blocks.
 
 func nodeMsg(kind string, key []byte, active bool) mq.Message {
-	ev := registry.NodeEvent{Kind: kind, Node: registry.Node{Role: registry.RoleWorker, IdentityKey: key, EncryptionKey: []byte{1, 2}, Active: active}}
-	return mq.Message{Topic: registry.TopicNode, Payload: codec.MustMarshal(ev)}
+	ev := registryapi.NodeEvent{Kind: kind, Node: registryapi.Node{Role: registryapi.RoleWorker, IdentityKey: key, EncryptionKey: []byte{1, 2}, Active: active}}
+	return mq.Message{Topic: registryapi.TopicNode, Payload: codec.MustMarshal(ev)}
 }
 
 func egressMsg(se mq.SignedEgress) mq.Message {
@@ -37,8 +37,8 @@ type foldCase struct {
 func heartbeatHeights(t *testing.T, st *State) []int64 {
 	var out []int64
 	for _, se := range st.Outbox.Pending {
-		var hb registry.Heartbeat
-		if se.Egress.Topic != registry.TopicHeartbeat || codec.Unmarshal(se.Egress.Payload, &hb) != nil {
+		var hb registryapi.Heartbeat
+		if se.Egress.Topic != registryapi.TopicHeartbeat || codec.Unmarshal(se.Egress.Payload, &hb) != nil {
 			t.Fatalf("unexpected egress %+v", se.Egress)
 		}
 		out = append(out, hb.Height)
@@ -58,8 +58,8 @@ func TestFold(t *testing.T) {
 		}},
 		{"malformed payloads are skipped, the rest still applies", func(self []byte, _ func(int) mq.SignedEgress) []lightclient.Final {
 			return []lightclient.Final{{Height: 3, Messages: []mq.Message{
-				{Topic: registry.TopicNode, Payload: []byte{0xff, 0x00}},
-				{Topic: registry.TopicPolicy, Payload: nil},
+				{Topic: registryapi.TopicNode, Payload: []byte{0xff, 0x00}},
+				{Topic: registryapi.TopicPolicy, Payload: nil},
 				{Topic: mq.TopicEgress, Payload: []byte("garbage")},
 				nodeMsg("registered", other, true),
 			}}}
@@ -69,11 +69,11 @@ func TestFold(t *testing.T) {
 			}
 		}},
 		{"registry events update the view", func([]byte, func(int) mq.SignedEgress) []lightclient.Final {
-			g := registry.Grant{IdentityKey: other}
+			g := registryapi.Grant{IdentityKey: other}
 			return []lightclient.Final{
 				{Height: 3, Messages: []mq.Message{
-					{Topic: registry.TopicPolicy, Payload: codec.MustMarshal(registry.PolicyEvent{Policy: attest.Policy{AllowSim: true, MinTCBEvalDataNumber: 17}})},
-					{Topic: registry.TopicGatekeeper, Payload: codec.MustMarshal(registry.GatekeeperEvent{Grant: g, Allowed: true})},
+					{Topic: registryapi.TopicPolicy, Payload: codec.MustMarshal(registryapi.PolicyEvent{Policy: attest.Policy{AllowSim: true, MinTCBEvalDataNumber: 17}})},
+					{Topic: registryapi.TopicGatekeeper, Payload: codec.MustMarshal(registryapi.GatekeeperEvent{Grant: g, Allowed: true})},
 					nodeMsg("registered", other, true),
 				}},
 				{Height: 4, Messages: []mq.Message{nodeMsg("deactivated", other, false)}},
@@ -152,13 +152,13 @@ var foldKey = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32))
 func foldState(t *testing.T) (State, ed25519.PrivateKey) {
 	t.Helper()
 	return State{
-		Version: StateVersion, Identity: foldKey.Public().(ed25519.PublicKey), Role: registry.RoleWorker,
+		Version: StateVersion, Identity: foldKey.Public().(ed25519.PublicKey), Role: registryapi.RoleWorker,
 		Light: lightclient.State{ChainID: "fold-test"}, Outbox: Outbox{NextSeq: 1},
 	}, foldKey
 }
 
 func TestGrantsOrderDoesNotChangeTheHash(t *testing.T) {
-	a, b := registry.Grant{IdentityKey: bytes.Repeat([]byte{1}, 32)}, registry.Grant{IdentityKey: bytes.Repeat([]byte{2}, 32)}
+	a, b := registryapi.Grant{IdentityKey: bytes.Repeat([]byte{1}, 32)}, registryapi.Grant{IdentityKey: bytes.Repeat([]byte{2}, 32)}
 	s1, _ := foldState(t)
 	s2, _ := foldState(t)
 	s1.Registry.setGrant(a, true)
@@ -181,15 +181,15 @@ func TestGrantsOrderDoesNotChangeTheHash(t *testing.T) {
 func FuzzFoldPayload(f *testing.F) {
 	self := foldKey.Public().(ed25519.PublicKey)
 	f.Add(uint8(0), nodeMsg("registered", self, true).Payload)
-	f.Add(uint8(1), codec.MustMarshal(registry.PolicyEvent{}))
-	f.Add(uint8(2), codec.MustMarshal(registry.GatekeeperEvent{Grant: registry.Grant{IdentityKey: self}, Allowed: true}))
-	f.Add(uint8(3), codec.MustMarshal(mq.SignedEgress{Egress: mq.Egress{Sender: self, Seq: 5, Topic: registry.TopicHeartbeat, Payload: []byte{0x81, 0x01}}}))
+	f.Add(uint8(1), codec.MustMarshal(registryapi.PolicyEvent{}))
+	f.Add(uint8(2), codec.MustMarshal(registryapi.GatekeeperEvent{Grant: registryapi.Grant{IdentityKey: self}, Allowed: true}))
+	f.Add(uint8(3), codec.MustMarshal(mq.SignedEgress{Egress: mq.Egress{Sender: self, Seq: 5, Topic: registryapi.TopicHeartbeat, Payload: []byte{0x81, 0x01}}}))
 	f.Add(uint8(3), []byte{0xff})
 	f.Add(uint8(4), codec.MustMarshal(keys.Rotation{Generation: 2}))
 	f.Add(uint8(5), codec.MustMarshal(keys.ClusterEvent{Cluster: "c", Worker: self, EncryptionKey: []byte{1}}))
 	f.Add(uint8(6), codec.MustMarshal(keys.ContractEvent{Cluster: "c", Contract: []byte{1}}))
 	f.Add(uint8(3), codec.MustMarshal(mq.SignedEgress{Egress: mq.Egress{Sender: self, Seq: 1, Topic: keys.TopicMasterHandout, Payload: codec.MustMarshal(keys.Handout{Recipient: self, Envelope: []byte{1}})}}))
-	topics := []string{registry.TopicNode, registry.TopicPolicy, registry.TopicGatekeeper, mq.TopicEgress, keys.TopicRotation, keys.TopicCluster, keys.TopicContract}
+	topics := []string{registryapi.TopicNode, registryapi.TopicPolicy, registryapi.TopicGatekeeper, mq.TopicEgress, keys.TopicRotation, keys.TopicCluster, keys.TopicContract}
 	f.Fuzz(func(t *testing.T, topic uint8, payload []byte) {
 		st, key := foldState(t)
 		fo := folder{st: &st, keys: signer{key}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}

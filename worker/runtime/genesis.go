@@ -8,7 +8,7 @@ import (
 
 	cmttypes "github.com/cometbft/cometbft/types"
 
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/worker/lightclient"
 )
@@ -16,7 +16,7 @@ import (
 // genesisState is the state the runtime starts from on a chain: the light
 // client's trust root and the registry section of the genesis app state.
 // The genesis document is the only thing the runtime trusts unverified.
-func genesisState(doc *cmttypes.GenesisDoc, identity ed25519.PublicKey, role registry.Role) (State, error) {
+func genesisState(doc *cmttypes.GenesisDoc, identity ed25519.PublicKey, role registryapi.Role) (State, error) {
 	light, err := lightclient.Genesis(doc)
 	if err != nil {
 		return State{}, ErrGenesis.Wrapf("light client: %v", err)
@@ -37,23 +37,23 @@ func genesisState(doc *cmttypes.GenesisDoc, identity ed25519.PublicKey, role reg
 
 // registryGenesis reads the registry section of app_state, strictly, as the
 // chain does; other sections are the chain's business.
-func registryGenesis(appState json.RawMessage) (registry.Genesis, error) {
+func registryGenesis(appState json.RawMessage) (registryapi.Genesis, error) {
 	var sections map[string]json.RawMessage
 	if err := json.Unmarshal(appState, &sections); err != nil {
-		return registry.Genesis{}, ErrGenesis.Wrapf("app_state is not a JSON object: %v", err)
+		return registryapi.Genesis{}, ErrGenesis.Wrapf("app_state is not a JSON object: %v", err)
 	}
-	raw, ok := sections[registry.Name]
+	raw, ok := sections[registryapi.Name]
 	if !ok {
-		return registry.Genesis{}, ErrGenesis.Wrapf("app_state has no %q section", registry.Name)
+		return registryapi.Genesis{}, ErrGenesis.Wrapf("app_state has no %q section", registryapi.Name)
 	}
-	var g registry.Genesis
+	var g registryapi.Genesis
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&g); err != nil {
-		return registry.Genesis{}, ErrGenesis.Wrapf("registry section: %v", err)
+		return registryapi.Genesis{}, ErrGenesis.Wrapf("registry section: %v", err)
 	}
 	if err := g.Policy.Validate(); err != nil {
-		return registry.Genesis{}, ErrGenesis.Wrapf("registry policy: %v", err)
+		return registryapi.Genesis{}, ErrGenesis.Wrapf("registry policy: %v", err)
 	}
 	return g, nil
 }

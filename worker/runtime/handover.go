@@ -9,7 +9,7 @@ import (
 
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/keys"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/derive"
 	"github.com/phala-go/phala/crypto/envelope"
@@ -33,7 +33,7 @@ func (f *folder) keysStep(b lightclient.Final) {
 	if len(f.st.Keys.Pending) > 0 && (f.recorded || periodic) {
 		f.retryPending()
 	}
-	if f.st.Role != registry.RoleGatekeeper || !f.st.Registered || !(f.keysDirty || periodic) {
+	if f.st.Role != registryapi.RoleGatekeeper || !f.st.Registered || !(f.keysDirty || periodic) {
 		return
 	}
 	f.generate(b.Height)
@@ -47,9 +47,9 @@ func (f *folder) keysStep(b lightclient.Final) {
 // onGatekeeperRegistered re-verifies a newly registered gatekeeper's quote
 // inside this enclave, so that keys never depend on the validators alone;
 // only a gatekeeper that passes is ever sent the master key.
-func (f *folder) onGatekeeperRegistered(height int64, ev registry.NodeEvent) {
+func (f *folder) onGatekeeperRegistered(height int64, ev registryapi.NodeEvent) {
 	n := ev.Node
-	if f.st.Role != registry.RoleGatekeeper || n.Role != registry.RoleGatekeeper || bytes.Equal(n.IdentityKey, f.st.Identity) {
+	if f.st.Role != registryapi.RoleGatekeeper || n.Role != registryapi.RoleGatekeeper || bytes.Equal(n.IdentityKey, f.st.Identity) {
 		return
 	}
 	ks := &f.st.Keys
@@ -68,7 +68,7 @@ func (f *folder) onGatekeeperRegistered(height int64, ev registry.NodeEvent) {
 // checkAttestation verifies the quote as the chain did (policy, block
 // time) and that its report data binds the node's keys and operator to one
 // of the recent blocks before the registration.
-func (f *folder) checkAttestation(height int64, ev registry.NodeEvent) error {
+func (f *folder) checkAttestation(height int64, ev registryapi.NodeEvent) error {
 	n := ev.Node
 	if _, err := envelope.ParsePublicKey(envelope.Default, n.EncryptionKey); err != nil {
 		return err
@@ -157,7 +157,7 @@ func (f *folder) masterHandouts() {
 		return
 	}
 	for _, n := range f.st.Registry.Nodes {
-		if !n.Active || n.Role != registry.RoleGatekeeper || bytes.Equal(n.IdentityKey, f.st.Identity) {
+		if !n.Active || n.Role != registryapi.RoleGatekeeper || bytes.Equal(n.IdentityKey, f.st.Identity) {
 			continue
 		}
 		m, ok := findMember(ks.Attested, n.IdentityKey)
@@ -276,7 +276,7 @@ func (f *folder) handCluster(cluster string, g uint32, ck derive.ClusterKey, w M
 	if ks.wasSent(k) {
 		return
 	}
-	n, ok := f.st.Registry.activeNode(w.IdentityKey, registry.RoleWorker)
+	n, ok := f.st.Registry.activeNode(w.IdentityKey, registryapi.RoleWorker)
 	if !ok || !bytes.Equal(n.EncryptionKey, w.EncryptionKey) {
 		return
 	}
@@ -353,9 +353,9 @@ func contractPublicKey(chainID string, ck derive.ClusterKey, contract []byte) ([
 // receive takes a handout addressed to this node: open it now if the
 // public keys it must match are recorded, else keep it sealed for later.
 func (f *folder) receive(topic string, sender []byte, h keys.Handout) {
-	want := registry.RoleGatekeeper
+	want := registryapi.RoleGatekeeper
 	if topic == keys.TopicClusterHandout {
-		want = registry.RoleWorker
+		want = registryapi.RoleWorker
 	}
 	if f.ks == nil || f.enc == nil || f.st.Role != want {
 		return

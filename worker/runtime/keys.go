@@ -9,7 +9,7 @@ import (
 	"slices"
 
 	"github.com/phala-go/phala/chain/keys"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/derive"
 	"github.com/phala-go/phala/crypto/envelope"
@@ -272,7 +272,7 @@ func (s *KeyState) noteBlock(height int64, hash []byte) {
 func (v *RegistryView) activeGatekeepers() []ed25519.PublicKey {
 	var out []ed25519.PublicKey
 	for _, n := range v.Nodes {
-		if n.Active && n.Role == registry.RoleGatekeeper {
+		if n.Active && n.Role == registryapi.RoleGatekeeper {
 			out = append(out, n.IdentityKey)
 		}
 	}
@@ -280,7 +280,7 @@ func (v *RegistryView) activeGatekeepers() []ed25519.PublicKey {
 }
 
 // activeNode returns the node if it is active with role.
-func (v *RegistryView) activeNode(key []byte, role registry.Role) (NodeView, bool) {
+func (v *RegistryView) activeNode(key []byte, role registryapi.Role) (NodeView, bool) {
 	i, ok := v.node(key)
 	if !ok || !v.Nodes[i].Active || v.Nodes[i].Role != role {
 		return NodeView{}, false
@@ -339,7 +339,7 @@ func (f *folder) onContract(_ int64, payload []byte) error {
 		return fmt.Errorf("contract event without a cluster or contract id")
 	}
 	ks := &f.st.Keys
-	if f.st.Role == registry.RoleGatekeeper {
+	if f.st.Role == registryapi.RoleGatekeeper {
 		for _, c := range ks.Contracts {
 			if c.Cluster == ev.Cluster && bytes.Equal(c.Contract, ev.Contract) {
 				return nil
@@ -358,7 +358,7 @@ func (f *folder) onContract(_ int64, payload []byte) error {
 // the enclave applies the module's acceptance rules itself.
 func (f *folder) onKeysEgress(se mq.SignedEgress) error {
 	e := se.Egress
-	if _, ok := f.st.Registry.activeNode(e.Sender, registry.RoleGatekeeper); !ok {
+	if _, ok := f.st.Registry.activeNode(e.Sender, registryapi.RoleGatekeeper); !ok {
 		return nil
 	}
 	switch e.Topic {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/phala-go/phala/chain/egress"
 	"github.com/phala-go/phala/chain/keys"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/mq"
@@ -68,7 +68,7 @@ func (c *testChain) register(t *testing.T, n *keyNode, operator ed25519.PrivateK
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc, err := c.cl.Register(testCtx(t, time.Minute), operator, registry.Register{Role: registry.Role(ev.Role), IdentityKey: ev.IdentityKey, EncryptionKey: ev.EncryptionKey, AnchorHeight: ev.AnchorHeight, Quote: ev.Quote})
+	inc, err := c.cl.Register(testCtx(t, time.Minute), operator, registryapi.Register{Role: registryapi.Role(ev.Role), IdentityKey: ev.IdentityKey, EncryptionKey: ev.EncryptionKey, AnchorHeight: ev.AnchorHeight, Quote: ev.Quote})
 	if err != nil || inc.Err() != nil {
 		t.Fatalf("register %s: %v %v", n.name, err, inc.Err())
 	}
@@ -177,10 +177,10 @@ func TestKeyManagementOnChain(t *testing.T) {
 
 	// D is a gatekeeper by an identity grant, registered, then deactivated
 	// by withdrawing the grant, before any key exists.
-	grantD := registry.Grant{IdentityKey: deact.rt.IdentityKey()}
-	c.admin(t, registry.MethodSetGatekeeper, registry.SetGatekeeper{Grant: grantD, Allowed: true})
+	grantD := registryapi.Grant{IdentityKey: deact.rt.IdentityKey()}
+	c.admin(t, registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: grantD, Allowed: true})
 	c.register(t, deact, devKey("bob"))
-	c.admin(t, registry.MethodSetGatekeeper, registry.SetGatekeeper{Grant: grantD, Allowed: false})
+	c.admin(t, registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: grantD, Allowed: false})
 
 	start := time.Now()
 	c.register(t, a, alice)

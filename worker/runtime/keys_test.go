@@ -16,7 +16,7 @@ import (
 
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/keys"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/crypto/derive"
@@ -67,13 +67,13 @@ func (n foldNode) simQuote(anchor int64) []byte {
 	return attest.SignSimQuote([32]byte{1}, rd)
 }
 
-func (n foldNode) event(kind string, role registry.Role, active bool, quote []byte) mq.Message {
-	ev := registry.NodeEvent{Kind: kind, Quote: quote, Node: registry.Node{Role: role, IdentityKey: n.pub(), EncryptionKey: n.enc.PublicKey().Bytes(), Operator: n.op, Active: active}}
-	return mq.Message{Topic: registry.TopicNode, Payload: codec.MustMarshal(ev)}
+func (n foldNode) event(kind string, role registryapi.Role, active bool, quote []byte) mq.Message {
+	ev := registryapi.NodeEvent{Kind: kind, Quote: quote, Node: registryapi.Node{Role: role, IdentityKey: n.pub(), EncryptionKey: n.enc.PublicKey().Bytes(), Operator: n.op, Active: active}}
+	return mq.Message{Topic: registryapi.TopicNode, Payload: codec.MustMarshal(ev)}
 }
 
 // keysFolder is a folder with a keystore for node self.
-func keysFolder(t *testing.T, self foldNode, role registry.Role) (*folder, *State) {
+func keysFolder(t *testing.T, self foldNode, role registryapi.Role) (*folder, *State) {
 	t.Helper()
 	st := &State{Version: StateVersion, Identity: self.pub(), Role: role, Light: lightclient.State{ChainID: foldChain}, Outbox: Outbox{NextSeq: 1}}
 	st.Registry.Policy.AllowSim = true
@@ -109,7 +109,7 @@ func egressOf(st *State, topic string) []mq.Message {
 // the generation-1 public key it sends: blocks 2 and 3.
 func genesisGatekeeper(t *testing.T, f *folder, st *State, self foldNode) {
 	t.Helper()
-	f.block(blk(2, self.event("registered", registry.RoleGatekeeper, true, nil)))
+	f.block(blk(2, self.event("registered", registryapi.RoleGatekeeper, true, nil)))
 	pubs := egressOf(st, keys.TopicMasterPublic)
 	if len(pubs) != 1 || !st.Keys.holds(1) {
 		t.Fatalf("the only gatekeeper did not generate generation 1: %d publics, held %v", len(pubs), st.Keys.Held)
@@ -147,21 +147,21 @@ func TestHandOverOnlyToVerifiedActiveGatekeepers(t *testing.T) {
 		msgs   []mq.Message
 		want   bool
 	}{
-		{"verified gatekeeper gets the master key", nil, []mq.Message{x.event("registered", registry.RoleGatekeeper, true, x.simQuote(3))}, true},
-		{"quote binding other keys", nil, []mq.Message{x.event("registered", registry.RoleGatekeeper, true, other.simQuote(3))}, false},
-		{"quote anchored at an unknown block", nil, []mq.Message{x.event("registered", registry.RoleGatekeeper, true, x.simQuote(99))}, false},
-		{"sim quote the policy refuses", func(p *attest.Policy) { p.AllowSim = false }, []mq.Message{x.event("registered", registry.RoleGatekeeper, true, x.simQuote(3))}, false},
-		{"sim measurement not in the policy", func(p *attest.Policy) { p.Sim = []attest.Hex{bytes.Repeat([]byte{9}, 32)} }, []mq.Message{x.event("registered", registry.RoleGatekeeper, true, x.simQuote(3))}, false},
-		{"garbage quote", nil, []mq.Message{x.event("registered", registry.RoleGatekeeper, true, []byte("not a quote"))}, false},
+		{"verified gatekeeper gets the master key", nil, []mq.Message{x.event("registered", registryapi.RoleGatekeeper, true, x.simQuote(3))}, true},
+		{"quote binding other keys", nil, []mq.Message{x.event("registered", registryapi.RoleGatekeeper, true, other.simQuote(3))}, false},
+		{"quote anchored at an unknown block", nil, []mq.Message{x.event("registered", registryapi.RoleGatekeeper, true, x.simQuote(99))}, false},
+		{"sim quote the policy refuses", func(p *attest.Policy) { p.AllowSim = false }, []mq.Message{x.event("registered", registryapi.RoleGatekeeper, true, x.simQuote(3))}, false},
+		{"sim measurement not in the policy", func(p *attest.Policy) { p.Sim = []attest.Hex{bytes.Repeat([]byte{9}, 32)} }, []mq.Message{x.event("registered", registryapi.RoleGatekeeper, true, x.simQuote(3))}, false},
+		{"garbage quote", nil, []mq.Message{x.event("registered", registryapi.RoleGatekeeper, true, []byte("not a quote"))}, false},
 		{"deactivated in the same block", nil, []mq.Message{
-			x.event("registered", registry.RoleGatekeeper, true, x.simQuote(3)),
-			x.event("deactivated", registry.RoleGatekeeper, false, nil),
+			x.event("registered", registryapi.RoleGatekeeper, true, x.simQuote(3)),
+			x.event("deactivated", registryapi.RoleGatekeeper, false, nil),
 		}, false},
-		{"a worker gets no master key", nil, []mq.Message{x.event("registered", registry.RoleWorker, true, x.simQuote(3))}, false},
+		{"a worker gets no master key", nil, []mq.Message{x.event("registered", registryapi.RoleWorker, true, x.simQuote(3))}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, st := keysFolder(t, self, registry.RoleGatekeeper)
+			f, st := keysFolder(t, self, registryapi.RoleGatekeeper)
 			genesisGatekeeper(t, f, st, self)
 			if tc.policy != nil {
 				tc.policy(&st.Registry.Policy)
@@ -205,12 +205,12 @@ func TestHandOverOnlyToVerifiedActiveGatekeepers(t *testing.T) {
 // refuses one that does not match, and never generates itself.
 func TestReceivingGatekeeper(t *testing.T) {
 	a, b := newFoldNode(t, 1), newFoldNode(t, 2)
-	fa, sa := keysFolder(t, a, registry.RoleGatekeeper)
-	fb, sb := keysFolder(t, b, registry.RoleGatekeeper)
+	fa, sa := keysFolder(t, a, registryapi.RoleGatekeeper)
+	fb, sb := keysFolder(t, b, registryapi.RoleGatekeeper)
 	both := func(fin lightclient.Final) { fa.block(fin); fb.block(fin) }
 
 	both(blk(1))
-	both(blk(2, a.event("registered", registry.RoleGatekeeper, true, a.simQuote(1)), b.event("registered", registry.RoleGatekeeper, true, b.simQuote(1))))
+	both(blk(2, a.event("registered", registryapi.RoleGatekeeper, true, a.simQuote(1)), b.event("registered", registryapi.RoleGatekeeper, true, b.simQuote(1))))
 	designatedIsA := bytes.Equal(keys.Designated([]ed25519.PublicKey{a.pub(), b.pub()}, 0, 2), a.pub())
 	recv, sg, sr := fb, sa, sb
 	if !designatedIsA {
@@ -256,10 +256,10 @@ func TestSilentDesignatedGatekeeperIsReplaced(t *testing.T) {
 	if !bytes.Equal(keys.Designated([]ed25519.PublicKey{a.pub(), b.pub()}, 0, 2), a.pub()) {
 		first, second = b, a
 	}
-	registered := blk(2, a.event("registered", registry.RoleGatekeeper, true, a.simQuote(1)), b.event("registered", registry.RoleGatekeeper, true, b.simQuote(1)))
+	registered := blk(2, a.event("registered", registryapi.RoleGatekeeper, true, a.simQuote(1)), b.event("registered", registryapi.RoleGatekeeper, true, b.simQuote(1)))
 
 	// Only the second runs.
-	f2, s2 := keysFolder(t, second, registry.RoleGatekeeper)
+	f2, s2 := keysFolder(t, second, registryapi.RoleGatekeeper)
 	var chain []lightclient.Final // what the chain carried, for the replay below
 	add := func(fin lightclient.Final) { chain = append(chain, fin); f2.block(fin) }
 	add(blk(1))
@@ -286,7 +286,7 @@ func TestSilentDesignatedGatekeeperIsReplaced(t *testing.T) {
 
 	// The first comes back and replays: it generates in its old turn (its
 	// own publication will reach the chain too late and be refused).
-	f1, s1 := keysFolder(t, first, registry.RoleGatekeeper)
+	f1, s1 := keysFolder(t, first, registryapi.RoleGatekeeper)
 	for _, fin := range chain[:3] {
 		f1.block(fin)
 	}
@@ -317,10 +317,10 @@ func TestSilentDesignatedGatekeeperIsReplaced(t *testing.T) {
 
 func TestWorkerReceivesClusterKey(t *testing.T) {
 	g, w := newFoldNode(t, 1), newFoldNode(t, 5)
-	fg, sg := keysFolder(t, g, registry.RoleGatekeeper)
-	fw, sw := keysFolder(t, w, registry.RoleWorker)
+	fg, sg := keysFolder(t, g, registryapi.RoleGatekeeper)
+	fw, sw := keysFolder(t, w, registryapi.RoleWorker)
 	both := func(fin lightclient.Final) { fg.block(fin); fw.block(fin) }
-	both(blk(2, g.event("registered", registry.RoleGatekeeper, true, nil), w.event("registered", registry.RoleWorker, true, nil)))
+	both(blk(2, g.event("registered", registryapi.RoleGatekeeper, true, nil), w.event("registered", registryapi.RoleWorker, true, nil)))
 	both(blk(3, egressOf(sg, keys.TopicMasterPublic)...))
 	created := mq.Message{Topic: keys.TopicCluster, Payload: codec.MustMarshal(keys.ClusterEvent{Cluster: "c1"})}
 	assigned := mq.Message{Topic: keys.TopicCluster, Payload: codec.MustMarshal(keys.ClusterEvent{Cluster: "c1", Worker: w.pub(), EncryptionKey: w.enc.PublicKey().Bytes()})}
@@ -415,20 +415,20 @@ func TestKeystoreSealedAndBound(t *testing.T) {
 // generation and the same handout bytes, from its keystore.
 func TestReplayReusesKeystore(t *testing.T) {
 	self, x := newFoldNode(t, 1), newFoldNode(t, 2)
-	f, st := keysFolder(t, self, registry.RoleGatekeeper)
-	blocks := []lightclient.Final{blk(2, self.event("registered", registry.RoleGatekeeper, true, nil))}
+	f, st := keysFolder(t, self, registryapi.RoleGatekeeper)
+	blocks := []lightclient.Final{blk(2, self.event("registered", registryapi.RoleGatekeeper, true, nil))}
 	run := func(f *folder) {
 		for _, b := range blocks {
 			f.block(b)
 		}
 	}
 	run(f)
-	blocks = append(blocks, blk(3, egressOf(st, keys.TopicMasterPublic)...), blk(4, x.event("registered", registry.RoleGatekeeper, true, x.simQuote(3))))
+	blocks = append(blocks, blk(3, egressOf(st, keys.TopicMasterPublic)...), blk(4, x.event("registered", registryapi.RoleGatekeeper, true, x.simQuote(3))))
 	f.block(blocks[1])
 	f.block(blocks[2])
 	first := codec.MustMarshal(st.Outbox)
 
-	replay := &State{Version: StateVersion, Identity: self.pub(), Role: registry.RoleGatekeeper, Light: lightclient.State{ChainID: foldChain}, Outbox: Outbox{NextSeq: 1}}
+	replay := &State{Version: StateVersion, Identity: self.pub(), Role: registryapi.RoleGatekeeper, Light: lightclient.State{ChainID: foldChain}, Outbox: Outbox{NextSeq: 1}}
 	replay.Registry.Policy.AllowSim = true
 	rf := &folder{st: replay, keys: f.keys, log: f.log, ks: f.ks, enc: f.enc}
 	run(rf)
@@ -449,9 +449,9 @@ func FuzzKeysEgress(f *testing.F) {
 	f.Add(uint8(4), codec.MustMarshal(keys.ContractPublic{Cluster: "c", Contract: []byte{1}, Generation: 1}))
 	topics := []string{keys.TopicMasterPublic, keys.TopicMasterHandout, keys.TopicClusterPublic, keys.TopicClusterHandout, keys.TopicContractPublic}
 	f.Fuzz(func(t *testing.T, topic uint8, payload []byte) {
-		for _, role := range []registry.Role{registry.RoleGatekeeper, registry.RoleWorker} {
+		for _, role := range []registryapi.Role{registryapi.RoleGatekeeper, registryapi.RoleWorker} {
 			fo, st := keysFolder(t, self, role)
-			fo.block(blk(2, self.event("registered", role, true, nil), other.event("registered", registry.RoleGatekeeper, true, nil)))
+			fo.block(blk(2, self.event("registered", role, true, nil), other.event("registered", registryapi.RoleGatekeeper, true, nil)))
 			se := mq.SignEgress(foldChain, other.id, mq.Egress{Version: mq.EgressVersion, Sender: other.pub(), Seq: 1, Topic: topics[int(topic)%len(topics)], Payload: payload})
 			fo.block(blk(3, egressMsg(se), egressMsg(se)))
 			fo.block(blk(retryEvery))

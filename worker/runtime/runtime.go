@@ -25,7 +25,7 @@ import (
 
 	cmttypes "github.com/cometbft/cometbft/types"
 
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/relaywire"
@@ -90,9 +90,9 @@ func Open(cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, ErrKeys.Wrapf("%v", err)
 	}
-	role := registry.RoleWorker
+	role := registryapi.RoleWorker
 	if cfg.Gatekeeper {
-		role = registry.RoleGatekeeper
+		role = registryapi.RoleGatekeeper
 	}
 	gen, err := genesisState(cfg.Genesis, keys.IdentityPublic(), role)
 	if err != nil {

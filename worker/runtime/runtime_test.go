@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/mq"
@@ -82,7 +82,7 @@ func TestApplyRefusesBadBatchesAndChangesNothing(t *testing.T) {
 		{"gap", func() relaywire.Batch { return c.batch(t, 5, 6) }, lightclient.ErrWrongHeight},
 		{"forged message list", func() relaywire.Batch {
 			b := c.batch(t, 4, 5)
-			b.Blocks[1].Parent.Messages = append(b.Blocks[1].Parent.Messages, mq.Message{Topic: registry.TopicNode, Payload: []byte{1}})
+			b.Blocks[1].Parent.Messages = append(b.Blocks[1].Parent.Messages, mq.Message{Topic: registryapi.TopicNode, Payload: []byte{1}})
 			if b.Blocks[1].Parent.WritesHash == nil {
 				b.Blocks[1].Parent.WritesHash = make([]byte, 32)
 			}
@@ -127,7 +127,7 @@ func TestRegistrationHeartbeatConfirmationAndCheckpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := rt.Status(); ev.AnchorHeight != st.Height || !bytes.Equal(ev.AnchorHash, st.BlockHash) || ev.Role != uint8(registry.RoleWorker) {
+	if st := rt.Status(); ev.AnchorHeight != st.Height || !bytes.Equal(ev.AnchorHash, st.BlockHash) || ev.Role != uint8(registryapi.RoleWorker) {
 		t.Fatalf("evidence anchored at %d, status at %d", ev.AnchorHeight, st.Height)
 	}
 	if last, ok := rt.LastEvidence(); !ok || !bytes.Equal(last.Quote, ev.Quote) {
@@ -135,7 +135,7 @@ func TestRegistrationHeartbeatConfirmationAndCheckpoints(t *testing.T) {
 	}
 
 	ctx := testCtx(t, time.Minute)
-	inc, err := c.cl.Register(ctx, alice, registry.Register{Role: registry.Role(ev.Role), IdentityKey: ev.IdentityKey, EncryptionKey: ev.EncryptionKey, AnchorHeight: ev.AnchorHeight, Quote: ev.Quote})
+	inc, err := c.cl.Register(ctx, alice, registryapi.Register{Role: registryapi.Role(ev.Role), IdentityKey: ev.IdentityKey, EncryptionKey: ev.EncryptionKey, AnchorHeight: ev.AnchorHeight, Quote: ev.Quote})
 	if err != nil || inc.Err() != nil {
 		t.Fatalf("register: %v %v", err, inc.Err())
 	}
@@ -149,10 +149,10 @@ func TestRegistrationHeartbeatConfirmationAndCheckpoints(t *testing.T) {
 		t.Fatal("the registry view lacks this node")
 	}
 	out := rt.Outbox().Messages
-	if len(out) == 0 || out[0].Egress.Seq != 1 || out[0].Egress.Topic != registry.TopicHeartbeat {
+	if len(out) == 0 || out[0].Egress.Seq != 1 || out[0].Egress.Topic != registryapi.TopicHeartbeat {
 		t.Fatalf("outbox after registration: %+v", out)
 	}
-	var hb registry.Heartbeat
+	var hb registryapi.Heartbeat
 	if err := codec.Unmarshal(out[0].Egress.Payload, &hb); err != nil || hb.Height != regHeight {
 		t.Fatalf("heartbeat names %d, registration was at %d (%v)", hb.Height, regHeight, err)
 	}
@@ -245,7 +245,7 @@ func TestRegistryEventsFromChain(t *testing.T) {
 	}
 	ctx := testCtx(t, time.Minute)
 	alice := devKey("alice")
-	grant := registry.Grant{IdentityKey: bytes.Repeat([]byte{0x42}, ed25519.PublicKeySize)}
+	grant := registryapi.Grant{IdentityKey: bytes.Repeat([]byte{0x42}, ed25519.PublicKeySize)}
 	policy := genesis.Registry.Policy
 	policy.MinTCBEvalDataNumber = 99
 	steps := []struct {
@@ -254,13 +254,13 @@ func TestRegistryEventsFromChain(t *testing.T) {
 		body   any
 		check  func(v RegistryView) bool
 	}{
-		{"gatekeeper granted", registry.MethodSetGatekeeper, registry.SetGatekeeper{Grant: grant, Allowed: true}, func(v RegistryView) bool {
+		{"gatekeeper granted", registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: grant, Allowed: true}, func(v RegistryView) bool {
 			return len(v.Grants) == 2
 		}},
-		{"policy changed", registry.MethodSetPolicy, registry.SetPolicy{Policy: policy}, func(v RegistryView) bool {
+		{"policy changed", registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: policy}, func(v RegistryView) bool {
 			return v.Policy.MinTCBEvalDataNumber == 99 && v.Policy.AllowSim
 		}},
-		{"gatekeeper revoked", registry.MethodSetGatekeeper, registry.SetGatekeeper{Grant: grant, Allowed: false}, func(v RegistryView) bool {
+		{"gatekeeper revoked", registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: grant, Allowed: false}, func(v RegistryView) bool {
 			return len(v.Grants) == 1
 		}},
 	}
@@ -289,7 +289,7 @@ func TestGatekeeperMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rt.Status().Role != uint8(registry.RoleGatekeeper) || ev.Role != uint8(registry.RoleGatekeeper) {
+	if rt.Status().Role != uint8(registryapi.RoleGatekeeper) || ev.Role != uint8(registryapi.RoleGatekeeper) {
 		t.Fatalf("role %d, evidence role %d", rt.Status().Role, ev.Role)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/phala-go/phala/attest"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/sigctx"
 	"github.com/phala-go/phala/mq"
@@ -23,7 +23,7 @@ type State struct {
 	_        struct{} `cbor:",toarray"`
 	Version  uint8
 	Identity ed25519.PublicKey
-	Role     registry.Role
+	Role     registryapi.Role
 	Light    lightclient.State
 	Registry RegistryView
 	// Registered: this runtime has seen itself registered and active.
@@ -41,7 +41,7 @@ type RegistryView struct {
 	_      struct{} `cbor:",toarray"`
 	Policy attest.Policy
 	// Grants are the allowed gatekeepers, in canonical CBOR order.
-	Grants []registry.Grant
+	Grants []registryapi.Grant
 	// Nodes are sorted by identity key.
 	Nodes []NodeView
 }
@@ -50,7 +50,7 @@ type RegistryView struct {
 type NodeView struct {
 	_             struct{} `cbor:",toarray"`
 	IdentityKey   []byte
-	Role          registry.Role
+	Role          registryapi.Role
 	Active        bool
 	EncryptionKey []byte
 	LastHeartbeat int64
@@ -98,9 +98,9 @@ func (v *RegistryView) putNode(n NodeView) {
 // setGrant adds or removes a gatekeeper grant. Grants are kept sorted by
 // their canonical encoding so the state hash does not depend on the order
 // of events that add and remove them.
-func (v *RegistryView) setGrant(g registry.Grant, allowed bool) {
+func (v *RegistryView) setGrant(g registryapi.Grant, allowed bool) {
 	enc := codec.MustMarshal(g)
-	i, found := slices.BinarySearchFunc(v.Grants, enc, func(x registry.Grant, k []byte) int {
+	i, found := slices.BinarySearchFunc(v.Grants, enc, func(x registryapi.Grant, k []byte) int {
 		return bytes.Compare(codec.MustMarshal(x), k)
 	})
 	switch {

@@ -1,8 +1,16 @@
-package registry
+// Package registryapi is the registry module's wire form: roles, nodes,
+// transaction bodies, events and topics for enclaves, query names and
+// answers, error kinds and gas. Clients, relays and enclaves import it; the
+// handlers live in chain/registry.
+package registryapi
 
 import (
+	"crypto/ed25519"
+	"fmt"
+
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/errs"
 )
 
 // Role is what a registered TEE node does.
@@ -144,4 +152,86 @@ type GatekeepersInfo struct {
 	_      struct{} `cbor:",toarray"`
 	Grants []Grant
 	Active []Node
+}
+
+// Name is the module's name.
+const Name = "registry"
+
+// Stable error kinds.
+var (
+	ErrInvalid         = errs.Register(Name, 1, "invalid registration")
+	ErrAttestation     = errs.Register(Name, 2, "attestation refused")
+	ErrStaleAnchor     = errs.Register(Name, 3, "report data names an unknown or too old block")
+	ErrReportData      = errs.Register(Name, 4, "quote does not bind these keys")
+	ErrNotGatekeeper   = errs.Register(Name, 5, "not allowed to be a gatekeeper")
+	ErrUnauthorized    = errs.Register(Name, 6, "only the registry admin may do this")
+	ErrCorruptState    = errs.Register(Name, 7, "corrupt registry state")
+	ErrIdentityInUse   = errs.Register(Name, 8, "identity key registered by another operator")
+	ErrRoleChange      = errs.Register(Name, 9, "a node cannot change its role")
+	ErrInvalidPolicy   = errs.Register(Name, 10, "invalid policy")
+	ErrUnknownIdentity = errs.Register(Name, 11, "no such node")
+)
+
+// Gas of each method. Registration verifies a quote (certificate chains,
+// CRLs, several ECDSA signatures: about a millisecond) where a transfer
+// verifies one ed25519 signature, and its quote and collateral make it ten
+// times a transfer's size, so the per-byte fee already prices it at about
+// ten transfers.
+const (
+	RegisterGas = 2_000_000
+	AdminGas    = 10_000
+)
+
+// Heartbeat errors.
+var (
+	ErrBadHeartbeat   = errs.Register(Name, 12, "invalid heartbeat")
+	ErrStaleHeartbeat = errs.Register(Name, 13, "heartbeat older than the node's last one")
+)
+
+// Validate checks that a grant names exactly one of a key and an operator.
+func (g Grant) Validate() error {
+	hasKey, hasOp := len(g.IdentityKey) > 0, !g.Operator.IsZero()
+	switch {
+	case hasKey == hasOp:
+		return fmt.Errorf("a gatekeeper grant names exactly one of identity_key and operator")
+	case hasKey && len(g.IdentityKey) != ed25519.PublicKeySize:
+		return fmt.Errorf("identity key is %d bytes, want %d", len(g.IdentityKey), ed25519.PublicKeySize)
+	}
+	return nil
+}
+
+// Genesis is the registry's section of the genesis file.
+type Genesis struct {
+	// Admin may name gatekeepers and change the policy until governance
+	// exists.
+	Admin       address.Address `json:"admin"`
+	Policy      attest.Policy   `json:"policy"`
+	Params      Params          `json:"params"`
+	Gatekeepers []Grant         `json:"gatekeepers"`
+}
+
+// DefaultGenesis accepts sim quotes only if allowSim: a development network
+// does, a production one must not.
+func DefaultGenesis(admin address.Address, allowSim bool, gatekeepers ...Grant) Genesis {
+	p := attest.Policy{AllowSim: allowSim} // default statuses: UpToDate, SWHardeningNeeded
+	return Genesis{Admin: admin, Policy: p, Params: DefaultParams(), Gatekeepers: gatekeepers}
+}
+
+// Validate checks a genesis section before the chain or an enclave uses it.
+func (g Genesis) Validate() error {
+	if g.Admin.IsZero() {
+		return fmt.Errorf("no admin")
+	}
+	if g.Params.ReattestSeconds <= 0 || g.Params.MaxAnchorAge <= 0 {
+		return fmt.Errorf("params must be positive: %+v", g.Params)
+	}
+	if err := g.Policy.Validate(); err != nil {
+		return err
+	}
+	for i, gr := range g.Gatekeepers {
+		if err := gr.Validate(); err != nil {
+			return fmt.Errorf("gatekeeper %d: %w", i, err)
+		}
+	}
+	return nil
 }
