@@ -9,7 +9,6 @@ import (
 
 	"github.com/phala-go/phala/internal/devnettest"
 
-	"github.com/phala-go/phala/chain/egress"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/keyring"
@@ -19,7 +18,7 @@ import (
 
 // TestSubmitEgressOnDevnet relays a sim worker's heartbeats through a real
 // node: accepted in order, and a second delivery of the same message comes
-// back as egress.ErrDuplicate, which a relay counts as delivered.
+// back as mq.ErrDuplicate, which a relay counts as delivered.
 func TestSubmitEgressOnDevnet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a CometBFT node")
@@ -50,7 +49,7 @@ func TestSubmitEgressOnDevnet(t *testing.T) {
 		if n, err := cl.Node(ctx, sender); err != nil || n.LastHeartbeat != anchor.Height {
 			t.Fatalf("seq %d: last heartbeat %d, want %d (%v)", seq, n.LastHeartbeat, anchor.Height, err)
 		}
-		if _, err := cl.SubmitEgress(ctx, alice, msg); !errors.Is(err, egress.ErrDuplicate) {
+		if _, err := cl.SubmitEgress(ctx, alice, msg); !errors.Is(err, mq.ErrDuplicate) {
 			t.Fatalf("seq %d delivered twice: %v", seq, err)
 		}
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/phala-go/phala/internal/devnettest"
 
-	"github.com/phala-go/phala/chain/keys"
+	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/crypto/keyring"
@@ -33,10 +33,10 @@ func TestKeysOnDevnet(t *testing.T) {
 	if m, err := cl.MasterKeys(ctx); err != nil || m.Pending != 1 || len(m.Publics) != 0 {
 		t.Fatalf("master keys at genesis: %+v (%v)", m, err)
 	}
-	if _, err := cl.RotateMasterKey(ctx, alice); !errors.Is(err, keys.ErrRotationPending) {
+	if _, err := cl.RotateMasterKey(ctx, alice); !errors.Is(err, keysapi.ErrRotationPending) {
 		t.Fatalf("rotation before generation 1: %v", err)
 	}
-	if _, err := cl.CreateCluster(ctx, bob, "c1"); !errors.Is(err, keys.ErrUnauthorized) {
+	if _, err := cl.CreateCluster(ctx, bob, "c1"); !errors.Is(err, keysapi.ErrUnauthorized) {
 		t.Fatalf("cluster by non-admin: %v", err)
 	}
 	if _, err := cl.CreateCluster(ctx, alice, "c1"); err != nil {

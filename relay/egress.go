@@ -6,7 +6,6 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/phala-go/phala/chain/egress"
 	"github.com/phala-go/phala/chain/tx"
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/mq"
@@ -79,7 +78,7 @@ func (r *Relay) flushSender(ctx context.Context, msgs []mq.SignedEgress, head He
 			return err
 		}
 		err = r.sendAfter(ctx, msgs, done, head)
-		if !errors.Is(err, egress.ErrSequenceGap) {
+		if !errors.Is(err, mq.ErrSequenceGap) {
 			return err
 		}
 		r.log.Warn("egress sequence gap, resending from the chain's sequence", "sender", hexKey(sender), "err", err)
@@ -130,9 +129,9 @@ func (r *Relay) sendAfter(ctx context.Context, msgs []mq.SignedEgress, done uint
 			r.metrics.egressSent.Inc()
 			r.pending[string(e.Sender)] = pending{seq: e.Seq, height: head.Height}
 			r.log.Debug("egress submitted", "sender", hexKey(e.Sender), "seq", e.Seq, "topic", e.Topic)
-		case errors.Is(err, egress.ErrDuplicate):
+		case errors.Is(err, mq.ErrDuplicate):
 			r.metrics.egressDup.Inc()
-		case errors.Is(err, egress.ErrUnknownSender), errors.Is(err, egress.ErrInactiveSender):
+		case errors.Is(err, mq.ErrUnknownSender), errors.Is(err, mq.ErrInactiveSender):
 			// Not registered (yet): registration comes first; nothing is lost,
 			// the runtime keeps the message until the chain confirms it.
 			r.log.Info("egress waits for the runtime's registration", "seq", e.Seq, "reason", err)
@@ -147,7 +146,7 @@ func (r *Relay) sendAfter(ctx context.Context, msgs []mq.SignedEgress, done uint
 
 // submit sends one egress message in an "mq.submit" transaction.
 func (r *Relay) submit(ctx context.Context, m mq.SignedEgress) error {
-	_, err := r.send(ctx, egress.MethodSubmit, m, egress.SubmitGas)
+	_, err := r.send(ctx, mq.MethodSubmit, m, mq.SubmitGas)
 	return err
 }
 

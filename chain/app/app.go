@@ -16,9 +16,9 @@ import (
 
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/chainapi"
-	"github.com/phala-go/phala/chain/egress"
 	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/module"
+	mqmodule "github.com/phala-go/phala/chain/mq"
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/chain/store"
@@ -67,7 +67,7 @@ var _ abci.Application = (*App)(nil)
 
 // Modules lists the chain's modules in execution order.
 func Modules() []module.Module {
-	return []module.Module{bank.Module{}, registry.Module{}, egress.Module{}, keys.Module{}}
+	return []module.Module{bank.Module{}, registry.Module{}, mqmodule.Module{}, keys.Module{}}
 }
 
 // New opens the application over its store directory.

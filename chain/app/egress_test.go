@@ -15,7 +15,6 @@ import (
 
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/bank"
-	"github.com/phala-go/phala/chain/egress"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/state"
@@ -41,7 +40,7 @@ func (h *harness) egressRegister(op account, role registryapi.Role) teeNode {
 // egressSubmit is a relay's "mq.submit" of msg, paid by relay.
 func (h *harness) egressSubmit(relay account, msg mq.SignedEgress) []byte {
 	h.t.Helper()
-	return h.egressTx(relay, egress.MethodSubmit, msg)
+	return h.egressTx(relay, mq.MethodSubmit, msg)
 }
 
 func egressMsg(n teeNode, seq uint64, topic string, payload []byte) mq.SignedEgress {
@@ -54,7 +53,7 @@ func heartbeatAt(height int64) []byte {
 
 func (h *harness) egressSeq(n teeNode) uint64 {
 	h.t.Helper()
-	resp, _ := h.app.Query(context.Background(), &abci.QueryRequest{Path: egress.QuerySequence, Data: n.pub()})
+	resp, _ := h.app.Query(context.Background(), &abci.QueryRequest{Path: mq.QuerySequence, Data: n.pub()})
 	if resp.Code != 0 {
 		h.t.Fatalf("sequence query: %s", resp.Log)
 	}
@@ -115,7 +114,7 @@ func TestEgressHeartbeatAcceptedAndRouted(t *testing.T) {
 		if res.Code != 0 {
 			t.Fatalf("seq %d: %s", r.seq, res.Log)
 		}
-		if !hasEvent(res.Events, egress.EventAccepted) || !hasEvent(res.Events, "node_heartbeat") {
+		if !hasEvent(res.Events, mq.EventAccepted) || !hasEvent(res.Events, "node_heartbeat") {
 			t.Fatalf("seq %d events: %v", r.seq, res.Events)
 		}
 		got := h.republished(h.height)
@@ -149,71 +148,71 @@ func TestBadEgressIsRefused(t *testing.T) {
 			m := egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h))
 			m.Signature[0] ^= 1
 			return h.egressSubmit(alice, m)
-		}, egress.ErrBadSignature},
+		}, mq.ErrBadSignature},
 		{"signed by another key", func(h *harness, n teeNode) []byte {
 			m := egressMsg(newTEENode(t), 1, registryapi.TopicHeartbeat, hb(h))
 			m.Egress.Sender = n.pub()
 			return h.egressSubmit(alice, m)
-		}, egress.ErrBadSignature},
+		}, mq.ErrBadSignature},
 		{"signed for another chain", func(h *harness, n teeNode) []byte {
 			m := mq.SignEgress("other-chain", n.identity, mq.Egress{Version: mq.EgressVersion, Sender: n.pub(), Seq: 1, Topic: registryapi.TopicHeartbeat, Payload: hb(h)})
 			return h.egressSubmit(alice, m)
-		}, egress.ErrBadSignature},
+		}, mq.ErrBadSignature},
 		{"payload changed after signing", func(h *harness, n teeNode) []byte {
 			m := egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h))
 			m.Egress.Payload = heartbeatAt(1)
 			return h.egressSubmit(alice, m)
-		}, egress.ErrBadSignature},
+		}, mq.ErrBadSignature},
 		{"malformed body", func(h *harness, n teeNode) []byte {
-			return h.egressTx(alice, egress.MethodSubmit, "not an egress message")
-		}, egress.ErrInvalid},
+			return h.egressTx(alice, mq.MethodSubmit, "not an egress message")
+		}, mq.ErrInvalid},
 		{"unknown version", func(h *harness, n teeNode) []byte {
 			return h.egressSubmit(alice, mq.SignEgress(testChain, n.identity, mq.Egress{Version: 9, Sender: n.pub(), Seq: 1, Topic: registryapi.TopicHeartbeat, Payload: hb(h)}))
-		}, egress.ErrInvalid},
+		}, mq.ErrInvalid},
 		{"sequence zero", func(h *harness, n teeNode) []byte {
 			return h.egressSubmit(alice, egressMsg(n, 0, registryapi.TopicHeartbeat, hb(h)))
-		}, egress.ErrInvalid},
+		}, mq.ErrInvalid},
 		{"sequence gap", func(h *harness, n teeNode) []byte {
 			return h.egressSubmit(alice, egressMsg(n, 2, registryapi.TopicHeartbeat, hb(h)))
-		}, egress.ErrSequenceGap},
+		}, mq.ErrSequenceGap},
 		{"gap after an accepted one", func(h *harness, n teeNode) []byte {
 			h.mustSucceed(h.egressSubmit(alice, egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h))))
 			return h.egressSubmit(alice, egressMsg(n, 3, registryapi.TopicHeartbeat, hb(h)))
-		}, egress.ErrSequenceGap},
+		}, mq.ErrSequenceGap},
 		{"duplicate relayed by another account", func(h *harness, n teeNode) []byte {
 			m := egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h))
 			h.mustSucceed(h.egressSubmit(alice, m))
 			return h.egressSubmit(bob, m)
-		}, egress.ErrDuplicate},
+		}, mq.ErrDuplicate},
 		{"older sequence", func(h *harness, n teeNode) []byte {
 			h.mustSucceed(h.egressSubmit(alice, egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h))))
 			h.mustSucceed(h.egressSubmit(alice, egressMsg(n, 2, registryapi.TopicHeartbeat, hb(h))))
 			return h.egressSubmit(alice, egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h)))
-		}, egress.ErrDuplicate},
+		}, mq.ErrDuplicate},
 		{"duplicate from a node deactivated since", func(h *harness, n teeNode) []byte {
 			m := egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h))
 			h.mustSucceed(h.egressSubmit(alice, m))
 			h.mustSucceed(h.egressTx(alice, registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}}))
 			return h.egressSubmit(bob, m)
-		}, egress.ErrDuplicate},
+		}, mq.ErrDuplicate},
 		{"unregistered sender", func(h *harness, n teeNode) []byte {
 			return h.egressSubmit(alice, egressMsg(newTEENode(t), 1, registryapi.TopicHeartbeat, hb(h)))
-		}, egress.ErrUnknownSender},
+		}, mq.ErrUnknownSender},
 		{"deactivated by a policy change", func(h *harness, n teeNode) []byte {
 			h.mustSucceed(h.egressTx(alice, registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}}))
 			return h.egressSubmit(alice, egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h)))
-		}, egress.ErrInactiveSender},
+		}, mq.ErrInactiveSender},
 		{"deactivated by expiry", func(h *harness, n teeNode) []byte {
 			h.now = h.now.Add(time.Duration(registryapi.DefaultParams().ReattestSeconds) * time.Second)
 			h.block()
 			return h.egressSubmit(alice, egressMsg(n, 1, registryapi.TopicHeartbeat, hb(h)))
-		}, egress.ErrInactiveSender},
+		}, mq.ErrInactiveSender},
 		{"unknown topic", func(h *harness, n teeNode) []byte {
 			return h.egressSubmit(alice, egressMsg(n, 1, "nobody.owns", hb(h)))
-		}, egress.ErrUnknownTopic},
+		}, mq.ErrUnknownTopic},
 		{"republication topic", func(h *harness, n teeNode) []byte {
 			return h.egressSubmit(alice, egressMsg(n, 1, mq.TopicEgress, hb(h)))
-		}, egress.ErrUnknownTopic},
+		}, mq.ErrUnknownTopic},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -282,7 +281,7 @@ func TestRejectedPayloadUsesTheSequence(t *testing.T) {
 				t.Fatalf("CheckTx refused: %s", r.Log)
 			}
 			r := h.block(raw).TxResults[0]
-			if r.Code != 0 || !hasEvent(r.Events, egress.EventRejected) || hasEvent(r.Events, egress.EventAccepted) {
+			if r.Code != 0 || !hasEvent(r.Events, mq.EventRejected) || hasEvent(r.Events, mq.EventAccepted) {
 				t.Fatalf("FinalizeBlock: code %d %q, events %v", r.Code, r.Log, r.Events)
 			}
 			if !strings.Contains(fmt.Sprint(r.Events), tc.want.Error()) {
@@ -375,12 +374,12 @@ func TestGatekeeperContentAcceptedOnce(t *testing.T) {
 		applied int // count after the step
 		event   string
 	}{
-		{"first gatekeeper's copy counts", gk1, 1, sharedTopicName, handout, 1, egress.EventAccepted},
-		{"second gatekeeper's copy is a duplicate", gk2, 1, sharedTopicName, handout, 1, egress.EventDuplicateContent},
-		{"same gatekeeper again is a duplicate", gk1, 2, sharedTopicName, handout, 1, egress.EventDuplicateContent},
-		{"other content counts", gk2, 2, sharedTopicName, []byte("other"), 2, egress.EventAccepted},
-		{"workers are never deduplicated", worker, 1, sharedTopicName, handout, 3, egress.EventAccepted},
-		{"not even against themselves", worker, 2, sharedTopicName, handout, 4, egress.EventAccepted},
+		{"first gatekeeper's copy counts", gk1, 1, sharedTopicName, handout, 1, mq.EventAccepted},
+		{"second gatekeeper's copy is a duplicate", gk2, 1, sharedTopicName, handout, 1, mq.EventDuplicateContent},
+		{"same gatekeeper again is a duplicate", gk1, 2, sharedTopicName, handout, 1, mq.EventDuplicateContent},
+		{"other content counts", gk2, 2, sharedTopicName, []byte("other"), 2, mq.EventAccepted},
+		{"workers are never deduplicated", worker, 1, sharedTopicName, handout, 3, mq.EventAccepted},
+		{"not even against themselves", worker, 2, sharedTopicName, handout, 4, mq.EventAccepted},
 	}
 	for _, s := range steps {
 		msg := egressMsg(s.from, s.seq, s.topic, s.payload)
@@ -388,7 +387,7 @@ func TestGatekeeperContentAcceptedOnce(t *testing.T) {
 		if res.Code != 0 {
 			t.Fatalf("%s: %s", s.name, res.Log)
 		}
-		routed := s.event == egress.EventAccepted
+		routed := s.event == mq.EventAccepted
 		if got := sharedCount(h); got != s.applied || !hasEvent(res.Events, s.event) || len(h.republished(h.height)) != map[bool]int{true: 1}[routed] {
 			t.Fatalf("%s: applied %d (want %d), events %v, republished %d", s.name, got, s.applied, res.Events, len(h.republished(h.height)))
 		}
@@ -425,7 +424,7 @@ func TestEgressSequenceQuery(t *testing.T) {
 		{"no key", nil, false},
 	}
 	for _, tc := range tests {
-		resp, _ := h.app.Query(context.Background(), &abci.QueryRequest{Path: egress.QuerySequence, Data: tc.data})
+		resp, _ := h.app.Query(context.Background(), &abci.QueryRequest{Path: mq.QuerySequence, Data: tc.data})
 		var seq uint64
 		if (resp.Code == 0) != tc.ok || (tc.ok && (codec.Unmarshal(resp.Value, &seq) != nil || seq != 0)) {
 			t.Errorf("%s: code %d %q value %x", tc.name, resp.Code, resp.Log, resp.Value)

@@ -13,8 +13,7 @@ import (
 
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/bank"
-	"github.com/phala-go/phala/chain/egress"
-	"github.com/phala-go/phala/chain/keys"
+	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/state"
@@ -81,7 +80,7 @@ func (n *keysNet) send(from teeNode, topic string, payload any) *abci.ExecTxResu
 // mustAccept sends and requires the keys module to have applied it.
 func (n *keysNet) mustAccept(from teeNode, topic string, payload any) {
 	n.t.Helper()
-	if r := n.send(from, topic, payload); !hasEvent(r.Events, egress.EventAccepted) {
+	if r := n.send(from, topic, payload); !hasEvent(r.Events, mq.EventAccepted) {
 		n.t.Fatalf("%s not accepted: %v", topic, r.Events)
 	}
 }
@@ -90,7 +89,7 @@ func (n *keysNet) mustAccept(from teeNode, topic string, payload any) {
 // codespace and code.
 func rejection(events []abci.Event) error {
 	for _, e := range events {
-		if e.Type != egress.EventRejected {
+		if e.Type != mq.EventRejected {
 			continue
 		}
 		var space, reason string
@@ -119,19 +118,19 @@ func (n *keysNet) query(path string, data []byte, out any) error {
 	return codec.Unmarshal(resp.Value, out)
 }
 
-func (n *keysNet) master() keys.MasterInfo {
+func (n *keysNet) master() keysapi.MasterInfo {
 	n.t.Helper()
-	var m keys.MasterInfo
-	if err := n.query(keys.QueryMaster, nil, &m); err != nil {
+	var m keysapi.MasterInfo
+	if err := n.query(keysapi.QueryMaster, nil, &m); err != nil {
 		n.t.Fatal(err)
 	}
 	return m
 }
 
-func (n *keysNet) cluster(id string) keys.ClusterInfo {
+func (n *keysNet) cluster(id string) keysapi.ClusterInfo {
 	n.t.Helper()
-	var c keys.ClusterInfo
-	if err := n.query(keys.QueryCluster, []byte(id), &c); err != nil {
+	var c keysapi.ClusterInfo
+	if err := n.query(keysapi.QueryCluster, []byte(id), &c); err != nil {
 		n.t.Fatal(err)
 	}
 	return c
@@ -184,12 +183,12 @@ func sealTo(t testing.TB, p envelope.Purpose, to teeNode) []byte {
 	return env
 }
 
-func masterHandout(t testing.TB, to teeNode) keys.Handout {
-	return keys.Handout{Recipient: to.pub(), Envelope: sealTo(t, envelope.MasterKeyHandout, to)}
+func masterHandout(t testing.TB, to teeNode) keysapi.Handout {
+	return keysapi.Handout{Recipient: to.pub(), Envelope: sealTo(t, envelope.MasterKeyHandout, to)}
 }
 
-func clusterHandout(t testing.TB, cluster string, to teeNode) keys.Handout {
-	return keys.Handout{Recipient: to.pub(), Cluster: cluster, Envelope: sealTo(t, envelope.ClusterKeyHandout, to)}
+func clusterHandout(t testing.TB, cluster string, to teeNode) keysapi.Handout {
+	return keysapi.Handout{Recipient: to.pub(), Cluster: cluster, Envelope: sealTo(t, envelope.ClusterKeyHandout, to)}
 }
 
 func TestKeysGenesisPendsTheFirstGeneration(t *testing.T) {
@@ -198,8 +197,8 @@ func TestKeysGenesisPendsTheFirstGeneration(t *testing.T) {
 	if m.Pending != 1 || m.Newest != 0 || len(m.Publics) != 0 {
 		t.Fatalf("genesis master info: %+v", m)
 	}
-	var cs []keys.ClusterInfo
-	if err := n.query(keys.QueryClusters, nil, &cs); err != nil || len(cs) != 0 {
+	var cs []keysapi.ClusterInfo
+	if err := n.query(keysapi.QueryClusters, nil, &cs); err != nil || len(cs) != 0 {
 		t.Fatalf("genesis clusters %v (%v)", cs, err)
 	}
 }
@@ -207,9 +206,9 @@ func TestKeysGenesisPendsTheFirstGeneration(t *testing.T) {
 func TestKeysAdminTransactions(t *testing.T) {
 	alice, bob := devAccount("alice"), devAccount("bob")
 	recordGen1 := func(n *keysNet) {
-		n.mustAccept(n.gk1, keys.TopicMasterPublic, keys.MasterPublic{Generation: 1, PublicKey: newPublicKey(t)})
+		n.mustAccept(n.gk1, keysapi.TopicMasterPublic, keysapi.MasterPublic{Generation: 1, PublicKey: newPublicKey(t)})
 	}
-	withCluster := func(n *keysNet) { n.mustAdmin(keys.MethodCreateCluster, keys.CreateCluster{ID: "c1"}) }
+	withCluster := func(n *keysNet) { n.mustAdmin(keysapi.MethodCreateCluster, keysapi.CreateCluster{ID: "c1"}) }
 	tests := []struct {
 		name   string
 		setup  func(n *keysNet)
@@ -219,47 +218,47 @@ func TestKeysAdminTransactions(t *testing.T) {
 		want   error  // nil: success
 		topic  string // on success: published here
 	}{
-		{"create cluster", nil, alice, keys.MethodCreateCluster, func(*keysNet) any { return keys.CreateCluster{ID: "default_1-a"} }, nil, keys.TopicCluster},
-		{"create cluster by non-admin", nil, bob, keys.MethodCreateCluster, func(*keysNet) any { return keys.CreateCluster{ID: "c1"} }, keys.ErrUnauthorized, ""},
-		{"duplicate cluster", withCluster, alice, keys.MethodCreateCluster, func(*keysNet) any { return keys.CreateCluster{ID: "c1"} }, keys.ErrClusterExists, ""},
-		{"cluster id with a space", nil, alice, keys.MethodCreateCluster, func(*keysNet) any { return keys.CreateCluster{ID: "a b"} }, keys.ErrInvalid, ""},
-		{"empty cluster id", nil, alice, keys.MethodCreateCluster, func(*keysNet) any { return keys.CreateCluster{} }, keys.ErrInvalid, ""},
-		{"cluster id too long", nil, alice, keys.MethodCreateCluster, func(*keysNet) any { return keys.CreateCluster{ID: strings.Repeat("a", 65)} }, keys.ErrInvalid, ""},
-		{"malformed body", nil, alice, keys.MethodCreateCluster, func(*keysNet) any { return "c1" }, keys.ErrInvalid, ""},
+		{"create cluster", nil, alice, keysapi.MethodCreateCluster, func(*keysNet) any { return keysapi.CreateCluster{ID: "default_1-a"} }, nil, keysapi.TopicCluster},
+		{"create cluster by non-admin", nil, bob, keysapi.MethodCreateCluster, func(*keysNet) any { return keysapi.CreateCluster{ID: "c1"} }, keysapi.ErrUnauthorized, ""},
+		{"duplicate cluster", withCluster, alice, keysapi.MethodCreateCluster, func(*keysNet) any { return keysapi.CreateCluster{ID: "c1"} }, keysapi.ErrClusterExists, ""},
+		{"cluster id with a space", nil, alice, keysapi.MethodCreateCluster, func(*keysNet) any { return keysapi.CreateCluster{ID: "a b"} }, keysapi.ErrInvalid, ""},
+		{"empty cluster id", nil, alice, keysapi.MethodCreateCluster, func(*keysNet) any { return keysapi.CreateCluster{} }, keysapi.ErrInvalid, ""},
+		{"cluster id too long", nil, alice, keysapi.MethodCreateCluster, func(*keysNet) any { return keysapi.CreateCluster{ID: strings.Repeat("a", 65)} }, keysapi.ErrInvalid, ""},
+		{"malformed body", nil, alice, keysapi.MethodCreateCluster, func(*keysNet) any { return "c1" }, keysapi.ErrInvalid, ""},
 
-		{"assign worker", withCluster, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, nil, keys.TopicCluster},
-		{"assign by non-admin", withCluster, bob, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keys.ErrUnauthorized, ""},
-		{"assign to unknown cluster", nil, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keys.ErrUnknownCluster, ""},
-		{"assign unregistered worker", withCluster, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: newTEENode(t).pub()} }, keys.ErrNotWorker, ""},
-		{"assign a gatekeeper", withCluster, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.gk1.pub()} }, keys.ErrNotWorker, ""},
+		{"assign worker", withCluster, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, nil, keysapi.TopicCluster},
+		{"assign by non-admin", withCluster, bob, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keysapi.ErrUnauthorized, ""},
+		{"assign to unknown cluster", nil, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keysapi.ErrUnknownCluster, ""},
+		{"assign unregistered worker", withCluster, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: newTEENode(t).pub()} }, keysapi.ErrNotWorker, ""},
+		{"assign a gatekeeper", withCluster, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.gk1.pub()} }, keysapi.ErrNotWorker, ""},
 		{"assign an inactive worker", func(n *keysNet) {
 			withCluster(n)
 			n.mustAdmin(registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}})
-		}, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keys.ErrNotWorker, ""},
+		}, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keysapi.ErrNotWorker, ""},
 		{"assign twice", func(n *keysNet) {
 			withCluster(n)
-			n.mustAdmin(keys.MethodAssignWorker, keys.AssignWorker{Cluster: "c1", Worker: n.w1.pub()})
-		}, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keys.ErrAssigned, ""},
+			n.mustAdmin(keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.pub()})
+		}, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keysapi.ErrAssigned, ""},
 		{"assign to a second cluster", func(n *keysNet) {
 			withCluster(n)
-			n.mustAdmin(keys.MethodCreateCluster, keys.CreateCluster{ID: "c2"})
-			n.mustAdmin(keys.MethodAssignWorker, keys.AssignWorker{Cluster: "c2", Worker: n.w1.pub()})
-		}, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keys.ErrAssigned, ""},
-		{"assign a short key", withCluster, alice, keys.MethodAssignWorker, func(n *keysNet) any { return keys.AssignWorker{Cluster: "c1", Worker: n.w1.pub()[:31]} }, keys.ErrInvalid, ""},
+			n.mustAdmin(keysapi.MethodCreateCluster, keysapi.CreateCluster{ID: "c2"})
+			n.mustAdmin(keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: "c2", Worker: n.w1.pub()})
+		}, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keysapi.ErrAssigned, ""},
+		{"assign a short key", withCluster, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.pub()[:31]} }, keysapi.ErrInvalid, ""},
 
-		{"rotate", recordGen1, alice, keys.MethodRotate, func(*keysNet) any { return keys.Rotate{} }, nil, keys.TopicRotation},
-		{"rotate at genesis (generation 1 pending)", nil, alice, keys.MethodRotate, func(*keysNet) any { return keys.Rotate{} }, keys.ErrRotationPending, ""},
+		{"rotate", recordGen1, alice, keysapi.MethodRotate, func(*keysNet) any { return keysapi.Rotate{} }, nil, keysapi.TopicRotation},
+		{"rotate at genesis (generation 1 pending)", nil, alice, keysapi.MethodRotate, func(*keysNet) any { return keysapi.Rotate{} }, keysapi.ErrRotationPending, ""},
 		{"rotate while a rotation is pending", func(n *keysNet) {
 			recordGen1(n)
-			n.mustAdmin(keys.MethodRotate, keys.Rotate{})
-		}, alice, keys.MethodRotate, func(*keysNet) any { return keys.Rotate{} }, keys.ErrRotationPending, ""},
-		{"rotate by non-admin", recordGen1, bob, keys.MethodRotate, func(*keysNet) any { return keys.Rotate{} }, keys.ErrUnauthorized, ""},
+			n.mustAdmin(keysapi.MethodRotate, keysapi.Rotate{})
+		}, alice, keysapi.MethodRotate, func(*keysNet) any { return keysapi.Rotate{} }, keysapi.ErrRotationPending, ""},
+		{"rotate by non-admin", recordGen1, bob, keysapi.MethodRotate, func(*keysNet) any { return keysapi.Rotate{} }, keysapi.ErrUnauthorized, ""},
 
-		{"derive contract", withCluster, alice, keys.MethodDeriveContract, func(*keysNet) any { return keys.DeriveContract{Cluster: "c1", Contract: []byte{1}} }, nil, keys.TopicContract},
-		{"derive by non-admin", withCluster, bob, keys.MethodDeriveContract, func(*keysNet) any { return keys.DeriveContract{Cluster: "c1", Contract: []byte{1}} }, keys.ErrUnauthorized, ""},
-		{"derive in unknown cluster", nil, alice, keys.MethodDeriveContract, func(*keysNet) any { return keys.DeriveContract{Cluster: "c1", Contract: []byte{1}} }, keys.ErrUnknownCluster, ""},
-		{"derive empty contract id", withCluster, alice, keys.MethodDeriveContract, func(*keysNet) any { return keys.DeriveContract{Cluster: "c1"} }, keys.ErrInvalid, ""},
-		{"derive contract id too long", withCluster, alice, keys.MethodDeriveContract, func(*keysNet) any { return keys.DeriveContract{Cluster: "c1", Contract: make([]byte, 65)} }, keys.ErrInvalid, ""},
+		{"derive contract", withCluster, alice, keysapi.MethodDeriveContract, func(*keysNet) any { return keysapi.DeriveContract{Cluster: "c1", Contract: []byte{1}} }, nil, keysapi.TopicContract},
+		{"derive by non-admin", withCluster, bob, keysapi.MethodDeriveContract, func(*keysNet) any { return keysapi.DeriveContract{Cluster: "c1", Contract: []byte{1}} }, keysapi.ErrUnauthorized, ""},
+		{"derive in unknown cluster", nil, alice, keysapi.MethodDeriveContract, func(*keysNet) any { return keysapi.DeriveContract{Cluster: "c1", Contract: []byte{1}} }, keysapi.ErrUnknownCluster, ""},
+		{"derive empty contract id", withCluster, alice, keysapi.MethodDeriveContract, func(*keysNet) any { return keysapi.DeriveContract{Cluster: "c1"} }, keysapi.ErrInvalid, ""},
+		{"derive contract id too long", withCluster, alice, keysapi.MethodDeriveContract, func(*keysNet) any { return keysapi.DeriveContract{Cluster: "c1", Contract: make([]byte, 65)} }, keysapi.ErrInvalid, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -299,19 +298,19 @@ func TestKeysAdminTransactions(t *testing.T) {
 func TestKeysEgressRejections(t *testing.T) {
 	alice, carol := devAccount("alice"), devAccount("carol")
 	pub := newPublicKey(t)
-	master := func(gen uint32, key []byte) keys.MasterPublic {
-		return keys.MasterPublic{Generation: gen, PublicKey: key}
+	master := func(gen uint32, key []byte) keysapi.MasterPublic {
+		return keysapi.MasterPublic{Generation: gen, PublicKey: key}
 	}
 	// ready records generation 1, creates clusters c1 (with w1) and c2
 	// (with w2), and asks for contract 01 in c1.
 	ready := func(n *keysNet) {
-		n.mustAccept(n.gk1, keys.TopicMasterPublic, master(1, pub))
+		n.mustAccept(n.gk1, keysapi.TopicMasterPublic, master(1, pub))
 		for i, w := range []teeNode{n.w1, n.w2} {
 			id := fmt.Sprintf("c%d", i+1)
-			n.mustAdmin(keys.MethodCreateCluster, keys.CreateCluster{ID: id})
-			n.mustAdmin(keys.MethodAssignWorker, keys.AssignWorker{Cluster: id, Worker: w.pub()})
+			n.mustAdmin(keysapi.MethodCreateCluster, keysapi.CreateCluster{ID: id})
+			n.mustAdmin(keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: id, Worker: w.pub()})
 		}
-		n.mustAdmin(keys.MethodDeriveContract, keys.DeriveContract{Cluster: "c1", Contract: []byte{1}})
+		n.mustAdmin(keysapi.MethodDeriveContract, keysapi.DeriveContract{Cluster: "c1", Contract: []byte{1}})
 	}
 	tests := []struct {
 		name    string
@@ -321,62 +320,62 @@ func TestKeysEgressRejections(t *testing.T) {
 		payload func(n *keysNet) any
 		want    error
 	}{
-		{"master public for a generation not pending", nil, gk1, keys.TopicMasterPublic, func(*keysNet) any { return master(2, pub) }, keys.ErrGeneration},
-		{"master public of generation 0", nil, gk1, keys.TopicMasterPublic, func(*keysNet) any { return master(0, pub) }, keys.ErrInvalid},
-		{"master public that is no key", nil, gk1, keys.TopicMasterPublic, func(*keysNet) any { return master(1, pub[:100]) }, keys.ErrBadPublicKey},
-		{"master public from a worker", nil, w1, keys.TopicMasterPublic, func(*keysNet) any { return master(1, pub) }, keys.ErrNotGatekeeper},
-		{"master public conflicting with the recorded one", ready, gk2, keys.TopicMasterPublic, func(*keysNet) any { return master(1, newPublicKey(t)) }, keys.ErrConflict},
+		{"master public for a generation not pending", nil, gk1, keysapi.TopicMasterPublic, func(*keysNet) any { return master(2, pub) }, keysapi.ErrGeneration},
+		{"master public of generation 0", nil, gk1, keysapi.TopicMasterPublic, func(*keysNet) any { return master(0, pub) }, keysapi.ErrInvalid},
+		{"master public that is no key", nil, gk1, keysapi.TopicMasterPublic, func(*keysNet) any { return master(1, pub[:100]) }, keysapi.ErrBadPublicKey},
+		{"master public from a worker", nil, w1, keysapi.TopicMasterPublic, func(*keysNet) any { return master(1, pub) }, keysapi.ErrNotGatekeeper},
+		{"master public conflicting with the recorded one", ready, gk2, keysapi.TopicMasterPublic, func(*keysNet) any { return master(1, newPublicKey(t)) }, keysapi.ErrConflict},
 		{"master public for a past generation", func(n *keysNet) {
 			ready(n)
-			n.mustAdmin(keys.MethodRotate, keys.Rotate{})
-			n.mustAccept(n.gk1, keys.TopicMasterPublic, master(2, newPublicKey(t)))
-		}, gk2, keys.TopicMasterPublic, func(*keysNet) any { return master(1, newPublicKey(t)) }, keys.ErrConflict},
-		{"payload garbage", nil, gk1, keys.TopicMasterPublic, func(*keysNet) any { return []byte{0xff} }, keys.ErrInvalid},
+			n.mustAdmin(keysapi.MethodRotate, keysapi.Rotate{})
+			n.mustAccept(n.gk1, keysapi.TopicMasterPublic, master(2, newPublicKey(t)))
+		}, gk2, keysapi.TopicMasterPublic, func(*keysNet) any { return master(1, newPublicKey(t)) }, keysapi.ErrConflict},
+		{"payload garbage", nil, gk1, keysapi.TopicMasterPublic, func(*keysNet) any { return []byte{0xff} }, keysapi.ErrInvalid},
 
-		{"master handout to an unregistered node", ready, gk1, keys.TopicMasterHandout, func(*keysNet) any { return masterHandout(t, newTEENode(t)) }, keys.ErrRecipient},
-		{"master handout to a worker", ready, gk1, keys.TopicMasterHandout, func(n *keysNet) any { return masterHandout(t, n.w1) }, keys.ErrRecipient},
+		{"master handout to an unregistered node", ready, gk1, keysapi.TopicMasterHandout, func(*keysNet) any { return masterHandout(t, newTEENode(t)) }, keysapi.ErrRecipient},
+		{"master handout to a worker", ready, gk1, keysapi.TopicMasterHandout, func(n *keysNet) any { return masterHandout(t, n.w1) }, keysapi.ErrRecipient},
 		{"master handout to a deactivated gatekeeper", func(n *keysNet) {
 			ready(n)
 			n.mustAdmin(registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: registryapi.Grant{Operator: carol.addr}, Allowed: false})
 			if n.node(n.gkCarol).Active {
 				t.Fatal("carol's gatekeeper still active")
 			}
-		}, gk1, keys.TopicMasterHandout, func(n *keysNet) any { return masterHandout(t, n.gkCarol) }, keys.ErrRecipient},
-		{"master handout naming a cluster", ready, gk1, keys.TopicMasterHandout, func(n *keysNet) any {
+		}, gk1, keysapi.TopicMasterHandout, func(n *keysNet) any { return masterHandout(t, n.gkCarol) }, keysapi.ErrRecipient},
+		{"master handout naming a cluster", ready, gk1, keysapi.TopicMasterHandout, func(n *keysNet) any {
 			h := masterHandout(t, n.gk2)
 			h.Cluster = "c1"
 			return h
-		}, keys.ErrInvalid},
-		{"master handout with a broken envelope", ready, gk1, keys.TopicMasterHandout, func(n *keysNet) any {
+		}, keysapi.ErrInvalid},
+		{"master handout with a broken envelope", ready, gk1, keysapi.TopicMasterHandout, func(n *keysNet) any {
 			h := masterHandout(t, n.gk2)
 			h.Envelope = h.Envelope[:len(h.Envelope)-1]
 			return h
-		}, keys.ErrEnvelope},
-		{"master handout from a worker", ready, w1, keys.TopicMasterHandout, func(n *keysNet) any { return masterHandout(t, n.gk2) }, keys.ErrNotGatekeeper},
+		}, keysapi.ErrEnvelope},
+		{"master handout from a worker", ready, w1, keysapi.TopicMasterHandout, func(n *keysNet) any { return masterHandout(t, n.gk2) }, keysapi.ErrNotGatekeeper},
 
-		{"cluster public of an unknown cluster", ready, gk1, keys.TopicClusterPublic, func(*keysNet) any {
-			return keys.ClusterPublic{Cluster: "nope", Generation: 1, PublicKey: pub}
-		}, keys.ErrUnknownCluster},
-		{"cluster public of an unrecorded generation", ready, gk1, keys.TopicClusterPublic, func(*keysNet) any {
-			return keys.ClusterPublic{Cluster: "c1", Generation: 2, PublicKey: pub}
-		}, keys.ErrGeneration},
-		{"cluster public before any master key", func(n *keysNet) { n.mustAdmin(keys.MethodCreateCluster, keys.CreateCluster{ID: "c1"}) }, gk1, keys.TopicClusterPublic, func(*keysNet) any {
-			return keys.ClusterPublic{Cluster: "c1", Generation: 1, PublicKey: pub}
-		}, keys.ErrGeneration},
+		{"cluster public of an unknown cluster", ready, gk1, keysapi.TopicClusterPublic, func(*keysNet) any {
+			return keysapi.ClusterPublic{Cluster: "nope", Generation: 1, PublicKey: pub}
+		}, keysapi.ErrUnknownCluster},
+		{"cluster public of an unrecorded generation", ready, gk1, keysapi.TopicClusterPublic, func(*keysNet) any {
+			return keysapi.ClusterPublic{Cluster: "c1", Generation: 2, PublicKey: pub}
+		}, keysapi.ErrGeneration},
+		{"cluster public before any master key", func(n *keysNet) { n.mustAdmin(keysapi.MethodCreateCluster, keysapi.CreateCluster{ID: "c1"}) }, gk1, keysapi.TopicClusterPublic, func(*keysNet) any {
+			return keysapi.ClusterPublic{Cluster: "c1", Generation: 1, PublicKey: pub}
+		}, keysapi.ErrGeneration},
 		{"cluster public conflicting", func(n *keysNet) {
 			ready(n)
-			n.mustAccept(n.gk1, keys.TopicClusterPublic, keys.ClusterPublic{Cluster: "c1", Generation: 1, PublicKey: pub})
-		}, gk2, keys.TopicClusterPublic, func(*keysNet) any {
-			return keys.ClusterPublic{Cluster: "c1", Generation: 1, PublicKey: newPublicKey(t)}
-		}, keys.ErrConflict},
+			n.mustAccept(n.gk1, keysapi.TopicClusterPublic, keysapi.ClusterPublic{Cluster: "c1", Generation: 1, PublicKey: pub})
+		}, gk2, keysapi.TopicClusterPublic, func(*keysNet) any {
+			return keysapi.ClusterPublic{Cluster: "c1", Generation: 1, PublicKey: newPublicKey(t)}
+		}, keysapi.ErrConflict},
 
 		{"cluster handout to an unassigned worker", func(n *keysNet) {
 			ready(n)
 			n.spare = n.egressRegister(alice, registryapi.RoleWorker)
-		}, gk1, keys.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.spare) }, keys.ErrRecipient},
-		{"cluster handout to an unregistered node", ready, gk1, keys.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", newTEENode(t)) }, keys.ErrRecipient},
-		{"cluster handout to a worker of another cluster", ready, gk1, keys.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.w2) }, keys.ErrRecipient},
-		{"cluster handout to a gatekeeper", ready, gk1, keys.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.gk2) }, keys.ErrRecipient},
+		}, gk1, keysapi.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.spare) }, keysapi.ErrRecipient},
+		{"cluster handout to an unregistered node", ready, gk1, keysapi.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", newTEENode(t)) }, keysapi.ErrRecipient},
+		{"cluster handout to a worker of another cluster", ready, gk1, keysapi.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.w2) }, keysapi.ErrRecipient},
+		{"cluster handout to a gatekeeper", ready, gk1, keysapi.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.gk2) }, keysapi.ErrRecipient},
 		{"cluster handout to a deactivated worker", func(n *keysNet) {
 			ready(n)
 			// A policy change deactivates every node; only the gatekeeper
@@ -385,24 +384,24 @@ func TestKeysEgressRejections(t *testing.T) {
 			n.mustAdmin(registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{AllowSim: true}})
 			bob := devAccount("bob")
 			n.mustSucceed(n.egressTx(bob, registryapi.MethodRegister, n.simRegistration(n.gk1, bob, registryapi.RoleGatekeeper)))
-		}, gk1, keys.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.w1) }, keys.ErrRecipient},
-		{"cluster handout naming no cluster", ready, gk1, keys.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "", n.w1) }, keys.ErrInvalid},
+		}, gk1, keysapi.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.w1) }, keysapi.ErrRecipient},
+		{"cluster handout naming no cluster", ready, gk1, keysapi.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "", n.w1) }, keysapi.ErrInvalid},
 
-		{"contract public not requested", ready, gk1, keys.TopicContractPublic, func(*keysNet) any {
-			return keys.ContractPublic{Cluster: "c1", Contract: []byte{2}, Generation: 1, PublicKey: pub}
-		}, keys.ErrUnknownContract},
-		{"contract public requested in another cluster", ready, gk1, keys.TopicContractPublic, func(*keysNet) any {
-			return keys.ContractPublic{Cluster: "c2", Contract: []byte{1}, Generation: 1, PublicKey: pub}
-		}, keys.ErrUnknownContract},
-		{"contract public of an unrecorded generation", ready, gk1, keys.TopicContractPublic, func(*keysNet) any {
-			return keys.ContractPublic{Cluster: "c1", Contract: []byte{1}, Generation: 2, PublicKey: pub}
-		}, keys.ErrGeneration},
+		{"contract public not requested", ready, gk1, keysapi.TopicContractPublic, func(*keysNet) any {
+			return keysapi.ContractPublic{Cluster: "c1", Contract: []byte{2}, Generation: 1, PublicKey: pub}
+		}, keysapi.ErrUnknownContract},
+		{"contract public requested in another cluster", ready, gk1, keysapi.TopicContractPublic, func(*keysNet) any {
+			return keysapi.ContractPublic{Cluster: "c2", Contract: []byte{1}, Generation: 1, PublicKey: pub}
+		}, keysapi.ErrUnknownContract},
+		{"contract public of an unrecorded generation", ready, gk1, keysapi.TopicContractPublic, func(*keysNet) any {
+			return keysapi.ContractPublic{Cluster: "c1", Contract: []byte{1}, Generation: 2, PublicKey: pub}
+		}, keysapi.ErrGeneration},
 		{"contract public conflicting", func(n *keysNet) {
 			ready(n)
-			n.mustAccept(n.gk1, keys.TopicContractPublic, keys.ContractPublic{Cluster: "c1", Contract: []byte{1}, Generation: 1, PublicKey: pub})
-		}, gk2, keys.TopicContractPublic, func(*keysNet) any {
-			return keys.ContractPublic{Cluster: "c1", Contract: []byte{1}, Generation: 1, PublicKey: newPublicKey(t)}
-		}, keys.ErrConflict},
+			n.mustAccept(n.gk1, keysapi.TopicContractPublic, keysapi.ContractPublic{Cluster: "c1", Contract: []byte{1}, Generation: 1, PublicKey: pub})
+		}, gk2, keysapi.TopicContractPublic, func(*keysNet) any {
+			return keysapi.ContractPublic{Cluster: "c1", Contract: []byte{1}, Generation: 1, PublicKey: newPublicKey(t)}
+		}, keysapi.ErrConflict},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -416,7 +415,7 @@ func TestKeysEgressRejections(t *testing.T) {
 			if got := rejection(r.Events); !errors.Is(got, tc.want) {
 				t.Fatalf("rejection %v, want %v (events %v)", got, tc.want, r.Events)
 			}
-			if hasEvent(r.Events, egress.EventAccepted) {
+			if hasEvent(r.Events, mq.EventAccepted) {
 				t.Fatal("both accepted and rejected")
 			}
 			if n.egressSeq(from) != seq+1 || len(n.published(mq.TopicEgress)) != 1 {
@@ -441,9 +440,9 @@ func TestKeysLifecycle(t *testing.T) {
 	n := newKeysNet(t)
 	gen1, gen2, c1, k1 := newPublicKey(t), newPublicKey(t), newPublicKey(t), newPublicKey(t)
 
-	n.mustAccept(n.gk1, keys.TopicMasterPublic, keys.MasterPublic{Generation: 1, PublicKey: gen1})
+	n.mustAccept(n.gk1, keysapi.TopicMasterPublic, keysapi.MasterPublic{Generation: 1, PublicKey: gen1})
 	// The other gatekeepers' identical copies count once.
-	if r := n.send(n.gk2, keys.TopicMasterPublic, keys.MasterPublic{Generation: 1, PublicKey: gen1}); !hasEvent(r.Events, egress.EventDuplicateContent) {
+	if r := n.send(n.gk2, keysapi.TopicMasterPublic, keysapi.MasterPublic{Generation: 1, PublicKey: gen1}); !hasEvent(r.Events, mq.EventDuplicateContent) {
 		t.Fatalf("identical copy: %v", r.Events)
 	}
 	if m := n.master(); m.Newest != 1 || m.Pending != 0 || len(m.Publics) != 1 || !bytes.Equal(m.Publics[0].PublicKey, gen1) {
@@ -451,58 +450,58 @@ func TestKeysLifecycle(t *testing.T) {
 	}
 
 	handout := masterHandout(t, n.gk2)
-	n.mustAccept(n.gk1, keys.TopicMasterHandout, handout)
-	if got := n.republishedPayload(keys.TopicMasterHandout); !bytes.Equal(got, codec.MustMarshal(handout)) {
+	n.mustAccept(n.gk1, keysapi.TopicMasterHandout, handout)
+	if got := n.republishedPayload(keysapi.TopicMasterHandout); !bytes.Equal(got, codec.MustMarshal(handout)) {
 		t.Fatal("the hand-out was not republished for its recipient")
 	}
-	var ho keys.Handouts
-	if err := n.query(keys.QueryHandouts, n.gk2.pub(), &ho); err != nil || ho.Master.Count != 1 || ho.Master.Generation != 1 || ho.Master.Height != n.height {
+	var ho keysapi.Handouts
+	if err := n.query(keysapi.QueryHandouts, n.gk2.pub(), &ho); err != nil || ho.Master.Count != 1 || ho.Master.Generation != 1 || ho.Master.Height != n.height {
 		t.Fatalf("hand-out record %+v (%v)", ho, err)
 	}
 
-	n.mustAdmin(keys.MethodCreateCluster, keys.CreateCluster{ID: "default"})
-	var ev keys.ClusterEvent
-	if err := codec.Unmarshal(n.published(keys.TopicCluster)[0], &ev); err != nil || ev.Cluster != "default" || ev.Worker != nil {
+	n.mustAdmin(keysapi.MethodCreateCluster, keysapi.CreateCluster{ID: "default"})
+	var ev keysapi.ClusterEvent
+	if err := codec.Unmarshal(n.published(keysapi.TopicCluster)[0], &ev); err != nil || ev.Cluster != "default" || ev.Worker != nil {
 		t.Fatalf("creation event %+v (%v)", ev, err)
 	}
-	n.mustAdmin(keys.MethodAssignWorker, keys.AssignWorker{Cluster: "default", Worker: n.w1.pub()})
-	if err := codec.Unmarshal(n.published(keys.TopicCluster)[0], &ev); err != nil || !bytes.Equal(ev.Worker, n.w1.pub()) || !bytes.Equal(ev.EncryptionKey, n.w1.encryption) {
+	n.mustAdmin(keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: "default", Worker: n.w1.pub()})
+	if err := codec.Unmarshal(n.published(keysapi.TopicCluster)[0], &ev); err != nil || !bytes.Equal(ev.Worker, n.w1.pub()) || !bytes.Equal(ev.EncryptionKey, n.w1.encryption) {
 		t.Fatalf("assignment event %+v (%v)", ev, err)
 	}
-	n.mustAccept(n.gk1, keys.TopicClusterPublic, keys.ClusterPublic{Cluster: "default", Generation: 1, PublicKey: c1})
-	n.mustAccept(n.gk1, keys.TopicClusterHandout, clusterHandout(t, "default", n.w1))
+	n.mustAccept(n.gk1, keysapi.TopicClusterPublic, keysapi.ClusterPublic{Cluster: "default", Generation: 1, PublicKey: c1})
+	n.mustAccept(n.gk1, keysapi.TopicClusterHandout, clusterHandout(t, "default", n.w1))
 	c := n.cluster("default")
 	if len(c.Workers) != 1 || !bytes.Equal(c.Workers[0], n.w1.pub()) || len(c.Publics) != 1 || !bytes.Equal(c.Publics[0].PublicKey, c1) {
 		t.Fatalf("cluster %+v", c)
 	}
 
-	n.mustAdmin(keys.MethodDeriveContract, keys.DeriveContract{Cluster: "default", Contract: []byte("contract-1")})
-	n.mustAccept(n.gk2, keys.TopicContractPublic, keys.ContractPublic{Cluster: "default", Contract: []byte("contract-1"), Generation: 1, PublicKey: k1})
-	var cps []keys.ContractPublic
-	q := codec.MustMarshal(keys.ContractQuery{Cluster: "default", Contract: []byte("contract-1")})
-	if err := n.query(keys.QueryContract, q, &cps); err != nil || len(cps) != 1 || !bytes.Equal(cps[0].PublicKey, k1) {
+	n.mustAdmin(keysapi.MethodDeriveContract, keysapi.DeriveContract{Cluster: "default", Contract: []byte("contract-1")})
+	n.mustAccept(n.gk2, keysapi.TopicContractPublic, keysapi.ContractPublic{Cluster: "default", Contract: []byte("contract-1"), Generation: 1, PublicKey: k1})
+	var cps []keysapi.ContractPublic
+	q := codec.MustMarshal(keysapi.ContractQuery{Cluster: "default", Contract: []byte("contract-1")})
+	if err := n.query(keysapi.QueryContract, q, &cps); err != nil || len(cps) != 1 || !bytes.Equal(cps[0].PublicKey, k1) {
 		t.Fatalf("contract keys %+v (%v)", cps, err)
 	}
 
-	n.mustAdmin(keys.MethodRotate, keys.Rotate{})
-	var rot keys.Rotation
-	if err := codec.Unmarshal(n.published(keys.TopicRotation)[0], &rot); err != nil || rot.Generation != 2 {
+	n.mustAdmin(keysapi.MethodRotate, keysapi.Rotate{})
+	var rot keysapi.Rotation
+	if err := codec.Unmarshal(n.published(keysapi.TopicRotation)[0], &rot); err != nil || rot.Generation != 2 {
 		t.Fatalf("rotation %+v (%v)", rot, err)
 	}
 	if m := n.master(); m.Pending != 2 || m.Newest != 1 {
 		t.Fatalf("while rotating: %+v", m)
 	}
-	n.mustAccept(n.gk2, keys.TopicMasterPublic, keys.MasterPublic{Generation: 2, PublicKey: gen2})
-	n.mustAccept(n.gk2, keys.TopicClusterPublic, keys.ClusterPublic{Cluster: "default", Generation: 2, PublicKey: newPublicKey(t)})
+	n.mustAccept(n.gk2, keysapi.TopicMasterPublic, keysapi.MasterPublic{Generation: 2, PublicKey: gen2})
+	n.mustAccept(n.gk2, keysapi.TopicClusterPublic, keysapi.ClusterPublic{Cluster: "default", Generation: 2, PublicKey: newPublicKey(t)})
 	m := n.master()
 	if m.Newest != 2 || m.Pending != 0 || len(m.Publics) != 2 || !bytes.Equal(m.Publics[0].PublicKey, gen1) || !bytes.Equal(m.Publics[1].PublicKey, gen2) {
 		t.Fatalf("after rotation: %+v", m)
 	}
-	var all []keys.ClusterInfo
-	if err := n.query(keys.QueryClusters, nil, &all); err != nil || len(all) != 1 || len(all[0].Publics) != 2 {
+	var all []keysapi.ClusterInfo
+	if err := n.query(keysapi.QueryClusters, nil, &all); err != nil || len(all) != 1 || len(all[0].Publics) != 2 {
 		t.Fatalf("clusters %+v (%v)", all, err)
 	}
-	if err := n.query(keys.QueryCluster, []byte("nope"), &c); !errors.Is(err, module.ErrNotFound) {
+	if err := n.query(keysapi.QueryCluster, []byte("nope"), &c); !errors.Is(err, module.ErrNotFound) {
 		t.Fatalf("unknown cluster query: %v", err)
 	}
 	if err := bank.CheckSupply(n.app.Store()); err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 
+	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/registry/registryapi"
@@ -15,7 +16,7 @@ import (
 // gatekeeper sends the same public keys, and the mq module counts a
 // gatekeeper's identical content once.
 func (Module) EgressTopics() []string {
-	return []string{TopicMasterPublic, TopicMasterHandout, TopicClusterPublic, TopicClusterHandout, TopicContractPublic}
+	return []string{keysapi.TopicMasterPublic, keysapi.TopicMasterHandout, keysapi.TopicClusterPublic, keysapi.TopicClusterHandout, keysapi.TopicContractPublic}
 }
 
 // HandleEgress implements module.EgressHandler. The mq module has checked
@@ -23,28 +24,28 @@ func (Module) EgressTopics() []string {
 // gatekeepers hold keys, so only they may speak on these topics.
 func (Module) HandleEgress(ctx *module.Context, from module.EgressSender, topic string, payload []byte) error {
 	if from.Role != uint8(registryapi.RoleGatekeeper) {
-		return ErrNotGatekeeper.Wrapf("%x has role %s", []byte(from.IdentityKey), registryapi.Role(from.Role))
+		return keysapi.ErrNotGatekeeper.Wrapf("%x has role %s", []byte(from.IdentityKey), registryapi.Role(from.Role))
 	}
 	switch topic {
-	case TopicMasterPublic:
+	case keysapi.TopicMasterPublic:
 		return handleMasterPublic(ctx, payload)
-	case TopicMasterHandout:
+	case keysapi.TopicMasterHandout:
 		return handleMasterHandout(ctx, payload)
-	case TopicClusterPublic:
+	case keysapi.TopicClusterPublic:
 		return handleClusterPublic(ctx, payload)
-	case TopicClusterHandout:
+	case keysapi.TopicClusterHandout:
 		return handleClusterHandout(ctx, payload)
-	case TopicContractPublic:
+	case keysapi.TopicContractPublic:
 		return handleContractPublic(ctx, payload)
 	}
-	return ErrInvalid.Wrapf("keys owns no egress topic %q", topic)
+	return keysapi.ErrInvalid.Wrapf("keys owns no egress topic %q", topic)
 }
 
 // handleMasterPublic records the pending generation's public key. A
 // generation's key never changes once recorded: a second, different one
 // means a gatekeeper misbehaves or two generated, and is refused.
 func handleMasterPublic(ctx *module.Context, payload []byte) error {
-	m, err := DecodeMasterPublic(payload)
+	m, err := keysapi.DecodeMasterPublic(payload)
 	if err != nil {
 		return err
 	}
@@ -60,10 +61,10 @@ func handleMasterPublic(ctx *module.Context, payload []byte) error {
 		return err
 	}
 	if m.Generation != st.Pending {
-		return ErrGeneration.Wrapf("generation %d is not pending (pending: %d, 0 = none)", m.Generation, st.Pending)
+		return keysapi.ErrGeneration.Wrapf("generation %d is not pending (pending: %d, 0 = none)", m.Generation, st.Pending)
 	}
 	ctx.Store.Set(masterKey.Key(genBytes(m.Generation)), m.PublicKey)
-	putStatus(ctx.Store, MasterStatus{Newest: m.Generation})
+	putStatus(ctx.Store, keysapi.MasterStatus{Newest: m.Generation})
 	ctx.Emit("master_public", module.A("generation", uint64(m.Generation)))
 	return nil
 }
@@ -73,7 +74,7 @@ func handleMasterPublic(ctx *module.Context, payload []byte) error {
 // carry it anywhere else. Nothing is stored but a record for status
 // queries; the mq module republishes the message for the recipient.
 func handleMasterHandout(ctx *module.Context, payload []byte) error {
-	h, err := DecodeHandout(payload, false)
+	h, err := keysapi.DecodeHandout(payload, false)
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func handleMasterHandout(ctx *module.Context, payload []byte) error {
 // handleClusterHandout lets a cluster key travel only to an active worker
 // assigned to that cluster.
 func handleClusterHandout(ctx *module.Context, payload []byte) error {
-	h, err := DecodeHandout(payload, true)
+	h, err := keysapi.DecodeHandout(payload, true)
 	if err != nil {
 		return err
 	}
@@ -98,7 +99,7 @@ func handleClusterHandout(ctx *module.Context, payload []byte) error {
 		return err
 	}
 	if string(in) != h.Cluster {
-		return ErrRecipient.Wrapf("worker %x is not assigned to cluster %q", []byte(h.Recipient), h.Cluster)
+		return keysapi.ErrRecipient.Wrapf("worker %x is not assigned to cluster %q", []byte(h.Recipient), h.Cluster)
 	}
 	return recordHandout(ctx, clusterHandoutKey.Key(h.Recipient), h, "cluster_handout")
 }
@@ -110,16 +111,16 @@ func requireActive(ctx *module.Context, id ed25519.PublicKey, role registryapi.R
 	}
 	switch {
 	case !ok:
-		return ErrRecipient.Wrapf("%x is not a registered node", []byte(id))
+		return keysapi.ErrRecipient.Wrapf("%x is not a registered node", []byte(id))
 	case n.Role != role:
-		return ErrRecipient.Wrapf("%x is a %s, not a %s", []byte(id), n.Role, role)
+		return keysapi.ErrRecipient.Wrapf("%x is a %s, not a %s", []byte(id), n.Role, role)
 	case !n.Active:
-		return ErrRecipient.Wrapf("%x is not active: %s", []byte(id), n.Reason)
+		return keysapi.ErrRecipient.Wrapf("%x is not active: %s", []byte(id), n.Reason)
 	}
 	return nil
 }
 
-func recordHandout(ctx *module.Context, key []byte, h Handout, event string) error {
+func recordHandout(ctx *module.Context, key []byte, h keysapi.Handout, event string) error {
 	rec, err := getHandout(ctx.Store, key)
 	if err != nil {
 		return err
@@ -137,7 +138,7 @@ func recordHandout(ctx *module.Context, key []byte, h Handout, event string) err
 // handleClusterPublic records a cluster's public key for a recorded
 // generation; every gatekeeper derives the same, the first counts.
 func handleClusterPublic(ctx *module.Context, payload []byte) error {
-	p, err := DecodeClusterPublic(payload)
+	p, err := keysapi.DecodeClusterPublic(payload)
 	if err != nil {
 		return err
 	}
@@ -146,7 +147,7 @@ func handleClusterPublic(ctx *module.Context, payload []byte) error {
 		return err
 	}
 	if !ok {
-		return ErrUnknownCluster.Wrapf("%q", p.Cluster)
+		return keysapi.ErrUnknownCluster.Wrapf("%q", p.Cluster)
 	}
 	if err := requireRecorded(ctx, p.Generation); err != nil {
 		return err
@@ -164,21 +165,21 @@ func handleClusterPublic(ctx *module.Context, payload []byte) error {
 
 // handleContractPublic records a requested contract's public key.
 func handleContractPublic(ctx *module.Context, payload []byte) error {
-	p, err := DecodeContractPublic(payload)
+	p, err := keysapi.DecodeContractPublic(payload)
 	if err != nil {
 		return err
 	}
 	if _, ok, err := getCluster(ctx.Store, p.Cluster); err != nil {
 		return err
 	} else if !ok {
-		return ErrUnknownCluster.Wrapf("%q", p.Cluster)
+		return keysapi.ErrUnknownCluster.Wrapf("%q", p.Cluster)
 	}
 	c, ok, err := getContract(ctx.Store, p.Cluster, p.Contract)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return ErrUnknownContract.Wrapf("cluster %q contract %x", p.Cluster, p.Contract)
+		return keysapi.ErrUnknownContract.Wrapf("cluster %q contract %x", p.Cluster, p.Contract)
 	}
 	if err := requireRecorded(ctx, p.Generation); err != nil {
 		return err
@@ -201,7 +202,7 @@ func requireRecorded(ctx *module.Context, gen uint32) error {
 		return err
 	}
 	if pub == nil {
-		return ErrGeneration.Wrapf("master generation %d is not recorded", gen)
+		return keysapi.ErrGeneration.Wrapf("master generation %d is not recorded", gen)
 	}
 	return nil
 }
@@ -213,5 +214,5 @@ func sameOrConflict(old, new []byte, what string) error {
 	if bytes.Equal(old, new) {
 		return nil
 	}
-	return ErrConflict.Wrapf("%s already has public key %x…", what, old[:min(8, len(old))])
+	return keysapi.ErrConflict.Wrapf("%s already has public key %x…", what, old[:min(8, len(old))])
 }

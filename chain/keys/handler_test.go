@@ -5,9 +5,11 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/crypto/envelope"
 )
 
 type emptyReader struct{}
@@ -37,17 +39,17 @@ func TestGenesisIsStrict(t *testing.T) {
 // succeeds, while a different key for the same generation is refused.
 func TestMasterPublicRepeats(t *testing.T) {
 	ctx := genesisContext(t)
-	first, other := MasterPublic{Generation: 1, PublicKey: testPublicKey(t)}, MasterPublic{Generation: 1, PublicKey: testPublicKey(t)}
+	first, other := keysapi.MasterPublic{Generation: 1, PublicKey: testPublicKey(t)}, keysapi.MasterPublic{Generation: 1, PublicKey: testPublicKey(t)}
 	steps := []struct {
 		name   string
-		msg    MasterPublic
+		msg    keysapi.MasterPublic
 		want   error
 		writes bool
 	}{
 		{"first records", first, nil, true},
 		{"identical is a no-op", first, nil, false},
-		{"different is a conflict", other, ErrConflict, false},
-		{"next generation is not pending", MasterPublic{Generation: 2, PublicKey: first.PublicKey}, ErrGeneration, false},
+		{"different is a conflict", other, keysapi.ErrConflict, false},
+		{"next generation is not pending", keysapi.MasterPublic{Generation: 2, PublicKey: first.PublicKey}, keysapi.ErrGeneration, false},
 	}
 	for _, s := range steps {
 		sub := *ctx
@@ -80,12 +82,12 @@ func TestDesignatedTakesTurns(t *testing.T) {
 	}{
 		{nil, due, nil},
 		{[][]byte{a}, due, a},
-		{[][]byte{a}, due + 7*DesignationTurn, a},
+		{[][]byte{a}, due + 7*keysapi.DesignationTurn, a},
 		{[][]byte{b, a, c}, due, c},
-		{[][]byte{b, a, c}, due + DesignationTurn - 1, c},
-		{[][]byte{b, a, c}, due + DesignationTurn, a},
-		{[][]byte{c, b, a}, due + 2*DesignationTurn + 5, b},
-		{[][]byte{b, a, c}, due + 3*DesignationTurn, c},
+		{[][]byte{b, a, c}, due + keysapi.DesignationTurn - 1, c},
+		{[][]byte{b, a, c}, due + keysapi.DesignationTurn, a},
+		{[][]byte{c, b, a}, due + 2*keysapi.DesignationTurn + 5, b},
+		{[][]byte{b, a, c}, due + 3*keysapi.DesignationTurn, c},
 		{[][]byte{a, b}, due - 50, a}, // before it is due: the first turn
 	}
 	for _, tc := range tests {
@@ -93,8 +95,17 @@ func TestDesignatedTakesTurns(t *testing.T) {
 		for _, k := range tc.keys {
 			in = append(in, k)
 		}
-		if got := Designated(in, due, tc.at); string(got) != string(tc.want) {
+		if got := keysapi.Designated(in, due, tc.at); string(got) != string(tc.want) {
 			t.Errorf("Designated(%x, %d, %d) = %x, want %x", tc.keys, due, tc.at, got, tc.want)
 		}
 	}
+}
+
+// testPublicKey is a fresh MLKEM768X25519 public key.
+func testPublicKey(t testing.TB) []byte {
+	k, err := envelope.GenerateKey(envelope.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.PublicKey().Bytes()
 }

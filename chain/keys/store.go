@@ -1,9 +1,9 @@
 package keys
 
 import (
-	"crypto/ed25519"
 	"encoding/binary"
 
+	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/codec"
 )
@@ -20,44 +20,6 @@ var (
 	clusterHandoutKey = state.NewKeyFormat(state.ModuleKeys, 0x07) // recipient identity key → HandoutRecord
 )
 
-// MasterStatus is where the master key's generations stand.
-type MasterStatus struct {
-	_ struct{} `cbor:",toarray"`
-	// Newest is the newest generation whose public key is recorded (0:
-	// none yet).
-	Newest uint32
-	// Pending is the generation asked for and not yet recorded (0: none).
-	Pending uint32
-}
-
-// ClusterInfo is a cluster as the chain knows it.
-type ClusterInfo struct {
-	_       struct{} `cbor:",toarray"`
-	ID      string
-	Workers []ed25519.PublicKey // identity keys, in assignment order
-	Publics []ClusterPublic     // by generation, as recorded
-}
-
-// ContractInfo is a contract whose key derivation was requested.
-type ContractInfo struct {
-	_        struct{} `cbor:",toarray"`
-	Cluster  string
-	Contract []byte
-	Publics  []ContractPublic // by generation, as recorded
-}
-
-// HandoutRecord says what the chain carried to one recipient: the envelope
-// is opaque to it, so it records when and against which generation.
-type HandoutRecord struct {
-	_       struct{} `cbor:",toarray"`
-	Cluster string   // cluster handouts only
-	// Generation is the newest recorded master generation when the newest
-	// handout was accepted.
-	Generation uint32
-	Height     int64  // block of the newest handout
-	Count      uint64 // handouts accepted so far
-}
-
 func genBytes(g uint32) []byte { return binary.BigEndian.AppendUint32(nil, g) }
 
 // contractKeyOf prefixes the variable-length cluster id with its length so
@@ -66,40 +28,42 @@ func contractKeyOf(cluster string, contract []byte) []byte {
 	return contractKey.Key([]byte{byte(len(cluster))}, []byte(cluster), contract)
 }
 
-func getStatus(r state.Reader) (MasterStatus, error) {
-	var s MasterStatus
+func getStatus(r state.Reader) (keysapi.MasterStatus, error) {
+	var s keysapi.MasterStatus
 	err := getRecord(r, statusKey.Key(), &s, "master status")
 	return s, err
 }
 
-func putStatus(s *state.Overlay, st MasterStatus) { s.Set(statusKey.Key(), codec.MustMarshal(st)) }
+func putStatus(s *state.Overlay, st keysapi.MasterStatus) {
+	s.Set(statusKey.Key(), codec.MustMarshal(st))
+}
 
 func getMaster(r state.Reader, gen uint32) ([]byte, error) {
 	return r.Get(masterKey.Key(genBytes(gen)))
 }
 
-func getCluster(r state.Reader, id string) (ClusterInfo, bool, error) {
-	var c ClusterInfo
+func getCluster(r state.Reader, id string) (keysapi.ClusterInfo, bool, error) {
+	var c keysapi.ClusterInfo
 	ok, err := getOptional(r, clusterKey.Key([]byte(id)), &c, "cluster")
 	return c, ok, err
 }
 
-func putCluster(s *state.Overlay, c ClusterInfo) {
+func putCluster(s *state.Overlay, c keysapi.ClusterInfo) {
 	s.Set(clusterKey.Key([]byte(c.ID)), codec.MustMarshal(c))
 }
 
-func getContract(r state.Reader, cluster string, contract []byte) (ContractInfo, bool, error) {
-	var c ContractInfo
+func getContract(r state.Reader, cluster string, contract []byte) (keysapi.ContractInfo, bool, error) {
+	var c keysapi.ContractInfo
 	ok, err := getOptional(r, contractKeyOf(cluster, contract), &c, "contract")
 	return c, ok, err
 }
 
-func putContract(s *state.Overlay, c ContractInfo) {
+func putContract(s *state.Overlay, c keysapi.ContractInfo) {
 	s.Set(contractKeyOf(c.Cluster, c.Contract), codec.MustMarshal(c))
 }
 
-func getHandout(r state.Reader, key []byte) (HandoutRecord, error) {
-	var h HandoutRecord
+func getHandout(r state.Reader, key []byte) (keysapi.HandoutRecord, error) {
+	var h keysapi.HandoutRecord
 	_, err := getOptional(r, key, &h, "handout")
 	return h, err
 }
@@ -108,7 +72,7 @@ func getHandout(r state.Reader, key []byte) (HandoutRecord, error) {
 func getRecord(r state.Reader, key []byte, v any, what string) error {
 	ok, err := getOptional(r, key, v, what)
 	if err == nil && !ok {
-		return ErrCorruptState.Wrapf("no %s (chain not initialised)", what)
+		return keysapi.ErrCorruptState.Wrapf("no %s (chain not initialised)", what)
 	}
 	return err
 }
@@ -119,7 +83,7 @@ func getOptional(r state.Reader, key []byte, v any, what string) (bool, error) {
 		return false, err
 	}
 	if err := codec.Unmarshal(raw, v); err != nil {
-		return false, ErrCorruptState.Wrapf("%s: %v", what, err)
+		return false, keysapi.ErrCorruptState.Wrapf("%s: %v", what, err)
 	}
 	return true, nil
 }

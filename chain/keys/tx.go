@@ -3,6 +3,7 @@ package keys
 import (
 	"fmt"
 
+	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/registry/registryapi"
@@ -14,7 +15,7 @@ import (
 // state), mutate, emit, publish for the gatekeepers.
 
 func handleCreateCluster(ctx *module.Context, body []byte) error {
-	b, err := DecodeCreateCluster(body)
+	b, err := keysapi.DecodeCreateCluster(body)
 	if err != nil {
 		return err
 	}
@@ -24,16 +25,16 @@ func handleCreateCluster(ctx *module.Context, body []byte) error {
 	if _, exists, err := getCluster(ctx.Store, b.ID); err != nil {
 		return err
 	} else if exists {
-		return ErrClusterExists.Wrapf("%q", b.ID)
+		return keysapi.ErrClusterExists.Wrapf("%q", b.ID)
 	}
-	putCluster(ctx.Store, ClusterInfo{ID: b.ID, Workers: nil, Publics: nil})
+	putCluster(ctx.Store, keysapi.ClusterInfo{ID: b.ID, Workers: nil, Publics: nil})
 	ctx.Emit("cluster_created", module.A("cluster", b.ID))
-	ctx.Publish(mq.Message{Topic: TopicCluster, Payload: codec.MustMarshal(ClusterEvent{Cluster: b.ID})})
+	ctx.Publish(mq.Message{Topic: keysapi.TopicCluster, Payload: codec.MustMarshal(keysapi.ClusterEvent{Cluster: b.ID})})
 	return nil
 }
 
 func handleAssignWorker(ctx *module.Context, body []byte) error {
-	b, err := DecodeAssignWorker(body)
+	b, err := keysapi.DecodeAssignWorker(body)
 	if err != nil {
 		return err
 	}
@@ -45,26 +46,26 @@ func handleAssignWorker(ctx *module.Context, body []byte) error {
 		return err
 	}
 	if !ok {
-		return ErrUnknownCluster.Wrapf("%q", b.Cluster)
+		return keysapi.ErrUnknownCluster.Wrapf("%q", b.Cluster)
 	}
 	n, ok, err := registry.GetNode(ctx.Store, b.Worker)
 	if err != nil {
 		return err
 	}
 	if !ok || !n.Active || n.Role != registryapi.RoleWorker {
-		return ErrNotWorker.Wrapf("%x", []byte(b.Worker))
+		return keysapi.ErrNotWorker.Wrapf("%x", []byte(b.Worker))
 	}
 	if in, err := ctx.Store.Get(workerKey.Key(b.Worker)); err != nil {
 		return err
 	} else if in != nil {
-		return ErrAssigned.Wrapf("%x is in cluster %q", []byte(b.Worker), in)
+		return keysapi.ErrAssigned.Wrapf("%x is in cluster %q", []byte(b.Worker), in)
 	}
 	c.Workers = append(c.Workers, b.Worker)
 	putCluster(ctx.Store, c)
 	ctx.Store.Set(workerKey.Key(b.Worker), []byte(b.Cluster))
 	ctx.Emit("worker_assigned", module.A("cluster", b.Cluster), module.A("worker", fmt.Sprintf("%x", []byte(b.Worker))))
-	ev := ClusterEvent{Cluster: b.Cluster, Worker: b.Worker, EncryptionKey: n.EncryptionKey}
-	ctx.Publish(mq.Message{Topic: TopicCluster, Payload: codec.MustMarshal(ev)})
+	ev := keysapi.ClusterEvent{Cluster: b.Cluster, Worker: b.Worker, EncryptionKey: n.EncryptionKey}
+	ctx.Publish(mq.Message{Topic: keysapi.TopicCluster, Payload: codec.MustMarshal(ev)})
 	return nil
 }
 
@@ -72,7 +73,7 @@ func handleAssignWorker(ctx *module.Context, body []byte) error {
 // pending generation's public key is recorded there is nothing to hand
 // over yet, and a second request would only race the first.
 func handleRotate(ctx *module.Context, body []byte) error {
-	if _, err := DecodeRotate(body); err != nil {
+	if _, err := keysapi.DecodeRotate(body); err != nil {
 		return err
 	}
 	if err := requireAdmin(ctx); err != nil {
@@ -83,12 +84,12 @@ func handleRotate(ctx *module.Context, body []byte) error {
 		return err
 	}
 	if st.Pending != 0 {
-		return ErrRotationPending.Wrapf("generation %d has no public key yet", st.Pending)
+		return keysapi.ErrRotationPending.Wrapf("generation %d has no public key yet", st.Pending)
 	}
 	st.Pending = st.Newest + 1
 	putStatus(ctx.Store, st)
 	ctx.Emit("master_rotation", module.A("generation", uint64(st.Pending)))
-	ctx.Publish(mq.Message{Topic: TopicRotation, Payload: codec.MustMarshal(Rotation{Generation: st.Pending})})
+	ctx.Publish(mq.Message{Topic: keysapi.TopicRotation, Payload: codec.MustMarshal(keysapi.Rotation{Generation: st.Pending})})
 	return nil
 }
 
@@ -96,7 +97,7 @@ func handleRotate(ctx *module.Context, body []byte) error {
 // public keys are accepted) and asks the gatekeepers. Asking again, after a
 // rotation for instance, publishes the request again.
 func handleDeriveContract(ctx *module.Context, body []byte) error {
-	b, err := DecodeDeriveContract(body)
+	b, err := keysapi.DecodeDeriveContract(body)
 	if err != nil {
 		return err
 	}
@@ -106,15 +107,15 @@ func handleDeriveContract(ctx *module.Context, body []byte) error {
 	if _, ok, err := getCluster(ctx.Store, b.Cluster); err != nil {
 		return err
 	} else if !ok {
-		return ErrUnknownCluster.Wrapf("%q", b.Cluster)
+		return keysapi.ErrUnknownCluster.Wrapf("%q", b.Cluster)
 	}
 	if _, ok, err := getContract(ctx.Store, b.Cluster, b.Contract); err != nil {
 		return err
 	} else if !ok {
-		putContract(ctx.Store, ContractInfo{Cluster: b.Cluster, Contract: b.Contract})
+		putContract(ctx.Store, keysapi.ContractInfo{Cluster: b.Cluster, Contract: b.Contract})
 	}
 	ctx.Emit("contract_key_requested", module.A("cluster", b.Cluster), module.A("contract", fmt.Sprintf("%x", b.Contract)))
-	ctx.Publish(mq.Message{Topic: TopicContract, Payload: codec.MustMarshal(ContractEvent{Cluster: b.Cluster, Contract: b.Contract})})
+	ctx.Publish(mq.Message{Topic: keysapi.TopicContract, Payload: codec.MustMarshal(keysapi.ContractEvent{Cluster: b.Cluster, Contract: b.Contract})})
 	return nil
 }
 
@@ -124,7 +125,7 @@ func requireAdmin(ctx *module.Context) error {
 		return err
 	}
 	if admin != ctx.Sender {
-		return ErrUnauthorized.Wrapf("sender %s is not the admin", ctx.Sender)
+		return keysapi.ErrUnauthorized.Wrapf("sender %s is not the admin", ctx.Sender)
 	}
 	return nil
 }

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/spf13/cobra"
-
-	"github.com/phala-go/phala/chain/keys"
 )
 
 // The key hierarchy as the chain records it: admin transactions (clusters,
@@ -53,17 +52,17 @@ func adminTxCmd(use, short, method string, flags func(*cobra.Command), body func
 
 func txCreateClusterCmd() *cobra.Command {
 	var id string
-	return adminTxCmd("create-cluster --from ADMIN --id ID", "Create a cluster of workers (admin)", keys.MethodCreateCluster,
+	return adminTxCmd("create-cluster --from ADMIN --id ID", "Create a cluster of workers (admin)", keysapi.MethodCreateCluster,
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&id, "id", "", "cluster id: 1..64 letters, digits, '-' or '_'")
 			cmd.MarkFlagRequired("id")
 		},
-		func() (any, error) { return keys.CreateCluster{ID: id}, keys.CheckClusterID(id) })
+		func() (any, error) { return keysapi.CreateCluster{ID: id}, keysapi.CheckClusterID(id) })
 }
 
 func txAssignWorkerCmd() *cobra.Command {
 	var cluster, worker string
-	return adminTxCmd("assign-worker --from ADMIN --cluster ID --worker HEX", "Assign a registered worker to a cluster (admin); gatekeepers then send it the cluster key", keys.MethodAssignWorker,
+	return adminTxCmd("assign-worker --from ADMIN --cluster ID --worker HEX", "Assign a registered worker to a cluster (admin); gatekeepers then send it the cluster key", keysapi.MethodAssignWorker,
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&cluster, "cluster", "", "cluster id")
 			cmd.Flags().StringVar(&worker, "worker", "", "the worker's identity key (hex)")
@@ -75,18 +74,18 @@ func txAssignWorkerCmd() *cobra.Command {
 			if err != nil || len(id) != ed25519.PublicKeySize {
 				return nil, fmt.Errorf("invalid --worker %q: want 64 hex digits", worker)
 			}
-			return keys.AssignWorker{Cluster: cluster, Worker: id}, keys.CheckClusterID(cluster)
+			return keysapi.AssignWorker{Cluster: cluster, Worker: id}, keysapi.CheckClusterID(cluster)
 		})
 }
 
 func txRotateMasterKeyCmd() *cobra.Command {
-	return adminTxCmd("rotate-master-key --from ADMIN", "Start the next master key generation (admin); refused while one is pending", keys.MethodRotate,
-		nil, func() (any, error) { return keys.Rotate{}, nil })
+	return adminTxCmd("rotate-master-key --from ADMIN", "Start the next master key generation (admin); refused while one is pending", keysapi.MethodRotate,
+		nil, func() (any, error) { return keysapi.Rotate{}, nil })
 }
 
 func txDeriveContractCmd() *cobra.Command {
 	var cluster, contract string
-	return adminTxCmd("derive-contract --from ADMIN --cluster ID --contract HEX", "Ask the gatekeepers for a contract's public key (admin)", keys.MethodDeriveContract,
+	return adminTxCmd("derive-contract --from ADMIN --cluster ID --contract HEX", "Ask the gatekeepers for a contract's public key (admin)", keysapi.MethodDeriveContract,
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&cluster, "cluster", "", "cluster id")
 			cmd.Flags().StringVar(&contract, "contract", "", "contract id (hex, 1..64 bytes)")
@@ -98,7 +97,7 @@ func txDeriveContractCmd() *cobra.Command {
 			if err != nil {
 				return nil, err
 			}
-			return keys.DeriveContract{Cluster: cluster, Contract: id}, keys.CheckClusterID(cluster)
+			return keysapi.DeriveContract{Cluster: cluster, Contract: id}, keysapi.CheckClusterID(cluster)
 		})
 }
 
@@ -107,7 +106,7 @@ func parseContractID(s string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid contract id %q: want hex", s)
 	}
-	return id, keys.CheckContractID(id)
+	return id, keysapi.CheckContractID(id)
 }
 
 // publicKeyJSON is one generation's public key.
@@ -133,7 +132,7 @@ type clusterJSON struct {
 	PublicKeys []publicKeyJSON `json:"public_keys"`
 }
 
-func clusterOut(c keys.ClusterInfo) clusterJSON {
+func clusterOut(c keysapi.ClusterInfo) clusterJSON {
 	out := clusterJSON{ID: c.ID, Workers: []string{}, PublicKeys: []publicKeyJSON{}}
 	for _, w := range c.Workers {
 		out.Workers = append(out.Workers, hex.EncodeToString(w))
@@ -222,7 +221,7 @@ func queryClusterCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "cluster ID", Short: "One cluster with its workers and public keys", Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			if err := keys.CheckClusterID(args[0]); err != nil {
+			if err := keysapi.CheckClusterID(args[0]); err != nil {
 				return err
 			}
 			c, ctx, cancel, err := n.connect()
@@ -254,7 +253,7 @@ func queryContractKeyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := keys.CheckClusterID(cluster); err != nil {
+			if err := keysapi.CheckClusterID(cluster); err != nil {
 				return err
 			}
 			c, ctx, cancel, err := n.connect()

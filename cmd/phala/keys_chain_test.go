@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phala-go/phala/chain/keys"
+	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/node"
 )
@@ -72,11 +72,11 @@ func TestKeysCommandsOnDevnet(t *testing.T) {
 		text string // else: a substring of the error, or of the JSON output
 	}{
 		{"create a cluster", append([]string{"tx", "create-cluster", "--id", "c1"}, admin...), nil, `"height"`},
-		{"bad cluster id refused before sending", append([]string{"tx", "create-cluster", "--id", "a b"}, admin...), keys.ErrInvalid, ""},
-		{"duplicate cluster", append([]string{"tx", "create-cluster", "--id", "c1"}, admin...), keys.ErrClusterExists, ""},
-		{"assign an unregistered worker", append([]string{"tx", "assign-worker", "--cluster", "c1", "--worker", worker}, admin...), keys.ErrNotWorker, ""},
+		{"bad cluster id refused before sending", append([]string{"tx", "create-cluster", "--id", "a b"}, admin...), keysapi.ErrInvalid, ""},
+		{"duplicate cluster", append([]string{"tx", "create-cluster", "--id", "c1"}, admin...), keysapi.ErrClusterExists, ""},
+		{"assign an unregistered worker", append([]string{"tx", "assign-worker", "--cluster", "c1", "--worker", worker}, admin...), keysapi.ErrNotWorker, ""},
 		{"assign with a bad key", append([]string{"tx", "assign-worker", "--cluster", "c1", "--worker", "zz"}, admin...), nil, "64 hex digits"},
-		{"rotate while generation 1 pends", append([]string{"tx", "rotate-master-key"}, admin...), keys.ErrRotationPending, ""},
+		{"rotate while generation 1 pends", append([]string{"tx", "rotate-master-key"}, admin...), keysapi.ErrRotationPending, ""},
 		{"derive a contract key", append([]string{"tx", "derive-contract", "--cluster", "c1", "--contract", "0102"}, admin...), nil, `"height"`},
 		{"query clusters", append([]string{"query", "clusters"}, conn...), nil, `"id": "c1"`},
 		{"query one cluster", append([]string{"query", "cluster", "c1"}, conn...), nil, `"public_keys": []`},

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/phala-go/phala/chain/keys"
+	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/tx"
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/crypto/keyring"
@@ -35,7 +35,7 @@ type ClusterInfo struct {
 // a transaction may race its relay for a nonce: those are retried.
 func SetUpCluster(ctx context.Context, c *client.Client, worker ed25519.PublicKey) (ClusterInfo, error) {
 	key := ed25519.NewKeyFromSeed(keyring.DevSeed(admin))
-	master, err := poll(ctx, "the gatekeeper's master key on chain", func() (keys.MasterInfo, bool, error) {
+	master, err := poll(ctx, "the gatekeeper's master key on chain", func() (keysapi.MasterInfo, bool, error) {
 		m, err := c.MasterKeys(ctx)
 		return m, err == nil && m.Newest > 0, nil
 	})
@@ -53,7 +53,7 @@ func SetUpCluster(ctx context.Context, c *client.Client, worker ed25519.PublicKe
 			return ClusterInfo{}, fmt.Errorf("assign the worker to %q: %w", DefaultCluster, err)
 		}
 	}
-	cl, err = poll(ctx, "the cluster's public key on chain", func() (keys.ClusterInfo, bool, error) {
+	cl, err = poll(ctx, "the cluster's public key on chain", func() (keysapi.ClusterInfo, bool, error) {
 		cl, err := c.Cluster(ctx, DefaultCluster)
 		return cl, err == nil && len(cl.Publics) > 0, nil
 	})
@@ -65,7 +65,7 @@ func SetUpCluster(ctx context.Context, c *client.Client, worker ed25519.PublicKe
 	return ClusterInfo{MasterGeneration: newestMaster.Generation, MasterPublicKey: newestMaster.PublicKey, Cluster: cl.ID, ClusterPublicKey: newestCluster.PublicKey}, nil
 }
 
-func assigned(cl keys.ClusterInfo, worker ed25519.PublicKey) bool {
+func assigned(cl keysapi.ClusterInfo, worker ed25519.PublicKey) bool {
 	for _, w := range cl.Workers {
 		if bytes.Equal(w, worker) {
 			return true

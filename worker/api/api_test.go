@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/phala-go/phala/relay"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,7 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phala-go/phala/chain/keys"
+	"github.com/phala-go/phala/chain/keys/keysapi"
+	"github.com/phala-go/phala/relay"
+
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/errs"
@@ -299,7 +300,7 @@ func TestPublicStatusShowsKeys(t *testing.T) {
 		{"a runtime with keys", &keyRuntime{ks: runtime.KeyStatus{
 			MasterGenerations: []uint32{1, 2},
 			Clusters:          []runtime.ClusterGen{{Cluster: "c1", Generation: 2}},
-			MasterPublics:     []keys.MasterPublic{{Generation: 1, PublicKey: []byte{0xab}}},
+			MasterPublics:     []keysapi.MasterPublic{{Generation: 1, PublicKey: []byte{0xab}}},
 		}}, `"master_generations":[1,2],"clusters":[{"cluster":"c1","generation":2}],"master_public_keys":[{"generation":1,"public_key":"ab"}]}`},
 	}
 	for _, tc := range tests {

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/phala-go/phala/chain/keys"
+	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/mq"
@@ -49,15 +49,15 @@ var handlers = map[string]handler{
 	registryapi.TopicPolicy:     (*folder).onPolicy,
 	registryapi.TopicGatekeeper: (*folder).onGatekeeper,
 	mq.TopicEgress:              (*folder).onEgress,
-	keys.TopicRotation:          (*folder).onRotation,
-	keys.TopicCluster:           (*folder).onCluster,
-	keys.TopicContract:          (*folder).onContract,
+	keysapi.TopicRotation:       (*folder).onRotation,
+	keysapi.TopicCluster:        (*folder).onCluster,
+	keysapi.TopicContract:       (*folder).onContract,
 }
 
 // keysEgressTopics are the egress topics key management follows.
 var keysEgressTopics = map[string]bool{
-	keys.TopicMasterPublic: true, keys.TopicMasterHandout: true, keys.TopicClusterPublic: true,
-	keys.TopicClusterHandout: true, keys.TopicContractPublic: true,
+	keysapi.TopicMasterPublic: true, keysapi.TopicMasterHandout: true, keysapi.TopicClusterPublic: true,
+	keysapi.TopicClusterHandout: true, keysapi.TopicContractPublic: true,
 }
 
 // block folds one final block: its messages in order, then the periodic

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/phala-go/phala/attest"
-	"github.com/phala-go/phala/chain/keys"
+	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/mq"
@@ -185,11 +185,11 @@ func FuzzFoldPayload(f *testing.F) {
 	f.Add(uint8(2), codec.MustMarshal(registryapi.GatekeeperEvent{Grant: registryapi.Grant{IdentityKey: self}, Allowed: true}))
 	f.Add(uint8(3), codec.MustMarshal(mq.SignedEgress{Egress: mq.Egress{Sender: self, Seq: 5, Topic: registryapi.TopicHeartbeat, Payload: []byte{0x81, 0x01}}}))
 	f.Add(uint8(3), []byte{0xff})
-	f.Add(uint8(4), codec.MustMarshal(keys.Rotation{Generation: 2}))
-	f.Add(uint8(5), codec.MustMarshal(keys.ClusterEvent{Cluster: "c", Worker: self, EncryptionKey: []byte{1}}))
-	f.Add(uint8(6), codec.MustMarshal(keys.ContractEvent{Cluster: "c", Contract: []byte{1}}))
-	f.Add(uint8(3), codec.MustMarshal(mq.SignedEgress{Egress: mq.Egress{Sender: self, Seq: 1, Topic: keys.TopicMasterHandout, Payload: codec.MustMarshal(keys.Handout{Recipient: self, Envelope: []byte{1}})}}))
-	topics := []string{registryapi.TopicNode, registryapi.TopicPolicy, registryapi.TopicGatekeeper, mq.TopicEgress, keys.TopicRotation, keys.TopicCluster, keys.TopicContract}
+	f.Add(uint8(4), codec.MustMarshal(keysapi.Rotation{Generation: 2}))
+	f.Add(uint8(5), codec.MustMarshal(keysapi.ClusterEvent{Cluster: "c", Worker: self, EncryptionKey: []byte{1}}))
+	f.Add(uint8(6), codec.MustMarshal(keysapi.ContractEvent{Cluster: "c", Contract: []byte{1}}))
+	f.Add(uint8(3), codec.MustMarshal(mq.SignedEgress{Egress: mq.Egress{Sender: self, Seq: 1, Topic: keysapi.TopicMasterHandout, Payload: codec.MustMarshal(keysapi.Handout{Recipient: self, Envelope: []byte{1}})}}))
+	topics := []string{registryapi.TopicNode, registryapi.TopicPolicy, registryapi.TopicGatekeeper, mq.TopicEgress, keysapi.TopicRotation, keysapi.TopicCluster, keysapi.TopicContract}
 	f.Fuzz(func(t *testing.T, topic uint8, payload []byte) {
 		st, key := foldState(t)
 		fo := folder{st: &st, keys: signer{key}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}

@@ -8,7 +8,7 @@ import (
 	"slices"
 
 	"github.com/phala-go/phala/attest"
-	"github.com/phala-go/phala/chain/keys"
+	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/derive"
@@ -105,13 +105,13 @@ func (f *folder) generate(height int64) {
 	if _, ok := ks.masterPublic(g); ok || ks.holds(g) {
 		return
 	}
-	if !bytes.Equal(keys.Designated(f.st.Registry.activeGatekeepers(), ks.DueSince, height), f.st.Identity) {
+	if !bytes.Equal(keysapi.Designated(f.st.Registry.activeGatekeepers(), ks.DueSince, height), f.st.Identity) {
 		return
 	}
 	m, ok := f.ks.master(g)
 	if !ok {
 		m = derive.GenerateMaster()
-		if err := f.ks.putMasters([]keys.GenerationKey{{Generation: g, Secret: m[:]}}); err != nil {
+		if err := f.ks.putMasters([]keysapi.GenerationKey{{Generation: g, Secret: m[:]}}); err != nil {
 			f.log.Error("cannot save a new master key generation; will retry", "generation", g, "err", err)
 			return
 		}
@@ -124,7 +124,7 @@ func (f *folder) generate(height int64) {
 	}
 	ks.hold(g)
 	if k := sentKey(sentMasterPublic, g); !ks.wasSent(k) {
-		f.send(keys.TopicMasterPublic, codec.MustMarshal(keys.MasterPublic{Generation: g, PublicKey: pub}))
+		f.send(keysapi.TopicMasterPublic, codec.MustMarshal(keysapi.MasterPublic{Generation: g, PublicKey: pub}))
 		ks.markSent(k)
 	}
 }
@@ -183,21 +183,21 @@ func (f *folder) needsMaster(key []byte, g uint32) bool {
 
 func (f *folder) handMaster(n NodeView) {
 	ks := &f.st.Keys
-	gens := make([]keys.GenerationKey, 0, len(ks.Held))
+	gens := make([]keysapi.GenerationKey, 0, len(ks.Held))
 	for _, g := range ks.Held {
 		m, ok := f.ks.master(g)
 		if !ok {
 			f.log.Error("a held master key generation is missing from the keystore", "generation", g)
 			return
 		}
-		gens = append(gens, keys.GenerationKey{Generation: g, Secret: m[:]})
+		gens = append(gens, keysapi.GenerationKey{Generation: g, Secret: m[:]})
 	}
 	env, err := f.seal(envelope.MasterKeyHandout, n, codec.MustMarshal(gens))
 	if err != nil {
 		f.log.Error("cannot seal the master key to a gatekeeper", "identity", fmt.Sprintf("%x", n.IdentityKey), "err", err)
 		return
 	}
-	f.send(keys.TopicMasterHandout, codec.MustMarshal(keys.Handout{Recipient: n.IdentityKey, Envelope: env}))
+	f.send(keysapi.TopicMasterHandout, codec.MustMarshal(keysapi.Handout{Recipient: n.IdentityKey, Envelope: env}))
 	for _, g := range ks.Held {
 		ks.markSent(sentKey(sentMasterHandout, g, n.IdentityKey))
 	}
@@ -260,7 +260,7 @@ func (f *folder) clusterSends() {
 				if err != nil {
 					continue
 				}
-				f.send(keys.TopicClusterPublic, codec.MustMarshal(keys.ClusterPublic{Cluster: c.ID, Generation: g, PublicKey: k.PublicKey().Bytes()}))
+				f.send(keysapi.TopicClusterPublic, codec.MustMarshal(keysapi.ClusterPublic{Cluster: c.ID, Generation: g, PublicKey: k.PublicKey().Bytes()}))
 				ks.markSent(sentKey(sentClusterPublic, g, []byte(c.ID)))
 			}
 			for _, w := range c.Workers {
@@ -280,13 +280,13 @@ func (f *folder) handCluster(cluster string, g uint32, ck derive.ClusterKey, w M
 	if !ok || !bytes.Equal(n.EncryptionKey, w.EncryptionKey) {
 		return
 	}
-	plain := codec.MustMarshal(keys.ClusterSecret{Cluster: cluster, Generation: g, Secret: ck[:]})
+	plain := codec.MustMarshal(keysapi.ClusterSecret{Cluster: cluster, Generation: g, Secret: ck[:]})
 	env, err := f.seal(envelope.ClusterKeyHandout, n, plain)
 	if err != nil {
 		f.log.Warn("cannot seal a cluster key to a worker", "cluster", cluster, "identity", fmt.Sprintf("%x", n.IdentityKey), "err", err)
 		return
 	}
-	f.send(keys.TopicClusterHandout, codec.MustMarshal(keys.Handout{Recipient: n.IdentityKey, Cluster: cluster, Envelope: env}))
+	f.send(keysapi.TopicClusterHandout, codec.MustMarshal(keysapi.Handout{Recipient: n.IdentityKey, Cluster: cluster, Envelope: env}))
 	ks.markSent(k)
 }
 
@@ -312,7 +312,7 @@ func (f *folder) contractSends() {
 
 // contractSend reports whether the request is done with (answered now or
 // before, or unanswerable).
-func (f *folder) contractSend(g uint32, req keys.ContractEvent) bool {
+func (f *folder) contractSend(g uint32, req keysapi.ContractEvent) bool {
 	ks := &f.st.Keys
 	if _, ok := ks.cluster(req.Cluster); !ok {
 		f.log.Warn("a contract key request names an unknown cluster", "cluster", req.Cluster)
@@ -331,7 +331,7 @@ func (f *folder) contractSend(g uint32, req keys.ContractEvent) bool {
 		f.log.Warn("cannot derive a contract key", "cluster", req.Cluster, "err", err)
 		return true
 	}
-	f.send(keys.TopicContractPublic, codec.MustMarshal(keys.ContractPublic{Cluster: req.Cluster, Contract: req.Contract, Generation: g, PublicKey: pub}))
+	f.send(keysapi.TopicContractPublic, codec.MustMarshal(keysapi.ContractPublic{Cluster: req.Cluster, Contract: req.Contract, Generation: g, PublicKey: pub}))
 	ks.markSent(k)
 	return true
 }
@@ -352,9 +352,9 @@ func contractPublicKey(chainID string, ck derive.ClusterKey, contract []byte) ([
 
 // receive takes a handout addressed to this node: open it now if the
 // public keys it must match are recorded, else keep it sealed for later.
-func (f *folder) receive(topic string, sender []byte, h keys.Handout) {
+func (f *folder) receive(topic string, sender []byte, h keysapi.Handout) {
 	want := registryapi.RoleGatekeeper
-	if topic == keys.TopicClusterHandout {
+	if topic == keysapi.TopicClusterHandout {
 		want = registryapi.RoleWorker
 	}
 	if f.ks == nil || f.enc == nil || f.st.Role != want {
@@ -386,19 +386,19 @@ func (f *folder) retryPending() {
 // tryHandout reports whether the handout is done with: accepted, or
 // refused for good. False: keep it until its public keys are recorded.
 func (f *folder) tryHandout(p PendingHandout) bool {
-	if p.Topic == keys.TopicClusterHandout {
+	if p.Topic == keysapi.TopicClusterHandout {
 		return f.tryClusterHandout(p.Handout)
 	}
 	return f.tryMasterHandout(p.Sender, p.Handout)
 }
 
-func (f *folder) tryMasterHandout(sender []byte, h keys.Handout) bool {
+func (f *folder) tryMasterHandout(sender []byte, h keysapi.Handout) bool {
 	plain, err := envelope.Open(f.st.Light.ChainID, envelope.MasterKeyHandout, f.enc, h.Envelope, f.st.Identity)
 	if err != nil {
 		f.log.Warn("a master key handout to us does not open", "err", err)
 		return true
 	}
-	var gens []keys.GenerationKey
+	var gens []keysapi.GenerationKey
 	if err := codec.UnmarshalCanonical(plain, &gens); err != nil {
 		f.log.Warn("a master key handout to us is malformed")
 		return true
@@ -409,7 +409,7 @@ func (f *folder) tryMasterHandout(sender []byte, h keys.Handout) bool {
 			return false
 		}
 	}
-	var valid, accept []keys.GenerationKey
+	var valid, accept []keysapi.GenerationKey
 	for _, gk := range gens {
 		want, _ := ks.masterPublic(gk.Generation)
 		if len(gk.Secret) != derive.KeySize {
@@ -443,13 +443,13 @@ func (f *folder) tryMasterHandout(sender []byte, h keys.Handout) bool {
 	return true
 }
 
-func (f *folder) tryClusterHandout(h keys.Handout) bool {
+func (f *folder) tryClusterHandout(h keysapi.Handout) bool {
 	plain, err := envelope.Open(f.st.Light.ChainID, envelope.ClusterKeyHandout, f.enc, h.Envelope, f.st.Identity)
 	if err != nil {
 		f.log.Warn("a cluster key handout to us does not open", "err", err)
 		return true
 	}
-	var cs keys.ClusterSecret
+	var cs keysapi.ClusterSecret
 	if err := codec.UnmarshalCanonical(plain, &cs); err != nil || cs.Cluster != h.Cluster || len(cs.Secret) != derive.KeySize {
 		f.log.Warn("a cluster key handout to us is malformed", "cluster", h.Cluster)
 		return true

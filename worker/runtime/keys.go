@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/phala-go/phala/chain/keys"
+	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/derive"
@@ -48,7 +48,7 @@ type KeyState struct {
 	// HeldClusters are the cluster keys this enclave holds (workers).
 	HeldClusters []ClusterGen
 	// Contracts are contract key requests not yet answered.
-	Contracts []keys.ContractEvent
+	Contracts []keysapi.ContractEvent
 	// Pending are handouts to us waiting for the public keys they must
 	// match to be recorded.
 	Pending []PendingHandout
@@ -108,7 +108,7 @@ type PendingHandout struct {
 	_       struct{} `cbor:",toarray"`
 	Topic   string
 	Sender  []byte
-	Handout keys.Handout
+	Handout keysapi.Handout
 }
 
 // Kinds of sends, in sent keys.
@@ -291,7 +291,7 @@ func (v *RegistryView) activeNode(key []byte, role registryapi.Role) (NodeView, 
 // --- ingress events of the keys module ---
 
 func (f *folder) onRotation(height int64, payload []byte) error {
-	var ev keys.Rotation
+	var ev keysapi.Rotation
 	if err := codec.Unmarshal(payload, &ev); err != nil {
 		return err
 	}
@@ -304,7 +304,7 @@ func (f *folder) onRotation(height int64, payload []byte) error {
 }
 
 func (f *folder) onCluster(_ int64, payload []byte) error {
-	var ev keys.ClusterEvent
+	var ev keysapi.ClusterEvent
 	if err := codec.Unmarshal(payload, &ev); err != nil {
 		return err
 	}
@@ -331,7 +331,7 @@ func (f *folder) onCluster(_ int64, payload []byte) error {
 }
 
 func (f *folder) onContract(_ int64, payload []byte) error {
-	var ev keys.ContractEvent
+	var ev keysapi.ContractEvent
 	if err := codec.Unmarshal(payload, &ev); err != nil {
 		return err
 	}
@@ -362,20 +362,20 @@ func (f *folder) onKeysEgress(se mq.SignedEgress) error {
 		return nil
 	}
 	switch e.Topic {
-	case keys.TopicMasterPublic:
-		var mp keys.MasterPublic
+	case keysapi.TopicMasterPublic:
+		var mp keysapi.MasterPublic
 		if err := codec.Unmarshal(e.Payload, &mp); err != nil {
 			return err
 		}
 		f.recordMaster(mp, e.Sender)
-	case keys.TopicClusterPublic:
-		var cp keys.ClusterPublic
+	case keysapi.TopicClusterPublic:
+		var cp keysapi.ClusterPublic
 		if err := codec.Unmarshal(e.Payload, &cp); err != nil {
 			return err
 		}
 		f.recordCluster(cp)
-	case keys.TopicMasterHandout, keys.TopicClusterHandout:
-		var h keys.Handout
+	case keysapi.TopicMasterHandout, keysapi.TopicClusterHandout:
+		var h keysapi.Handout
 		if err := codec.Unmarshal(e.Payload, &h); err != nil {
 			return err
 		}
@@ -387,7 +387,7 @@ func (f *folder) onKeysEgress(se mq.SignedEgress) error {
 }
 
 // recordMaster records the first public of the due generation.
-func (f *folder) recordMaster(mp keys.MasterPublic, sender []byte) {
+func (f *folder) recordMaster(mp keysapi.MasterPublic, sender []byte) {
 	ks := &f.st.Keys
 	if _, ok := ks.masterPublic(mp.Generation); ok || mp.Generation != ks.due() {
 		return
@@ -407,7 +407,7 @@ func (f *folder) recordMaster(mp keys.MasterPublic, sender []byte) {
 }
 
 // recordCluster records the first public of a cluster's generation.
-func (f *folder) recordCluster(cp keys.ClusterPublic) {
+func (f *folder) recordCluster(cp keysapi.ClusterPublic) {
 	ks := &f.st.Keys
 	c, ok := ks.cluster(cp.Cluster)
 	if !ok {
@@ -434,7 +434,7 @@ type KeyStatus struct {
 	// Clusters held (workers).
 	Clusters []ClusterGen
 	// MasterPublics the chain recorded.
-	MasterPublics []keys.MasterPublic
+	MasterPublics []keysapi.MasterPublic
 }
 
 // KeyStatus reports the keys held and the master publics recorded.
@@ -444,7 +444,7 @@ func (r *Runtime) KeyStatus() KeyStatus {
 	ks := &r.st.Keys
 	out := KeyStatus{MasterGenerations: slices.Clone(ks.Held), Clusters: slices.Clone(ks.HeldClusters)}
 	for _, m := range ks.Masters {
-		out.MasterPublics = append(out.MasterPublics, keys.MasterPublic{Generation: m.Generation, PublicKey: bytes.Clone(m.PublicKey)})
+		out.MasterPublics = append(out.MasterPublics, keysapi.MasterPublic{Generation: m.Generation, PublicKey: bytes.Clone(m.PublicKey)})
 	}
 	return out
 }
@@ -452,18 +452,18 @@ func (r *Runtime) KeyStatus() KeyStatus {
 // ContractPublicKey derives a contract's public key from the newest
 // generation of its cluster's key this runtime holds (a worker of the
 // cluster, or a gatekeeper, which derives the cluster key itself).
-func (r *Runtime) ContractPublicKey(cluster string, contract []byte) (keys.ContractPublic, error) {
+func (r *Runtime) ContractPublicKey(cluster string, contract []byte) (keysapi.ContractPublic, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	ck, g, ok := r.newestClusterKey(cluster)
 	if !ok {
-		return keys.ContractPublic{}, ErrNoKey.Wrapf("no key of cluster %q", cluster)
+		return keysapi.ContractPublic{}, ErrNoKey.Wrapf("no key of cluster %q", cluster)
 	}
 	pub, err := contractPublicKey(r.st.Light.ChainID, ck, contract)
 	if err != nil {
-		return keys.ContractPublic{}, ErrBadRequest.Wrapf("%v", err)
+		return keysapi.ContractPublic{}, ErrBadRequest.Wrapf("%v", err)
 	}
-	return keys.ContractPublic{Cluster: cluster, Contract: bytes.Clone(contract), Generation: g, PublicKey: pub}, nil
+	return keysapi.ContractPublic{Cluster: cluster, Contract: bytes.Clone(contract), Generation: g, PublicKey: pub}, nil
 }
 
 func (r *Runtime) newestClusterKey(cluster string) (derive.ClusterKey, uint32, bool) {

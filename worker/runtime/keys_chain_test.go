@@ -14,8 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phala-go/phala/chain/egress"
-	"github.com/phala-go/phala/chain/keys"
+	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
@@ -99,7 +98,7 @@ func (c *testChain) relay(t *testing.T, rt *Runtime) {
 			continue
 		}
 		inc, err := c.cl.SubmitEgress(ctx, devKey("alice"), se)
-		if errors.Is(err, egress.ErrDuplicate) {
+		if errors.Is(err, mq.ErrDuplicate) {
 			continue
 		}
 		if err != nil || inc.Err() != nil {
@@ -130,10 +129,10 @@ func (c *testChain) pump(t *testing.T, nodes []*keyNode, what string, done func(
 	}
 }
 
-func (c *testChain) masterInfo(t *testing.T) keys.MasterInfo {
+func (c *testChain) masterInfo(t *testing.T) keysapi.MasterInfo {
 	t.Helper()
-	var mi keys.MasterInfo
-	if err := c.cl.Query(testCtx(t, 10*time.Second), keys.QueryMaster, nil, &mi); err != nil {
+	var mi keysapi.MasterInfo
+	if err := c.cl.Query(testCtx(t, 10*time.Second), keysapi.QueryMaster, nil, &mi); err != nil {
 		t.Fatal(err)
 	}
 	return mi
@@ -200,7 +199,7 @@ func TestKeyManagementOnChain(t *testing.T) {
 	t.Logf("hand-over to a second gatekeeper: %v", time.Since(start))
 	checkMasterMatches(t, c, b.rt, 1)
 
-	c.admin(t, keys.MethodRotate, keys.Rotate{})
+	c.admin(t, keysapi.MethodRotate, keysapi.Rotate{})
 	c.pump(t, []*keyNode{a, b}, "both hold generations 1 and 2", func() bool {
 		return c.masterInfo(t).Newest == 2 && holds(a.rt, 1, 2) && holds(b.rt, 1, 2)
 	})
@@ -210,14 +209,14 @@ func TestKeyManagementOnChain(t *testing.T) {
 	// A worker in a cluster gets the cluster key and derives the contract
 	// key the chain records.
 	c.register(t, w, devKey("carol"))
-	c.admin(t, keys.MethodCreateCluster, keys.CreateCluster{ID: "c1"})
-	c.admin(t, keys.MethodAssignWorker, keys.AssignWorker{Cluster: "c1", Worker: w.rt.IdentityKey()})
+	c.admin(t, keysapi.MethodCreateCluster, keysapi.CreateCluster{ID: "c1"})
+	c.admin(t, keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: "c1", Worker: w.rt.IdentityKey()})
 	contract := []byte("contract-1")
-	c.admin(t, keys.MethodDeriveContract, keys.DeriveContract{Cluster: "c1", Contract: contract})
-	var recorded []keys.ContractPublic
+	c.admin(t, keysapi.MethodDeriveContract, keysapi.DeriveContract{Cluster: "c1", Contract: contract})
+	var recorded []keysapi.ContractPublic
 	c.pump(t, []*keyNode{a, b, w}, "the worker holds c1 and the contract key is recorded", func() bool {
 		recorded = nil
-		if err := c.cl.Query(testCtx(t, 10*time.Second), keys.QueryContract, codec.MustMarshal(keys.ContractQuery{Cluster: "c1", Contract: contract}), &recorded); err != nil {
+		if err := c.cl.Query(testCtx(t, 10*time.Second), keysapi.QueryContract, codec.MustMarshal(keysapi.ContractQuery{Cluster: "c1", Contract: contract}), &recorded); err != nil {
 			return false
 		}
 		return len(recorded) == 1 && len(w.rt.KeyStatus().Clusters) == 2
@@ -245,7 +244,7 @@ func TestKeyManagementOnChain(t *testing.T) {
 	for _, n := range []*keyNode{a, b} {
 		c.feed(t, n.rt, regC+1)
 		before := n.rt.Outbox()
-		if !slices.ContainsFunc(before.Messages, func(se mqSigned) bool { return se.Egress.Topic == keys.TopicMasterHandout }) {
+		if !slices.ContainsFunc(before.Messages, func(se mqSigned) bool { return se.Egress.Topic == keysapi.TopicMasterHandout }) {
 			t.Fatalf("%s has no handout for C in its outbox", n.name)
 		}
 		c.openNode(t, n, logs) // the old runtime is abandoned, not closed
@@ -262,10 +261,10 @@ func TestKeyManagementOnChain(t *testing.T) {
 	// Kill the designated gatekeeper during a rotation, after it generated
 	// and saved generation 3 but before its public key left: the restart
 	// publishes the same key, from the keystore.
-	rot := c.admin(t, keys.MethodRotate, keys.Rotate{})
+	rot := c.admin(t, keysapi.MethodRotate, keysapi.Rotate{})
 	gks := []*keyNode{a, b, gc}
 	designated := gks[slices.IndexFunc(gks, func(n *keyNode) bool {
-		return bytes.Equal(n.rt.IdentityKey(), keys.Designated([]ed25519.PublicKey{a.rt.IdentityKey(), b.rt.IdentityKey(), gc.rt.IdentityKey()}, rot, rot+1))
+		return bytes.Equal(n.rt.IdentityKey(), keysapi.Designated([]ed25519.PublicKey{a.rt.IdentityKey(), b.rt.IdentityKey(), gc.rt.IdentityKey()}, rot, rot+1))
 	})]
 	c.feed(t, designated.rt, rot+1)
 	first := masterPublicIn(designated.rt, 3)
@@ -287,8 +286,8 @@ func TestKeyManagementOnChain(t *testing.T) {
 	// Nothing was ever sealed to D or U, master keys went to gatekeepers
 	// only and cluster keys to W only.
 	for _, n := range []*keyNode{deact, unreg} {
-		var h keys.Handouts
-		if err := c.cl.Query(testCtx(t, 10*time.Second), keys.QueryHandouts, []byte(n.rt.IdentityKey()), &h); err != nil {
+		var h keysapi.Handouts
+		if err := c.cl.Query(testCtx(t, 10*time.Second), keysapi.QueryHandouts, []byte(n.rt.IdentityKey()), &h); err != nil {
 			t.Fatal(err)
 		}
 		if h.Master.Count != 0 || h.Cluster.Count != 0 {
@@ -296,8 +295,8 @@ func TestKeyManagementOnChain(t *testing.T) {
 		}
 	}
 	allowed := map[string]string{
-		string(a.rt.IdentityKey()): keys.TopicMasterHandout, string(b.rt.IdentityKey()): keys.TopicMasterHandout,
-		string(gc.rt.IdentityKey()): keys.TopicMasterHandout, string(w.rt.IdentityKey()): keys.TopicClusterHandout,
+		string(a.rt.IdentityKey()): keysapi.TopicMasterHandout, string(b.rt.IdentityKey()): keysapi.TopicMasterHandout,
+		string(gc.rt.IdentityKey()): keysapi.TopicMasterHandout, string(w.rt.IdentityKey()): keysapi.TopicClusterHandout,
 	}
 	var blocks [][]byte
 	for h := int64(1); h < c.tip(); h++ {
@@ -308,10 +307,10 @@ func TestKeyManagementOnChain(t *testing.T) {
 				continue
 			}
 			var se mqSigned
-			if codec.Unmarshal(m.Payload, &se) != nil || (se.Egress.Topic != keys.TopicMasterHandout && se.Egress.Topic != keys.TopicClusterHandout) {
+			if codec.Unmarshal(m.Payload, &se) != nil || (se.Egress.Topic != keysapi.TopicMasterHandout && se.Egress.Topic != keysapi.TopicClusterHandout) {
 				continue
 			}
-			var ho keys.Handout
+			var ho keysapi.Handout
 			if err := codec.Unmarshal(se.Egress.Payload, &ho); err != nil {
 				t.Fatal(err)
 			}
@@ -393,8 +392,8 @@ func homeFiles(t *testing.T, n *keyNode) [][]byte {
 // masterPublicIn is the payload of rt's pending master_public for g.
 func masterPublicIn(rt *Runtime, g uint32) []byte {
 	for _, se := range rt.Outbox().Messages {
-		var mp keys.MasterPublic
-		if se.Egress.Topic == keys.TopicMasterPublic && codec.Unmarshal(se.Egress.Payload, &mp) == nil && mp.Generation == g {
+		var mp keysapi.MasterPublic
+		if se.Egress.Topic == keysapi.TopicMasterPublic && codec.Unmarshal(se.Egress.Payload, &mp) == nil && mp.Generation == g {
 			return se.Egress.Payload
 		}
 	}
@@ -435,7 +434,7 @@ func TestSilentGatekeeperPassedOverOnChain(t *testing.T) {
 		return n
 	}
 	x, y := mk("gatekeeper X"), mk("gatekeeper Y")
-	if !bytes.Equal(keys.Designated([]ed25519.PublicKey{x.rt.IdentityKey(), y.rt.IdentityKey()}, 0, 0), x.rt.IdentityKey()) {
+	if !bytes.Equal(keysapi.Designated([]ed25519.PublicKey{x.rt.IdentityKey(), y.rt.IdentityKey()}, 0, 0), x.rt.IdentityKey()) {
 		x, y = y, x
 	}
 	x.name, y.name = "silent first gatekeeper", "second gatekeeper"
@@ -443,9 +442,9 @@ func TestSilentGatekeeperPassedOverOnChain(t *testing.T) {
 	c.register(t, y, devKey("alice"))
 
 	// Through the first turn the second gatekeeper waits.
-	c.pump(t, []*keyNode{y}, "the first turn over", func() bool { return y.rt.Status().Height >= keys.DesignationTurn-1 })
+	c.pump(t, []*keyNode{y}, "the first turn over", func() bool { return y.rt.Status().Height >= keysapi.DesignationTurn-1 })
 	for _, se := range y.rt.Outbox().Messages {
-		if se.Egress.Topic == keys.TopicMasterPublic {
+		if se.Egress.Topic == keysapi.TopicMasterPublic {
 			t.Fatalf("the second gatekeeper generated by block %d, inside the first one's turn", y.rt.Status().Height)
 		}
 	}

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/phala-go/phala/attest"
-	"github.com/phala-go/phala/chain/keys"
+	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
@@ -110,7 +110,7 @@ func egressOf(st *State, topic string) []mq.Message {
 func genesisGatekeeper(t *testing.T, f *folder, st *State, self foldNode) {
 	t.Helper()
 	f.block(blk(2, self.event("registered", registryapi.RoleGatekeeper, true, nil)))
-	pubs := egressOf(st, keys.TopicMasterPublic)
+	pubs := egressOf(st, keysapi.TopicMasterPublic)
 	if len(pubs) != 1 || !st.Keys.holds(1) {
 		t.Fatalf("the only gatekeeper did not generate generation 1: %d publics, held %v", len(pubs), st.Keys.Held)
 	}
@@ -121,9 +121,9 @@ func genesisGatekeeper(t *testing.T, f *folder, st *State, self foldNode) {
 }
 
 // openMaster opens a master handout with n's key.
-func openMaster(t *testing.T, n foldNode, payload []byte) []keys.GenerationKey {
+func openMaster(t *testing.T, n foldNode, payload []byte) []keysapi.GenerationKey {
 	t.Helper()
-	var h keys.Handout
+	var h keysapi.Handout
 	if err := codec.Unmarshal(payload, &h); err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func openMaster(t *testing.T, n foldNode, payload []byte) []keys.GenerationKey {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var gens []keys.GenerationKey
+	var gens []keysapi.GenerationKey
 	if err := codec.Unmarshal(plain, &gens); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestHandOverOnlyToVerifiedActiveGatekeepers(t *testing.T) {
 				tc.policy(&st.Registry.Policy)
 			}
 			f.block(blk(4, tc.msgs...))
-			outs := sent(st, keys.TopicMasterHandout)
+			outs := sent(st, keysapi.TopicMasterHandout)
 			if got := len(outs) == 1; got != tc.want {
 				t.Fatalf("handouts %d, want one: %v", len(outs), tc.want)
 			}
@@ -176,7 +176,7 @@ func TestHandOverOnlyToVerifiedActiveGatekeepers(t *testing.T) {
 				for h := int64(5); h <= 2*retryEvery; h++ {
 					f.block(blk(h))
 				}
-				if n := len(sent(st, keys.TopicMasterHandout)); n != 0 {
+				if n := len(sent(st, keysapi.TopicMasterHandout)); n != 0 {
 					t.Fatalf("%d handouts later", n)
 				}
 				return
@@ -193,7 +193,7 @@ func TestHandOverOnlyToVerifiedActiveGatekeepers(t *testing.T) {
 			for h := int64(5); h <= 2*retryEvery; h++ {
 				f.block(blk(h))
 			}
-			if n := len(sent(st, keys.TopicMasterHandout)); n != 1 {
+			if n := len(sent(st, keysapi.TopicMasterHandout)); n != 1 {
 				t.Fatalf("%d handouts after more blocks", n)
 			}
 		})
@@ -211,15 +211,15 @@ func TestReceivingGatekeeper(t *testing.T) {
 
 	both(blk(1))
 	both(blk(2, a.event("registered", registryapi.RoleGatekeeper, true, a.simQuote(1)), b.event("registered", registryapi.RoleGatekeeper, true, b.simQuote(1))))
-	designatedIsA := bytes.Equal(keys.Designated([]ed25519.PublicKey{a.pub(), b.pub()}, 0, 2), a.pub())
+	designatedIsA := bytes.Equal(keysapi.Designated([]ed25519.PublicKey{a.pub(), b.pub()}, 0, 2), a.pub())
 	recv, sg, sr := fb, sa, sb
 	if !designatedIsA {
 		recv, sg, sr = fa, sb, sa
 	}
-	if len(sent(sr, keys.TopicMasterPublic)) != 0 || len(sent(sg, keys.TopicMasterPublic)) != 1 {
+	if len(sent(sr, keysapi.TopicMasterPublic)) != 0 || len(sent(sg, keysapi.TopicMasterPublic)) != 1 {
 		t.Fatal("not exactly the designated gatekeeper generated")
 	}
-	handouts, publics := egressOf(sg, keys.TopicMasterHandout), egressOf(sg, keys.TopicMasterPublic)
+	handouts, publics := egressOf(sg, keysapi.TopicMasterHandout), egressOf(sg, keysapi.TopicMasterPublic)
 	if len(handouts) != 1 {
 		t.Fatalf("%d handouts from the generator", len(handouts))
 	}
@@ -239,7 +239,7 @@ func TestReceivingGatekeeper(t *testing.T) {
 	for h := int64(5); h <= retryEvery+1; h++ {
 		both(blk(h))
 	}
-	if n := len(sent(sr, keys.TopicMasterHandout)); n != 0 {
+	if n := len(sent(sr, keysapi.TopicMasterHandout)); n != 0 {
 		t.Fatalf("the receiver sent %d handouts back", n)
 	}
 }
@@ -253,7 +253,7 @@ func TestReceivingGatekeeper(t *testing.T) {
 func TestSilentDesignatedGatekeeperIsReplaced(t *testing.T) {
 	a, b := newFoldNode(t, 1), newFoldNode(t, 2)
 	first, second := a, b
-	if !bytes.Equal(keys.Designated([]ed25519.PublicKey{a.pub(), b.pub()}, 0, 2), a.pub()) {
+	if !bytes.Equal(keysapi.Designated([]ed25519.PublicKey{a.pub(), b.pub()}, 0, 2), a.pub()) {
 		first, second = b, a
 	}
 	registered := blk(2, a.event("registered", registryapi.RoleGatekeeper, true, a.simQuote(1)), b.event("registered", registryapi.RoleGatekeeper, true, b.simQuote(1)))
@@ -265,16 +265,16 @@ func TestSilentDesignatedGatekeeperIsReplaced(t *testing.T) {
 	add(blk(1))
 	add(registered)
 	h := int64(3)
-	for ; h < keys.DesignationTurn; h++ {
+	for ; h < keysapi.DesignationTurn; h++ {
 		add(blk(h))
-		if len(sent(s2, keys.TopicMasterPublic)) != 0 {
+		if len(sent(s2, keysapi.TopicMasterPublic)) != 0 {
 			t.Fatalf("the second gatekeeper generated at block %d, in the first one's turn", h)
 		}
 	}
-	for ; h < keys.DesignationTurn+retryEvery && len(sent(s2, keys.TopicMasterPublic)) == 0; h++ {
+	for ; h < keysapi.DesignationTurn+retryEvery && len(sent(s2, keysapi.TopicMasterPublic)) == 0; h++ {
 		add(blk(h))
 	}
-	publics := egressOf(s2, keys.TopicMasterPublic)
+	publics := egressOf(s2, keysapi.TopicMasterPublic)
 	if len(publics) != 1 || !s2.Keys.holds(1) {
 		t.Fatalf("by block %d the second gatekeeper sent %d publics, holds %v", h, len(publics), s2.Keys.Held)
 	}
@@ -290,7 +290,7 @@ func TestSilentDesignatedGatekeeperIsReplaced(t *testing.T) {
 	for _, fin := range chain[:3] {
 		f1.block(fin)
 	}
-	if len(sent(s1, keys.TopicMasterPublic)) != 1 || !s1.Keys.holds(1) {
+	if len(sent(s1, keysapi.TopicMasterPublic)) != 1 || !s1.Keys.holds(1) {
 		t.Fatal("the replaying first gatekeeper did not generate in its turn")
 	}
 	for _, fin := range chain[3:] {
@@ -300,12 +300,12 @@ func TestSilentDesignatedGatekeeperIsReplaced(t *testing.T) {
 		t.Fatal("the first gatekeeper still holds its own generation 1 after the chain recorded another")
 	}
 	// The second hands the recorded key over; the first takes it.
-	for end := h + retryEvery; h <= end && len(sent(s2, keys.TopicMasterHandout)) == 0; h++ {
+	for end := h + retryEvery; h <= end && len(sent(s2, keysapi.TopicMasterHandout)) == 0; h++ {
 		fin := blk(h)
 		f1.block(fin)
 		f2.block(fin)
 	}
-	handouts := egressOf(s2, keys.TopicMasterHandout)
+	handouts := egressOf(s2, keysapi.TopicMasterHandout)
 	if len(handouts) != 1 {
 		t.Fatalf("%d handouts from the second gatekeeper", len(handouts))
 	}
@@ -321,13 +321,13 @@ func TestWorkerReceivesClusterKey(t *testing.T) {
 	fw, sw := keysFolder(t, w, registryapi.RoleWorker)
 	both := func(fin lightclient.Final) { fg.block(fin); fw.block(fin) }
 	both(blk(2, g.event("registered", registryapi.RoleGatekeeper, true, nil), w.event("registered", registryapi.RoleWorker, true, nil)))
-	both(blk(3, egressOf(sg, keys.TopicMasterPublic)...))
-	created := mq.Message{Topic: keys.TopicCluster, Payload: codec.MustMarshal(keys.ClusterEvent{Cluster: "c1"})}
-	assigned := mq.Message{Topic: keys.TopicCluster, Payload: codec.MustMarshal(keys.ClusterEvent{Cluster: "c1", Worker: w.pub(), EncryptionKey: w.enc.PublicKey().Bytes()})}
-	contract := mq.Message{Topic: keys.TopicContract, Payload: codec.MustMarshal(keys.ContractEvent{Cluster: "c1", Contract: []byte("k")})}
+	both(blk(3, egressOf(sg, keysapi.TopicMasterPublic)...))
+	created := mq.Message{Topic: keysapi.TopicCluster, Payload: codec.MustMarshal(keysapi.ClusterEvent{Cluster: "c1"})}
+	assigned := mq.Message{Topic: keysapi.TopicCluster, Payload: codec.MustMarshal(keysapi.ClusterEvent{Cluster: "c1", Worker: w.pub(), EncryptionKey: w.enc.PublicKey().Bytes()})}
+	contract := mq.Message{Topic: keysapi.TopicContract, Payload: codec.MustMarshal(keysapi.ContractEvent{Cluster: "c1", Contract: []byte("k")})}
 	both(blk(4, created, assigned, contract))
-	handouts, publics := egressOf(sg, keys.TopicClusterHandout), egressOf(sg, keys.TopicClusterPublic)
-	contracts := sent(sg, keys.TopicContractPublic)
+	handouts, publics := egressOf(sg, keysapi.TopicClusterHandout), egressOf(sg, keysapi.TopicClusterPublic)
+	contracts := sent(sg, keysapi.TopicContractPublic)
 	if len(handouts) != 1 || len(publics) != 1 || len(contracts) != 1 {
 		t.Fatalf("%d handouts, %d cluster publics, %d contract publics", len(handouts), len(publics), len(contracts))
 	}
@@ -341,7 +341,7 @@ func TestWorkerReceivesClusterKey(t *testing.T) {
 	}
 	ck, _ := fw.ks.cluster("c1", 1)
 	pub, err := contractPublicKey(foldChain, ck, []byte("k"))
-	var cp keys.ContractPublic
+	var cp keysapi.ContractPublic
 	if err != nil || codec.Unmarshal(contracts[0], &cp) != nil || !bytes.Equal(cp.PublicKey, pub) || cp.Generation != 1 {
 		t.Fatalf("the worker derives another contract key (%v)", err)
 	}
@@ -356,10 +356,10 @@ func TestKeystoreSealedAndBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	secret := bytes.Repeat([]byte{0xab}, 32)
-	if err := ks.putMasters([]keys.GenerationKey{{Generation: 2, Secret: secret}, {Generation: 1, Secret: secret}}); err != nil {
+	if err := ks.putMasters([]keysapi.GenerationKey{{Generation: 2, Secret: secret}, {Generation: 1, Secret: secret}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := ks.putCluster(keys.ClusterSecret{Cluster: "c", Generation: 1, Secret: secret}); err != nil {
+	if err := ks.putCluster(keysapi.ClusterSecret{Cluster: "c", Generation: 1, Secret: secret}); err != nil {
 		t.Fatal(err)
 	}
 	raw, _ := os.ReadFile(path)
@@ -423,7 +423,7 @@ func TestReplayReusesKeystore(t *testing.T) {
 		}
 	}
 	run(f)
-	blocks = append(blocks, blk(3, egressOf(st, keys.TopicMasterPublic)...), blk(4, x.event("registered", registryapi.RoleGatekeeper, true, x.simQuote(3))))
+	blocks = append(blocks, blk(3, egressOf(st, keysapi.TopicMasterPublic)...), blk(4, x.event("registered", registryapi.RoleGatekeeper, true, x.simQuote(3))))
 	f.block(blocks[1])
 	f.block(blocks[2])
 	first := codec.MustMarshal(st.Outbox)
@@ -442,12 +442,12 @@ func TestReplayReusesKeystore(t *testing.T) {
 // payload that does not decode or open is skipped, never a crash.
 func FuzzKeysEgress(f *testing.F) {
 	self, other := newFoldNode(f, 1), newFoldNode(f, 2)
-	f.Add(uint8(0), codec.MustMarshal(keys.MasterPublic{Generation: 2, PublicKey: []byte{1}}))
-	f.Add(uint8(1), codec.MustMarshal(keys.Handout{Recipient: self.pub(), Envelope: []byte{0x84, 1, 1, 0x40, 0x40}}))
-	f.Add(uint8(2), codec.MustMarshal(keys.ClusterPublic{Cluster: "c", Generation: 1, PublicKey: []byte{1}}))
-	f.Add(uint8(3), codec.MustMarshal(keys.Handout{Recipient: self.pub(), Cluster: "c", Envelope: []byte{1}}))
-	f.Add(uint8(4), codec.MustMarshal(keys.ContractPublic{Cluster: "c", Contract: []byte{1}, Generation: 1}))
-	topics := []string{keys.TopicMasterPublic, keys.TopicMasterHandout, keys.TopicClusterPublic, keys.TopicClusterHandout, keys.TopicContractPublic}
+	f.Add(uint8(0), codec.MustMarshal(keysapi.MasterPublic{Generation: 2, PublicKey: []byte{1}}))
+	f.Add(uint8(1), codec.MustMarshal(keysapi.Handout{Recipient: self.pub(), Envelope: []byte{0x84, 1, 1, 0x40, 0x40}}))
+	f.Add(uint8(2), codec.MustMarshal(keysapi.ClusterPublic{Cluster: "c", Generation: 1, PublicKey: []byte{1}}))
+	f.Add(uint8(3), codec.MustMarshal(keysapi.Handout{Recipient: self.pub(), Cluster: "c", Envelope: []byte{1}}))
+	f.Add(uint8(4), codec.MustMarshal(keysapi.ContractPublic{Cluster: "c", Contract: []byte{1}, Generation: 1}))
+	topics := []string{keysapi.TopicMasterPublic, keysapi.TopicMasterHandout, keysapi.TopicClusterPublic, keysapi.TopicClusterHandout, keysapi.TopicContractPublic}
 	f.Fuzz(func(t *testing.T, topic uint8, payload []byte) {
 		for _, role := range []registryapi.Role{registryapi.RoleGatekeeper, registryapi.RoleWorker} {
 			fo, st := keysFolder(t, self, role)

@@ -9,7 +9,7 @@ import (
 	"os"
 	"slices"
 
-	"github.com/phala-go/phala/chain/keys"
+	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/derive"
 	"github.com/phala-go/phala/tee"
@@ -30,9 +30,9 @@ type keystoreFile struct {
 	ChainID  string
 	Identity ed25519.PublicKey
 	// Masters are master key generations (gatekeepers), by generation.
-	Masters []keys.GenerationKey
+	Masters []keysapi.GenerationKey
 	// Clusters are cluster keys (workers), by cluster then generation.
-	Clusters []keys.ClusterSecret
+	Clusters []keysapi.ClusterSecret
 	// Sealed are the envelopes of recent handouts, oldest first: HPKE is
 	// randomised, and a replay must send the bytes sent before.
 	Sealed []sealedCopy
@@ -102,7 +102,7 @@ func (k *keystore) save() error {
 
 // master returns generation g's secret if held.
 func (k *keystore) master(g uint32) (derive.MasterKey, bool) {
-	i, ok := slices.BinarySearchFunc(k.file.Masters, g, func(x keys.GenerationKey, g uint32) int { return cmp.Compare(x.Generation, g) })
+	i, ok := slices.BinarySearchFunc(k.file.Masters, g, func(x keysapi.GenerationKey, g uint32) int { return cmp.Compare(x.Generation, g) })
 	if !ok || len(k.file.Masters[i].Secret) != derive.KeySize {
 		return derive.MasterKey{}, false
 	}
@@ -111,11 +111,11 @@ func (k *keystore) master(g uint32) (derive.MasterKey, bool) {
 
 // putMasters stores generations (replacing held ones) and saves; on a
 // failed save the keystore in memory is as before.
-func (k *keystore) putMasters(gens []keys.GenerationKey) error {
+func (k *keystore) putMasters(gens []keysapi.GenerationKey) error {
 	old := slices.Clone(k.file.Masters)
 	for _, gk := range gens {
-		e := keys.GenerationKey{Generation: gk.Generation, Secret: bytes.Clone(gk.Secret)}
-		i, ok := slices.BinarySearchFunc(k.file.Masters, gk.Generation, func(x keys.GenerationKey, g uint32) int { return cmp.Compare(x.Generation, g) })
+		e := keysapi.GenerationKey{Generation: gk.Generation, Secret: bytes.Clone(gk.Secret)}
+		i, ok := slices.BinarySearchFunc(k.file.Masters, gk.Generation, func(x keysapi.GenerationKey, g uint32) int { return cmp.Compare(x.Generation, g) })
 		if ok {
 			k.file.Masters[i] = e
 		} else {
@@ -154,13 +154,13 @@ func (k *keystore) sealOnce(id []byte, seal func() ([]byte, error)) ([]byte, err
 	return env, nil
 }
 
-func compareCluster(x keys.ClusterSecret, cluster string, g uint32) int {
+func compareCluster(x keysapi.ClusterSecret, cluster string, g uint32) int {
 	return cmp.Or(cmp.Compare(x.Cluster, cluster), cmp.Compare(x.Generation, g))
 }
 
 // cluster returns a cluster key generation if held.
 func (k *keystore) cluster(cluster string, g uint32) (derive.ClusterKey, bool) {
-	i, ok := slices.BinarySearchFunc(k.file.Clusters, keys.ClusterSecret{Cluster: cluster, Generation: g}, func(x, t keys.ClusterSecret) int { return compareCluster(x, t.Cluster, t.Generation) })
+	i, ok := slices.BinarySearchFunc(k.file.Clusters, keysapi.ClusterSecret{Cluster: cluster, Generation: g}, func(x, t keysapi.ClusterSecret) int { return compareCluster(x, t.Cluster, t.Generation) })
 	if !ok || len(k.file.Clusters[i].Secret) != derive.KeySize {
 		return derive.ClusterKey{}, false
 	}
@@ -169,10 +169,10 @@ func (k *keystore) cluster(cluster string, g uint32) (derive.ClusterKey, bool) {
 
 // putCluster stores a cluster key generation and saves; on a failed save
 // the keystore in memory is as before.
-func (k *keystore) putCluster(cs keys.ClusterSecret) error {
+func (k *keystore) putCluster(cs keysapi.ClusterSecret) error {
 	old := slices.Clone(k.file.Clusters)
-	e := keys.ClusterSecret{Cluster: cs.Cluster, Generation: cs.Generation, Secret: bytes.Clone(cs.Secret)}
-	i, ok := slices.BinarySearchFunc(k.file.Clusters, e, func(x, t keys.ClusterSecret) int { return compareCluster(x, t.Cluster, t.Generation) })
+	e := keysapi.ClusterSecret{Cluster: cs.Cluster, Generation: cs.Generation, Secret: bytes.Clone(cs.Secret)}
+	i, ok := slices.BinarySearchFunc(k.file.Clusters, e, func(x, t keysapi.ClusterSecret) int { return compareCluster(x, t.Cluster, t.Generation) })
 	if ok {
 		k.file.Clusters[i] = e
 	} else {

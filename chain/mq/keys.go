@@ -1,4 +1,4 @@
-package egress
+package mq
 
 import "github.com/phala-go/phala/chain/state"
 

@@ -1,4 +1,4 @@
-// Package egress is the chain's "mq" module on the way out of the enclaves:
+// Package mq is the chain's "mq" module, the way out of the enclaves:
 // it accepts messages that TEE nodes sign with their identity keys, exactly
 // in their per-sender sequence, routes each to the module owning its topic
 // and republishes it on the block's message list so every enclave (the
@@ -8,11 +8,10 @@
 // operator account; the enclave never holds funds. Whoever relays a message,
 // the sequence number makes it count once: nothing lost, duplicated or
 // reordered.
-package egress
+package mq
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -27,64 +26,17 @@ import (
 	"github.com/phala-go/phala/mq"
 )
 
-// Name is the module's name: genesis section, method and query prefix,
-// error codespace.
-const Name = "mq"
-
-// Method and query names.
-const (
-	MethodSubmit  = "mq.submit"   // body: mq.SignedEgress
-	QuerySequence = "mq/sequence" // data: identity key → uint64
-)
-
-// Event kinds.
-const (
-	// EventAccepted is emitted for every accepted message.
-	EventAccepted = "mq.egress"
-	// EventDuplicateContent is emitted instead when a gatekeeper's message
-	// repeats content another gatekeeper already had accepted: the sender's
-	// sequence advances, nothing is routed or republished.
-	EventDuplicateContent = "mq.egress_duplicate_content"
-	// EventRejected is emitted when the topic's module refused the payload:
-	// the sequence number is used up and the message republished all the
-	// same, so one bad message never wedges its sender's stream, but the
-	// module's state is unchanged. Attributes say why.
-	EventRejected = "mq.egress_rejected"
-)
-
-// SubmitGas is the execution cost of "mq.submit": one ed25519 verification
-// (like a transfer's envelope), a few reads and writes, and the topic's
-// handler, which is small (heartbeats). The fee already grows with the size.
-const SubmitGas = 5_000
-
-// MaxTopicLen bounds a topic name: topics are routing names, not data.
-const MaxTopicLen = 64
-
-// Stable error kinds.
-var (
-	ErrInvalid        = errs.Register(Name, 1, "malformed egress message")
-	ErrBadSignature   = errs.Register(Name, 2, "egress signature does not verify")
-	ErrUnknownSender  = errs.Register(Name, 3, "egress sender is not a registered node")
-	ErrInactiveSender = errs.Register(Name, 4, "egress sender is not active")
-	// ErrDuplicate means the chain already accepted this sequence number:
-	// a relay treats it as delivered.
-	ErrDuplicate    = errs.Register(Name, 5, "already accepted")
-	ErrSequenceGap  = errs.Register(Name, 6, "egress sequence number skips ahead")
-	ErrUnknownTopic = errs.Register(Name, 7, "no module owns this egress topic")
-	ErrCorruptState = errs.Register(Name, 8, "corrupt mq state")
-)
-
 // Module is the egress side of the message queue.
 type Module struct{}
 
 var _ module.Module = Module{}
 
 // Name implements module.Module.
-func (Module) Name() string { return Name }
+func (Module) Name() string { return mq.Name }
 
 // Methods implements module.Module.
 func (Module) Methods() []module.Method {
-	return []module.Method{{Name: MethodSubmit, Gas: SubmitGas, Handle: handleSubmit}}
+	return []module.Method{{Name: mq.MethodSubmit, Gas: mq.SubmitGas, Handle: handleSubmit}}
 }
 
 // Genesis is the module's genesis section; it has no fields yet.
@@ -102,44 +54,11 @@ func (Module) InitGenesis(_ *module.Context, raw json.RawMessage) error {
 	return nil
 }
 
-// DecodeSubmit strictly decodes an "mq.submit" body and checks its form and
-// signature for chainID.
-func DecodeSubmit(chainID string, body []byte) (mq.SignedEgress, error) {
-	var s mq.SignedEgress
-	if err := codec.UnmarshalCanonical(body, &s); err != nil {
-		return s, ErrInvalid.Wrapf("body: %v", err)
-	}
-	if err := checkForm(s.Egress); err != nil {
-		return s, err
-	}
-	if err := s.Verify(chainID); err != nil {
-		// The form passed above, so what fails is the signature.
-		return s, ErrBadSignature.Wrapf("%v", err)
-	}
-	return s, nil
-}
-
-// checkForm refuses what cannot be a valid message before any signature
-// work, so that a malformed message gets its own code.
-func checkForm(e mq.Egress) error {
-	switch {
-	case e.Version != mq.EgressVersion:
-		return ErrInvalid.Wrapf("version %d, want %d", e.Version, mq.EgressVersion)
-	case len(e.Sender) != ed25519.PublicKeySize:
-		return ErrInvalid.Wrapf("sender key is %d bytes", len(e.Sender))
-	case e.Seq == 0:
-		return ErrInvalid.Wrapf("sequence numbers start at 1")
-	case e.Topic == "" || len(e.Topic) > MaxTopicLen:
-		return ErrInvalid.Wrapf("topic of %d bytes, want 1..%d", len(e.Topic), MaxTopicLen)
-	}
-	return nil
-}
-
 // handleSubmit: decode, check (signature, sender, sequence, topic), mutate
 // (sequence, then the topic's module on a branch of its own), emit. Fees were charged by the
 // application to the relaying account.
 func handleSubmit(ctx *module.Context, body []byte) error {
-	signed, err := DecodeSubmit(ctx.ChainID, body)
+	signed, err := mq.DecodeSubmit(ctx.ChainID, body)
 	if err != nil {
 		return err
 	}
@@ -150,7 +69,7 @@ func handleSubmit(ctx *module.Context, body []byte) error {
 	}
 	h, ok := ctx.Egress.Route(e.Topic)
 	if !ok {
-		return ErrUnknownTopic.Wrapf("%q", e.Topic)
+		return mq.ErrUnknownTopic.Wrapf("%q", e.Topic)
 	}
 	putSequence(ctx.Store, e.Sender, e.Seq)
 	if from.Role == uint8(registryapi.RoleGatekeeper) && !perSender(h, e.Topic) {
@@ -159,7 +78,7 @@ func handleSubmit(ctx *module.Context, body []byte) error {
 			return err
 		}
 		if seen {
-			ctx.Emit(EventDuplicateContent, attrs(e)...)
+			ctx.Emit(mq.EventDuplicateContent, attrs(e)...)
 			return nil
 		}
 	}
@@ -167,10 +86,10 @@ func handleSubmit(ctx *module.Context, body []byte) error {
 	err = ctx.Try(func(sub *module.Context) error { return h.HandleEgress(sub, from, e.Topic, e.Payload) })
 	if err != nil {
 		space, code := errs.Code(err)
-		ctx.Emit(EventRejected, append(attrs(e), module.A("codespace", space), module.A("code", uint64(code)), module.A("reason", err.Error()))...)
+		ctx.Emit(mq.EventRejected, append(attrs(e), module.A("codespace", space), module.A("code", uint64(code)), module.A("reason", err.Error()))...)
 		return nil
 	}
-	ctx.Emit(EventAccepted, attrs(e)...)
+	ctx.Emit(mq.EventAccepted, attrs(e)...)
 	return nil
 }
 
@@ -183,7 +102,7 @@ func checkSender(ctx *module.Context, e mq.Egress) (module.EgressSender, error) 
 		return module.EgressSender{}, err
 	}
 	if !ok {
-		return module.EgressSender{}, ErrUnknownSender.Wrapf("%x", []byte(e.Sender))
+		return module.EgressSender{}, mq.ErrUnknownSender.Wrapf("%x", []byte(e.Sender))
 	}
 	last, err := GetSequence(ctx.Store, e.Sender)
 	if err != nil {
@@ -191,11 +110,11 @@ func checkSender(ctx *module.Context, e mq.Egress) (module.EgressSender, error) 
 	}
 	switch {
 	case e.Seq <= last:
-		return module.EgressSender{}, ErrDuplicate.Wrapf("sequence %d, last accepted %d", e.Seq, last)
+		return module.EgressSender{}, mq.ErrDuplicate.Wrapf("sequence %d, last accepted %d", e.Seq, last)
 	case !n.Active:
-		return module.EgressSender{}, ErrInactiveSender.Wrapf("%x: %s", []byte(e.Sender), n.Reason)
+		return module.EgressSender{}, mq.ErrInactiveSender.Wrapf("%x: %s", []byte(e.Sender), n.Reason)
 	case e.Seq > last+1:
-		return module.EgressSender{}, ErrSequenceGap.Wrapf("sequence %d, expected %d", e.Seq, last+1)
+		return module.EgressSender{}, mq.ErrSequenceGap.Wrapf("sequence %d, expected %d", e.Seq, last+1)
 	}
 	return module.EgressSender{IdentityKey: e.Sender, Role: uint8(n.Role), Operator: n.Operator}, nil
 }
@@ -234,7 +153,7 @@ func GetSequence(r state.Reader, sender []byte) (uint64, error) {
 		return 0, err
 	}
 	if len(raw) != 8 {
-		return 0, ErrCorruptState.Wrapf("sequence of %x is %d bytes", sender, len(raw))
+		return 0, mq.ErrCorruptState.Wrapf("sequence of %x is %d bytes", sender, len(raw))
 	}
 	return binary.BigEndian.Uint64(raw), nil
 }

@@ -1,4 +1,4 @@
-package keys
+package keysapi
 
 import (
 	"bytes"

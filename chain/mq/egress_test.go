@@ -1,4 +1,4 @@
-package egress
+package mq
 
 import (
 	"bytes"
@@ -35,22 +35,22 @@ func TestDecodeSubmit(t *testing.T) {
 		want error
 	}{
 		{"valid", valid, nil},
-		{"empty", nil, ErrInvalid},
-		{"garbage", []byte("garbage"), ErrInvalid},
-		{"truncated", valid[:len(valid)-1], ErrInvalid},
-		{"trailing byte", append(append([]byte{}, valid...), 0), ErrInvalid},
-		{"wrong version", sign(func(e *mq.Egress) { e.Version = 2 }), ErrInvalid},
-		{"short sender", sign(func(e *mq.Egress) { e.Sender = e.Sender[:31] }), ErrInvalid},
-		{"sequence zero", sign(func(e *mq.Egress) { e.Seq = 0 }), ErrInvalid},
-		{"no topic", sign(func(e *mq.Egress) { e.Topic = "" }), ErrInvalid},
-		{"long topic", sign(func(e *mq.Egress) { e.Topic = strings.Repeat("t", MaxTopicLen+1) }), ErrInvalid},
-		{"other signer", codec.MustMarshal(mq.SignedEgress{Egress: validEgress(key), Signature: mq.SignEgress(testChain, testKey(2), validEgress(key)).Signature}), ErrBadSignature},
-		{"other chain", codec.MustMarshal(mq.SignEgress("other", key, validEgress(key))), ErrBadSignature},
-		{"no signature", codec.MustMarshal(mq.SignedEgress{Egress: validEgress(key)}), ErrBadSignature},
+		{"empty", nil, mq.ErrInvalid},
+		{"garbage", []byte("garbage"), mq.ErrInvalid},
+		{"truncated", valid[:len(valid)-1], mq.ErrInvalid},
+		{"trailing byte", append(append([]byte{}, valid...), 0), mq.ErrInvalid},
+		{"wrong version", sign(func(e *mq.Egress) { e.Version = 2 }), mq.ErrInvalid},
+		{"short sender", sign(func(e *mq.Egress) { e.Sender = e.Sender[:31] }), mq.ErrInvalid},
+		{"sequence zero", sign(func(e *mq.Egress) { e.Seq = 0 }), mq.ErrInvalid},
+		{"no topic", sign(func(e *mq.Egress) { e.Topic = "" }), mq.ErrInvalid},
+		{"long topic", sign(func(e *mq.Egress) { e.Topic = strings.Repeat("t", mq.MaxTopicLen+1) }), mq.ErrInvalid},
+		{"other signer", codec.MustMarshal(mq.SignedEgress{Egress: validEgress(key), Signature: mq.SignEgress(testChain, testKey(2), validEgress(key)).Signature}), mq.ErrBadSignature},
+		{"other chain", codec.MustMarshal(mq.SignEgress("other", key, validEgress(key))), mq.ErrBadSignature},
+		{"no signature", codec.MustMarshal(mq.SignedEgress{Egress: validEgress(key)}), mq.ErrBadSignature},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := DecodeSubmit(testChain, tc.body)
+			_, err := mq.DecodeSubmit(testChain, tc.body)
 			if (tc.want == nil) != (err == nil) || (tc.want != nil && !errors.Is(err, tc.want)) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
@@ -81,9 +81,9 @@ func FuzzSubmitBody(f *testing.F) {
 	f.Add([]byte{0x82, 0x80, 0x40})
 	f.Add(codec.MustMarshal(mq.SignedEgress{Egress: validEgress(key)}))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		s, err := DecodeSubmit(testChain, body)
+		s, err := mq.DecodeSubmit(testChain, body)
 		if err != nil {
-			if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrBadSignature) {
+			if !errors.Is(err, mq.ErrInvalid) && !errors.Is(err, mq.ErrBadSignature) {
 				t.Fatalf("uncoded error: %v", err)
 			}
 			return

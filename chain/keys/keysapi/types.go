@@ -6,12 +6,19 @@
 // workers sealed (HPKE) to their attested encryption keys through the
 // message queue. This file holds the types both the chain and the
 // enclaves use; the module's handlers are in the rest of the package.
-package keys
+// Package keysapi is the keys module's wire form: transaction bodies, events
+// and topics for enclaves, egress payloads and their strict decoders, query
+// names and answers, error kinds, gas, and the designation rule every
+// gatekeeper applies alike. Clients and enclaves import it; the handlers live
+// in chain/keys.
+package keysapi
 
 import (
 	"bytes"
 	"crypto/ed25519"
 	"slices"
+
+	"github.com/phala-go/phala/errs"
 )
 
 // Name is the module's name: genesis section, method and query prefix,
@@ -183,4 +190,97 @@ func Designated(active []ed25519.PublicKey, dueSince, h int64) ed25519.PublicKey
 	slices.SortFunc(sorted, func(a, b ed25519.PublicKey) int { return bytes.Compare(a, b) })
 	turn := max(h-dueSince, 0) / DesignationTurn
 	return sorted[turn%int64(len(sorted))]
+}
+
+// Stable error kinds: codes only ever get added.
+var (
+	ErrInvalid         = errs.Register(Name, 1, "invalid keys message")
+	ErrUnauthorized    = errs.Register(Name, 2, "only the registry admin may do this")
+	ErrUnknownCluster  = errs.Register(Name, 3, "no such cluster")
+	ErrClusterExists   = errs.Register(Name, 4, "cluster already exists")
+	ErrNotWorker       = errs.Register(Name, 5, "not an active registered worker")
+	ErrAssigned        = errs.Register(Name, 6, "worker already assigned to a cluster")
+	ErrRotationPending = errs.Register(Name, 7, "a master key generation is still pending")
+	ErrGeneration      = errs.Register(Name, 8, "wrong master key generation")
+	ErrConflict        = errs.Register(Name, 9, "a different public key is already recorded")
+	ErrBadPublicKey    = errs.Register(Name, 10, "not an MLKEM768X25519 public key")
+	ErrRecipient       = errs.Register(Name, 11, "recipient may not receive this key")
+	ErrEnvelope        = errs.Register(Name, 12, "unusable envelope")
+	ErrNotGatekeeper   = errs.Register(Name, 13, "only active gatekeepers send key messages")
+	ErrUnknownContract = errs.Register(Name, 14, "no derivation was requested for this contract")
+	ErrCorruptState    = errs.Register(Name, 15, "corrupt keys state")
+)
+
+// AdminGas is the execution cost of each admin transaction: a few reads
+// and writes, no cryptography.
+const AdminGas = 10_000
+
+// Query paths.
+const (
+	QueryMaster   = "keys/master"   // → MasterInfo
+	QueryClusters = "keys/clusters" // → []ClusterInfo
+	QueryCluster  = "keys/cluster"  // data: cluster id → ClusterInfo
+	QueryContract = "keys/contract" // data: CBOR ContractQuery → []ContractPublic
+	QueryHandouts = "keys/handouts" // data: identity key → Handouts
+)
+
+// MasterInfo answers QueryMaster.
+type MasterInfo struct {
+	_       struct{}       `cbor:",toarray"`
+	Publics []MasterPublic // by generation
+	Newest  uint32         // 0: none recorded yet
+	Pending uint32         // 0: none
+}
+
+// ContractQuery is the data of QueryContract.
+type ContractQuery struct {
+	_        struct{} `cbor:",toarray"`
+	Cluster  string
+	Contract []byte
+}
+
+// Handouts answers QueryHandouts: what the chain carried to one node (zero
+// records: nothing).
+type Handouts struct {
+	_       struct{} `cbor:",toarray"`
+	Master  HandoutRecord
+	Cluster HandoutRecord
+}
+
+// MasterStatus is where the master key's generations stand.
+type MasterStatus struct {
+	_ struct{} `cbor:",toarray"`
+	// Newest is the newest generation whose public key is recorded (0:
+	// none yet).
+	Newest uint32
+	// Pending is the generation asked for and not yet recorded (0: none).
+	Pending uint32
+}
+
+// ClusterInfo is a cluster as the chain knows it.
+type ClusterInfo struct {
+	_       struct{} `cbor:",toarray"`
+	ID      string
+	Workers []ed25519.PublicKey // identity keys, in assignment order
+	Publics []ClusterPublic     // by generation, as recorded
+}
+
+// ContractInfo is a contract whose key derivation was requested.
+type ContractInfo struct {
+	_        struct{} `cbor:",toarray"`
+	Cluster  string
+	Contract []byte
+	Publics  []ContractPublic // by generation, as recorded
+}
+
+// HandoutRecord says what the chain carried to one recipient: the envelope
+// is opaque to it, so it records when and against which generation.
+type HandoutRecord struct {
+	_       struct{} `cbor:",toarray"`
+	Cluster string   // cluster handouts only
+	// Generation is the newest recorded master generation when the newest
+	// handout was accepted.
+	Generation uint32
+	Height     int64  // block of the newest handout
+	Count      uint64 // handouts accepted so far
 }
