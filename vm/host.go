@@ -4,14 +4,16 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/binary"
+	"fmt"
 	"slices"
 
+	"github.com/phala-go/phala/vm/abi"
 	"github.com/tetratelabs/wazero/api"
 )
 
 // Host module names (see ABI.md).
 const (
-	HostModule = "phala"
+	HostModule = abi.Module
 	WASIModule = "wasi_snapshot_preview1"
 )
 
@@ -27,13 +29,31 @@ type hostFn struct {
 	fn              func(st *callState, mod api.Module, stack []uint64)
 }
 
+// hostModule is one import module the engine serves.
+type hostModule struct {
+	name string
+	fns  []hostFn
+}
+
+// hostModules is what every engine serves: module "phala" bound from the
+// ABI table, and the deterministic WASI subset.
+func hostModules() ([]hostModule, error) {
+	phala, err := bindHost(abi.Functions, phalaImpls())
+	if err != nil {
+		return nil, fmt.Errorf("vm: host ABI table and implementations disagree: %w", err)
+	}
+	return []hostModule{{HostModule, phala}, {WASIModule, wasiFuncs()}}, nil
+}
+
 func (e *Engine) registerHost(ctx context.Context) error {
-	for _, m := range []struct {
-		name string
-		fns  []hostFn
-	}{{HostModule, phalaFuncs()}, {WASIModule, wasiFuncs()}} {
+	mods, err := hostModules()
+	if err != nil {
+		return err
+	}
+	e.host = mods
+	base := e.cfg.Costs.Base
+	for _, m := range mods {
 		b := e.rt.NewHostModuleBuilder(m.name)
-		base := e.cfg.Costs.Base
 		for _, f := range m.fns {
 			f := f
 			b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
@@ -51,18 +71,14 @@ func (e *Engine) registerHost(ctx context.Context) error {
 
 // hostHas reports whether the host serves module.name with this signature.
 func (e *Engine) hostHas(module, name string, params, results []api.ValueType) bool {
-	var fns []hostFn
-	switch module {
-	case HostModule:
-		fns = phalaFuncs()
-	case WASIModule:
-		fns = wasiFuncs()
-	default:
-		return false
-	}
-	for _, f := range fns {
-		if f.name == name {
-			return slices.Equal(f.params, params) && slices.Equal(f.results, results)
+	for _, m := range e.host {
+		if m.name != module {
+			continue
+		}
+		for _, f := range m.fns {
+			if f.name == name {
+				return slices.Equal(f.params, params) && slices.Equal(f.results, results)
+			}
 		}
 	}
 	return false
@@ -73,38 +89,43 @@ func sig(params ...api.ValueType) []api.ValueType { return params }
 // absent is the i32 result meaning "no value" (-1).
 const absent = uint64(0xFFFF_FFFF)
 
-func phalaFuncs() []hostFn {
-	return []hostFn{
-		{"input_len", nil, sig(i32), func(st *callState, _ api.Module, s []uint64) {
+// phalaImpls implements the rows of abi.Functions, by import name. Each
+// declares the stack it reads, checked against its row at start. gas is
+// the row's fixed cost: each implementation charges it where it always has
+// (storage writes only after their limit checks), since moving a charge
+// changes what a failed call reports.
+func phalaImpls() map[string]hostImpl {
+	return map[string]hostImpl{
+		"input_len": {nil, sig(i32), func(st *callState, _ api.Module, s []uint64, _ uint64) {
 			s[0] = uint64(uint32(len(st.call.Input)))
 		}},
-		{"input_read", sig(i32), nil, func(st *callState, mod api.Module, s []uint64) {
+		"input_read": {sig(i32), nil, func(st *callState, mod api.Module, s []uint64, _ uint64) {
 			st.write(mod, uint32(s[0]), st.call.Input)
 		}},
-		{"register_len", nil, sig(i32), func(st *callState, _ api.Module, s []uint64) {
+		"register_len": {nil, sig(i32), func(st *callState, _ api.Module, s []uint64, _ uint64) {
 			s[0] = uint64(uint32(len(st.register)))
 		}},
-		{"register_read", sig(i32), nil, func(st *callState, mod api.Module, s []uint64) {
+		"register_read": {sig(i32), nil, func(st *callState, mod api.Module, s []uint64, _ uint64) {
 			st.write(mod, uint32(s[0]), st.register)
 		}},
-		{"storage_get", sig(i32, i32), sig(i32), storageGet},
-		{"storage_set", sig(i32, i32, i32, i32), nil, storageSet},
-		{"storage_delete", sig(i32, i32), nil, storageDelete},
-		{"storage_next", sig(i32, i32, i32, i32), sig(i32), storageNext},
-		{"caller", nil, sig(i32), func(st *callState, _ api.Module, s []uint64) {
+		"storage_get":    {sig(i32, i32), sig(i32), storageGet},
+		"storage_set":    {sig(i32, i32, i32, i32), nil, storageSet},
+		"storage_delete": {sig(i32, i32), nil, storageDelete},
+		"storage_next":   {sig(i32, i32, i32, i32), sig(i32), storageNext},
+		"caller": {nil, sig(i32), func(st *callState, _ api.Module, s []uint64, _ uint64) {
 			s[0] = st.setRegister(st.call.Caller)
 		}},
-		{"contract_id", nil, sig(i32), func(st *callState, _ api.Module, s []uint64) {
+		"contract_id": {nil, sig(i32), func(st *callState, _ api.Module, s []uint64, _ uint64) {
 			s[0] = st.setRegister(st.inst.env.ContractID)
 		}},
-		{"block_height", nil, sig(i64), func(st *callState, _ api.Module, s []uint64) {
+		"block_height": {nil, sig(i64), func(st *callState, _ api.Module, s []uint64, _ uint64) {
 			s[0] = uint64(st.call.Height)
 		}},
-		{"block_time", nil, sig(i64), func(st *callState, _ api.Module, s []uint64) {
+		"block_time": {nil, sig(i64), func(st *callState, _ api.Module, s []uint64, _ uint64) {
 			s[0] = uint64(st.call.Time)
 		}},
-		{"emit", sig(i32, i32, i32, i32, i32, i32), nil, emit},
-		{"random", sig(i32, i32), nil, func(st *callState, mod api.Module, s []uint64) {
+		"emit": {sig(i32, i32, i32, i32, i32, i32), nil, emit},
+		"random": {sig(i32, i32), nil, func(st *callState, mod api.Module, s []uint64, _ uint64) {
 			n := uint32(s[1])
 			st.charge(uint64(n) * st.inst.m.e.cfg.Costs.PerByte)
 			if n > uint32(st.inst.m.e.cfg.MaxValueBytes) {
@@ -114,25 +135,25 @@ func phalaFuncs() []hostFn {
 			_, _ = st.random().Read(b)
 			st.write(mod, uint32(s[0]), b)
 		}},
-		{"public_key", sig(i32, i32), sig(i32), func(st *callState, mod api.Module, s []uint64) {
-			st.charge(st.inst.m.e.cfg.Costs.DeriveKey)
+		"public_key": {sig(i32, i32), sig(i32), func(st *callState, mod api.Module, s []uint64, gas uint64) {
+			st.charge(gas)
 			k := st.key(string(st.read(mod, uint32(s[0]), uint32(s[1]))))
 			s[0] = st.setRegister(k.Public().(ed25519.PublicKey))
 		}},
-		{"sign", sig(i32, i32, i32, i32), sig(i32), func(st *callState, mod api.Module, s []uint64) {
-			st.charge(st.inst.m.e.cfg.Costs.Sign)
+		"sign": {sig(i32, i32, i32, i32), sig(i32), func(st *callState, mod api.Module, s []uint64, gas uint64) {
+			st.charge(gas)
 			k := st.key(string(st.read(mod, uint32(s[0]), uint32(s[1]))))
 			msg := st.read(mod, uint32(s[2]), uint32(s[3]))
 			s[0] = st.setRegister(ed25519.Sign(k, msg))
 		}},
-		{"return_data", sig(i32, i32), nil, func(st *callState, mod api.Module, s []uint64) {
+		"return_data": {sig(i32, i32), nil, func(st *callState, mod api.Module, s []uint64, _ uint64) {
 			st.output = st.readReturn(mod, uint32(s[0]), uint32(s[1]))
 		}},
-		{"revert", sig(i32, i32), nil, func(st *callState, mod api.Module, s []uint64) {
+		"revert": {sig(i32, i32), nil, func(st *callState, mod api.Module, s []uint64, _ uint64) {
 			st.revert = st.readReturn(mod, uint32(s[0]), uint32(s[1]))
 			st.reverted = true
 		}},
-		{"http_get", sig(i32, i32), sig(i32), httpGet},
+		"http_get": {sig(i32, i32), sig(i32), httpGet},
 	}
 }
 
@@ -156,8 +177,8 @@ func (st *callState) storeErr(err error) {
 	}
 }
 
-func storageGet(st *callState, mod api.Module, s []uint64) {
-	st.charge(st.inst.m.e.cfg.Costs.StorageRead)
+func storageGet(st *callState, mod api.Module, s []uint64, gas uint64) {
+	st.charge(gas)
 	v, ok, err := st.store.Get(st.readKey(mod, uint32(s[0]), uint32(s[1])))
 	st.storeErr(err)
 	if !ok {
@@ -167,26 +188,26 @@ func storageGet(st *callState, mod api.Module, s []uint64) {
 	s[0] = st.setRegister(v)
 }
 
-func storageSet(st *callState, mod api.Module, s []uint64) {
+func storageSet(st *callState, mod api.Module, s []uint64, gas uint64) {
 	c := st.inst.m.e.cfg
 	k := st.readKey(mod, uint32(s[0]), uint32(s[1]))
 	if int(uint32(s[3])) > c.MaxValueBytes {
 		st.fail(ErrHostLimit.Wrapf("storage value %d bytes, limit %d", uint32(s[3]), c.MaxValueBytes))
 	}
 	v := st.read(mod, uint32(s[2]), uint32(s[3]))
-	st.charge(c.Costs.StorageWrite + uint64(len(k)+len(v))*c.Costs.StoreByte)
+	st.charge(gas + uint64(len(k)+len(v))*c.Costs.StoreByte)
 	st.storeErr(st.store.Set(k, v))
 }
 
-func storageDelete(st *callState, mod api.Module, s []uint64) {
+func storageDelete(st *callState, mod api.Module, s []uint64, gas uint64) {
 	k := st.readKey(mod, uint32(s[0]), uint32(s[1]))
-	st.charge(st.inst.m.e.cfg.Costs.StorageWrite)
+	st.charge(gas)
 	st.storeErr(st.store.Delete(k))
 }
 
 // storageNext stages [u32 LE key length][key][value] of the next entry.
-func storageNext(st *callState, mod api.Module, s []uint64) {
-	st.charge(st.inst.m.e.cfg.Costs.StorageRead)
+func storageNext(st *callState, mod api.Module, s []uint64, gas uint64) {
+	st.charge(gas)
 	prefix := st.readKey(mod, uint32(s[0]), uint32(s[1]))
 	var after []byte
 	if uint32(s[3]) > 0 {
@@ -205,9 +226,9 @@ func storageNext(st *callState, mod api.Module, s []uint64) {
 
 // emit records an event; the audience is [u32 LE length][address]... or
 // empty for a public event.
-func emit(st *callState, mod api.Module, s []uint64) {
+func emit(st *callState, mod api.Module, s []uint64, gas uint64) {
 	c := st.inst.m.e.cfg
-	st.charge(c.Costs.Emit)
+	st.charge(gas)
 	total := uint64(uint32(s[1])) + uint64(uint32(s[3])) + uint64(uint32(s[5]))
 	if total > uint64(c.MaxEventBytes) {
 		st.fail(ErrHostLimit.Wrapf("event %d bytes, limit %d", total, c.MaxEventBytes))

@@ -19,9 +19,9 @@ const (
 	HTTPErrFetch    = -4 // network or server failure
 )
 
-func httpGet(st *callState, mod api.Module, s []uint64) {
+func httpGet(st *callState, mod api.Module, s []uint64, gas uint64) {
 	c := st.inst.m.e.cfg
-	st.charge(c.Costs.HTTP)
+	st.charge(gas)
 	raw := st.readReturn(mod, uint32(s[0]), uint32(s[1]))
 	status, body := fetch(st, c.HTTP, string(raw))
 	if status < 0 {

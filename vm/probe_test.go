@@ -130,6 +130,24 @@ func TestGoContractStorage(t *testing.T) {
 	}
 }
 
+func TestGoContractDelete(t *testing.T) {
+	ctx := context.Background()
+	m := loadProbe(t, newEngine(t, Config{}))
+	store := NewMemStore()
+	inst := m.NewInstance(testEnv(store))
+	for _, step := range []struct {
+		method string
+		key    string
+	}{{"set", "gone"}, {"set", "kept"}, {"delete", "gone"}, {"delete", "never-set"}} {
+		if _, err := inst.Call(ctx, Call{Input: msg(step.method, kv{step.key, "v"}), GasLimit: gasLimit}); err != nil {
+			t.Fatalf("%s %s: %v", step.method, step.key, err)
+		}
+	}
+	if _, ok, _ := store.Get([]byte("gone")); ok || store.Len() != 1 {
+		t.Fatalf("after delete: %d entries, gone present %v", store.Len(), ok)
+	}
+}
+
 func TestGoContractEnv(t *testing.T) {
 	ctx := context.Background()
 	e := newEngine(t, Config{})

@@ -119,7 +119,8 @@ type Engine struct {
 	rt    wazero.Runtime
 	cache wazero.CompilationCache
 	meter meterParams
-	codes *codeCache // nil without a CacheDir
+	codes *codeCache   // nil without a CacheDir
+	host  []hostModule // what registerHost served; Load checks imports against it
 }
 
 // New starts an engine with the host modules registered.

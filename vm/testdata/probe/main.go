@@ -34,6 +34,10 @@ func init() {
 		sdk.Set([]byte(kv.Key), []byte(kv.Value))
 		return sdk.Empty{}, nil
 	})
+	sdk.Command("delete", func(kv KV) (sdk.Empty, error) {
+		sdk.Delete([]byte(kv.Key))
+		return sdk.Empty{}, nil
+	})
 	sdk.Command("set_then_fail", func(kv KV) (sdk.Empty, error) {
 		sdk.Set([]byte(kv.Key), []byte(kv.Value))
 		sdk.Emit("x", nil)
