@@ -98,7 +98,16 @@
 // x86-64 only), with api.CoreFeaturesV2 minus SIMD. Contracts that must
 // agree across architectures should avoid observing NaN bits.
 //
-// Instrument checks structure and indices but not operand types; the host
-// compiles the result with wazero, which type-checks it. A module that
-// wazero accepts stays acceptable after instrumentation (fuzzed).
+// Instrument checks the binary format (UTF-8 names, custom sections'
+// included, and the data count), every index (types, functions, locals,
+// globals, labels, tables, the memory) and the validation rules that need
+// no operand stack: alignment, global mutability, declared function
+// references, constant expressions (whose global.get may read only an
+// imported global, and none can be imported). It does not type-check
+// operands: the host compiles the result with wazero, which does. A module
+// that wazero accepts stays acceptable after instrumentation (fuzzed), and
+// TestSpecSuite runs the WebAssembly core spec suite (v1 and v2) through
+// Instrument: instrumented modules give the spec's results and traps, and
+// every module the spec calls malformed or invalid is refused, by
+// Instrument or, for operand types only, by wazero on its output.
 package meter

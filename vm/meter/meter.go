@@ -31,7 +31,14 @@ const (
 // any change that alters Instrument's output for some input (injected code,
 // section layout, checks), so output cached under an older version (vm keeps
 // instrumented modules on disk) is never reused.
-const FormatVersion = 3
+//
+// Version 4 refuses modules version 3 passed: malformed names (a custom
+// section's, which version 3 dropped, turning a malformed module into a
+// well-formed one), a data count without data, unknown tables and memory,
+// over-aligned access, global.set of an immutable global, undeclared
+// ref.func, global.get in constant expressions and typed select of other
+// than one type.
+const FormatVersion = 4
 
 // Costs is the one cost table. All values are integers so metering is the
 // same on every machine.
@@ -104,9 +111,9 @@ func (l Limits) check() error {
 
 // Instrument validates a module (only allowed features; function imports
 // only from allowedImportModules), enforces limits, and returns a metered
-// module. It never panics on any input. It checks structure and every
-// index, not operand types: the host's compiler validates those, and
-// Instrument keeps a valid module valid.
+// module. It never panics on any input. It checks structure, every index
+// and the rules that need no operand stack, not operand types: the host's
+// compiler validates those, and Instrument keeps a valid module valid.
 func Instrument(wasm []byte, c Costs, l Limits, allowedImportModules []string) ([]byte, error) {
 	if err := c.check(); err != nil {
 		return nil, err

@@ -76,6 +76,10 @@ type module struct {
 	bodies      [][]byte // each function body without its size prefix
 	dataRaw     []byte
 	hasData     bool
+	// declared are the functions named outside function bodies (exports,
+	// element segments, global initializers): the only ones ref.func in a
+	// body may name.
+	declared map[uint32]bool
 }
 
 func (m *module) numFuncs() int { return len(m.importFuncs) + len(m.funcs) }
@@ -127,6 +131,9 @@ func (d *decoder) decodeModule(b []byte) error {
 	}
 	if len(d.m.funcs) != len(d.m.bodies) {
 		return ErrMalformed.Wrapf("function section declares %d functions, code section has %d", len(d.m.funcs), len(d.m.bodies))
+	}
+	if d.m.hasDataCnt && !d.m.hasData && d.m.dataCount != 0 {
+		return ErrMalformed.Wrapf("data count %d but no data section", d.m.dataCount)
 	}
 	return nil
 }
@@ -348,9 +355,12 @@ func (d *decoder) memories(r *reader) {
 }
 
 // constExpr checks a constant expression: one constant instruction and end.
-// Global and function indices must be in the module's original range, so an
-// expression cannot name the globals and helpers Instrument appends.
-func (d *decoder) constExpr(r *reader, globalsBefore int) {
+// Function indices must be in the module's original range, so an
+// expression cannot name the helpers Instrument appends. global.get may
+// only read an imported global there, and no global can be imported, so it
+// names an unknown global wherever it appears (nor can it reach the
+// globals Instrument appends).
+func (d *decoder) constExpr(r *reader) {
 	switch op := r.byte(); op {
 	case 0x41:
 		r.sleb(32)
@@ -361,8 +371,8 @@ func (d *decoder) constExpr(r *reader, globalsBefore int) {
 	case 0x44:
 		r.bytes(8)
 	case 0x23:
-		if g := r.u32(); r.err == nil && int(g) >= globalsBefore {
-			r.fail("constant global.get %d out of range", g)
+		if g := r.u32(); r.err == nil {
+			r.fail("constant global.get %d: unknown global (only imported globals may be read there, and none can be imported)", g)
 		}
 	case 0xd0:
 		if t := r.byte(); r.err == nil && t != valFuncRef && t != valExternRef {
@@ -380,12 +390,22 @@ func (d *decoder) constExpr(r *reader, globalsBefore int) {
 	}
 }
 
+// funcIdx reads a function index outside a body, which declares the
+// function for ref.func.
 func (d *decoder) funcIdx(r *reader) uint32 {
 	f := r.u32()
 	if r.err == nil && int(f) >= d.m.numFuncs() {
 		r.fail("function index %d out of range", f)
 	}
+	d.declare(f)
 	return f
+}
+
+func (d *decoder) declare(f uint32) {
+	if d.m.declared == nil {
+		d.m.declared = make(map[uint32]bool)
+	}
+	d.m.declared[f] = true
 }
 
 func (d *decoder) globals(r *reader) {
@@ -400,7 +420,7 @@ func (d *decoder) globals(r *reader) {
 		if mut := r.byte(); r.err == nil && mut > 1 {
 			r.fail("global %d: mutability 0x%02x", i, mut)
 		}
-		d.constExpr(r, i)
+		d.constExpr(r)
 		if r.err == nil {
 			d.m.globalsRaw = append(d.m.globalsRaw, r.b[start:r.pos])
 		}
@@ -441,6 +461,9 @@ func (d *decoder) exports(r *reader) {
 			r.fail("export %q: index %d out of range", name, idx)
 			return
 		}
+		if kind == 0 {
+			d.declare(idx)
+		}
 		d.m.exportsRaw = append(d.m.exportsRaw, r.b[start:r.pos])
 	}
 }
@@ -455,11 +478,13 @@ func (d *decoder) elements(r *reader) {
 			r.fail("element segment %d: flags %d", i, flags)
 			return
 		}
+		table := uint32(0)
 		if flags&3 == 2 { // explicit table index
-			r.u32()
+			table = r.u32()
 		}
-		if flags&1 == 0 { // active: offset expression
-			d.constExpr(r, len(d.m.globalsRaw))
+		if flags&1 == 0 { // active: a table and an offset expression
+			d.tableIdx(r, table)
+			d.constExpr(r)
 		}
 		if flags&3 != 0 { // elemkind or reftype byte
 			if k := r.byte(); r.err == nil && k != 0 && k != valFuncRef && k != valExternRef {
@@ -471,9 +496,17 @@ func (d *decoder) elements(r *reader) {
 			if flags&4 == 0 {
 				d.funcIdx(r)
 			} else {
-				d.constExpr(r, len(d.m.globalsRaw))
+				d.constExpr(r)
 			}
 		}
+	}
+}
+
+// tableIdx checks a table index; only defined tables exist (imported
+// tables are refused).
+func (d *decoder) tableIdx(r *reader, t uint32) {
+	if r.err == nil && int(t) >= len(d.m.tables) {
+		r.fail("unknown table %d", t)
 	}
 }
 
@@ -486,17 +519,24 @@ func (d *decoder) data(r *reader) {
 	for i := 0; i < n && r.err == nil; i++ {
 		switch flags := r.u32(); flags {
 		case 0:
-			d.constExpr(r, len(d.m.globalsRaw))
+			d.memory(r, 0)
+			d.constExpr(r)
 		case 1:
 		case 2:
-			if m := r.u32(); r.err == nil && m != 0 {
-				r.fail("data segment %d: memory %d", i, m)
-			}
-			d.constExpr(r, len(d.m.globalsRaw))
+			d.memory(r, r.u32())
+			d.constExpr(r)
 		default:
 			r.fail("data segment %d: flags %d", i, flags)
 		}
 		r.bytes(r.count())
+	}
+}
+
+// memory checks a memory index; only a defined memory 0 can exist
+// (imported memories are refused).
+func (d *decoder) memory(r *reader, m uint32) {
+	if r.err == nil && int(m) >= len(d.m.mems) {
+		r.fail("unknown memory %d", m)
 	}
 }
 

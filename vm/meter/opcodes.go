@@ -40,24 +40,24 @@ func (w *rewriter) decode(r *reader, numLocals uint64) (int, error) {
 		class = kCall
 	case op == 0x11:
 		w.typeIdx(r)
-		r.u32() // table index
+		w.tableIdx(r)
 		class = kCall
 	case op == 0x1c:
-		r.valTypes()
+		if n := len(r.valTypes()); r.err == nil && n != 1 {
+			r.fail("select with %d types: invalid result arity", n)
+		}
 	case op >= 0x20 && op <= 0x22:
 		if l := r.u32(); r.err == nil && uint64(l) >= numLocals {
 			r.fail("local %d out of range", l)
 		}
 	case op == 0x23 || op == 0x24:
-		if g := r.u32(); r.err == nil && int(g) >= w.lay.origGlobals {
-			r.fail("global %d out of range", g)
-		}
+		w.global(r, op == 0x24)
 	case op == 0x25: // table.get
-		r.u32()
+		w.tableIdx(r)
 	case op == 0x26:
 		r.err = ErrUnsupported.Wrapf("table.set: %s", stateOutsideMemory)
 	case op >= 0x28 && op <= 0x3e:
-		w.memarg(r)
+		w.memarg(r, naturalAlign[op-0x28])
 	case op == 0x3f:
 		w.memIdx(r)
 	case op == 0x40:
@@ -77,8 +77,8 @@ func (w *rewriter) decode(r *reader, numLocals uint64) (int, error) {
 			r.fail("ref.null type 0x%02x", t)
 		}
 	case op == 0xd2:
-		if f := r.u32(); r.err == nil && int(f) >= w.lay.origFuncs {
-			r.fail("ref.func %d out of range", f)
+		if f := r.u32(); r.err == nil && !w.m.declared[f] {
+			r.fail("ref.func %d: undeclared function reference (not exported, in an element segment or a global)", f)
 		}
 	case op == 0xfc:
 		class = w.prefixFC(r)
@@ -125,7 +125,7 @@ func (w *rewriter) prefixFC(r *reader) int {
 		r.err = ErrUnsupported.Wrapf("instruction 0xfc %d: %s", sub, stateOutsideMemory)
 		return kPlain
 	case 16: // table.size
-		r.u32()
+		w.tableIdx(r)
 		return kPlain
 	}
 	r.err = ErrUnsupported.Wrapf("instruction 0xfc %d", sub)
@@ -135,20 +135,63 @@ func (w *rewriter) prefixFC(r *reader) int {
 // stateOutsideMemory says why table and segment mutation are refused.
 const stateOutsideMemory = "contracts may change only memory and globals, so an instance can be reset to a snapshot"
 
-// memIdx reads the memory index byte; only memory 0 exists.
+// memIdx reads the memory index byte; only memory 0 exists, if the module
+// defines it.
 func (w *rewriter) memIdx(r *reader) {
 	if b := r.byte(); r.err == nil && b != 0 {
 		r.err = ErrUnsupported.Wrapf("memory index %d (multi-memory)", b)
 	}
+	w.needMemory(r)
 }
 
-func (w *rewriter) memarg(r *reader) {
+func (w *rewriter) needMemory(r *reader) {
+	if r.err == nil && len(w.m.mems) == 0 {
+		r.fail("unknown memory 0: the module defines no memory")
+	}
+}
+
+// naturalAlign is the log2 of the access width of each load and store,
+// 0x28 (i32.load) to 0x3e (i64.store32): a memarg may not promise more.
+var naturalAlign = [...]uint32{
+	2, 3, 2, 3, 0, 0, 1, 1, 0, 0, 1, 1, 2, 2, // loads
+	2, 3, 2, 3, 0, 1, 0, 1, 2, // stores
+}
+
+func (w *rewriter) memarg(r *reader, natural uint32) {
 	align := r.u32()
-	if r.err == nil && align&0x40 != 0 {
+	switch {
+	case r.err != nil:
+		return
+	case align&0x40 != 0:
 		r.err = ErrUnsupported.Wrapf("memarg with memory index (multi-memory)")
+		return
+	case align > natural:
+		r.fail("alignment 2^%d larger than natural 2^%d", align, natural)
 		return
 	}
 	r.u32() // offset (32-bit memories only)
+	w.needMemory(r)
+}
+
+// tableIdx reads a table index; only the module's own tables exist
+// (imported tables are refused).
+func (w *rewriter) tableIdx(r *reader) {
+	if t := r.u32(); r.err == nil && int(t) >= len(w.m.tables) {
+		r.fail("unknown table %d", t)
+	}
+}
+
+// global reads a global index: in the module's original range, so no
+// instruction reaches the globals Instrument appends, and mutable when set.
+func (w *rewriter) global(r *reader, set bool) {
+	g := r.u32()
+	switch {
+	case r.err != nil:
+	case int(g) >= w.lay.origGlobals:
+		r.fail("global %d out of range", g)
+	case set && w.m.globalsRaw[g][1] == 0:
+		r.fail("global.set %d: global is immutable", g)
+	}
 }
 
 // label reads a branch depth; it may name any open block or the function

@@ -1,5 +1,7 @@
 package meter
 
+import "unicode/utf8"
+
 // reader walks untrusted bytes. Every read checks bounds and returns an
 // ErrMalformed error instead of panicking; callers stop at the first error.
 type reader struct {
@@ -105,7 +107,13 @@ func (r *reader) count() int {
 	return int(n)
 }
 
+// name reads a name, which the spec requires to be valid UTF-8 (a custom
+// section's too, though Instrument drops it: a malformed module must not
+// come out well formed).
 func (r *reader) name() string {
-	n := r.count()
-	return string(r.bytes(n))
+	b := r.bytes(r.count())
+	if r.err == nil && !utf8.Valid(b) {
+		r.fail("name %q is not valid UTF-8", b)
+	}
+	return string(b)
 }
