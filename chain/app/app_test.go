@@ -1,118 +1,30 @@
-package app
+package app_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"log/slog"
 	"testing"
-	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/phala-go/phala/chain/app"
+	"github.com/phala-go/phala/chain/app/apptest"
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/tx"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
-	"github.com/phala-go/phala/crypto/keyring"
-	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/token"
 )
 
-const testChain = "phala-test"
-
-type account struct {
-	key  ed25519.PrivateKey
-	addr address.Address
-}
-
-func devAccount(name string) account {
-	k := ed25519.NewKeyFromSeed(keyring.DevSeed(name))
-	return account{key: k, addr: address.FromPublicKey(k.Public().(ed25519.PublicKey))}
-}
-
-// harness drives the application through ABCI like CometBFT does and checks
-// the supply invariant after every block.
-type harness struct {
-	t      *testing.T
-	app    *App
-	dir    string
-	height int64
-	now    time.Time // block time of the next block; advances a second per block
-}
-
-func genesisBytes(t testing.TB, alice, bob, carol account) []byte {
-	g, err := DefaultGenesis(bank.DefaultGenesis(alice.addr, bob.addr, carol.addr), registryapi.DefaultGenesis(alice.addr, true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := json.Marshal(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func newHarness(t *testing.T) *harness {
-	t.Helper()
-	dir := t.TempDir()
-	a, err := New(testChain, dir, slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	_, err = a.InitChain(context.Background(), &abci.InitChainRequest{
-		ChainId: testChain, Time: time.Unix(1, 0),
-		AppStateBytes: genesisBytes(t, devAccount("alice"), devAccount("bob"), devAccount("carol")),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &harness{t: t, app: a, dir: dir, now: time.Unix(1_700_000_000, 0)}
-}
-
-func (h *harness) block(txs ...[]byte) *abci.FinalizeBlockResponse {
-	h.t.Helper()
-	h.height++
-	h.now = h.now.Add(time.Second)
-	hash := sha256.Sum256([]byte(fmt.Sprint("block", h.height)))
-	resp, err := h.app.FinalizeBlock(context.Background(), &abci.FinalizeBlockRequest{Height: h.height, Time: h.now, Hash: hash[:], Txs: txs})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if _, err := h.app.Commit(context.Background(), &abci.CommitRequest{}); err != nil {
-		h.t.Fatal(err)
-	}
-	if err := bank.CheckSupply(h.app.Store()); err != nil {
-		h.t.Fatalf("after block %d: %v", h.height, err)
-	}
-	return resp
-}
-
-func (h *harness) check(raw []byte) *abci.CheckTxResponse {
-	resp, err := h.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: raw, Type: abci.CHECK_TX_TYPE_CHECK})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return resp
-}
-
-func (h *harness) account(a address.Address) bankapi.Account {
-	acc, err := bank.GetAccount(h.app.Store(), a)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return acc
-}
+var dave = apptest.Dev("dave") // unfunded at genesis
 
 // txOpts describe one transfer; zero fields take working defaults.
 type txOpts struct {
-	from    account
+	from    apptest.Account
 	to      address.Address
 	amount  token.Amount
 	nonce   uint64
@@ -122,9 +34,12 @@ type txOpts struct {
 	method  string
 }
 
+// transfer signs the transfer o describes. Unlike apptest's Signed it lets
+// a test get every envelope field wrong.
 func transfer(t testing.TB, o txOpts) []byte {
+	t.Helper()
 	if o.chainID == "" {
-		o.chainID = testChain
+		o.chainID = apptest.ChainID
 	}
 	if o.fee.IsZero() {
 		o.fee = token.PHA(1)
@@ -135,256 +50,251 @@ func transfer(t testing.TB, o txOpts) []byte {
 	if o.method == "" {
 		o.method = bankapi.MethodTransfer
 	}
-	env, err := tx.New(o.chainID, o.from.key.Public().(ed25519.PublicKey), o.nonce, o.fee, o.gas, o.method, bankapi.Transfer{To: o.to, Amount: o.amount})
+	env, err := tx.New(o.chainID, o.from.PublicKey(), o.nonce, o.fee, o.gas, o.method, bankapi.Transfer{To: o.to, Amount: o.amount})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := env.Sign(o.from.key)
+	b, err := env.Sign(o.from.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
 
+// resigned is raw signed again by key, as if key's owner had sent it.
+func resigned(t testing.TB, raw []byte, key ed25519.PrivateKey) []byte {
+	t.Helper()
+	s, err := tx.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Envelope.Sign(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// unsigned is raw with its signature removed.
+func unsigned(t testing.TB, raw []byte) []byte {
+	t.Helper()
+	s, err := tx.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Signature = nil
+	return codec.MustMarshal(s)
+}
+
 func TestGenesisSupplyAndAllocation(t *testing.T) {
-	h := newHarness(t)
-	alice, bob, carol := devAccount("alice"), devAccount("bob"), devAccount("carol")
+	h := apptest.New(t)
 	pct := func(p uint64) token.Amount { return token.PHA(10_000_000 * p) }
 	want := map[address.Address]token.Amount{
 		bankapi.RewardPool: pct(70), bankapi.Community: pct(9),
-		alice.addr: pct(10), bob.addr: pct(6), carol.addr: pct(5),
+		apptest.Alice.Addr: pct(10), apptest.Bob.Addr: pct(6), apptest.Carol.Addr: pct(5),
 	}
 	for a, amount := range want {
-		if got := h.account(a).Balance; got != amount {
+		if got := h.Account(a).Balance; got != amount {
 			t.Errorf("%s: %s, want %s", a, got, amount)
 		}
 	}
-	if err := bank.CheckSupply(h.app.Store()); err != nil {
+	if err := bank.CheckSupply(h.App.Store()); err != nil {
 		t.Fatal(err)
 	}
-	supply, _ := bank.GetSupply(h.app.Store())
+	supply, _ := bank.GetSupply(h.App.Store())
 	if supply.String() != "1000000000000000000000" {
 		t.Fatalf("supply %s", supply)
 	}
 }
 
 func TestTransferChargesFeeToTreasury(t *testing.T) {
-	h := newHarness(t)
-	alice, dave := devAccount("alice"), devAccount("dave")
-	before := h.account(alice.addr).Balance
-	raw := transfer(t, txOpts{from: alice, to: dave.addr, amount: token.PHA(5)})
-	if r := h.check(raw); r.Code != 0 {
+	h := apptest.New(t)
+	alice := apptest.Alice
+	before := h.Account(alice.Addr).Balance
+	raw := transfer(t, txOpts{from: alice, to: dave.Addr, amount: token.PHA(5)})
+	if r := h.Check(raw); r.Code != 0 {
 		t.Fatalf("CheckTx: %s", r.Log)
 	}
-	resp := h.block(raw)
+	resp := h.Block(raw)
 	if r := resp.TxResults[0]; r.Code != 0 {
 		t.Fatalf("FinalizeBlock: %s", r.Log)
 	}
-	if got := h.account(dave.addr).Balance; got != token.PHA(5) {
+	if got := h.Account(dave.Addr).Balance; got != token.PHA(5) {
 		t.Fatalf("dave has %s", got)
 	}
-	spent, _ := before.Sub(h.account(alice.addr).Balance)
+	spent, _ := before.Sub(h.Account(alice.Addr).Balance)
 	if spent != token.PHA(6) {
 		t.Fatalf("alice spent %s, want 5 PHA + 1 PHA fee", spent.PHAString())
 	}
-	if got := h.account(bankapi.Treasury).Balance; got != token.PHA(1) {
+	if got := h.Account(bankapi.Treasury).Balance; got != token.PHA(1) {
 		t.Fatalf("treasury has %s", got)
 	}
-	if h.account(alice.addr).Nonce != 1 {
+	if h.Account(alice.Addr).Nonce != 1 {
 		t.Fatal("nonce not advanced")
 	}
 }
 
 func TestMempoolQueuesSequentialNonces(t *testing.T) {
-	h := newHarness(t)
-	alice, dave := devAccount("alice"), devAccount("dave")
+	h := apptest.New(t)
 	var txs [][]byte
 	for n := uint64(0); n < 3; n++ {
-		raw := transfer(t, txOpts{from: alice, to: dave.addr, amount: token.PHA(1), nonce: n})
-		if r := h.check(raw); r.Code != 0 {
+		raw := transfer(t, txOpts{from: apptest.Alice, to: dave.Addr, amount: token.PHA(1), nonce: n})
+		if r := h.Check(raw); r.Code != 0 {
 			t.Fatalf("nonce %d: %s", n, r.Log)
 		}
 		txs = append(txs, raw)
 	}
-	for _, r := range h.block(txs...).TxResults {
+	for _, r := range h.Block(txs...).TxResults {
 		if r.Code != 0 {
 			t.Fatal(r.Log)
 		}
 	}
-	if h.account(alice.addr).Nonce != 3 {
+	if h.Account(apptest.Alice.Addr).Nonce != 3 {
 		t.Fatal("nonces not applied in order")
 	}
 }
 
 func TestBadTransactionsAreRefusedAndChangeNothing(t *testing.T) {
-	alice, bob, dave, poor := devAccount("alice"), devAccount("bob"), devAccount("dave"), devAccount("nobody")
-	good := txOpts{from: alice, to: dave.addr, amount: token.PHA(5)}
-	with := func(f func(*txOpts)) txOpts { o := good; f(&o); return o }
-	signedBy := func(o txOpts, key ed25519.PrivateKey) []byte {
-		s, _ := tx.Decode(transfer(t, o))
-		b, _ := s.Envelope.Sign(key)
-		return b
+	poor := apptest.Dev("nobody")
+	good := txOpts{from: apptest.Alice, to: dave.Addr, amount: token.PHA(5)}
+	// tweaked builds good changed by f.
+	tweaked := func(f func(*txOpts)) func(*apptest.Chain) []byte {
+		return func(*apptest.Chain) []byte { o := good; f(&o); return transfer(t, o) }
 	}
 	tests := []struct {
 		name string
-		raw  func(h *harness) []byte
+		raw  func(h *apptest.Chain) []byte
 		want error
 	}{
-		{"garbage", func(*harness) []byte { return []byte("not a transaction") }, tx.ErrMalformed},
-		{"empty", func(*harness) []byte { return nil }, tx.ErrMalformed},
-		{"unsigned", func(*harness) []byte {
-			s, _ := tx.Decode(transfer(t, good))
-			s.Signature = nil
-			return codec.MustMarshal(s)
-		}, tx.ErrUnsigned},
-		{"wrongly signed", func(*harness) []byte { return signedBy(good, bob.key) }, tx.ErrBadSignature},
-		{"wrong chain", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.chainID = "other" })) }, tx.ErrWrongChain},
-		{"replayed nonce", func(h *harness) []byte {
+		{"garbage", func(*apptest.Chain) []byte { return []byte("not a transaction") }, tx.ErrMalformed},
+		{"empty", func(*apptest.Chain) []byte { return nil }, tx.ErrMalformed},
+		{"unsigned", func(*apptest.Chain) []byte { return unsigned(t, transfer(t, good)) }, tx.ErrUnsigned},
+		{"wrongly signed", func(*apptest.Chain) []byte { return resigned(t, transfer(t, good), apptest.Bob.Key) }, tx.ErrBadSignature},
+		{"wrong chain", tweaked(func(o *txOpts) { o.chainID = "other" }), tx.ErrWrongChain},
+		{"replayed nonce", func(h *apptest.Chain) []byte {
 			raw := transfer(t, good)
-			h.block(raw)
+			h.Block(raw)
 			return raw
 		}, tx.ErrNonceTooLow},
-		{"nonce gap", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.nonce = 7 })) }, tx.ErrNonceGap},
-		{"fee too low", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.fee = token.FromUint64(1) })) }, tx.ErrFeeTooLow},
-		{"cannot pay fee", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.from = poor })) }, tx.ErrCannotPayFee},
-		{"underfunded", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.amount = token.PHA(500_000_000) })) }, bankapi.ErrInsufficientFunds},
-		{"below min balance", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.amount = token.FromUint64(1) })) }, bankapi.ErrBelowMinBalance},
-		{"zero amount", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.amount = token.Amount{} })) }, bankapi.ErrInvalidTransfer},
-		{"to reward pool", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.to = bankapi.RewardPool })) }, bankapi.ErrInvalidTransfer},
-		{"unknown method", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.method = "bank.mint" })) }, tx.ErrUnknownMethod},
-		{"gas limit too low", func(*harness) []byte { return transfer(t, with(func(o *txOpts) { o.gas = 1 })) }, tx.ErrOutOfGas},
-		{"oversized", func(*harness) []byte {
+		{"nonce gap", tweaked(func(o *txOpts) { o.nonce = 7 }), tx.ErrNonceGap},
+		{"fee too low", tweaked(func(o *txOpts) { o.fee = token.FromUint64(1) }), tx.ErrFeeTooLow},
+		{"cannot pay fee", tweaked(func(o *txOpts) { o.from = poor }), tx.ErrCannotPayFee},
+		{"underfunded", tweaked(func(o *txOpts) { o.amount = token.PHA(500_000_000) }), bankapi.ErrInsufficientFunds},
+		{"below min balance", tweaked(func(o *txOpts) { o.amount = token.FromUint64(1) }), bankapi.ErrBelowMinBalance},
+		{"zero amount", tweaked(func(o *txOpts) { o.amount = token.Amount{} }), bankapi.ErrInvalidTransfer},
+		{"to reward pool", tweaked(func(o *txOpts) { o.to = bankapi.RewardPool }), bankapi.ErrInvalidTransfer},
+		{"unknown method", tweaked(func(o *txOpts) { o.method = "bank.mint" }), tx.ErrUnknownMethod},
+		{"gas limit too low", tweaked(func(o *txOpts) { o.gas = 1 }), tx.ErrOutOfGas},
+		{"oversized", func(*apptest.Chain) []byte {
 			raw := transfer(t, good)
 			return append(raw, make([]byte, 70_000)...)
 		}, tx.ErrTooLarge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t)
+			h := apptest.New(t)
 			raw := tc.raw(h)
-			hashBefore, _ := h.app.Info(context.Background(), nil)
-			resp, _ := h.refusedTwice(t, raw, tc.want)
-			if string(resp.AppHash) != string(hashBefore.LastBlockAppHash) {
+			hashBefore := h.AppHash()
+			resp, _ := h.MustRefuse(raw, tc.want)
+			if !bytes.Equal(resp.AppHash, hashBefore) {
 				t.Fatal("a refused transaction changed the app hash")
 			}
 		})
 	}
 }
 
-// refusedTwice runs raw through CheckTx and then, as a proposer may
-// include it anyway, through a block; both must refuse it with want. It
-// returns the block and the transaction's result in it.
-func (h *harness) refusedTwice(t *testing.T, raw []byte, want error) (*abci.FinalizeBlockResponse, *abci.ExecTxResult) {
-	t.Helper()
-	if r := h.check(raw); !matches(r.Codespace, r.Code, r.Log, want) {
-		t.Fatalf("CheckTx: %s/%d %q, want %v", r.Codespace, r.Code, r.Log, want)
-	}
-	resp := h.block(raw)
-	r := resp.TxResults[0]
-	if !matches(r.Codespace, r.Code, r.Log, want) {
-		t.Fatalf("FinalizeBlock: %s/%d %q, want %v", r.Codespace, r.Code, r.Log, want)
-	}
-	return resp, r
-}
-
-func matches(space string, code uint32, log string, want error) bool {
-	return code != 0 && log != "" && errors.Is(errs.FromWire(space, code, log), want)
-}
-
 func TestEmptyBlockKeepsAppHash(t *testing.T) {
-	h := newHarness(t)
-	first := h.block()
-	second := h.block()
-	if string(first.AppHash) != string(second.AppHash) {
+	h := apptest.New(t)
+	first := h.Block()
+	second := h.Block()
+	if !bytes.Equal(first.AppHash, second.AppHash) {
 		t.Fatal("empty blocks changed the app hash")
 	}
-	alice, dave := devAccount("alice"), devAccount("dave")
-	third := h.block(transfer(t, txOpts{from: alice, to: dave.addr, amount: token.PHA(1)}))
-	if string(third.AppHash) == string(second.AppHash) {
+	third := h.Block(transfer(t, txOpts{from: apptest.Alice, to: dave.Addr, amount: token.PHA(1)}))
+	if bytes.Equal(third.AppHash, second.AppHash) {
 		t.Fatal("a transfer did not change the app hash")
 	}
 }
 
 func TestRestartResumesFromCommittedState(t *testing.T) {
-	h := newHarness(t)
-	alice, dave := devAccount("alice"), devAccount("dave")
-	resp := h.block(transfer(t, txOpts{from: alice, to: dave.addr, amount: token.PHA(2)}))
+	h := apptest.New(t)
+	alice := apptest.Alice
+	resp := h.Block(transfer(t, txOpts{from: alice, to: dave.Addr, amount: token.PHA(2)}))
 	// A block finalized but not committed (crash before Commit) leaves no trace.
-	h.app.FinalizeBlock(context.Background(), &abci.FinalizeBlockRequest{Height: 2, Txs: [][]byte{transfer(t, txOpts{from: alice, to: dave.addr, amount: token.PHA(2), nonce: 1})}})
-	h.app.Close()
+	h.App.FinalizeBlock(context.Background(), &abci.FinalizeBlockRequest{Height: 2, Txs: [][]byte{transfer(t, txOpts{from: alice, to: dave.Addr, amount: token.PHA(2), nonce: 1})}})
+	h.App.Close()
 
-	a, err := New(testChain, h.dir, slog.Default())
+	a, err := app.New(apptest.ChainID, h.Dir, slog.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
 	info, _ := a.Info(context.Background(), &abci.InfoRequest{})
-	if info.LastBlockHeight != 1 || string(info.LastBlockAppHash) != string(resp.AppHash) {
+	if info.LastBlockHeight != 1 || !bytes.Equal(info.LastBlockAppHash, resp.AppHash) {
 		t.Fatalf("info after restart: %d %x", info.LastBlockHeight, info.LastBlockAppHash)
 	}
-	acc, _ := bank.GetAccount(a.Store(), dave.addr)
+	acc, _ := bank.GetAccount(a.Store(), dave.Addr)
 	if acc.Balance != token.PHA(2) {
 		t.Fatalf("dave has %s after restart", acc.Balance)
 	}
-	if _, err := New("another-chain", t.TempDir(), slog.Default()); err != nil {
+	if _, err := app.New("another-chain", t.TempDir(), slog.Default()); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestGenesisValidation(t *testing.T) {
-	alice, bob, carol := devAccount("alice"), devAccount("bob"), devAccount("carol")
+	alice, bob, carol := apptest.Alice, apptest.Bob, apptest.Carol
 	tests := []struct {
 		name   string
 		mutate func(g *bank.Genesis)
 	}{
 		{"supply not 1e9 PHA", func(g *bank.Genesis) { g.TotalSupply = token.PHA(5) }},
 		{"sum differs", func(g *bank.Genesis) { g.Allocations[2].Amount = token.PHA(1) }},
-		{"pool to a key", func(g *bank.Genesis) { g.Allocations[0].Address = alice.addr; g.Allocations[2].Address = dave().addr }},
+		{"pool to a key", func(g *bank.Genesis) { g.Allocations[0].Address = alice.Addr; g.Allocations[2].Address = dave.Addr }},
 		{"unknown purpose", func(g *bank.Genesis) { g.Allocations[3].Purpose = "airdrop" }},
-		{"duplicate address", func(g *bank.Genesis) { g.Allocations[4].Address = bob.addr }},
+		{"duplicate address", func(g *bank.Genesis) { g.Allocations[4].Address = bob.Addr }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b := bank.DefaultGenesis(alice.addr, bob.addr, carol.addr)
+			b := bank.DefaultGenesis(alice.Addr, bob.Addr, carol.Addr)
 			tc.mutate(&b)
-			g, _ := DefaultGenesis(b, registryapi.DefaultGenesis(alice.addr, true))
-			raw, _ := json.Marshal(g)
-			a, err := New(testChain, t.TempDir(), slog.Default())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
-			if _, err := a.InitChain(context.Background(), &abci.InitChainRequest{ChainId: testChain, AppStateBytes: raw}); err == nil {
+			g, _ := app.DefaultGenesis(b, registryapi.DefaultGenesis(alice.Addr, true))
+			if err := initChain(t, apptest.GenesisJSON(t, g)); err == nil {
 				t.Fatal("invalid genesis accepted")
 			}
 		})
 	}
 	for _, raw := range []string{`not json`, `{}`, `{"chain":{"max_tx_bytes":1}}`, `{"chain":{"max_tx_bytes":1},"bank":{},"extra":{}}`} {
-		a, _ := New(testChain, t.TempDir(), slog.Default())
-		if _, err := a.InitChain(context.Background(), &abci.InitChainRequest{ChainId: testChain, AppStateBytes: []byte(raw)}); err == nil {
+		if err := initChain(t, []byte(raw)); err == nil {
 			t.Errorf("genesis %s accepted", raw)
 		}
-		a.Close()
 	}
 }
 
-func dave() account { return devAccount("dave") }
+// initChain starts a fresh application from the app_state raw.
+func initChain(t *testing.T, raw []byte) error {
+	t.Helper()
+	a, err := app.New(apptest.ChainID, t.TempDir(), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	_, err = a.InitChain(context.Background(), &abci.InitChainRequest{ChainId: apptest.ChainID, AppStateBytes: raw})
+	return err
+}
 
 func TestQueries(t *testing.T) {
-	h := newHarness(t)
-	alice := devAccount("alice")
-	resp, _ := h.app.Query(context.Background(), &abci.QueryRequest{Path: bankapi.QueryAccount, Data: alice.addr[:]})
+	h := apptest.New(t)
 	var info bankapi.AccountInfo
-	if err := codec.Unmarshal(resp.Value, &info); err != nil || !info.Exists || info.Balance != token.PHA(100_000_000) {
+	if err := h.Query(bankapi.QueryAccount, apptest.Alice.Addr[:], &info); err != nil || !info.Exists || info.Balance != token.PHA(100_000_000) {
 		t.Fatalf("account query: %v %+v", err, info)
 	}
-	resp, _ = h.app.Query(context.Background(), &abci.QueryRequest{Path: "/" + bankapi.QuerySupply})
 	var s bankapi.SupplyInfo
-	if err := codec.Unmarshal(resp.Value, &s); err != nil || s.Total != bankapi.TotalSupply {
+	if err := h.Query("/"+bankapi.QuerySupply, nil, &s); err != nil || s.Total != bankapi.TotalSupply {
 		t.Fatalf("supply query: %v %+v", err, s)
 	}
 	for _, q := range []abci.QueryRequest{{Path: "nope/x"}, {Path: bankapi.QueryAccount, Data: []byte{1}}} {
-		resp, _ := h.app.Query(context.Background(), &q)
+		resp, _ := h.App.Query(context.Background(), &q)
 		if resp.Code == 0 || resp.Log == "" {
 			t.Errorf("query %q accepted", q.Path)
 		}

@@ -1,17 +1,16 @@
-package app
+package keys_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/phala-go/phala/attest"
+	"github.com/phala-go/phala/chain/app/apptest"
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/module"
@@ -19,7 +18,6 @@ import (
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/envelope"
-	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/mq"
 )
 
@@ -27,111 +25,81 @@ import (
 // (operated by alice, the admin) and a gatekeeper of carol's whose grant
 // the tests can withdraw.
 type keysNet struct {
-	*harness
-	gk1, gk2, gkCarol teeNode
-	w1, w2            teeNode
-	spare             teeNode // a worker in no cluster, when a test registers one
+	*apptest.Chain
+	gk1, gk2, gkCarol apptest.TEENode
+	w1, w2            apptest.TEENode
+	spare             apptest.TEENode // a worker in no cluster, when a test registers one
 }
 
 func newKeysNet(t *testing.T) *keysNet {
 	t.Helper()
-	h := newHarness(t)
-	h.block()
-	alice, bob, carol := devAccount("alice"), devAccount("bob"), devAccount("carol")
-	for _, op := range []account{bob, carol} {
-		h.mustSucceed(h.egressTx(alice, registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: registryapi.Grant{Operator: op.addr}, Allowed: true}))
+	h := apptest.New(t)
+	h.Block()
+	alice, bob, carol := apptest.Alice, apptest.Bob, apptest.Carol
+	for _, op := range []apptest.Account{bob, carol} {
+		h.MustSucceed(h.Tx(alice, registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: registryapi.Grant{Operator: op.Addr}, Allowed: true}))
 	}
-	n := &keysNet{harness: h}
-	n.gk1, n.gk2 = h.egressRegister(bob, registryapi.RoleGatekeeper), h.egressRegister(bob, registryapi.RoleGatekeeper)
-	n.gkCarol = h.egressRegister(carol, registryapi.RoleGatekeeper)
-	n.w1, n.w2 = h.egressRegister(alice, registryapi.RoleWorker), h.egressRegister(alice, registryapi.RoleWorker)
+	n := &keysNet{Chain: h}
+	n.gk1, n.gk2 = h.Register(bob, registryapi.RoleGatekeeper), h.Register(bob, registryapi.RoleGatekeeper)
+	n.gkCarol = h.Register(carol, registryapi.RoleGatekeeper)
+	n.w1, n.w2 = h.Register(alice, registryapi.RoleWorker), h.Register(alice, registryapi.RoleWorker)
 	return n
 }
 
-// admin sends an admin transaction of alice's and returns its result.
-func (n *keysNet) admin(from account, method string, body any) *abci.ExecTxResult {
-	n.t.Helper()
-	return n.block(n.egressTx(from, method, body)).TxResults[0]
+// admin runs from's transaction in a block of its own and returns its
+// result; from need not be the admin.
+func (n *keysNet) admin(from apptest.Account, method string, body any) *abci.ExecTxResult {
+	n.T.Helper()
+	return n.Block(n.Tx(from, method, body)).TxResults[0]
 }
 
+// mustAdmin runs the admin's (alice's) transaction and requires it to
+// succeed.
 func (n *keysNet) mustAdmin(method string, body any) {
-	n.t.Helper()
-	if r := n.admin(devAccount("alice"), method, body); r.Code != 0 {
-		n.t.Fatalf("%s: %s", method, r.Log)
+	n.T.Helper()
+	if r := n.admin(apptest.Alice, method, body); r.Code != 0 {
+		n.T.Fatalf("%s: %s", method, r.Log)
 	}
 }
 
 // send submits node's next egress message on topic (relayed by alice) and
 // returns the mq.submit result.
-func (n *keysNet) send(from teeNode, topic string, payload any) *abci.ExecTxResult {
-	n.t.Helper()
+func (n *keysNet) send(from apptest.TEENode, topic string, payload any) *abci.ExecTxResult {
+	n.T.Helper()
 	raw, ok := payload.([]byte)
 	if !ok {
 		raw = codec.MustMarshal(payload)
 	}
-	msg := egressMsg(from, n.egressSeq(from)+1, topic, raw)
-	r := n.block(n.egressSubmit(devAccount("alice"), msg)).TxResults[0]
+	msg := apptest.Egress(from, n.EgressSeq(from)+1, topic, raw)
+	r := n.Block(n.Submit(apptest.Alice, msg)).TxResults[0]
 	if r.Code != 0 {
-		n.t.Fatalf("mq.submit on %s refused: %s", topic, r.Log)
+		n.T.Fatalf("mq.submit on %s refused: %s", topic, r.Log)
 	}
 	return r
 }
 
 // mustAccept sends and requires the keys module to have applied it.
-func (n *keysNet) mustAccept(from teeNode, topic string, payload any) {
-	n.t.Helper()
-	if r := n.send(from, topic, payload); !hasEvent(r.Events, mq.EventAccepted) {
-		n.t.Fatalf("%s not accepted: %v", topic, r.Events)
+func (n *keysNet) mustAccept(from apptest.TEENode, topic string, payload any) {
+	n.T.Helper()
+	if r := n.send(from, topic, payload); !apptest.HasEvent(r.Events, mq.EventAccepted) {
+		n.T.Fatalf("%s not accepted: %v", topic, r.Events)
 	}
-}
-
-// rejection is the error of an mq.egress_rejected event, rebuilt from its
-// codespace and code.
-func rejection(events []abci.Event) error {
-	for _, e := range events {
-		if e.Type != mq.EventRejected {
-			continue
-		}
-		var space, reason string
-		var code uint64
-		for _, a := range e.Attributes {
-			switch a.Key {
-			case "codespace":
-				space = a.Value
-			case "code":
-				code, _ = strconv.ParseUint(a.Value, 10, 32)
-			case "reason":
-				reason = a.Value
-			}
-		}
-		return errs.FromWire(space, uint32(code), reason)
-	}
-	return nil
-}
-
-func (n *keysNet) query(path string, data []byte, out any) error {
-	n.t.Helper()
-	resp, _ := n.app.Query(context.Background(), &abci.QueryRequest{Path: path, Data: data})
-	if resp.Code != 0 {
-		return errs.FromWire(resp.Codespace, resp.Code, resp.Log)
-	}
-	return codec.Unmarshal(resp.Value, out)
 }
 
 func (n *keysNet) master() keysapi.MasterInfo {
-	n.t.Helper()
+	n.T.Helper()
 	var m keysapi.MasterInfo
-	if err := n.query(keysapi.QueryMaster, nil, &m); err != nil {
-		n.t.Fatal(err)
+	if err := n.Query(keysapi.QueryMaster, nil, &m); err != nil {
+		n.T.Fatal(err)
 	}
 	return m
 }
 
 func (n *keysNet) cluster(id string) keysapi.ClusterInfo {
-	n.t.Helper()
+	n.T.Helper()
 	var c keysapi.ClusterInfo
-	if err := n.query(keysapi.QueryCluster, []byte(id), &c); err != nil {
-		n.t.Fatal(err)
+	if err := n.Query(keysapi.QueryCluster, []byte(id), &c); err != nil {
+		n.T.Fatal(err)
 	}
 	return c
 }
@@ -139,80 +107,56 @@ func (n *keysNet) cluster(id string) keysapi.ClusterInfo {
 // keysState is every item of the keys module, to show a refusal changed
 // nothing in it.
 func (n *keysNet) keysState() string {
-	n.t.Helper()
+	n.T.Helper()
 	var b strings.Builder
-	err := n.app.Store().Iterate([]byte{state.ModuleKeys}, func(k, v []byte) error {
+	err := n.App.Store().Iterate([]byte{state.ModuleKeys}, func(k, v []byte) error {
 		fmt.Fprintf(&b, "%x=%x\n", k, v)
 		return nil
 	})
 	if err != nil {
-		n.t.Fatal(err)
+		n.T.Fatal(err)
 	}
 	return b.String()
 }
 
-// published returns the payloads the newest block put on topic.
-func (n *keysNet) published(topic string) [][]byte {
-	n.t.Helper()
-	msgs, err := n.app.Messages(n.height)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	var out [][]byte
-	for _, m := range msgs {
-		if m.Topic == topic {
-			out = append(out, m.Payload)
-		}
-	}
-	return out
-}
-
-func newPublicKey(t testing.TB) []byte {
-	k, err := envelope.GenerateKey(envelope.Default)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k.PublicKey().Bytes()
-}
-
-func sealTo(t testing.TB, p envelope.Purpose, to teeNode) []byte {
-	env, err := envelope.SealTo(testChain, p, envelope.Default, to.encryption, []byte("a key"), nil)
+func sealTo(t testing.TB, p envelope.Purpose, to apptest.TEENode) []byte {
+	env, err := envelope.SealTo(apptest.ChainID, p, envelope.Default, to.Encryption, []byte("a key"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return env
 }
 
-func masterHandout(t testing.TB, to teeNode) keysapi.Handout {
-	return keysapi.Handout{Recipient: to.pub(), Envelope: sealTo(t, envelope.MasterKeyHandout, to)}
+func masterHandout(t testing.TB, to apptest.TEENode) keysapi.Handout {
+	return keysapi.Handout{Recipient: to.Pub(), Envelope: sealTo(t, envelope.MasterKeyHandout, to)}
 }
 
-func clusterHandout(t testing.TB, cluster string, to teeNode) keysapi.Handout {
-	return keysapi.Handout{Recipient: to.pub(), Cluster: cluster, Envelope: sealTo(t, envelope.ClusterKeyHandout, to)}
+func clusterHandout(t testing.TB, cluster string, to apptest.TEENode) keysapi.Handout {
+	return keysapi.Handout{Recipient: to.Pub(), Cluster: cluster, Envelope: sealTo(t, envelope.ClusterKeyHandout, to)}
 }
 
 func TestKeysGenesisPendsTheFirstGeneration(t *testing.T) {
-	n := &keysNet{harness: newHarness(t)}
+	n := &keysNet{Chain: apptest.New(t)}
 	m := n.master()
 	if m.Pending != 1 || m.Newest != 0 || len(m.Publics) != 0 {
 		t.Fatalf("genesis master info: %+v", m)
 	}
 	var cs []keysapi.ClusterInfo
-	if err := n.query(keysapi.QueryClusters, nil, &cs); err != nil || len(cs) != 0 {
+	if err := n.Query(keysapi.QueryClusters, nil, &cs); err != nil || len(cs) != 0 {
 		t.Fatalf("genesis clusters %v (%v)", cs, err)
 	}
 }
 
 func TestKeysAdminTransactions(t *testing.T) {
-	alice, bob := devAccount("alice"), devAccount("bob")
+	alice, bob := apptest.Alice, apptest.Bob
 	recordGen1 := func(n *keysNet) {
-		n.mustAccept(n.gk1, keysapi.TopicMasterPublic, keysapi.MasterPublic{Generation: 1, PublicKey: newPublicKey(t)})
+		n.mustAccept(n.gk1, keysapi.TopicMasterPublic, keysapi.MasterPublic{Generation: 1, PublicKey: apptest.NewEncryptionKey(t)})
 	}
 	withCluster := func(n *keysNet) { n.mustAdmin(keysapi.MethodCreateCluster, keysapi.CreateCluster{ID: "c1"}) }
 	tests := []struct {
 		name   string
 		setup  func(n *keysNet)
-		from   account
+		from   apptest.Account
 		method string
 		body   func(n *keysNet) any
 		want   error  // nil: success
@@ -226,25 +170,25 @@ func TestKeysAdminTransactions(t *testing.T) {
 		{"cluster id too long", nil, alice, keysapi.MethodCreateCluster, func(*keysNet) any { return keysapi.CreateCluster{ID: strings.Repeat("a", 65)} }, keysapi.ErrInvalid, ""},
 		{"malformed body", nil, alice, keysapi.MethodCreateCluster, func(*keysNet) any { return "c1" }, keysapi.ErrInvalid, ""},
 
-		{"assign worker", withCluster, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, nil, keysapi.TopicCluster},
-		{"assign by non-admin", withCluster, bob, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keysapi.ErrUnauthorized, ""},
-		{"assign to unknown cluster", nil, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keysapi.ErrUnknownCluster, ""},
-		{"assign unregistered worker", withCluster, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: newTEENode(t).pub()} }, keysapi.ErrNotWorker, ""},
-		{"assign a gatekeeper", withCluster, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.gk1.pub()} }, keysapi.ErrNotWorker, ""},
+		{"assign worker", withCluster, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.Pub()} }, nil, keysapi.TopicCluster},
+		{"assign by non-admin", withCluster, bob, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.Pub()} }, keysapi.ErrUnauthorized, ""},
+		{"assign to unknown cluster", nil, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.Pub()} }, keysapi.ErrUnknownCluster, ""},
+		{"assign unregistered worker", withCluster, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: apptest.NewTEENode(t).Pub()} }, keysapi.ErrNotWorker, ""},
+		{"assign a gatekeeper", withCluster, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.gk1.Pub()} }, keysapi.ErrNotWorker, ""},
 		{"assign an inactive worker", func(n *keysNet) {
 			withCluster(n)
 			n.mustAdmin(registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}})
-		}, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keysapi.ErrNotWorker, ""},
+		}, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.Pub()} }, keysapi.ErrNotWorker, ""},
 		{"assign twice", func(n *keysNet) {
 			withCluster(n)
-			n.mustAdmin(keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.pub()})
-		}, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keysapi.ErrAssigned, ""},
+			n.mustAdmin(keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.Pub()})
+		}, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.Pub()} }, keysapi.ErrAssigned, ""},
 		{"assign to a second cluster", func(n *keysNet) {
 			withCluster(n)
 			n.mustAdmin(keysapi.MethodCreateCluster, keysapi.CreateCluster{ID: "c2"})
-			n.mustAdmin(keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: "c2", Worker: n.w1.pub()})
-		}, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.pub()} }, keysapi.ErrAssigned, ""},
-		{"assign a short key", withCluster, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.pub()[:31]} }, keysapi.ErrInvalid, ""},
+			n.mustAdmin(keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: "c2", Worker: n.w1.Pub()})
+		}, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.Pub()} }, keysapi.ErrAssigned, ""},
+		{"assign a short key", withCluster, alice, keysapi.MethodAssignWorker, func(n *keysNet) any { return keysapi.AssignWorker{Cluster: "c1", Worker: n.w1.Pub()[:31]} }, keysapi.ErrInvalid, ""},
 
 		{"rotate", recordGen1, alice, keysapi.MethodRotate, func(*keysNet) any { return keysapi.Rotate{} }, nil, keysapi.TopicRotation},
 		{"rotate at genesis (generation 1 pending)", nil, alice, keysapi.MethodRotate, func(*keysNet) any { return keysapi.Rotate{} }, keysapi.ErrRotationPending, ""},
@@ -266,26 +210,25 @@ func TestKeysAdminTransactions(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(n)
 			}
-			raw := n.egressTx(tc.from, tc.method, tc.body(n))
-			before, _ := n.app.Info(context.Background(), nil)
-			if r := n.check(raw); (tc.want == nil) != (r.Code == 0) {
+			raw := n.Tx(tc.from, tc.method, tc.body(n))
+			before := n.AppHash()
+			if r := n.Check(raw); (tc.want == nil) != (r.Code == 0) {
 				t.Fatalf("CheckTx: %s/%d %q", r.Codespace, r.Code, r.Log)
 			}
-			r := n.block(raw).TxResults[0]
-			after, _ := n.app.Info(context.Background(), nil)
+			r := n.Block(raw).TxResults[0]
 			if tc.want == nil {
 				if r.Code != 0 {
 					t.Fatalf("refused: %s", r.Log)
 				}
-				if len(n.published(tc.topic)) != 1 {
+				if len(n.Published(tc.topic)) != 1 {
 					t.Fatalf("nothing published on %s", tc.topic)
 				}
 				return
 			}
-			if !matches(r.Codespace, r.Code, r.Log, tc.want) {
+			if !errors.Is(apptest.TxErr(r), tc.want) {
 				t.Fatalf("got %s/%d %q, want %v", r.Codespace, r.Code, r.Log, tc.want)
 			}
-			if !bytes.Equal(before.LastBlockAppHash, after.LastBlockAppHash) {
+			if !bytes.Equal(before, n.AppHash()) {
 				t.Fatal("a refused transaction changed state")
 			}
 		})
@@ -296,8 +239,8 @@ func TestKeysAdminTransactions(t *testing.T) {
 // number and is reported in an mq.egress_rejected event, and leaves the
 // keys module's state exactly as it was.
 func TestKeysEgressRejections(t *testing.T) {
-	alice, carol := devAccount("alice"), devAccount("carol")
-	pub := newPublicKey(t)
+	alice, carol := apptest.Alice, apptest.Carol
+	pub := apptest.NewEncryptionKey(t)
 	master := func(gen uint32, key []byte) keysapi.MasterPublic {
 		return keysapi.MasterPublic{Generation: gen, PublicKey: key}
 	}
@@ -305,17 +248,17 @@ func TestKeysEgressRejections(t *testing.T) {
 	// (with w2), and asks for contract 01 in c1.
 	ready := func(n *keysNet) {
 		n.mustAccept(n.gk1, keysapi.TopicMasterPublic, master(1, pub))
-		for i, w := range []teeNode{n.w1, n.w2} {
+		for i, w := range []apptest.TEENode{n.w1, n.w2} {
 			id := fmt.Sprintf("c%d", i+1)
 			n.mustAdmin(keysapi.MethodCreateCluster, keysapi.CreateCluster{ID: id})
-			n.mustAdmin(keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: id, Worker: w.pub()})
+			n.mustAdmin(keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: id, Worker: w.Pub()})
 		}
 		n.mustAdmin(keysapi.MethodDeriveContract, keysapi.DeriveContract{Cluster: "c1", Contract: []byte{1}})
 	}
 	tests := []struct {
 		name    string
 		setup   func(n *keysNet)
-		from    func(n *keysNet) teeNode
+		from    func(n *keysNet) apptest.TEENode
 		topic   string
 		payload func(n *keysNet) any
 		want    error
@@ -324,20 +267,20 @@ func TestKeysEgressRejections(t *testing.T) {
 		{"master public of generation 0", nil, gk1, keysapi.TopicMasterPublic, func(*keysNet) any { return master(0, pub) }, keysapi.ErrInvalid},
 		{"master public that is no key", nil, gk1, keysapi.TopicMasterPublic, func(*keysNet) any { return master(1, pub[:100]) }, keysapi.ErrBadPublicKey},
 		{"master public from a worker", nil, w1, keysapi.TopicMasterPublic, func(*keysNet) any { return master(1, pub) }, keysapi.ErrNotGatekeeper},
-		{"master public conflicting with the recorded one", ready, gk2, keysapi.TopicMasterPublic, func(*keysNet) any { return master(1, newPublicKey(t)) }, keysapi.ErrConflict},
+		{"master public conflicting with the recorded one", ready, gk2, keysapi.TopicMasterPublic, func(*keysNet) any { return master(1, apptest.NewEncryptionKey(t)) }, keysapi.ErrConflict},
 		{"master public for a past generation", func(n *keysNet) {
 			ready(n)
 			n.mustAdmin(keysapi.MethodRotate, keysapi.Rotate{})
-			n.mustAccept(n.gk1, keysapi.TopicMasterPublic, master(2, newPublicKey(t)))
-		}, gk2, keysapi.TopicMasterPublic, func(*keysNet) any { return master(1, newPublicKey(t)) }, keysapi.ErrConflict},
+			n.mustAccept(n.gk1, keysapi.TopicMasterPublic, master(2, apptest.NewEncryptionKey(t)))
+		}, gk2, keysapi.TopicMasterPublic, func(*keysNet) any { return master(1, apptest.NewEncryptionKey(t)) }, keysapi.ErrConflict},
 		{"payload garbage", nil, gk1, keysapi.TopicMasterPublic, func(*keysNet) any { return []byte{0xff} }, keysapi.ErrInvalid},
 
-		{"master handout to an unregistered node", ready, gk1, keysapi.TopicMasterHandout, func(*keysNet) any { return masterHandout(t, newTEENode(t)) }, keysapi.ErrRecipient},
+		{"master handout to an unregistered node", ready, gk1, keysapi.TopicMasterHandout, func(*keysNet) any { return masterHandout(t, apptest.NewTEENode(t)) }, keysapi.ErrRecipient},
 		{"master handout to a worker", ready, gk1, keysapi.TopicMasterHandout, func(n *keysNet) any { return masterHandout(t, n.w1) }, keysapi.ErrRecipient},
 		{"master handout to a deactivated gatekeeper", func(n *keysNet) {
 			ready(n)
-			n.mustAdmin(registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: registryapi.Grant{Operator: carol.addr}, Allowed: false})
-			if n.node(n.gkCarol).Active {
+			n.mustAdmin(registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: registryapi.Grant{Operator: carol.Addr}, Allowed: false})
+			if n.Node(n.gkCarol).Active {
 				t.Fatal("carol's gatekeeper still active")
 			}
 		}, gk1, keysapi.TopicMasterHandout, func(n *keysNet) any { return masterHandout(t, n.gkCarol) }, keysapi.ErrRecipient},
@@ -366,14 +309,14 @@ func TestKeysEgressRejections(t *testing.T) {
 			ready(n)
 			n.mustAccept(n.gk1, keysapi.TopicClusterPublic, keysapi.ClusterPublic{Cluster: "c1", Generation: 1, PublicKey: pub})
 		}, gk2, keysapi.TopicClusterPublic, func(*keysNet) any {
-			return keysapi.ClusterPublic{Cluster: "c1", Generation: 1, PublicKey: newPublicKey(t)}
+			return keysapi.ClusterPublic{Cluster: "c1", Generation: 1, PublicKey: apptest.NewEncryptionKey(t)}
 		}, keysapi.ErrConflict},
 
 		{"cluster handout to an unassigned worker", func(n *keysNet) {
 			ready(n)
-			n.spare = n.egressRegister(alice, registryapi.RoleWorker)
+			n.spare = n.Register(alice, registryapi.RoleWorker)
 		}, gk1, keysapi.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.spare) }, keysapi.ErrRecipient},
-		{"cluster handout to an unregistered node", ready, gk1, keysapi.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", newTEENode(t)) }, keysapi.ErrRecipient},
+		{"cluster handout to an unregistered node", ready, gk1, keysapi.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", apptest.NewTEENode(t)) }, keysapi.ErrRecipient},
 		{"cluster handout to a worker of another cluster", ready, gk1, keysapi.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.w2) }, keysapi.ErrRecipient},
 		{"cluster handout to a gatekeeper", ready, gk1, keysapi.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.gk2) }, keysapi.ErrRecipient},
 		{"cluster handout to a deactivated worker", func(n *keysNet) {
@@ -382,8 +325,8 @@ func TestKeysEgressRejections(t *testing.T) {
 			// re-attests.
 			n.mustAdmin(registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{AllowSim: true, Sim: []attest.Hex{make([]byte, 32)}}})
 			n.mustAdmin(registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{AllowSim: true}})
-			bob := devAccount("bob")
-			n.mustSucceed(n.egressTx(bob, registryapi.MethodRegister, n.simRegistration(n.gk1, bob, registryapi.RoleGatekeeper)))
+			bob := apptest.Bob
+			n.MustSucceed(n.Tx(bob, registryapi.MethodRegister, n.SimRegistration(n.gk1, bob, registryapi.RoleGatekeeper)))
 		}, gk1, keysapi.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "c1", n.w1) }, keysapi.ErrRecipient},
 		{"cluster handout naming no cluster", ready, gk1, keysapi.TopicClusterHandout, func(n *keysNet) any { return clusterHandout(t, "", n.w1) }, keysapi.ErrInvalid},
 
@@ -400,7 +343,7 @@ func TestKeysEgressRejections(t *testing.T) {
 			ready(n)
 			n.mustAccept(n.gk1, keysapi.TopicContractPublic, keysapi.ContractPublic{Cluster: "c1", Contract: []byte{1}, Generation: 1, PublicKey: pub})
 		}, gk2, keysapi.TopicContractPublic, func(*keysNet) any {
-			return keysapi.ContractPublic{Cluster: "c1", Contract: []byte{1}, Generation: 1, PublicKey: newPublicKey(t)}
+			return keysapi.ContractPublic{Cluster: "c1", Contract: []byte{1}, Generation: 1, PublicKey: apptest.NewEncryptionKey(t)}
 		}, keysapi.ErrConflict},
 	}
 	for _, tc := range tests {
@@ -410,39 +353,39 @@ func TestKeysEgressRejections(t *testing.T) {
 				tc.setup(n)
 			}
 			from := tc.from(n)
-			kept, seq := n.keysState(), n.egressSeq(from)
+			kept, seq := n.keysState(), n.EgressSeq(from)
 			r := n.send(from, tc.topic, tc.payload(n))
-			if got := rejection(r.Events); !errors.Is(got, tc.want) {
+			if got := apptest.Rejection(r.Events); !errors.Is(got, tc.want) {
 				t.Fatalf("rejection %v, want %v (events %v)", got, tc.want, r.Events)
 			}
-			if hasEvent(r.Events, mq.EventAccepted) {
+			if apptest.HasEvent(r.Events, mq.EventAccepted) {
 				t.Fatal("both accepted and rejected")
 			}
-			if n.egressSeq(from) != seq+1 || len(n.published(mq.TopicEgress)) != 1 {
+			if n.EgressSeq(from) != seq+1 || len(n.Published(mq.TopicEgress)) != 1 {
 				t.Fatal("the rejected message did not use its sequence or was not republished")
 			}
 			if now := n.keysState(); now != kept {
 				t.Fatalf("a rejected message changed the keys state:\n%s\nthen\n%s", kept, now)
 			}
-			t.Logf("rejected: %v", rejection(r.Events))
+			t.Logf("rejected: %v", apptest.Rejection(r.Events))
 		})
 	}
 }
 
-func gk1(n *keysNet) teeNode { return n.gk1 }
-func gk2(n *keysNet) teeNode { return n.gk2 }
-func w1(n *keysNet) teeNode  { return n.w1 }
+func gk1(n *keysNet) apptest.TEENode { return n.gk1 }
+func gk2(n *keysNet) apptest.TEENode { return n.gk2 }
+func w1(n *keysNet) apptest.TEENode  { return n.w1 }
 
 // TestKeysLifecycle walks the whole record: the first generation, a
 // hand-over, a cluster with its worker and key, a contract key, a rotation;
 // the queries show what was recorded and the supply never moves.
 func TestKeysLifecycle(t *testing.T) {
 	n := newKeysNet(t)
-	gen1, gen2, c1, k1 := newPublicKey(t), newPublicKey(t), newPublicKey(t), newPublicKey(t)
+	gen1, gen2, c1, k1 := apptest.NewEncryptionKey(t), apptest.NewEncryptionKey(t), apptest.NewEncryptionKey(t), apptest.NewEncryptionKey(t)
 
 	n.mustAccept(n.gk1, keysapi.TopicMasterPublic, keysapi.MasterPublic{Generation: 1, PublicKey: gen1})
 	// The other gatekeepers' identical copies count once.
-	if r := n.send(n.gk2, keysapi.TopicMasterPublic, keysapi.MasterPublic{Generation: 1, PublicKey: gen1}); !hasEvent(r.Events, mq.EventDuplicateContent) {
+	if r := n.send(n.gk2, keysapi.TopicMasterPublic, keysapi.MasterPublic{Generation: 1, PublicKey: gen1}); !apptest.HasEvent(r.Events, mq.EventDuplicateContent) {
 		t.Fatalf("identical copy: %v", r.Events)
 	}
 	if m := n.master(); m.Newest != 1 || m.Pending != 0 || len(m.Publics) != 1 || !bytes.Equal(m.Publics[0].PublicKey, gen1) {
@@ -455,23 +398,23 @@ func TestKeysLifecycle(t *testing.T) {
 		t.Fatal("the hand-out was not republished for its recipient")
 	}
 	var ho keysapi.Handouts
-	if err := n.query(keysapi.QueryHandouts, n.gk2.pub(), &ho); err != nil || ho.Master.Count != 1 || ho.Master.Generation != 1 || ho.Master.Height != n.height {
+	if err := n.Query(keysapi.QueryHandouts, n.gk2.Pub(), &ho); err != nil || ho.Master.Count != 1 || ho.Master.Generation != 1 || ho.Master.Height != n.Height {
 		t.Fatalf("hand-out record %+v (%v)", ho, err)
 	}
 
 	n.mustAdmin(keysapi.MethodCreateCluster, keysapi.CreateCluster{ID: "default"})
 	var ev keysapi.ClusterEvent
-	if err := codec.Unmarshal(n.published(keysapi.TopicCluster)[0], &ev); err != nil || ev.Cluster != "default" || ev.Worker != nil {
+	if err := codec.Unmarshal(n.Published(keysapi.TopicCluster)[0], &ev); err != nil || ev.Cluster != "default" || ev.Worker != nil {
 		t.Fatalf("creation event %+v (%v)", ev, err)
 	}
-	n.mustAdmin(keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: "default", Worker: n.w1.pub()})
-	if err := codec.Unmarshal(n.published(keysapi.TopicCluster)[0], &ev); err != nil || !bytes.Equal(ev.Worker, n.w1.pub()) || !bytes.Equal(ev.EncryptionKey, n.w1.encryption) {
+	n.mustAdmin(keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: "default", Worker: n.w1.Pub()})
+	if err := codec.Unmarshal(n.Published(keysapi.TopicCluster)[0], &ev); err != nil || !bytes.Equal(ev.Worker, n.w1.Pub()) || !bytes.Equal(ev.EncryptionKey, n.w1.Encryption) {
 		t.Fatalf("assignment event %+v (%v)", ev, err)
 	}
 	n.mustAccept(n.gk1, keysapi.TopicClusterPublic, keysapi.ClusterPublic{Cluster: "default", Generation: 1, PublicKey: c1})
 	n.mustAccept(n.gk1, keysapi.TopicClusterHandout, clusterHandout(t, "default", n.w1))
 	c := n.cluster("default")
-	if len(c.Workers) != 1 || !bytes.Equal(c.Workers[0], n.w1.pub()) || len(c.Publics) != 1 || !bytes.Equal(c.Publics[0].PublicKey, c1) {
+	if len(c.Workers) != 1 || !bytes.Equal(c.Workers[0], n.w1.Pub()) || len(c.Publics) != 1 || !bytes.Equal(c.Publics[0].PublicKey, c1) {
 		t.Fatalf("cluster %+v", c)
 	}
 
@@ -479,32 +422,32 @@ func TestKeysLifecycle(t *testing.T) {
 	n.mustAccept(n.gk2, keysapi.TopicContractPublic, keysapi.ContractPublic{Cluster: "default", Contract: []byte("contract-1"), Generation: 1, PublicKey: k1})
 	var cps []keysapi.ContractPublic
 	q := codec.MustMarshal(keysapi.ContractQuery{Cluster: "default", Contract: []byte("contract-1")})
-	if err := n.query(keysapi.QueryContract, q, &cps); err != nil || len(cps) != 1 || !bytes.Equal(cps[0].PublicKey, k1) {
+	if err := n.Query(keysapi.QueryContract, q, &cps); err != nil || len(cps) != 1 || !bytes.Equal(cps[0].PublicKey, k1) {
 		t.Fatalf("contract keys %+v (%v)", cps, err)
 	}
 
 	n.mustAdmin(keysapi.MethodRotate, keysapi.Rotate{})
 	var rot keysapi.Rotation
-	if err := codec.Unmarshal(n.published(keysapi.TopicRotation)[0], &rot); err != nil || rot.Generation != 2 {
+	if err := codec.Unmarshal(n.Published(keysapi.TopicRotation)[0], &rot); err != nil || rot.Generation != 2 {
 		t.Fatalf("rotation %+v (%v)", rot, err)
 	}
 	if m := n.master(); m.Pending != 2 || m.Newest != 1 {
 		t.Fatalf("while rotating: %+v", m)
 	}
 	n.mustAccept(n.gk2, keysapi.TopicMasterPublic, keysapi.MasterPublic{Generation: 2, PublicKey: gen2})
-	n.mustAccept(n.gk2, keysapi.TopicClusterPublic, keysapi.ClusterPublic{Cluster: "default", Generation: 2, PublicKey: newPublicKey(t)})
+	n.mustAccept(n.gk2, keysapi.TopicClusterPublic, keysapi.ClusterPublic{Cluster: "default", Generation: 2, PublicKey: apptest.NewEncryptionKey(t)})
 	m := n.master()
 	if m.Newest != 2 || m.Pending != 0 || len(m.Publics) != 2 || !bytes.Equal(m.Publics[0].PublicKey, gen1) || !bytes.Equal(m.Publics[1].PublicKey, gen2) {
 		t.Fatalf("after rotation: %+v", m)
 	}
 	var all []keysapi.ClusterInfo
-	if err := n.query(keysapi.QueryClusters, nil, &all); err != nil || len(all) != 1 || len(all[0].Publics) != 2 {
+	if err := n.Query(keysapi.QueryClusters, nil, &all); err != nil || len(all) != 1 || len(all[0].Publics) != 2 {
 		t.Fatalf("clusters %+v (%v)", all, err)
 	}
-	if err := n.query(keysapi.QueryCluster, []byte("nope"), &c); !errors.Is(err, module.ErrNotFound) {
+	if err := n.Query(keysapi.QueryCluster, []byte("nope"), &c); !errors.Is(err, module.ErrNotFound) {
 		t.Fatalf("unknown cluster query: %v", err)
 	}
-	if err := bank.CheckSupply(n.app.Store()); err != nil {
+	if err := bank.CheckSupply(n.App.Store()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -512,7 +455,7 @@ func TestKeysLifecycle(t *testing.T) {
 // republishedPayload is the payload of the newest block's republished
 // egress on topic.
 func (n *keysNet) republishedPayload(topic string) []byte {
-	for _, s := range n.republished(n.height) {
+	for _, s := range n.Republished(n.Height) {
 		if s.Egress.Topic == topic {
 			return s.Egress.Payload
 		}
