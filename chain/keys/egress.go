@@ -10,6 +10,7 @@ import (
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/mq"
 )
 
 // EgressTopics implements module.EgressHandler. None is per sender: every
@@ -28,7 +29,7 @@ func (Module) HandleEgress(ctx *module.Context, from module.EgressSender, topic 
 	}
 	switch topic {
 	case keysapi.TopicMasterPublic:
-		return handleMasterPublic(ctx, payload)
+		return recordMasterPublic(ctx, from.IdentityKey, payload)
 	case keysapi.TopicMasterHandout:
 		return handleMasterHandout(ctx, payload)
 	case keysapi.TopicClusterPublic:
@@ -41,10 +42,18 @@ func (Module) HandleEgress(ctx *module.Context, from module.EgressSender, topic 
 	return keysapi.ErrInvalid.Wrapf("keys owns no egress topic %q", topic)
 }
 
-// handleMasterPublic records the pending generation's public key. A
-// generation's key never changes once recorded: a second, different one
-// means a gatekeeper misbehaves or two generated, and is refused.
+// handleMasterPublic is recordMasterPublic without a known sender (the
+// handler tests call it so).
 func handleMasterPublic(ctx *module.Context, payload []byte) error {
+	return recordMasterPublic(ctx, nil, payload)
+}
+
+// recordMasterPublic records the pending generation's public key and
+// publishes the fact, with the gatekeeper that sent it, for enclaves: they
+// read what was recorded instead of re-applying these rules to the egress.
+// A generation's key never changes once recorded: a second, different one
+// means a gatekeeper misbehaves or two generated, and is refused.
+func recordMasterPublic(ctx *module.Context, sender ed25519.PublicKey, payload []byte) error {
 	m, err := keysapi.DecodeMasterPublic(payload)
 	if err != nil {
 		return err
@@ -66,6 +75,9 @@ func handleMasterPublic(ctx *module.Context, payload []byte) error {
 	ctx.Store.Set(masterKey.Key(genBytes(m.Generation)), m.PublicKey)
 	putStatus(ctx.Store, keysapi.MasterStatus{Newest: m.Generation})
 	ctx.Emit("master_public", module.A("generation", uint64(m.Generation)))
+	ctx.Publish(mq.Message{Topic: keysapi.TopicMasterRecorded, Payload: codec.MustMarshal(keysapi.MasterRecorded{
+		Generation: m.Generation, PublicKey: m.PublicKey, Sender: sender,
+	})})
 	return nil
 }
 
@@ -136,7 +148,9 @@ func recordHandout(ctx *module.Context, key []byte, h keysapi.Handout, event str
 }
 
 // handleClusterPublic records a cluster's public key for a recorded
-// generation; every gatekeeper derives the same, the first counts.
+// generation; every gatekeeper derives the same, the first counts. The
+// recorded key is published for enclaves (workers check handed cluster
+// keys against it).
 func handleClusterPublic(ctx *module.Context, payload []byte) error {
 	p, err := keysapi.DecodeClusterPublic(payload)
 	if err != nil {
@@ -160,6 +174,7 @@ func handleClusterPublic(ctx *module.Context, payload []byte) error {
 	c.Publics = append(c.Publics, p)
 	putCluster(ctx.Store, c)
 	ctx.Emit("cluster_public", module.A("cluster", p.Cluster), module.A("generation", uint64(p.Generation)))
+	ctx.Publish(mq.Message{Topic: keysapi.TopicClusterRecorded, Payload: codec.MustMarshal(p)})
 	return nil
 }
 

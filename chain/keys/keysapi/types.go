@@ -62,6 +62,14 @@ const (
 	// TopicContract: a contract needs its public key derived (payload
 	// ContractEvent).
 	TopicContract = "keys.contract"
+	// TopicMasterRecorded: the chain recorded a master key generation's
+	// public key (payload MasterRecorded). Enclaves read the fact here
+	// instead of re-applying the module's acceptance rules to the
+	// republished egress.
+	TopicMasterRecorded = "keys.master_recorded"
+	// TopicClusterRecorded: the chain recorded a cluster's public key for
+	// a generation (payload ClusterPublic, as recorded).
+	TopicClusterRecorded = "keys.cluster_recorded"
 )
 
 // Rotate is the body of MethodRotate: start the next generation.
@@ -123,6 +131,16 @@ type MasterPublic struct {
 	_          struct{} `cbor:",toarray"`
 	Generation uint32
 	PublicKey  []byte
+}
+
+// MasterRecorded is the fact the chain publishes when it records a master
+// key generation's public key: which key, and the gatekeeper whose
+// message it came from (it holds the secret: nobody hands it back to it).
+type MasterRecorded struct {
+	_          struct{} `cbor:",toarray"`
+	Generation uint32
+	PublicKey  []byte
+	Sender     ed25519.PublicKey
 }
 
 // Handout carries a key sealed (crypto/envelope) to a recipient's attested
