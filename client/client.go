@@ -14,12 +14,10 @@ import (
 	"strings"
 	"time"
 
-	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
-	coretypes "github.com/cometbft/cometbft/rpc/core/types"
-
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/tx"
 	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/cometrpc"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/token"
@@ -30,16 +28,16 @@ const DefaultNode = "http://127.0.0.1:26657"
 
 // Client talks to one node.
 type Client struct {
-	rpc     *rpchttp.HTTP
+	rpc     *cometrpc.Client
 	url     string
 	chainID string
 }
 
 // New connects lazily to the node at url.
 func New(url string) (*Client, error) {
-	rpc, err := rpchttp.New(url)
+	rpc, err := cometrpc.New(url)
 	if err != nil {
-		return nil, fmt.Errorf("node %s: %w", url, err)
+		return nil, err
 	}
 	return &Client{rpc: rpc, url: url}, nil
 }
@@ -48,7 +46,7 @@ func New(url string) (*Client, error) {
 func (c *Client) URL() string { return c.url }
 
 // Status is the node's view of the chain.
-func (c *Client) Status(ctx context.Context) (*coretypes.ResultStatus, error) {
+func (c *Client) Status(ctx context.Context) (*cometrpc.Status, error) {
 	st, err := c.rpc.Status(ctx)
 	if err != nil {
 		return nil, c.unreachable(err)
@@ -80,7 +78,7 @@ func (c *Client) Query(ctx context.Context, path string, data []byte, out any) e
 	if err != nil {
 		return c.unreachable(err)
 	}
-	r := res.Response
+	r := res
 	if r.Code != 0 {
 		return errs.FromWire(r.Codespace, r.Code, r.Log)
 	}
@@ -117,13 +115,15 @@ type Submitted struct {
 // accepted it; a refusal comes back as a coded error.
 func (c *Client) Broadcast(ctx context.Context, raw []byte) (Submitted, error) {
 	res, err := c.rpc.BroadcastTxSync(ctx, raw)
-	if err != nil {
-		if strings.Contains(err.Error(), "already exists in cache") {
+	if rpcErr, ok := errors.AsType[*cometrpc.RPCError](err); ok {
+		if strings.Contains(rpcErr.Data, "already exists in cache") {
 			return Submitted{Hash: tx.Hash(raw)}, nil
 		}
-		if refused, ok := refusedByMempool(err); ok {
+		if refused, ok := refusedByMempool(rpcErr.Data); ok {
 			return Submitted{}, refused
 		}
+	}
+	if err != nil {
 		return Submitted{}, c.unreachable(err)
 	}
 	if res.Code != 0 {
@@ -136,9 +136,10 @@ func (c *Client) Broadcast(ctx context.Context, raw []byte) (Submitted, error) {
 // refuses a transaction (it reports the result code inside an RPC error).
 var mempoolRefusal = regexp.MustCompile(`is invalid: code=(\d+), data=[0-9A-Fa-f]*, log='(.*)', codespace='([^']*)'`)
 
-// refusedByMempool rebuilds the coded error of a refused transaction.
-func refusedByMempool(err error) (error, bool) {
-	m := mempoolRefusal.FindStringSubmatch(err.Error())
+// refusedByMempool rebuilds the coded error of a refused transaction from
+// the node's error text.
+func refusedByMempool(text string) (error, bool) {
+	m := mempoolRefusal.FindStringSubmatch(text)
 	if m == nil {
 		return nil, false
 	}
@@ -153,7 +154,7 @@ func refusedByMempool(err error) (error, bool) {
 type Included struct {
 	Hash   [32]byte
 	Height int64
-	Result *coretypes.ResultTx
+	Result *cometrpc.Tx
 }
 
 // Err is the transaction's execution error, if it failed in its block.
@@ -170,11 +171,11 @@ func (c *Client) WaitTx(ctx context.Context, hash [32]byte) (Included, error) {
 	defer tick.Stop()
 	var lastErr error
 	for {
-		res, err := c.rpc.Tx(ctx, hash[:], false)
+		res, err := c.rpc.Tx(ctx, hash[:])
 		if err == nil {
 			return Included{Hash: hash, Height: res.Height, Result: res}, nil
 		}
-		if !strings.Contains(err.Error(), "not found") {
+		if !notFound(err) {
 			lastErr = err
 		}
 		select {
@@ -189,10 +190,10 @@ func (c *Client) WaitTx(ctx context.Context, hash [32]byte) (Included, error) {
 }
 
 // Tx looks up a committed transaction by hash.
-func (c *Client) Tx(ctx context.Context, hash []byte) (*coretypes.ResultTx, error) {
-	res, err := c.rpc.Tx(ctx, hash, false)
+func (c *Client) Tx(ctx context.Context, hash []byte) (*cometrpc.Tx, error) {
+	res, err := c.rpc.Tx(ctx, hash)
 	if err != nil {
-		if strings.Contains(err.Error(), "not found") {
+		if notFound(err) {
 			return nil, fmt.Errorf("transaction %X not found", hash)
 		}
 		return nil, c.unreachable(err)
@@ -200,9 +201,19 @@ func (c *Client) Tx(ctx context.Context, hash []byte) (*coretypes.ResultTx, erro
 	return res, nil
 }
 
+// notFound reports whether the node said it has no such thing.
+func notFound(err error) bool {
+	rpcErr, ok := errors.AsType[*cometrpc.RPCError](err)
+	return ok && rpcErr.NotFound()
+}
+
 // Block fetches a block; nil height is the latest.
-func (c *Client) Block(ctx context.Context, height *int64) (*coretypes.ResultBlock, error) {
-	res, err := c.rpc.Block(ctx, height)
+func (c *Client) Block(ctx context.Context, height *int64) (*cometrpc.BlockResult, error) {
+	var h int64
+	if height != nil {
+		h = *height
+	}
+	res, err := c.rpc.Block(ctx, h)
 	if err != nil {
 		return nil, fmt.Errorf("block: %w", err)
 	}

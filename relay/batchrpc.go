@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 
-	cmtbytes "github.com/cometbft/cometbft/libs/bytes"
-	coretypes "github.com/cometbft/cometbft/rpc/core/types"
-	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
+	"github.com/phala-go/phala/cometrpc"
 )
 
 // DefaultRPCBatch is how many calls go in one JSON-RPC batch request:
@@ -17,16 +14,9 @@ import (
 // round trip per call, which is most of the cost of a small query.
 const DefaultRPCBatch = 10
 
-// caller is what both a direct and a batched RPC client offer; a batched
-// call's result is filled in when its batch is sent.
-type caller interface {
-	ABCIQuery(ctx context.Context, path string, data cmtbytes.HexBytes) (*coretypes.ResultABCIQuery, error)
-	BlockchainInfo(ctx context.Context, minHeight, maxHeight int64) (*coretypes.ResultBlockchainInfo, error)
-}
-
-// queueFunc queues call i on c and returns the check to run on its result
-// once it has arrived.
-type queueFunc func(ctx context.Context, c caller, i int) (check func() error, err error)
+// queueFunc makes call i and returns the check to run on its result once
+// it has arrived.
+type queueFunc func(i int) (req cometrpc.Request, check func() error, err error)
 
 // rpcBatcher sends n calls in JSON-RPC batches, the batches in parallel.
 type rpcBatcher struct {
@@ -50,35 +40,22 @@ func (b *rpcBatcher) run(ctx context.Context, n int, queue queueFunc) error {
 // errBatchRefused is a node refusing batches of our size.
 var errBatchRefused = fmt.Errorf("node refused the batch size")
 
+// group sends calls lo..hi-1 in one request and checks their results.
 func (b *rpcBatcher) group(ctx context.Context, lo, hi int, queue queueFunc) error {
-	var checks []func() error
-	if hi-lo == 1 {
-		check, err := queue(ctx, b.s.rpc, lo)
-		if err != nil {
-			return b.s.unreachable(err)
-		}
-		return check()
-	}
-	batch := b.s.rpc.NewBatch()
+	reqs := make([]cometrpc.Request, 0, hi-lo)
+	checks := make([]func() error, 0, hi-lo)
 	for i := lo; i < hi; i++ {
-		check, err := queue(ctx, batch, i)
+		req, check, err := queue(i)
 		if err != nil {
-			return b.s.unreachable(err)
+			return err
 		}
-		checks = append(checks, check)
+		reqs, checks = append(reqs, req), append(checks, check)
 	}
-	res, err := batch.Send(ctx)
-	if err != nil {
+	if err := b.s.rpc.Do(ctx, reqs...); err != nil {
+		if rpcErr, ok := errors.AsType[*cometrpc.RPCError](err); ok && len(reqs) > 1 && rpcErr.BatchTooLarge() {
+			return errBatchRefused
+		}
 		return b.s.unreachable(err)
-	}
-	if len(res) == 1 && hi-lo > 1 {
-		// One answer to many calls is the node's error for the whole batch.
-		if e, ok := res[0].(*rpctypes.RPCError); ok {
-			if strings.Contains(e.Data, "exceeds maximum") {
-				return errBatchRefused
-			}
-			return b.s.unreachable(e)
-		}
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/phala-go/phala/chain/chainapi"
 	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/cometrpc"
 	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/mq"
 )
@@ -14,32 +15,33 @@ import (
 // from the node's application.
 func (s *Source) Digest(ctx context.Context, height int64) (mq.Block, error) {
 	var d mq.Block
-	check, err := s.queueDigest(ctx, s.rpc, height, &d)
+	req, check, err := digestRequest(height, &d)
 	if err != nil {
+		return d, err
+	}
+	if err := s.rpc.Do(ctx, req); err != nil {
 		return d, s.unreachable(err)
 	}
 	return d, check()
 }
 
-// queueDigest asks c for block height's digest, to be decoded into out.
-func (s *Source) queueDigest(ctx context.Context, c caller, height int64, out *mq.Block) (func() error, error) {
+// digestRequest asks for block height's digest, to be decoded into out by
+// the check it returns once the answer has arrived.
+func digestRequest(height int64, out *mq.Block) (cometrpc.Request, func() error, error) {
 	data, err := codec.Marshal(height)
 	if err != nil {
-		return nil, err
+		return cometrpc.Request{}, nil, err
 	}
-	res, err := c.ABCIQuery(ctx, chainapi.QueryBlock, data)
-	if err != nil {
-		return nil, err
-	}
-	return func() error {
-		r := res.Response
-		if r.Code != 0 {
-			return fmt.Errorf("digest of block %d: %w", height, errs.FromWire(r.Codespace, r.Code, r.Log))
+	res := new(cometrpc.QueryResponse)
+	check := func() error {
+		if res.Code != 0 {
+			return fmt.Errorf("digest of block %d: %w", height, errs.FromWire(res.Codespace, res.Code, res.Log))
 		}
-		d, err := decodeDigest(r.Value, height)
+		d, err := decodeDigest(res.Value, height)
 		*out = d
 		return err
-	}, nil
+	}
+	return cometrpc.ABCIQueryRequest(chainapi.QueryBlock, data, res), check, nil
 }
 
 // decodeDigest reads the node's answer for block height. The node is not

@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"sync"
 	"time"
 
-	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
-	jsonrpcclient "github.com/cometbft/cometbft/rpc/jsonrpc/client"
-	cmttypes "github.com/cometbft/cometbft/types"
-
+	"github.com/phala-go/phala/cometrpc"
 	"github.com/phala-go/phala/relaywire"
 )
 
@@ -31,8 +27,7 @@ const validatorsPerPage = 100
 // no state of its own: every batch starts from the height the caller says
 // the runtime verified.
 type Source struct {
-	rpc       *rpchttp.HTTP
-	hc        *http.Client
+	rpc       *cometrpc.Client
 	url       string
 	batchSize int
 	workers   int
@@ -79,28 +74,20 @@ func NewSource(url string, opts ...SourceOption) (*Source, error) {
 	}
 	s.batcher = &rpcBatcher{s: s}
 	s.batcher.per.Store(int32(s.rpcBatch))
-	hc, err := jsonrpcclient.DefaultHTTPClient(url)
-	if err != nil {
-		return nil, ErrConfig.Wrapf("node %s: %v", url, err)
-	}
 	// Keep a connection per worker alive: the default of two idle
 	// connections would make parallel queries reconnect every time.
-	if tr, ok := hc.Transport.(*http.Transport); ok {
-		tr.MaxIdleConnsPerHost = s.workers
-	}
-	hc.Timeout = 30 * time.Second
-	rpc, err := rpchttp.NewWithClient(url, hc)
+	rpc, err := cometrpc.New(url, cometrpc.WithIdleConns(s.workers), cometrpc.WithTimeout(30*time.Second))
 	if err != nil {
 		return nil, ErrConfig.Wrapf("node %s: %v", url, err)
 	}
-	s.rpc, s.hc = rpc, hc
+	s.rpc = rpc
 	return s, nil
 }
 
 // Reconnect drops kept-alive connections, so the next request dials the
 // node again: after a failure the node may have restarted, and a
 // connection to its old incarnation could outlive it.
-func (s *Source) Reconnect() { s.hc.CloseIdleConnections() }
+func (s *Source) Reconnect() { s.rpc.CloseIdleConnections() }
 
 // URL is the node's address.
 func (s *Source) URL() string { return s.url }
@@ -161,7 +148,7 @@ func (s *Source) Batch(ctx context.Context, verified, latest int64) (relaywire.B
 // untilValidatorChange cuts headers after the first one whose next
 // validator set differs: the runtime must learn that set before it can
 // check anything signed by it.
-func untilValidatorChange(hs []cmttypes.Header) []cmttypes.Header {
+func untilValidatorChange(hs []cometrpc.Header) []cometrpc.Header {
 	for i, h := range hs {
 		if !bytes.Equal(h.NextValidatorsHash, h.ValidatorsHash) {
 			return hs[:i+1]
@@ -173,19 +160,17 @@ func untilValidatorChange(hs []cmttypes.Header) []cmttypes.Header {
 // headers fetches from..to in calls of headersPerCall, batched and in
 // parallel, and checks they are the consecutive, hash-linked headers asked
 // for.
-func (s *Source) headers(ctx context.Context, from, to int64) ([]cmttypes.Header, error) {
+func (s *Source) headers(ctx context.Context, from, to int64) ([]cometrpc.Header, error) {
 	n := int(to - from + 1)
-	out := make([]cmttypes.Header, n)
-	ids := make([]cmttypes.BlockID, n)
+	out := make([]cometrpc.Header, n)
+	ids := make([]cometrpc.BlockID, n)
 	calls := (n + headersPerCall - 1) / headersPerCall
-	err := s.batcher.run(ctx, calls, func(ctx context.Context, c caller, i int) (func() error, error) {
+	err := s.batcher.run(ctx, calls, func(i int) (cometrpc.Request, func() error, error) {
 		lo := from + int64(i*headersPerCall)
 		hi := min(to, lo+headersPerCall-1)
-		res, err := c.BlockchainInfo(ctx, lo, hi)
-		if err != nil {
-			return nil, err
-		}
-		return func() error { return placeMetas(res.BlockMetas, lo, hi, from, out, ids) }, nil
+		res := new(cometrpc.Blockchain)
+		check := func() error { return placeMetas(res.BlockMetas, lo, hi, from, out, ids) }
+		return cometrpc.BlockchainRequest(lo, hi, res), check, nil
 	})
 	if err != nil {
 		return nil, err
@@ -194,12 +179,12 @@ func (s *Source) headers(ctx context.Context, from, to int64) ([]cmttypes.Header
 }
 
 // placeMetas puts the answer for headers lo..hi in its slots.
-func placeMetas(metas []*cmttypes.BlockMeta, lo, hi, from int64, out []cmttypes.Header, ids []cmttypes.BlockID) error {
+func placeMetas(metas []cometrpc.BlockMeta, lo, hi, from int64, out []cometrpc.Header, ids []cometrpc.BlockID) error {
 	if len(metas) != int(hi-lo+1) {
 		return ErrNodeAnswer.Wrapf("asked headers %d..%d, got %d", lo, hi, len(metas))
 	}
 	for _, m := range metas {
-		if m == nil || m.Header.Height < lo || m.Header.Height > hi {
+		if m.Header.Height < lo || m.Header.Height > hi {
 			return ErrNodeAnswer.Wrapf("asked headers %d..%d, got another height", lo, hi)
 		}
 		out[m.Header.Height-from] = m.Header
@@ -210,12 +195,12 @@ func placeMetas(metas []*cmttypes.BlockMeta, lo, hi, from int64, out []cmttypes.
 
 // checkLinked catches a node that answers inconsistent headers before the
 // runtime refuses them, so the log names the node rather than the runtime.
-func checkLinked(hs []cmttypes.Header, ids []cmttypes.BlockID, from int64) error {
+func checkLinked(hs []cometrpc.Header, ids []cometrpc.BlockID, from int64) error {
 	for i := range hs {
 		if hs[i].Height != from+int64(i) {
 			return ErrNodeAnswer.Wrapf("header %d missing", from+int64(i))
 		}
-		if !bytes.Equal(hs[i].Hash(), ids[i].Hash) {
+		if len(ids[i].Hash) == 0 || !bytes.Equal(hs[i].Hash(), ids[i].Hash) {
 			return ErrNodeAnswer.Wrapf("header %d does not hash to its block id", hs[i].Height)
 		}
 		if i > 0 && !bytes.Equal(hs[i].LastBlockID.Hash, ids[i-1].Hash) {
@@ -226,9 +211,9 @@ func checkLinked(hs []cmttypes.Header, ids []cmttypes.BlockID, from int64) error
 }
 
 // fillBlocks encodes each header and fetches its parent's digest.
-func (s *Source) fillBlocks(ctx context.Context, hs []cmttypes.Header, out []relaywire.Block) error {
+func (s *Source) fillBlocks(ctx context.Context, hs []cometrpc.Header, out []relaywire.Block) error {
 	for i := range hs {
-		raw, err := hs[i].ToProto().Marshal()
+		raw, err := hs[i].Proto().Marshal()
 		if err != nil {
 			return ErrNodeAnswer.Wrapf("encode header %d: %v", hs[i].Height, err)
 		}
@@ -238,24 +223,24 @@ func (s *Source) fillBlocks(ctx context.Context, hs []cmttypes.Header, out []rel
 	if hs[0].Height == 1 {
 		first = 1 // header 1's parent is the genesis state: no digest
 	}
-	return s.batcher.run(ctx, len(hs)-first, func(ctx context.Context, c caller, i int) (func() error, error) {
+	return s.batcher.run(ctx, len(hs)-first, func(i int) (cometrpc.Request, func() error, error) {
 		i += first
-		return s.queueDigest(ctx, c, hs[i].Height-1, &out[i].Parent)
+		return digestRequest(hs[i].Height-1, &out[i].Parent)
 	})
 }
 
 // commit fetches a commit for header h and checks it signs that header.
-func (s *Source) commit(ctx context.Context, h cmttypes.Header) ([]byte, error) {
+func (s *Source) commit(ctx context.Context, h cometrpc.Header) ([]byte, error) {
 	height := h.Height
-	res, err := s.rpc.Commit(ctx, &height)
+	res, err := s.rpc.Commit(ctx, height)
 	if err != nil {
 		return nil, s.unreachable(err)
 	}
-	c := res.SignedHeader.Commit
-	if c == nil || c.Height != height || !bytes.Equal(c.BlockID.Hash, h.Hash()) {
+	c := &res.SignedHeader.Commit
+	if c.Height != height || !bytes.Equal(c.BlockID.Hash, h.Hash()) {
 		return nil, ErrNodeAnswer.Wrapf("commit for header %d does not sign it", height)
 	}
-	raw, err := c.ToProto().Marshal()
+	raw, err := c.Proto().Marshal()
 	if err != nil {
 		return nil, ErrNodeAnswer.Wrapf("encode commit %d: %v", height, err)
 	}
@@ -265,35 +250,44 @@ func (s *Source) commit(ctx context.Context, h cmttypes.Header) ([]byte, error) 
 // validators fetches the validator set of height, page by page, and checks
 // it hashes to want.
 func (s *Source) validators(ctx context.Context, height int64, want []byte) ([]byte, error) {
-	var vals []*cmttypes.Validator
-	perPage := validatorsPerPage
-	for page := 1; ; page++ {
-		p := page
-		res, err := s.rpc.Validators(ctx, &height, &p, &perPage)
-		if err != nil {
-			return nil, s.unreachable(err)
-		}
-		vals = append(vals, res.Validators...)
-		if len(res.Validators) == 0 || len(vals) >= res.Total {
-			break
-		}
+	vals, err := s.validatorList(ctx, height)
+	if err != nil {
+		return nil, err
 	}
-	if len(vals) == 0 {
-		return nil, ErrNodeAnswer.Wrapf("validator set of height %d is empty", height)
+	set, err := cometrpc.NewValidatorSet(vals)
+	if err != nil {
+		return nil, ErrNodeAnswer.Wrapf("validator set of height %d: %v", height, err)
 	}
-	set := cmttypes.NewValidatorSet(vals)
 	if !bytes.Equal(set.Hash(), want) {
 		return nil, ErrNodeAnswer.Wrapf("validator set of height %d does not match its hash", height)
 	}
-	pb, err := set.ToProto()
-	if err != nil {
-		return nil, ErrNodeAnswer.Wrapf("encode validator set %d: %v", height, err)
-	}
-	raw, err := pb.Marshal()
+	raw, err := set.Proto().Marshal()
 	if err != nil {
 		return nil, ErrNodeAnswer.Wrapf("encode validator set %d: %v", height, err)
 	}
 	return raw, nil
+}
+
+// maxValidators bounds the set the relay collects page by page, so a node
+// that claims an endless total cannot keep it asking.
+const maxValidators = 10_000
+
+// validatorList collects height's validator set page by page.
+func (s *Source) validatorList(ctx context.Context, height int64) ([]cometrpc.Validator, error) {
+	var vals []cometrpc.Validator
+	for page := 1; ; page++ {
+		res, err := s.rpc.Validators(ctx, height, page, validatorsPerPage)
+		if err != nil {
+			return nil, s.unreachable(err)
+		}
+		vals = append(vals, res.Validators...)
+		if len(vals) > maxValidators {
+			return nil, ErrNodeAnswer.Wrapf("validator set of height %d has over %d members", height, maxValidators)
+		}
+		if len(res.Validators) == 0 || len(vals) >= res.Total {
+			return vals, nil
+		}
+	}
 }
 
 // parallel runs f(0..n-1) on at most workers goroutines and returns the

@@ -9,27 +9,26 @@ import (
 	"testing"
 	"time"
 
-	cmttypes "github.com/cometbft/cometbft/types"
-
+	"github.com/phala-go/phala/cometrpc"
 	"github.com/phala-go/phala/mq"
 )
 
 func TestUntilValidatorChange(t *testing.T) {
-	same := func(h int64) cmttypes.Header {
-		return cmttypes.Header{Height: h, ValidatorsHash: []byte("a"), NextValidatorsHash: []byte("a")}
+	same := func(h int64) cometrpc.Header {
+		return cometrpc.Header{Height: h, ValidatorsHash: []byte("a"), NextValidatorsHash: []byte("a")}
 	}
-	change := func(h int64) cmttypes.Header {
-		return cmttypes.Header{Height: h, ValidatorsHash: []byte("a"), NextValidatorsHash: []byte("b")}
+	change := func(h int64) cometrpc.Header {
+		return cometrpc.Header{Height: h, ValidatorsHash: []byte("a"), NextValidatorsHash: []byte("b")}
 	}
 	tests := []struct {
 		name string
-		in   []cmttypes.Header
+		in   []cometrpc.Header
 		want int64 // last height kept
 	}{
-		{"no change keeps all", []cmttypes.Header{same(1), same(2), same(3)}, 3},
-		{"change in the middle ends there", []cmttypes.Header{same(1), change(2), same(3)}, 2},
-		{"change first is a batch of one", []cmttypes.Header{change(1), change(2)}, 1},
-		{"change last keeps all", []cmttypes.Header{same(1), change(2)}, 2},
+		{"no change keeps all", []cometrpc.Header{same(1), same(2), same(3)}, 3},
+		{"change in the middle ends there", []cometrpc.Header{same(1), change(2), same(3)}, 2},
+		{"change first is a batch of one", []cometrpc.Header{change(1), change(2)}, 1},
+		{"change last keeps all", []cometrpc.Header{same(1), change(2)}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

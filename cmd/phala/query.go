@@ -189,7 +189,7 @@ func queryStatusCmd() *cobra.Command {
 				return err
 			}
 			si := st.SyncInfo
-			out := statusJSON{ChainID: st.NodeInfo.Network, NodeID: string(st.NodeInfo.DefaultNodeID), Height: si.LatestBlockHeight,
+			out := statusJSON{ChainID: st.NodeInfo.Network, NodeID: st.NodeInfo.ID, Height: si.LatestBlockHeight,
 				BlockHash: si.LatestBlockHash.String(), AppHash: si.LatestAppHash.String(), CatchingUp: si.CatchingUp}
 			return emit(out, func() string {
 				return fmt.Sprintf("chain        %s\nheight       %d\ncatching up  %v", out.ChainID, out.Height, out.CatchingUp)
