@@ -9,9 +9,13 @@ import (
 	"testing"
 	"time"
 
+	cmtjson "github.com/cometbft/cometbft/libs/json"
+	cmttypes "github.com/cometbft/cometbft/types"
+
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/tee/sim"
 	"github.com/phala-go/phala/worker/api"
+	"github.com/phala-go/phala/worker/lightclient"
 	"github.com/phala-go/phala/worker/runtime"
 )
 
@@ -32,7 +36,7 @@ func startWorker(t *testing.T, d *devnet, home string) *worker {
 		t.Fatal(err)
 	}
 	rt, err := runtime.Open(runtime.Config{
-		Home: home, Genesis: d.v.Node.Comet().GenesisDoc(), Platform: platform,
+		Home: home, Genesis: lightGenesis(t, d.v.Node.Comet().GenesisDoc()), Platform: platform,
 		CheckpointEvery: 10, Log: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
@@ -45,6 +49,20 @@ func startWorker(t *testing.T, d *devnet, home string) *worker {
 	w := &worker{home: home, rt: rt, srv: srv}
 	t.Cleanup(func() { w.stop(t) })
 	return w
+}
+
+// lightGenesis is the node's genesis as a worker reads it from genesis.json.
+func lightGenesis(t *testing.T, doc *cmttypes.GenesisDoc) *lightclient.Genesis {
+	t.Helper()
+	raw, err := cmtjson.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := lightclient.ParseGenesis(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
 
 func (w *worker) stop(t *testing.T) {

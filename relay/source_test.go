@@ -106,7 +106,7 @@ func TestSourceBuildsVerifiableBatches(t *testing.T) {
 
 	gen := d.v.Node.Comet().GenesisDoc()
 	genVals := genesisValidators(gen)
-	lc, err := lightclient.Genesis(gen)
+	lc, err := lightclient.GenesisState(lightGenesis(t, gen))
 	if err != nil {
 		t.Fatal(err)
 	}

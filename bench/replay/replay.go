@@ -20,7 +20,7 @@ import (
 	"runtime"
 	"time"
 
-	cmttypes "github.com/cometbft/cometbft/types"
+	cmtjson "github.com/cometbft/cometbft/libs/json"
 
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/registry/registryapi"
@@ -31,6 +31,7 @@ import (
 	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/tee/sim"
 	"github.com/phala-go/phala/worker/api"
+	"github.com/phala-go/phala/worker/lightclient"
 	wrt "github.com/phala-go/phala/worker/runtime"
 )
 
@@ -94,7 +95,7 @@ type Result struct {
 func Run(o Options) (Result, error) {
 	o = o.withDefaults()
 	fmt.Fprintf(o.Progress, "generating %d blocks (%d validators, %d messages per block)...\n", o.Blocks, o.Validators, o.MessagesPerBlk)
-	bodies, msgs, doc, err := generate(o)
+	bodies, msgs, genesis, err := generate(o)
 	if err != nil {
 		return Result{}, err
 	}
@@ -102,7 +103,7 @@ func Run(o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	rt, err := wrt.Open(wrt.Config{Home: o.Home, Genesis: doc, Platform: platform, CheckpointEvery: 1000, Log: slog.New(slog.DiscardHandler)})
+	rt, err := wrt.Open(wrt.Config{Home: o.Home, Genesis: genesis, Platform: platform, CheckpointEvery: 1000, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return Result{}, err
 	}
@@ -160,7 +161,7 @@ func liveHeap() uint64 {
 // generate builds the chain and encodes its batches as a relay would send
 // them. msgs counts the messages the runtime will have folded: every block
 // but the last is final after the replay.
-func generate(o Options) (bodies [][]byte, msgs int, doc *cmttypes.GenesisDoc, err error) {
+func generate(o Options) (bodies [][]byte, msgs int, genesis *lightclient.Genesis, err error) {
 	appState, err := network.DevAppState(false)
 	if err != nil {
 		return nil, 0, nil, err
@@ -186,7 +187,15 @@ func generate(o Options) (bodies [][]byte, msgs int, doc *cmttypes.GenesisDoc, e
 		}
 		bodies = append(bodies, codec.MustMarshal(b))
 	}
-	return bodies, msgs, c.Genesis, nil
+	// The runtime reads the genesis as a worker reads genesis.json.
+	raw, err := cmtjson.Marshal(c.Genesis)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if genesis, err = lightclient.ParseGenesis(raw); err != nil {
+		return nil, 0, nil, err
+	}
+	return bodies, msgs, genesis, nil
 }
 
 // traffic makes each block's messages: the first blocks register Nodes

@@ -11,10 +11,13 @@ import (
 	"testing"
 	"time"
 
+	cmtjson "github.com/cometbft/cometbft/libs/json"
+
 	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/node"
 	"github.com/phala-go/phala/tee/sim"
 	"github.com/phala-go/phala/worker/api"
+	"github.com/phala-go/phala/worker/lightclient"
 	"github.com/phala-go/phala/worker/runtime"
 )
 
@@ -76,7 +79,15 @@ func TestRelayCommandRegistersAWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := runtime.Open(runtime.Config{Home: whome, Genesis: v.Node.Comet().GenesisDoc(), Platform: platform, Log: slog.New(slog.DiscardHandler)})
+	rawGenesis, err := cmtjson.Marshal(v.Node.Comet().GenesisDoc())
+	if err != nil {
+		t.Fatal(err)
+	}
+	genesis, err := lightclient.ParseGenesis(rawGenesis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := runtime.Open(runtime.Config{Home: whome, Genesis: genesis, Platform: platform, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,10 +13,10 @@ import (
 	"syscall"
 	"time"
 
-	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/spf13/cobra"
 
 	"github.com/phala-go/phala/worker/api"
+	"github.com/phala-go/phala/worker/lightclient"
 	"github.com/phala-go/phala/worker/runtime"
 )
 
@@ -80,9 +80,13 @@ func (f *workerFlags) run(ctx context.Context) error {
 	if f.checkpointEvery <= 0 {
 		return fmt.Errorf("--checkpoint-every must be positive, got %d", f.checkpointEvery)
 	}
-	doc, err := cmttypes.GenesisDocFromFile(f.genesis)
+	rawGenesis, err := os.ReadFile(f.genesis)
 	if err != nil {
 		return fmt.Errorf("--genesis: %w", err)
+	}
+	genesis, err := lightclient.ParseGenesis(rawGenesis)
+	if err != nil {
+		return fmt.Errorf("--genesis %s: %w", f.genesis, err)
 	}
 	if err := os.MkdirAll(f.home, 0o700); err != nil {
 		return err
@@ -92,7 +96,7 @@ func (f *workerFlags) run(ctx context.Context) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	rt, err := runtime.Open(runtime.Config{Home: f.home, Genesis: doc, Platform: platform, CheckpointEvery: f.checkpointEvery, Gatekeeper: f.gatekeeper, Log: log})
+	rt, err := runtime.Open(runtime.Config{Home: f.home, Genesis: genesis, Platform: platform, CheckpointEvery: f.checkpointEvery, Gatekeeper: f.gatekeeper, Log: log})
 	if err != nil {
 		return err
 	}

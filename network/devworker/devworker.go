@@ -10,10 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
-
-	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/crypto/keyring"
@@ -22,6 +21,7 @@ import (
 	"github.com/phala-go/phala/relay"
 	"github.com/phala-go/phala/tee/sim"
 	"github.com/phala-go/phala/worker/api"
+	"github.com/phala-go/phala/worker/lightclient"
 	"github.com/phala-go/phala/worker/runtime"
 )
 
@@ -64,7 +64,11 @@ func Dir(home node.Home, r Role) string { return filepath.Join(string(home), r.N
 // Start opens one of the devnet's runtimes and starts its relay against v.
 // The relay registers the runtime once it has caught up.
 func Start(home node.Home, v *network.Validator, r Role, log *slog.Logger) (*Worker, error) {
-	doc, err := cmttypes.GenesisDocFromFile(home.GenesisFile())
+	rawGenesis, err := os.ReadFile(home.GenesisFile())
+	if err != nil {
+		return nil, fmt.Errorf("devnet worker: %w", err)
+	}
+	genesis, err := lightclient.ParseGenesis(rawGenesis)
 	if err != nil {
 		return nil, fmt.Errorf("devnet worker: %w", err)
 	}
@@ -73,7 +77,7 @@ func Start(home node.Home, v *network.Validator, r Role, log *slog.Logger) (*Wor
 	if err != nil {
 		return nil, err
 	}
-	rt, err := runtime.Open(runtime.Config{Home: dir, Genesis: doc, Platform: platform, CheckpointEvery: 100, Gatekeeper: r.Gatekeeper, Log: log.With("part", r.Name)})
+	rt, err := runtime.Open(runtime.Config{Home: dir, Genesis: genesis, Platform: platform, CheckpointEvery: 100, Gatekeeper: r.Gatekeeper, Log: log.With("part", r.Name)})
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	cmtversion "github.com/cometbft/cometbft/api/cometbft/version/v1"
 	"github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/cometbft/cometbft/crypto/tmhash"
+	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/cometbft/cometbft/version"
 
@@ -90,11 +91,26 @@ func newTestChain(t testing.TB, chainID string, s *signers) *testChain {
 
 func (c *testChain) genesisState() State {
 	c.t.Helper()
-	st, err := Genesis(c.genesis)
+	st, err := GenesisState(genesisFromDoc(c.t, c.genesis))
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	return st
+}
+
+// genesisFromDoc reads a CometBFT genesis document the way a node writes
+// it to genesis.json.
+func genesisFromDoc(t testing.TB, doc *cmttypes.GenesisDoc) *Genesis {
+	t.Helper()
+	raw, err := cmtjson.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := ParseGenesis(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
 
 // changeValidators makes the next header announce s as the set after it.

@@ -33,4 +33,26 @@
 //
 // Verify returns a new State; the State passed in is a value and is never
 // changed, so a refused batch leaves the caller where it was.
+//
+// What it is built on: the client runs inside the enclave, where every
+// linked package is attack surface, so it does not link CometBFT's types
+// package (which brings gRPC, testing libraries and much more). It decodes
+// with CometBFT's generated protobuf types and computes what CometBFT
+// computes itself: header hashes (header.go), validator-set hashes
+// (validators.go), vote sign bytes and light commit verification
+// (commit.go), with curve25519-voi's ed25519 under the ZIP-215 rules
+// CometBFT verifies votes with. The tests keep CometBFT's types package as
+// the reference: hashes and sign bytes are compared byte for byte, and a
+// differential test and fuzz target run the same batches through this
+// client and a verifier built on CometBFT and require the same verdicts.
+//
+// Where it deliberately differs from CometBFT, and why that cannot refuse
+// an honest chain: only ed25519 validator keys are supported (the chains
+// it follows use them; a set with another key type is refused, never
+// misread), and a validator set that names one address twice is refused
+// (CometBFT never builds one).
+//
+// The genesis (genesis.go) is read from CometBFT's genesis.json by
+// ParseGenesis, more strictly than CometBFT reads it, and GenesisState
+// turns it into the State before block 1.
 package lightclient

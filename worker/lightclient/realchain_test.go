@@ -10,11 +10,12 @@ import (
 
 	"github.com/phala-go/phala/internal/devnettest"
 
+	cmtjson "github.com/cometbft/cometbft/libs/json"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/phala-go/phala/chain/chainapi"
-	"github.com/phala-go/phala/chain/registry"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/keyring"
@@ -40,7 +41,7 @@ func TestVerifyRealChain(t *testing.T) {
 	if _, err := cl.Transfer(ctx, alice, network.DevAccounts()[1].Address, token.PHA(1), client.SendOptions{}); err != nil {
 		t.Fatalf("transfer: %v", err)
 	}
-	reg := devnettest.RegisterSimNode(t, ctx, cl, alice, registry.RoleWorker).Included
+	reg := devnettest.RegisterSimNode(t, ctx, cl, alice, registryapi.RoleWorker).Included
 	end := max(reg.Height+2, 12)
 	if err := v.Node.WaitHeight(ctx, end+1); err != nil {
 		t.Fatal(err)
@@ -51,7 +52,15 @@ func TestVerifyRealChain(t *testing.T) {
 	if r.rpc, err = rpchttp.New(v.Node.RPCURL()); err != nil {
 		t.Fatal(err)
 	}
-	st, err := lightclient.Genesis(v.Node.Comet().GenesisDoc())
+	rawGenesis, err := cmtjson.Marshal(v.Node.Comet().GenesisDoc())
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen, err := lightclient.ParseGenesis(rawGenesis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := lightclient.GenesisState(gen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +92,7 @@ func TestVerifyRealChain(t *testing.T) {
 			t.Fatalf("final %d: height %d hash %x", i, f.Height, f.Hash)
 		}
 		if f.Height == reg.Height {
-			if len(f.Messages) != 1 || f.Messages[0].Topic != registry.TopicNode {
+			if len(f.Messages) != 1 || f.Messages[0].Topic != registryapi.TopicNode {
 				t.Fatalf("registration block %d finalised with %v", f.Height, f.Messages)
 			}
 		}

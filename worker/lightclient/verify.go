@@ -2,12 +2,7 @@ package lightclient
 
 import (
 	"bytes"
-	"fmt"
-	"strings"
 	"time"
-
-	cmtproto "github.com/cometbft/cometbft/api/cometbft/types/v1"
-	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/relaywire"
@@ -47,7 +42,7 @@ func Verify(st State, b relaywire.Batch) (State, []Final, error) {
 	if err != nil {
 		return st, nil, err
 	}
-	cur, finals, err := walk(st, vals.Hash(), headers, b.Blocks)
+	cur, finals, err := walk(st, vals.hash(), headers, b.Blocks)
 	if err != nil {
 		return st, nil, err
 	}
@@ -71,7 +66,7 @@ func Verify(st State, b relaywire.Batch) (State, []Final, error) {
 
 // walk checks the headers in order from the state's tip, and each one's
 // parent digest, returning the new tip and the blocks proven final.
-func walk(st State, valHash []byte, headers []cmttypes.Header, blocks []relaywire.Block) (tip, []Final, error) {
+func walk(st State, valHash []byte, headers []header, blocks []relaywire.Block) (tip, []Final, error) {
 	cur := tip{height: st.Height, hash: st.BlockHash, time: time.Unix(0, st.Time).UTC(), appHash: st.AppHash}
 	finals := make([]Final, 0, len(headers))
 	for i := range headers {
@@ -86,15 +81,15 @@ func walk(st State, valHash []byte, headers []cmttypes.Header, blocks []relaywir
 		if ok {
 			finals = append(finals, f)
 		}
-		cur = tip{height: h.Height, hash: h.Hash(), time: h.Time, appHash: h.AppHash}
+		cur = tip{height: h.Height, hash: h.hash(), time: h.time, appHash: h.AppHash}
 	}
 	return cur, finals, nil
 }
 
-// decodeHeaders parses every header; CometBFT's ValidateBasic runs inside
-// HeaderFromProto. after is the last verified height, for messages only.
-func decodeHeaders(blocks []relaywire.Block, after int64) ([]cmttypes.Header, error) {
-	out := make([]cmttypes.Header, len(blocks))
+// decodeHeaders parses and basically validates every header. after is the
+// last verified height, for messages only.
+func decodeHeaders(blocks []relaywire.Block, after int64) ([]header, error) {
+	out := make([]header, len(blocks))
 	for i, blk := range blocks {
 		h, err := decodeHeader(blk.Header)
 		if err != nil {
@@ -105,24 +100,8 @@ func decodeHeaders(blocks []relaywire.Block, after int64) ([]cmttypes.Header, er
 	return out, nil
 }
 
-func decodeHeader(b []byte) (cmttypes.Header, error) {
-	var ph cmtproto.Header
-	if err := ph.Unmarshal(b); err != nil {
-		return cmttypes.Header{}, err
-	}
-	h, err := cmttypes.HeaderFromProto(&ph)
-	if err != nil {
-		return cmttypes.Header{}, err
-	}
-	if !inNanoRange(h.Time) {
-		return cmttypes.Header{}, fmt.Errorf("time %v out of range", h.Time)
-	}
-	h.Time = h.Time.UTC()
-	return h, nil
-}
-
 // checkHeader checks h against the header before it and the known set.
-func checkHeader(chainID string, prev tip, h *cmttypes.Header, valHash []byte, last bool) error {
+func checkHeader(chainID string, prev tip, h *header, valHash []byte, last bool) error {
 	if h.ChainID != chainID {
 		return ErrWrongChain.Wrapf("header %d is for chain %q, want %q", h.Height, h.ChainID, chainID)
 	}
@@ -144,21 +123,21 @@ func checkHeader(chainID string, prev tip, h *cmttypes.Header, valHash []byte, l
 // checkLink checks the parent hash and the time against the previous header
 // (the genesis for height 1, whose block time CometBFT sets to the genesis
 // time).
-func checkLink(prev tip, h *cmttypes.Header) error {
+func checkLink(prev tip, h *header) error {
 	if h.Height == 1 {
-		if len(h.LastBlockID.Hash) != 0 {
-			return ErrBrokenLink.Wrapf("header 1 names parent %s, but the first block has none", short(h.LastBlockID.Hash))
+		if len(h.LastBlockId.Hash) != 0 {
+			return ErrBrokenLink.Wrapf("header 1 names parent %s, but the first block has none", short(h.LastBlockId.Hash))
 		}
-		if h.Time.Before(prev.time) {
-			return ErrTime.Wrapf("header 1 time %v is before the genesis time %v", h.Time, prev.time)
+		if h.time.Before(prev.time) {
+			return ErrTime.Wrapf("header 1 time %v is before the genesis time %v", h.time, prev.time)
 		}
 		return nil
 	}
-	if !bytes.Equal(h.LastBlockID.Hash, prev.hash) {
-		return ErrBrokenLink.Wrapf("header %d names parent %s, but header %d is %s", h.Height, short(h.LastBlockID.Hash), prev.height, short(prev.hash))
+	if !bytes.Equal(h.LastBlockId.Hash, prev.hash) {
+		return ErrBrokenLink.Wrapf("header %d names parent %s, but header %d is %s", h.Height, short(h.LastBlockId.Hash), prev.height, short(prev.hash))
 	}
-	if !h.Time.After(prev.time) {
-		return ErrTime.Wrapf("header %d time %v is not after header %d time %v", h.Height, h.Time, prev.height, prev.time)
+	if !h.time.After(prev.time) {
+		return ErrTime.Wrapf("header %d time %v is not after header %d time %v", h.Height, h.time, prev.height, prev.time)
 	}
 	return nil
 }
@@ -166,7 +145,7 @@ func checkLink(prev tip, h *cmttypes.Header) error {
 // checkParent checks the digest of block h-1 against the app hash header h
 // carries and returns block h-1 as final. Height 1's parent is the genesis
 // state: nothing to finalise, and its app hash is taken as signed.
-func checkParent(chainID string, prev tip, p mq.Block, h *cmttypes.Header) (Final, bool, error) {
+func checkParent(chainID string, prev tip, p mq.Block, h *header) (Final, bool, error) {
 	if h.Height == 1 {
 		if p.Height != 0 || len(p.WritesHash) != 0 || len(p.Messages) != 0 {
 			return Final{}, false, ErrParent.Wrapf("header 1 has no parent block, but the batch gives one (height %d, %d messages)", p.Height, len(p.Messages))
@@ -187,12 +166,8 @@ func checkParent(chainID string, prev tip, p mq.Block, h *cmttypes.Header) (Fina
 }
 
 // checkCommit checks that more than 2/3 of vals signed the last header.
-func checkCommit(chainID string, vals *cmttypes.ValidatorSet, last *cmttypes.Header, lastHash, raw []byte) error {
-	var cp cmtproto.Commit
-	if err := cp.Unmarshal(raw); err != nil {
-		return ErrMalformed.Wrapf("commit for header %d does not decode: %v", last.Height, err)
-	}
-	c, err := cmttypes.CommitFromProto(&cp)
+func checkCommit(chainID string, vals *validatorSet, last *header, lastHash, raw []byte) error {
+	c, err := decodeCommit(raw)
 	if err != nil {
 		return ErrMalformed.Wrapf("commit for header %d: %v", last.Height, err)
 	}
@@ -202,15 +177,15 @@ func checkCommit(chainID string, vals *cmttypes.ValidatorSet, last *cmttypes.Hea
 	if !bytes.Equal(c.BlockID.Hash, lastHash) {
 		return ErrBadCommit.Wrapf("commit is for block %s, header %d is %s", short(c.BlockID.Hash), last.Height, short(lastHash))
 	}
-	if err := vals.VerifyCommitLight(chainID, c.BlockID, last.Height, c); err != nil {
-		return ErrBadCommit.Wrapf("header %d: %s", last.Height, brief(err))
+	if err := verifyCommit(chainID, vals, c); err != nil {
+		return ErrBadCommit.Wrapf("header %d: %v", last.Height, err)
 	}
 	return nil
 }
 
 // nextValidators is the set that signs the header after last: the known one
 // unless last announces a change, which the batch must then carry.
-func nextValidators(known []byte, last *cmttypes.Header, raw []byte) ([]byte, error) {
+func nextValidators(known []byte, last *header, raw []byte) ([]byte, error) {
 	if bytes.Equal(last.NextValidatorsHash, last.ValidatorsHash) {
 		if len(raw) != 0 {
 			return nil, ErrValidatorSet.Wrapf("batch carries next validators, but header %d keeps the set", last.Height)
@@ -224,27 +199,12 @@ func nextValidators(known []byte, last *cmttypes.Header, raw []byte) ([]byte, er
 	if err != nil {
 		return nil, ErrMalformed.Wrapf("next validators after header %d: %v", last.Height, err)
 	}
-	if got := set.Hash(); !bytes.Equal(got, last.NextValidatorsHash) {
+	if got := set.hash(); !bytes.Equal(got, last.NextValidatorsHash) {
 		return nil, ErrValidatorSet.Wrapf("header %d names next set %s, the batch carries %s", last.Height, short(last.NextValidatorsHash), short(got))
 	}
-	out, err := encodeValidators(set)
+	out, err := set.encode()
 	if err != nil {
 		return nil, ErrMalformed.Wrapf("next validators after header %d: %v", last.Height, err)
 	}
 	return out, nil
-}
-
-// brief keeps CometBFT's verification errors readable: a bad signature is
-// reported with the whole commit signature as hex, which says nothing more
-// than its index.
-func brief(err error) string {
-	const max = 120
-	msg := err.Error()
-	if i := strings.Index(msg, "): "); i > 0 && strings.HasPrefix(msg, "wrong signature") {
-		msg = msg[:i+1]
-	}
-	if len(msg) > max {
-		msg = msg[:max] + "…"
-	}
-	return msg
 }

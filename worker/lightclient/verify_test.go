@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/phala-go/phala/codec"
@@ -21,7 +22,7 @@ func TestVerifyHonestChain(t *testing.T) {
 		st := c.genesisState()
 		var finals []Final
 		for _, r := range [][2]int64{{1, 1}, {2, 5}, {6, 6}, {7, 20}} {
-			next, fs, err := Verify(st, c.batch(r[0], r[1]))
+			next, fs, err := verifyBoth(t, st, c.batch(r[0], r[1]))
 			if err != nil {
 				t.Fatalf("%d validators, batch %d..%d: %v", nvals, r[0], r[1], err)
 			}
@@ -70,7 +71,7 @@ func TestGenesis(t *testing.T) {
 		t.Fatalf("genesis state: %+v", st)
 	}
 	set, err := decodeValidators(st.Validators)
-	if err != nil || !bytes.Equal(set.Hash(), s.set.Hash()) {
+	if err != nil || !bytes.Equal(set.hash(), s.set.Hash()) {
 		t.Fatalf("genesis validators: %v", err)
 	}
 	bad := map[string]func(d *cmttypes.GenesisDoc){
@@ -87,12 +88,16 @@ func TestGenesis(t *testing.T) {
 		doc := *newTestChain(t, "test-chain", s).genesis
 		doc.Validators = append([]cmttypes.GenesisValidator(nil), doc.Validators...)
 		mutate(&doc)
-		if _, err := Genesis(&doc); !errors.Is(err, ErrGenesis) {
+		raw, err := cmtjson.Marshal(&doc)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := ParseGenesis(raw); !errors.Is(err, ErrGenesis) {
 			t.Errorf("%s: %v, want %v", name, err, ErrGenesis)
 		}
 	}
-	if _, err := Genesis(nil); !errors.Is(err, ErrGenesis) {
-		t.Errorf("nil doc: %v", err)
+	if _, err := GenesisState(nil); !errors.Is(err, ErrGenesis) {
+		t.Errorf("nil genesis: %v", err)
 	}
 }
 
@@ -217,9 +222,14 @@ func TestVerifyRefusesMaliciousRelay(t *testing.T) {
 	}
 }
 
+// expectRefused requires Verify to refuse b with want, leaving the state
+// alone, and the CometBFT reference to refuse it too.
 func expectRefused(t *testing.T, st State, b relaywire.Batch, want error) {
 	t.Helper()
 	before := cloneState(st)
+	if _, _, err := referenceVerify(cloneState(st), cloneBatch(b)); err == nil {
+		t.Fatalf("the CometBFT reference accepts a batch the test expects refused with %v", want)
+	}
 	got, finals, err := Verify(st, b)
 	if !errors.Is(err, want) {
 		t.Fatalf("err = %v, want %v", err, want)
@@ -287,14 +297,11 @@ func TestValidatorSetChange(t *testing.T) {
 		expectRefused(t, st, b, ErrMalformed)
 	})
 	t.Run("accepted when done right", func(t *testing.T) {
-		mid, _, err := Verify(st, c.batch(5, 6))
+		mid, _, err := verifyBoth(t, st, c.batch(5, 6))
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := encodeValidators(newSet.set)
-		if err != nil {
-			t.Fatal(err)
-		}
+		want := referenceStateValidators(t, newSet.set)
 		if !bytes.Equal(mid.Validators, want) {
 			t.Fatal("state does not hold the new set")
 		}
@@ -303,7 +310,7 @@ func TestValidatorSetChange(t *testing.T) {
 		b.Commit = encodeCommit(t, c.commitWith(c.header(9), oldSet.pvs[:3]))
 		expectRefused(t, mid, b, ErrBadCommit)
 		// The new set signs the following batch.
-		end, finals, err := Verify(mid, c.batch(7, 11))
+		end, finals, err := verifyBoth(t, mid, c.batch(7, 11))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -335,7 +342,7 @@ func TestNextValidatorsAreNormalised(t *testing.T) {
 	c.changeValidators(newSet)
 	c.extend(1)
 	st := c.syncTo(2)
-	honest, _, err := Verify(st, c.batch(3, 3))
+	honest, _, err := verifyBoth(t, st, c.batch(3, 3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +353,7 @@ func TestNextValidatorsAreNormalised(t *testing.T) {
 	if bytes.Equal(b.NextValidators, c.batch(3, 3).NextValidators) {
 		t.Fatal("rotation did not change the encoding")
 	}
-	other, _, err := Verify(st, b)
+	other, _, err := verifyBoth(t, st, b)
 	if err != nil {
 		t.Fatal(err)
 	}

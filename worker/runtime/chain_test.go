@@ -14,7 +14,6 @@ import (
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
-	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/phala-go/phala/chain/app"
 	"github.com/phala-go/phala/chain/bank"
@@ -29,6 +28,7 @@ import (
 	"github.com/phala-go/phala/relaywire"
 	"github.com/phala-go/phala/tee"
 	"github.com/phala-go/phala/tee/sim"
+	"github.com/phala-go/phala/worker/lightclient"
 )
 
 // testChain is one in-process devnet shared by the package's tests (each
@@ -39,7 +39,7 @@ type testChain struct {
 	v   *validator
 	rpc *rpchttp.HTTP
 	cl  *client.Client
-	doc *cmttypes.GenesisDoc
+	doc *lightclient.Genesis
 }
 
 var shared struct {
@@ -121,7 +121,11 @@ func newChain(dir string) (*testChain, error) {
 	if c.cl, err = client.New(v.Node.RPCURL()); err != nil {
 		return c, err
 	}
-	c.doc, err = cmttypes.GenesisDocFromFile(home.GenesisFile())
+	raw, err := os.ReadFile(home.GenesisFile())
+	if err != nil {
+		return c, err
+	}
+	c.doc, err = lightclient.ParseGenesis(raw)
 	return c, err
 }
 

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"slices"
 
-	cmttypes "github.com/cometbft/cometbft/types"
-
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/worker/lightclient"
@@ -16,8 +14,8 @@ import (
 // genesisState is the state the runtime starts from on a chain: the light
 // client's trust root and the registry section of the genesis app state.
 // The genesis document is the only thing the runtime trusts unverified.
-func genesisState(doc *cmttypes.GenesisDoc, identity ed25519.PublicKey, role registryapi.Role) (State, error) {
-	light, err := lightclient.Genesis(doc)
+func genesisState(doc *lightclient.Genesis, identity ed25519.PublicKey, role registryapi.Role) (State, error) {
+	light, err := lightclient.GenesisState(doc)
 	if err != nil {
 		return State{}, ErrGenesis.Wrapf("light client: %v", err)
 	}

@@ -23,8 +23,6 @@ import (
 	"path/filepath"
 	"sync"
 
-	cmttypes "github.com/cometbft/cometbft/types"
-
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/errs"
@@ -48,8 +46,9 @@ const (
 type Config struct {
 	// Home holds the sealed keys and checkpoints.
 	Home string
-	// Genesis is the chain's genesis document, the runtime's trust root.
-	Genesis  *cmttypes.GenesisDoc
+	// Genesis is the chain's genesis (lightclient.ParseGenesis reads
+	// genesis.json), the runtime's trust root.
+	Genesis  *lightclient.Genesis
 	Platform tee.Platform
 	// CheckpointEvery: blocks between checkpoints (0: the default).
 	CheckpointEvery int64
