@@ -5,10 +5,12 @@ package e2e
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 type nodeJSON struct {
@@ -20,27 +22,43 @@ type nodeJSON struct {
 	Active      bool   `json:"active"`
 }
 
-// TestRegisterSimWorkerThroughCLI registers a sim worker on a running devnet
-// the way an operator would, then submits a registration whose quote was
-// tampered with and expects the chain's readable refusal.
+// TestRegisterSimWorkerThroughCLI registers a running sim worker on a
+// devnet the way an operator does when its relay leaves registration to
+// them: the runtime attests its own keys (the CLI never sees them), then a
+// registration whose quote was tampered with gets the chain's readable
+// refusal.
 func TestRegisterSimWorkerThroughCLI(t *testing.T) {
 	skipShort(t)
 	c := newCLI(t)
 	d := startDevnet(t, c)
 	url, keys := d.url(), d.info.Keyring
-	env := []string{"PHALA_PASSPHRASE=" + devPassphrase}
-	nodeKeys := filepath.Join(t.TempDir(), "worker", "keys.sealed")
+	env := c.withEnv("PHALA_PASSPHRASE=" + devPassphrase)
+	w := newWorker(t, c, "worker", filepath.Join(t.TempDir(), "worker"), filepath.Join(d.home, "config", "genesis.json"))
+	w.start()
+	if !strings.Contains(w.srv.stderrText(), "sim TEE: no hardware protection") {
+		t.Errorf("the sim TEE did not warn that it protects nothing:\n%s", w.srv.stderrText())
+	}
+	rl := newServer(t, "relay", env, "relay", "--runtime", w.info.RelayAPI, "--key", "bob", "--manual-registration",
+		"--node", url, "--keyring", keys, "--output", "json")
+	rl.start()
+	waitFor(t, 60*time.Second, "the runtime to verify a block", func() (bool, string, error) {
+		st, err := w.status()
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		return st.Height > 0, fmt.Sprintf("height %d", st.Height), rl.checkAlive()
+	})
 	register := func(extra ...string) result {
-		args := append([]string{"tx", "register-worker", "--keyring", keys, "--from", "bob", "--node-keys", nodeKeys, "--node", url}, extra...)
-		return c.runCtx(t.Context(), c.withEnv(env...), args...)
+		args := append([]string{"tx", "register-worker", "--keyring", keys, "--from", "bob", "--node", url}, extra...)
+		return c.runCtx(t.Context(), env, args...)
+	}
+	if r := register("--output", "json"); r.ok() || !strings.Contains(r.stderr, "--runtime") {
+		t.Fatalf("register-worker without a runtime or evidence:\n%s", r)
 	}
 
-	r := register("--output", "json")
+	r := register("--runtime", w.info.RelayAPI, "--output", "json")
 	if !r.ok() {
 		t.Fatalf("register-worker failed:\n%s", r)
-	}
-	if !strings.Contains(r.stderr, "sim TEE: no hardware protection") {
-		t.Errorf("the sim TEE did not warn that it protects nothing:\n%s", r.stderr)
 	}
 	var reg struct {
 		Height int64    `json:"height"`
@@ -50,8 +68,8 @@ func TestRegisterSimWorkerThroughCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	bob := d.info.address(t, "bob")
-	if reg.Node.Role != "worker" || !reg.Node.Active || reg.Node.TEE != "sim" || reg.Node.Operator != bob {
-		t.Fatalf("registered node: %+v", reg.Node)
+	if reg.Node.Role != "worker" || !reg.Node.Active || reg.Node.TEE != "sim" || reg.Node.Operator != bob || reg.Node.IdentityKey != w.info.IdentityKey {
+		t.Fatalf("registered node: %+v (runtime identity %s)", reg.Node, w.info.IdentityKey)
 	}
 	// The devnet's own worker is registered too.
 	var workers []nodeJSON
@@ -64,15 +82,16 @@ func TestRegisterSimWorkerThroughCLI(t *testing.T) {
 		t.Fatalf("query workers: %+v", workers)
 	}
 
-	// Re-attesting with the same sealed keys keeps the identity.
-	again := register("--output", "json")
+	// Attesting again keeps the runtime's sealed identity.
+	again := register("--runtime", w.info.RelayAPI, "--output", "json")
 	if !again.ok() || !strings.Contains(again.stdout, reg.Node.IdentityKey) {
-		t.Fatalf("re-registration with the sealed keys:\n%s", again)
+		t.Fatalf("re-registration:\n%s", again)
 	}
 
-	// Evidence made here, tampered, then submitted: refused with a reason.
+	// Evidence made by the runtime, tampered, then submitted: refused with a
+	// reason.
 	evidence := filepath.Join(t.TempDir(), "evidence.json")
-	if r := register("--evidence-out", evidence); !r.ok() {
+	if r := register("--runtime", w.info.RelayAPI, "--evidence-out", evidence); !r.ok() {
 		t.Fatalf("evidence-out:\n%s", r)
 	}
 	tampered := tamperQuote(t, evidence)

@@ -28,7 +28,7 @@ import (
 	"github.com/phala-go/phala/relay"
 	"github.com/phala-go/phala/relaywire"
 	"github.com/phala-go/phala/worker/api"
-	"github.com/phala-go/phala/worker/runtime"
+	"github.com/phala-go/phala/worker/enclave"
 )
 
 // checkpointEvery is the worker's --checkpoint-every in these tests: small,
@@ -339,7 +339,7 @@ func (r *faultRig) atRandomMoment(rng *rand.Rand) int64 {
 }
 
 // whilePending waits until A's outbox holds a message (a heartbeat is due
-// every runtime.HeartbeatEvery blocks) and returns the chain's height.
+// every enclave.HeartbeatEvery blocks) and returns the chain's height.
 func (r *faultRig) whilePending() int64 {
 	r.t.Helper()
 	waitFor(r.t, 60*time.Second, "A to sign an egress message", func() (bool, string, error) {
@@ -403,7 +403,7 @@ func copyFile(src, dst string) error {
 // the same node, without its checkpoints.
 func copyIdentity(t *testing.T, homeA, homeB string) {
 	t.Helper()
-	if err := copyFile(filepath.Join(homeA, runtime.KeysFile), filepath.Join(homeB, runtime.KeysFile)); err != nil {
+	if err := copyFile(filepath.Join(homeA, enclave.KeysFile), filepath.Join(homeB, enclave.KeysFile)); err != nil {
 		t.Fatal(err)
 	}
 	simA := filepath.Join(homeA, "tee-sim")
@@ -538,7 +538,7 @@ func TestWorkerRelayNodeSurviveKill9(t *testing.T) {
 		r.resumed(fmt.Sprintf("kill -9 of the %s at chain height %d", which, h), h)
 	}
 	// At least one periodic heartbeat, signed after registration, must
-	// have landed too (one is due every runtime.HeartbeatEvery blocks).
+	// have landed too (one is due every enclave.HeartbeatEvery blocks).
 	var seqEnd uint64
 	waitFor(t, 45*time.Second, "a periodic heartbeat of A on chain, settled", func() (bool, string, error) {
 		ok, detail, err := r.settled()

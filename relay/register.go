@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/relaywire"
@@ -33,6 +34,9 @@ func (r *Relay) maybeRegister(ctx context.Context, st relaywire.Status, head Hea
 		r.reg = nil
 		return nil
 	}
+	if r.cfg.ManualRegistration {
+		return nil // the operator registers it
+	}
 	if st.Height == 0 {
 		return nil // the quote names a verified block: feed one first
 	}
@@ -52,10 +56,7 @@ func (r *Relay) register(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	body := registryapi.Register{
-		Role: registryapi.Role(ev.Role), IdentityKey: ev.IdentityKey, EncryptionKey: ev.EncryptionKey,
-		AnchorHeight: ev.AnchorHeight, Quote: ev.Quote, Collateral: r.cfg.Collateral,
-	}
+	body := Registration(ev, r.cfg.Collateral)
 	r.reg = &regAttempt{anchor: ev.AnchorHeight}
 	r.log.Info("registering the runtime", "identity", hexKey(ev.IdentityKey), "role", body.Role, "anchor", ev.AnchorHeight, "operator", r.operator)
 	err = r.submitRegistration(ctx, body)
@@ -73,6 +74,17 @@ func (r *Relay) register(ctx context.Context) error {
 	}
 	r.metrics.registrations.WithLabelValues(outcome).Inc()
 	return err
+}
+
+// Registration is the registry.register body for a runtime's evidence: the
+// runtime attests its keys, the host adds the Intel collateral it fetched.
+// The relay and `phala tx register-worker` both build it here, from evidence
+// only the runtime can give.
+func Registration(ev relaywire.Evidence, coll attest.Collateral) registryapi.Register {
+	return registryapi.Register{
+		Role: registryapi.Role(ev.Role), IdentityKey: ev.IdentityKey, EncryptionKey: ev.EncryptionKey,
+		AnchorHeight: ev.AnchorHeight, Quote: ev.Quote, Collateral: coll,
+	}
 }
 
 // coded reports whether err is a refusal with a module and code, as opposed

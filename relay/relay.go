@@ -55,6 +55,10 @@ type Config struct {
 	// AnchorLifetime is how many blocks a registration is given before it
 	// is tried again (registry's default max anchor age if 0).
 	AnchorLifetime int64
+	// ManualRegistration leaves registering the runtime to its operator
+	// (`phala tx register-worker`, which asks the runtime for evidence too):
+	// the relay only feeds blocks and submits egress.
+	ManualRegistration bool
 }
 
 // Relay feeds one runtime from one node.

@@ -16,7 +16,7 @@ import (
 	"github.com/phala-go/phala/tee/sim"
 	"github.com/phala-go/phala/worker/api"
 	"github.com/phala-go/phala/worker/lightclient"
-	"github.com/phala-go/phala/worker/runtime"
+	"github.com/phala-go/phala/worker/enclave"
 )
 
 // The HTTP client speaks the runtime's relay API.
@@ -25,7 +25,7 @@ var _ Runtime = (*HTTPRuntime)(nil)
 // worker is a real runtime behind its relay API on a loopback port.
 type worker struct {
 	home string
-	rt   *runtime.Runtime
+	rt   *enclave.Runtime
 	srv  *api.Server
 }
 
@@ -35,7 +35,7 @@ func startWorker(t *testing.T, d *devnet, home string) *worker {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := runtime.Open(runtime.Config{
+	rt, err := enclave.Open(enclave.Config{
 		Home: home, Genesis: lightGenesis(t, d.v.Node.Comet().GenesisDoc()), Platform: platform,
 		CheckpointEvery: 10, Log: slog.New(slog.DiscardHandler),
 	})
@@ -223,7 +223,7 @@ func TestRelayResumesAfterRestarts(t *testing.T) {
 	// The relay stops; the chain moves on; a new relay picks up from what
 	// the runtime and the chain say.
 	r.stop(t)
-	d.waitHeight(t, d.v.Node.Height()+2*runtime.HeartbeatEvery)
+	d.waitHeight(t, d.v.Node.Height()+2*enclave.HeartbeatEvery)
 	r = startRelay(t, d, w)
 	seq, _, _ := sequences(t, d.client(t), w)
 	settled(t, d, w, seq+1)

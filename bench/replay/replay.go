@@ -32,7 +32,7 @@ import (
 	"github.com/phala-go/phala/tee/sim"
 	"github.com/phala-go/phala/worker/api"
 	"github.com/phala-go/phala/worker/lightclient"
-	wrt "github.com/phala-go/phala/worker/runtime"
+	wrt "github.com/phala-go/phala/worker/enclave"
 )
 
 // Options configure a run.

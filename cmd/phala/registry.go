@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,13 +15,8 @@ import (
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/attest/attestfs"
 	"github.com/phala-go/phala/chain/registry/registryapi"
-	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/crypto/address"
-	"github.com/phala-go/phala/tee"
-	"github.com/phala-go/phala/tee/gramine"
-	"github.com/phala-go/phala/tee/sim"
-	"github.com/phala-go/phala/tee/tdx"
-	"github.com/phala-go/phala/worker/nodekey"
+	"github.com/phala-go/phala/relay"
 )
 
 // loadKey asks for the passphrase of a keyring key and decrypts it.
@@ -32,19 +26,6 @@ func loadKey(k *keyringFlags, name string) (ed25519.PrivateKey, error) {
 		return nil, err
 	}
 	return k.open().Load(name, pass)
-}
-
-// openPlatform picks the TEE this process runs in.
-func openPlatform(kind, dir string) (tee.Platform, error) {
-	switch tee.Kind(kind) {
-	case tee.KindSim:
-		return sim.New(sim.WithDir(dir))
-	case tee.KindSGX:
-		return gramine.New()
-	case tee.KindTDX:
-		return tdx.New()
-	}
-	return nil, fmt.Errorf("unknown --tee %q (want sim, sgx or tdx)", kind)
 }
 
 type nodeJSON struct {
@@ -88,9 +69,7 @@ type registerFlags struct {
 	k           keyringFlags
 	n           nodeFlag
 	from        string
-	gatekeeper  bool
-	teeKind     string
-	nodeKeys    string
+	runtime     string
 	collDir     string
 	evidence    string
 	evidenceOut string
@@ -99,32 +78,37 @@ type registerFlags struct {
 func txRegisterWorkerCmd() *cobra.Command {
 	var f registerFlags
 	cmd := &cobra.Command{
-		Use:   "register-worker --from OPERATOR",
-		Short: "Attest this node's keys in its TEE and register it (a worker, or with --gatekeeper a gatekeeper)",
-		Long: `Attest this node's keys in its TEE and register it.
+		Use:   "register-worker --from OPERATOR --runtime URL",
+		Short: "Register a running worker runtime (or gatekeeper) with evidence it attests in its TEE",
+		Long: `Register a running worker runtime with evidence it attests in its TEE.
 
-On the node's machine it loads (or generates and seals) the node keys, asks
-the TEE for a quote binding them to the operator and a recent block, and
-submits the registration. --evidence-out writes that registration to a file
-instead; --evidence submits such a file from another machine (within
-max_anchor_age blocks).`,
+A relay registers its runtime by itself once the runtime has caught up;
+use this instead when the relay runs with --manual-registration, or to
+register under an operator key the relay does not hold. The runtime (its
+relay API, from worker.json in its home) must be running and have verified
+at least one block: it quotes its own sealed keys, bound to the operator and
+that block, and nothing outside it ever sees those keys. The role is the
+one the runtime was started with. --evidence-out writes the registration to
+a file instead of submitting it; --evidence submits such a file from
+another machine (within max_anchor_age blocks of its anchor).`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return f.run() },
 	}
 	f.k.register(cmd, true)
 	f.n.register(cmd)
 	cmd.Flags().StringVar(&f.from, "from", "", "operator key that pays and is bound into the attestation")
-	cmd.Flags().BoolVar(&f.gatekeeper, "gatekeeper", false, "register as a gatekeeper (needs a grant in genesis or from the admin)")
-	cmd.Flags().StringVar(&f.teeKind, "tee", "sim", "TEE platform: sim (no protection), sgx (Gramine) or tdx")
-	cmd.Flags().StringVar(&f.nodeKeys, "node-keys", defaultDir("node/keys.sealed"), "sealed node keys (created on first use)")
+	cmd.Flags().StringVar(&f.runtime, "runtime", "", "the running runtime's relay API, e.g. http://127.0.0.1:41234 (relay_api in its worker.json)")
 	cmd.Flags().StringVar(&f.collDir, "collateral", "", "directory of Intel PCS collateral for sgx/tdx quotes")
-	cmd.Flags().StringVar(&f.evidence, "evidence", "", "submit this registration file instead of attesting here")
+	cmd.Flags().StringVar(&f.evidence, "evidence", "", "submit this registration file instead of asking a runtime")
 	cmd.Flags().StringVar(&f.evidenceOut, "evidence-out", "", "write the registration to this file instead of submitting it")
 	cmd.MarkFlagRequired("from")
 	return cmd
 }
 
 func (f *registerFlags) run() error {
+	if (f.runtime == "") == (f.evidence == "") {
+		return fmt.Errorf("name exactly one of --runtime (a running runtime attests) and --evidence (a registration file)")
+	}
 	op, err := loadKey(&f.k, f.from)
 	if err != nil {
 		return err
@@ -134,7 +118,7 @@ func (f *registerFlags) run() error {
 		return err
 	}
 	defer cancel()
-	body, err := f.body(ctx, c, address.FromPublicKey(op.Public().(ed25519.PublicKey)))
+	body, err := f.body(ctx, address.FromPublicKey(op.Public().(ed25519.PublicKey)))
 	if err != nil {
 		return err
 	}
@@ -159,8 +143,9 @@ func (f *registerFlags) run() error {
 	})
 }
 
-// body reads a registration file, or attests this machine's node keys.
-func (f *registerFlags) body(ctx context.Context, c *client.Client, operator address.Address) (registryapi.Register, error) {
+// body reads a registration file, or asks the running runtime to attest
+// its keys for operator.
+func (f *registerFlags) body(ctx context.Context, operator address.Address) (registryapi.Register, error) {
 	var body registryapi.Register
 	if f.evidence != "" {
 		raw, err := os.ReadFile(f.evidence)
@@ -172,36 +157,18 @@ func (f *registerFlags) body(ctx context.Context, c *client.Client, operator add
 		}
 		return body, nil
 	}
-	platform, err := openPlatform(f.teeKind, filepath.Dir(f.nodeKeys))
-	if err != nil {
-		return body, err
-	}
 	var coll attest.Collateral
 	if f.collDir != "" {
+		var err error
 		if coll, err = attestfs.LoadCollateralDir(f.collDir); err != nil {
 			return body, err
 		}
 	}
-	chainID, err := c.ChainID(ctx)
+	ev, err := relay.NewHTTPRuntime(f.runtime).Evidence(ctx, operator)
 	if err != nil {
-		return body, err
+		return body, fmt.Errorf("runtime at %s: %w", f.runtime, err)
 	}
-	keys, created, err := nodekey.LoadOrCreate(platform, f.nodeKeys, chainID)
-	if err != nil {
-		return body, err
-	}
-	if created {
-		fmt.Fprintf(os.Stderr, "generated node keys, sealed to %s\n", f.nodeKeys)
-	}
-	role := registryapi.RoleWorker
-	if f.gatekeeper {
-		role = registryapi.RoleGatekeeper
-	}
-	anchor, err := c.FirstAnchor(ctx)
-	if err != nil {
-		return body, err
-	}
-	return keys.Evidence(platform, operator, role, anchor.Height, anchor.Hash, coll)
+	return relay.Registration(ev, coll), nil
 }
 
 func txSetPolicyCmd() *cobra.Command {

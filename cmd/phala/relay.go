@@ -32,6 +32,7 @@ type relayFlags struct {
 	batch      int
 	metrics    string
 	logLevel   string
+	manual     bool
 }
 
 func newRelayCmd() *cobra.Command {
@@ -45,7 +46,8 @@ The relay reads headers, commits and block digests from a node and hands
 them to the runtime's relay API, which verifies everything; it submits the
 runtime's signed egress in transactions paid by the operator key, and
 registers the runtime when it is not registered. It keeps no state: stop
-and restart it at will. Runs until Ctrl-C or SIGTERM.`,
+and restart it at will. With --manual-registration it leaves
+registering to the operator (phala tx register-worker). Runs until Ctrl-C or SIGTERM.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd.Context()) },
 	}
@@ -57,6 +59,7 @@ and restart it at will. Runs until Ctrl-C or SIGTERM.`,
 	cmd.Flags().IntVar(&f.batch, "batch", relay.DefaultBatchSize, "most blocks handed to the runtime at once")
 	cmd.Flags().StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9101)")
 	cmd.Flags().StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	cmd.Flags().BoolVar(&f.manual, "manual-registration", false, "do not register the runtime; its operator runs `phala tx register-worker`")
 	cmd.MarkFlagRequired("runtime")
 	cmd.MarkFlagRequired("key")
 	return cmd
@@ -129,7 +132,7 @@ func (f *relayFlags) config(op ed25519.PrivateKey, coll attest.Collateral, level
 		return relay.Config{}, err
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	cfg := relay.Config{Source: src, Runtime: relay.NewHTTPRuntime(f.runtime), Chain: chain, Operator: op, Collateral: coll}
+	cfg := relay.Config{Source: src, Runtime: relay.NewHTTPRuntime(f.runtime), Chain: chain, Operator: op, Collateral: coll, ManualRegistration: f.manual}
 	if outputFormat == "json" {
 		cfg.Log = slog.New(slog.NewJSONHandler(os.Stderr, opts))
 		cfg.Progress = progressLog{cfg.Log}

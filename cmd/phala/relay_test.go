@@ -18,7 +18,7 @@ import (
 	"github.com/phala-go/phala/tee/sim"
 	"github.com/phala-go/phala/worker/api"
 	"github.com/phala-go/phala/worker/lightclient"
-	"github.com/phala-go/phala/worker/runtime"
+	"github.com/phala-go/phala/worker/enclave"
 )
 
 func runRelayCmd(ctx context.Context, args ...string) error {
@@ -87,7 +87,7 @@ func TestRelayCommandRegistersAWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := runtime.Open(runtime.Config{Home: whome, Genesis: genesis, Platform: platform, Log: slog.New(slog.DiscardHandler)})
+	rt, err := enclave.Open(enclave.Config{Home: whome, Genesis: genesis, Platform: platform, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,9 +15,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/phala-go/phala/worker/api"
-	"github.com/phala-go/phala/worker/lightclient"
-	"github.com/phala-go/phala/worker/runtime"
+	"github.com/phala-go/phala/tee"
+	"github.com/phala-go/phala/tee/gramine"
+	"github.com/phala-go/phala/tee/sim"
+	"github.com/phala-go/phala/tee/tdx"
+	"github.com/phala-go/phala/worker/enclave"
+	"github.com/phala-go/phala/worker/service"
 )
 
 // workerInfoFile is written into the worker's home once it listens, so a
@@ -56,7 +59,7 @@ API. Ctrl-C or SIGTERM stops it after a checkpoint.`,
 	cmd.Flags().StringVar(&f.teeKind, "tee", "sim", "TEE platform: sim (no protection), sgx (Gramine) or tdx")
 	cmd.Flags().StringVar(&f.relayListen, "relay-listen", "127.0.0.1:0", "loopback address of the relay API")
 	cmd.Flags().StringVar(&f.listen, "listen", "127.0.0.1:0", "loopback address of the public API")
-	cmd.Flags().Int64Var(&f.checkpointEvery, "checkpoint-every", runtime.DefaultCheckpointEvery, "blocks between sealed checkpoints")
+	cmd.Flags().Int64Var(&f.checkpointEvery, "checkpoint-every", enclave.DefaultCheckpointEvery, "blocks between sealed checkpoints")
 	cmd.Flags().BoolVar(&f.gatekeeper, "gatekeeper", false, "run as a gatekeeper (registers with that role)")
 	cmd.MarkFlagRequired("genesis")
 	return cmd
@@ -80,43 +83,30 @@ func (f *workerFlags) run(ctx context.Context) error {
 	if f.checkpointEvery <= 0 {
 		return fmt.Errorf("--checkpoint-every must be positive, got %d", f.checkpointEvery)
 	}
-	rawGenesis, err := os.ReadFile(f.genesis)
-	if err != nil {
+	if _, err := os.Stat(f.genesis); err != nil {
 		return fmt.Errorf("--genesis: %w", err)
-	}
-	genesis, err := lightclient.ParseGenesis(rawGenesis)
-	if err != nil {
-		return fmt.Errorf("--genesis %s: %w", f.genesis, err)
-	}
-	if err := os.MkdirAll(f.home, 0o700); err != nil {
-		return err
 	}
 	platform, err := openPlatform(f.teeKind, filepath.Join(f.home, "tee-sim"))
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	rt, err := runtime.Open(runtime.Config{Home: f.home, Genesis: genesis, Platform: platform, CheckpointEvery: f.checkpointEvery, Gatekeeper: f.gatekeeper, Log: log})
+	w, err := service.Open(service.Config{
+		Home: f.home, GenesisFile: f.genesis, Platform: platform,
+		CheckpointEvery: f.checkpointEvery, Gatekeeper: f.gatekeeper,
+		RelayListen: f.relayListen, PublicListen: f.listen,
+		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	})
 	if err != nil {
 		return err
 	}
-	relaySrv, err := api.Listen(f.relayListen, api.NewRelayHandler(rt))
-	if err != nil {
-		return errors.Join(err, rt.Close())
-	}
-	publicSrv, err := api.Listen(f.listen, api.NewPublicHandler(rt))
-	if err != nil {
-		return errors.Join(err, relaySrv.Close(context.Background()), rt.Close())
-	}
-	runErr := f.announce(rt, relaySrv.URL(), publicSrv.URL())
+	runErr := f.announce(w.Runtime, w.RelayURL(), w.PublicURL())
 	if runErr == nil {
 		<-ctx.Done()
 		fmt.Fprintln(os.Stderr, "shutting down...")
 	}
 	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	// Stop taking blocks before the final checkpoint.
-	err = errors.Join(runErr, relaySrv.Close(stopCtx), publicSrv.Close(stopCtx), rt.Close())
+	err = errors.Join(runErr, w.Close(stopCtx))
 	if err == nil {
 		fmt.Fprintln(os.Stderr, "stopped cleanly; state checkpointed")
 	}
@@ -125,7 +115,7 @@ func (f *workerFlags) run(ctx context.Context) error {
 
 // announce prints the URLs, keys and state, and writes them to
 // home/worker.json.
-func (f *workerFlags) announce(rt *runtime.Runtime, relayURL, publicURL string) error {
+func (f *workerFlags) announce(rt *enclave.Runtime, relayURL, publicURL string) error {
 	s := rt.Status()
 	role := "worker"
 	if f.gatekeeper {
@@ -147,4 +137,17 @@ func (f *workerFlags) announce(rt *runtime.Runtime, relayURL, publicURL string) 
 		return fmt.Sprintf("%s runtime of %s\nrelay api   %s\npublic api  %s\nidentity    %s\nheight      %d\nstate hash  %s\nregistered  %v\nrunning; Ctrl-C stops",
 			role, out.ChainID, relayURL, publicURL, out.IdentityKey, out.Height, out.StateHash, out.Registered)
 	})
+}
+
+// openPlatform picks the TEE this process runs in.
+func openPlatform(kind, dir string) (tee.Platform, error) {
+	switch tee.Kind(kind) {
+	case tee.KindSim:
+		return sim.New(sim.WithDir(dir))
+	case tee.KindSGX:
+		return gramine.New()
+	case tee.KindTDX:
+		return tdx.New()
+	}
+	return nil, fmt.Errorf("unknown --tee %q (want sim, sgx or tdx)", kind)
 }

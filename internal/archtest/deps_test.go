@@ -2,47 +2,81 @@ package archtest
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
 const mod = "github.com/phala-go/phala/"
 
-// rules: packages under the key may not depend on any package under the values.
+// A pattern names one package ("chain/keys") or a package and everything
+// under it ("chain/keys/...").
+func matches(pattern, pkg string) bool {
+	if tree, ok := strings.CutSuffix(pattern, "/..."); ok {
+		return pkg == tree || strings.HasPrefix(pkg, tree+"/")
+	}
+	return pkg == pattern
+}
+
+// handlers are the chain's module and application packages: state access
+// and transaction handlers. Clients, relays and enclaves read the modules'
+// wire forms (the *api packages and mq) instead.
+var handlers = []string{
+	"chain/app", "chain/app/apptest", "chain/store", "chain/bank", "chain/registry", "chain/keys", "chain/mq",
+}
+
+// rules: packages matching the key may not depend on packages matching the
+// values (DESIGN section 8 and the restructure of issue 10).
 var rules = []struct {
 	pkgs      string
 	forbidden []string
 }{
-	{"codec/...", []string{"chain", "node", "network", "client", "worker", "relay", "vm", "token", "mq"}},
-	{"crypto/...", []string{"chain", "node", "network", "client", "worker", "relay", "vm", "attest"}},
-	{"mq/...", []string{"chain", "node", "network", "client", "worker", "relay", "vm"}},
-	{"chain/...", []string{"node", "network", "client", "worker", "relay", "vm", "bench"}},
-	{"node/...", []string{"chain", "network", "client", "worker", "relay", "vm"}},
-	{"client/...", []string{"node", "network", "worker", "relay", "vm"}},
+	{"codec/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "vm/...", "token/...", "mq/..."}},
+	{"crypto/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "vm/...", "attest/..."}},
+	{"mq/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "vm/..."}},
+	{"chain/...", []string{"node/...", "network/...", "client/...", "worker/...", "relay/...", "vm/...", "bench/...", "tee/..."}},
+	{"node/...", []string{"chain/...", "network/...", "client/...", "worker/...", "relay/...", "vm/..."}},
+	{"client/...", append([]string{"node/...", "network/...", "worker/...", "relay/...", "vm/..."}, handlers...)},
+	{"relay/...", append([]string{"node/...", "network/...", "bench/...", "worker/..."}, handlers...)},
 	// The trusted runtime never depends on the untrusted host's packages,
-	// nor on the consensus application (it reads registry types only).
-	{"worker/...", []string{"relay", "node", "network", "client", "bench", "chain/app", "chain/bank", "chain/egress", "chain/store"}},
-	{"relaywire/...", []string{"chain", "node", "network", "client", "worker", "relay", "bench"}},
-	{"relay/...", []string{"node", "network", "bench"}},
+	// nor on the consensus application or module handlers.
+	{"worker/...", append([]string{"relay/...", "node/...", "network/...", "client/...", "bench/..."}, handlers...)},
+	{"relaywire/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "bench/..."}},
 	// The contract VM is a leaf: it knows nothing of chains or enclaves.
-	{"vm/...", []string{"chain", "node", "network", "client", "worker", "relay", "bench", "attest", "tee", "mq", "relaywire"}},
-	{"sdk/...", []string{"chain", "node", "network", "client", "worker", "relay", "bench", "vm"}},
+	{"vm/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "bench/...", "attest/...", "tee/...", "mq/...", "relaywire/..."}},
+	{"sdk/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "bench/...", "vm/..."}},
+	// Leaves: nothing of ours but the few leaves they build on.
+	{"attest/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "vm/...", "tee/...", "identity/...", "token/...", "mq/..."}},
+	{"tee/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "vm/...", "identity/...", "token/...", "mq/..."}},
+	{"identity/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "vm/...", "attest/...", "tee/...", "token/...", "mq/..."}},
+	{"token/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "vm/...", "attest/...", "tee/...", "identity/...", "mq/...", "crypto/..."}},
 }
 
-// external: packages under the key may not depend on these modules. The
-// enclave reads chain types but never a database; linking one would only
-// grow what must be trusted.
+// leaves may import nothing of this module at all.
+var leaves = []string{"vm/abi", "errs", "token"}
+
+// heavy is what the enclave, the client and the relay must not link: a
+// database, an RPC framework, test libraries. Each is attack surface and
+// memory inside a TEE and weight in every client.
+var heavy = []string{"github.com/cockroachdb/pebble", "google.golang.org/grpc", "github.com/stretchr/testify", "testing"}
+
+// external: packages matching the key may not depend on these modules.
 var external = []struct {
 	pkgs      string
 	forbidden []string
 }{
-	{"worker/...", []string{"github.com/cockroachdb/pebble"}},
+	{"worker/...", heavy},
+	{"client/...", heavy},
+	{"relay/...", heavy},
+	{"relaywire/...", heavy},
 	{"chain/state", []string{"github.com/cockroachdb/pebble"}},
+	{"chain/module", []string{"github.com/cometbft/cometbft"}},
+	{"vm/abi/...", []string{"github.com/tetratelabs/wazero"}},
 }
 
 func TestExternalDependencies(t *testing.T) {
 	for _, r := range external {
-		for _, dep := range deps(t, r.pkgs) {
+		for _, dep := range productionDeps(t, r.pkgs) {
 			for _, f := range r.forbidden {
 				if dep == f || strings.HasPrefix(dep, f+"/") {
 					t.Errorf("%s depends on %s", r.pkgs, dep)
@@ -52,7 +86,36 @@ func TestExternalDependencies(t *testing.T) {
 	}
 }
 
-// deps lists every package that the packages under pkgs depend on.
+// testSupport are the packages that exist only for tests: they may use the
+// testing package, and nothing a program links may import them.
+var testSupport = []string{
+	"chain/app/apptest", "internal/devnettest", "internal/chaingen",
+	"worker/enclave/enclavetest", "contracts/internal/contracttest",
+}
+
+func isTestSupport(pkg string) bool {
+	return slices.Contains(testSupport, strings.TrimPrefix(pkg, mod))
+}
+
+// productionDeps is deps over the packages under pkgs that are not test
+// support.
+func productionDeps(t *testing.T, pkgs string) []string {
+	t.Helper()
+	var all []string
+	out, err := exec.Command("go", "list", mod+pkgs).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list %s: %v\n%s", pkgs, err, out)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if !isTestSupport(p) {
+			all = append(all, deps(t, strings.TrimPrefix(p, mod))...)
+		}
+	}
+	return all
+}
+
+// deps lists every package that the packages under pkgs depend on, tests
+// excluded.
 func deps(t *testing.T, pkgs string) []string {
 	t.Helper()
 	out, err := exec.Command("go", "list", "-deps", "-test=false", mod+pkgs).CombinedOutput()
@@ -70,10 +133,60 @@ func TestDependencyDirection(t *testing.T) {
 				continue
 			}
 			for _, f := range r.forbidden {
-				if rel == f || strings.HasPrefix(rel, f+"/") {
+				if matches(f, rel) {
 					t.Errorf("%s depends on %s, which DESIGN section 8 forbids", r.pkgs, rel)
 				}
 			}
+		}
+	}
+}
+
+func TestLeavesImportNothingOfOurs(t *testing.T) {
+	for _, leaf := range leaves {
+		for _, dep := range deps(t, leaf) {
+			if rel, ours := strings.CutPrefix(dep, mod); ours && rel != leaf {
+				t.Errorf("%s is a leaf but depends on %s", leaf, rel)
+			}
+		}
+	}
+}
+
+// TestTestSupportOnlyInTests: packages that drive a whole application for
+// tests are linked only into tests and other test support, never into a
+// package a program can reach.
+func TestTestSupportOnlyInTests(t *testing.T) {
+	out, err := exec.Command("go", "list", "-test=false", "-f", "{{.ImportPath}} {{join .Deps \" \"}}", mod+"...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := strings.TrimPrefix(fields[0], mod)
+		if isTestSupport(pkg) || strings.HasPrefix(pkg, "bench") {
+			continue // test support may build on test support; benchmarks generate chains
+		}
+		for _, dep := range fields[1:] {
+			if rel, ours := strings.CutPrefix(dep, mod); ours && isTestSupport(rel) {
+				t.Errorf("%s links test support %s", pkg, rel)
+			}
+		}
+	}
+}
+
+func TestMatches(t *testing.T) {
+	tests := []struct {
+		pattern, pkg string
+		want         bool
+	}{
+		{"chain/keys", "chain/keys", true},
+		{"chain/keys", "chain/keys/keysapi", false},
+		{"chain/keys/...", "chain/keys/keysapi", true},
+		{"chain/keys/...", "chain/keys", true},
+		{"chain/keys/...", "chain/keysx", false},
+	}
+	for _, tc := range tests {
+		if got := matches(tc.pattern, tc.pkg); got != tc.want {
+			t.Errorf("matches(%q, %q) = %v, want %v", tc.pattern, tc.pkg, got, tc.want)
 		}
 	}
 }

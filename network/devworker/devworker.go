@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -20,9 +19,7 @@ import (
 	"github.com/phala-go/phala/node"
 	"github.com/phala-go/phala/relay"
 	"github.com/phala-go/phala/tee/sim"
-	"github.com/phala-go/phala/worker/api"
-	"github.com/phala-go/phala/worker/lightclient"
-	"github.com/phala-go/phala/worker/runtime"
+	"github.com/phala-go/phala/worker/service"
 )
 
 // Role is one TEE node of the devnet: its directory under the devnet
@@ -48,49 +45,38 @@ var (
 // measurement anyway.
 var devWorkerMeasurement = sha256.Sum256([]byte("phala devnet worker"))
 
-// Worker is a development network's worker runtime (sim TEE) with its
-// relay, both in process: the runtime serves its relay and public APIs on
-// loopback and the relay feeds it through them, as separate processes do.
+// Worker is a development network's worker (sim TEE) with its relay, both
+// in process: the worker serves its relay and public APIs on loopback and
+// the relay feeds it through them, as separate processes do.
 type Worker struct {
-	Runtime          *runtime.Runtime
-	relayAPI, public *api.Server
-	cancel           context.CancelFunc
-	done             chan error
+	*service.Worker
+	cancel context.CancelFunc
+	done   chan error
 }
 
 // Dir is where a devnet home keeps a TEE node.
 func Dir(home node.Home, r Role) string { return filepath.Join(string(home), r.Name) }
 
-// Start opens one of the devnet's runtimes and starts its relay against v.
+// Start opens one of the devnet's workers and starts its relay against v.
 // The relay registers the runtime once it has caught up.
 func Start(home node.Home, v *network.Validator, r Role, log *slog.Logger) (*Worker, error) {
-	rawGenesis, err := os.ReadFile(home.GenesisFile())
-	if err != nil {
-		return nil, fmt.Errorf("devnet worker: %w", err)
-	}
-	genesis, err := lightclient.ParseGenesis(rawGenesis)
-	if err != nil {
-		return nil, fmt.Errorf("devnet worker: %w", err)
-	}
 	dir := Dir(home, r)
 	platform, err := sim.New(sim.WithDir(filepath.Join(dir, "tee-sim")), sim.WithMeasurement(devWorkerMeasurement))
 	if err != nil {
 		return nil, err
 	}
-	rt, err := runtime.Open(runtime.Config{Home: dir, Genesis: genesis, Platform: platform, CheckpointEvery: 100, Gatekeeper: r.Gatekeeper, Log: log.With("part", r.Name)})
+	sw, err := service.Open(service.Config{
+		Home: dir, GenesisFile: home.GenesisFile(), Platform: platform, CheckpointEvery: 100,
+		Gatekeeper: r.Gatekeeper, RelayListen: "127.0.0.1:0", PublicListen: "127.0.0.1:0",
+		Log: log.With("part", r.Name),
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("devnet %s: %w", r.Name, err)
 	}
-	w := &Worker{Runtime: rt, done: make(chan error, 1)}
-	if w.relayAPI, err = api.Listen("127.0.0.1:0", api.NewRelayHandler(rt)); err != nil {
-		return nil, errors.Join(err, rt.Close())
-	}
-	if w.public, err = api.Listen("127.0.0.1:0", api.NewPublicHandler(rt)); err != nil {
-		return nil, errors.Join(err, w.closeServers(), rt.Close())
-	}
+	w := &Worker{Worker: sw, done: make(chan error, 1)}
 	rl, err := w.newRelay(v.Node.RPCURL(), r.Operator, log.With("part", r.Name+"-relay"))
 	if err != nil {
-		return nil, errors.Join(err, w.closeServers(), rt.Close())
+		return nil, errors.Join(err, sw.Close(context.Background()))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
@@ -108,14 +94,8 @@ func (w *Worker) newRelay(rpc, operatorName string, log *slog.Logger) (*relay.Re
 		return nil, err
 	}
 	operator := ed25519.NewKeyFromSeed(keyring.DevSeed(operatorName))
-	return relay.New(relay.Config{Source: src, Runtime: relay.NewHTTPRuntime(w.relayAPI.URL()), Chain: c, Operator: operator, Log: log})
+	return relay.New(relay.Config{Source: src, Runtime: relay.NewHTTPRuntime(w.RelayURL()), Chain: c, Operator: operator, Log: log})
 }
-
-// PublicURL is the runtime's public API (GET /v1/status).
-func (w *Worker) PublicURL() string { return w.public.URL() }
-
-// RelayURL is the runtime's relay API.
-func (w *Worker) RelayURL() string { return w.relayAPI.URL() }
 
 // WaitRegistered waits until the runtime has seen itself registered on
 // chain, or ctx ends.
@@ -135,22 +115,12 @@ func (w *Worker) WaitRegistered(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops the relay, then the servers, then checkpoints and closes the
-// runtime. Stop it before the validator it follows.
+// Stop stops the relay, then the worker (its servers, then a checkpoint).
+// Stop it before the validator it follows.
 func (w *Worker) Stop() error {
 	w.cancel()
 	relayErr := <-w.done
-	return errors.Join(relayErr, w.closeServers(), w.Runtime.Close())
-}
-
-func (w *Worker) closeServers() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var errs []error
-	for _, s := range []*api.Server{w.relayAPI, w.public} {
-		if s != nil {
-			errs = append(errs, s.Close(ctx))
-		}
-	}
-	return errors.Join(errs...)
+	return errors.Join(relayErr, w.Close(ctx))
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/relaywire"
-	"github.com/phala-go/phala/worker/runtime"
+	"github.com/phala-go/phala/worker/enclave"
 )
 
 // Module is the errs module of this package's errors.
@@ -114,7 +114,7 @@ func statusOf(err error) int {
 	if !errors.As(err, &e) || e.Is(errs.ErrInternal) {
 		return http.StatusInternalServerError
 	}
-	if errors.Is(err, runtime.ErrPlatform) || errors.Is(err, runtime.ErrClosed) {
+	if errors.Is(err, enclave.ErrPlatform) || errors.Is(err, enclave.ErrClosed) {
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusUnprocessableEntity

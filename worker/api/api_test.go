@@ -21,7 +21,7 @@ import (
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/relaywire"
 	"github.com/phala-go/phala/worker/lightclient"
-	"github.com/phala-go/phala/worker/runtime"
+	"github.com/phala-go/phala/worker/enclave"
 )
 
 // fakeRuntime records what the handlers hand it.
@@ -166,9 +166,9 @@ func TestRelayClientRoundTrip(t *testing.T) {
 	if ev, err := c.Evidence(ctx, op); err != nil || !bytes.Equal(ev.AnchorHash, op.Bytes()) {
 		t.Fatalf("evidence: %+v %v", ev, err)
 	}
-	rt.refuse(runtime.ErrClosed)
+	rt.refuse(enclave.ErrClosed)
 	var refused *relay.Refused
-	if _, err := c.Feed(ctx, b); !errors.Is(err, runtime.ErrClosed) || !errors.As(err, &refused) {
+	if _, err := c.Feed(ctx, b); !errors.Is(err, enclave.ErrClosed) || !errors.As(err, &refused) {
 		t.Fatalf("feed to a closed runtime: %v", err)
 	}
 	rt.refuse(lightclient.ErrAppHash.Wrapf("forged"))
@@ -285,10 +285,10 @@ func FuzzEvidenceBody(f *testing.F) {
 // keyRuntime also reports keys.
 type keyRuntime struct {
 	fakeRuntime
-	ks runtime.KeyStatus
+	ks enclave.KeyStatus
 }
 
-func (k *keyRuntime) KeyStatus() runtime.KeyStatus { return k.ks }
+func (k *keyRuntime) KeyStatus() enclave.KeyStatus { return k.ks }
 
 func TestPublicStatusShowsKeys(t *testing.T) {
 	tests := []struct {
@@ -297,9 +297,9 @@ func TestPublicStatusShowsKeys(t *testing.T) {
 		want string
 	}{
 		{"a runtime without keys", &fakeRuntime{}, `"registered":false}`},
-		{"a runtime with keys", &keyRuntime{ks: runtime.KeyStatus{
+		{"a runtime with keys", &keyRuntime{ks: enclave.KeyStatus{
 			MasterGenerations: []uint32{1, 2},
-			Clusters:          []runtime.ClusterGen{{Cluster: "c1", Generation: 2}},
+			Clusters:          []enclave.ClusterGen{{Cluster: "c1", Generation: 2}},
 			MasterPublics:     []keysapi.MasterPublic{{Generation: 1, PublicKey: []byte{0xab}}},
 		}}, `"master_generations":[1,2],"clusters":[{"cluster":"c1","generation":2}],"master_public_keys":[{"generation":1,"public_key":"ab"}]}`},
 	}

@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/phala-go/phala/chain/registry/registryapi"
-	"github.com/phala-go/phala/worker/runtime"
+	"github.com/phala-go/phala/worker/enclave"
 )
 
 // Public API paths.
@@ -47,7 +47,7 @@ type MasterPublicJSON struct {
 // KeyReporter is implemented by runtimes that manage keys; the public
 // status then shows them.
 type KeyReporter interface {
-	KeyStatus() runtime.KeyStatus
+	KeyStatus() enclave.KeyStatus
 }
 
 func addKeys(out *StatusJSON, rt Runtime) {

@@ -1,36 +1,26 @@
-package runtime
+package enclave
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"encoding/json"
-	"slices"
 
 	"github.com/phala-go/phala/chain/registry/registryapi"
-	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/worker/lightclient"
 )
 
-// genesisState is the state the runtime starts from on a chain: the light
+// readGenesis takes what the enclave starts from on a chain: the light
 // client's trust root and the registry section of the genesis app state.
-// The genesis document is the only thing the runtime trusts unverified.
-func genesisState(doc *lightclient.Genesis, identity ed25519.PublicKey, role registryapi.Role) (State, error) {
+// The genesis is the only thing the enclave trusts unverified.
+func readGenesis(doc *lightclient.Genesis) (lightclient.State, registryapi.Genesis, error) {
 	light, err := lightclient.GenesisState(doc)
 	if err != nil {
-		return State{}, ErrGenesis.Wrapf("light client: %v", err)
+		return lightclient.State{}, registryapi.Genesis{}, ErrGenesis.Wrapf("light client: %v", err)
 	}
 	reg, err := registryGenesis(doc.AppState)
 	if err != nil {
-		return State{}, err
+		return lightclient.State{}, registryapi.Genesis{}, err
 	}
-	view := RegistryView{Policy: reg.Policy}
-	for _, g := range reg.Gatekeepers {
-		view.setGrant(g, true)
-	}
-	return State{
-		Version: StateVersion, Identity: identity, Role: role, Light: light,
-		Registry: view, Outbox: Outbox{NextSeq: 1},
-	}, nil
+	return light, reg, nil
 }
 
 // registryGenesis reads the registry section of app_state, strictly, as the
@@ -55,14 +45,3 @@ func registryGenesis(appState json.RawMessage) (registryapi.Genesis, error) {
 	}
 	return g, nil
 }
-
-// signer signs egress with the runtime's identity key.
-type signer struct{ key ed25519.PrivateKey }
-
-func (s signer) sign(chainID string, e mq.Egress) mq.SignedEgress {
-	return mq.SignEgress(chainID, s.key, e)
-}
-
-// pendingCopy copies the outbox for a reader outside the lock. Messages
-// are never changed in place, so a shallow copy is enough.
-func pendingCopy(p []mq.SignedEgress) []mq.SignedEgress { return slices.Clone(p) }

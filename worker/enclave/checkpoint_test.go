@@ -1,4 +1,4 @@
-package runtime
+package enclave
 
 import (
 	"bytes"
@@ -6,11 +6,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/phala-go/phala/chain/registry/registryapi"
+	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/tee"
+	"github.com/phala-go/phala/worker/lightclient"
 )
 
 func TestBadCheckpointsAreSkipped(t *testing.T) {
@@ -59,6 +62,10 @@ func TestBadCheckpointsAreSkipped(t *testing.T) {
 	ourGenesis := func() []byte { return rt.genesis }
 	gatekeeper := st6
 	gatekeeper.Role = registryapi.RoleGatekeeper
+	otherVersion := st6
+	otherVersion.Version = StateVersion - 1
+	noKeys := st6
+	noKeys.Modules = st6.Modules[:1]
 	tests := []struct {
 		name    string
 		corrupt func(t *testing.T, dir string)
@@ -70,6 +77,9 @@ func TestBadCheckpointsAreSkipped(t *testing.T) {
 		{"newest of another identity", sealAs(platform, otherState, ourGenesis), 4},
 		{"newest of another genesis", sealAs(platform, st6, func() []byte { return make([]byte, 32) }), 4},
 		{"newest of another role", sealAs(platform, gatekeeper, ourGenesis), 4},
+		{"newest of the format before modules (version 1)", sealLegacy(platform, st6, ourGenesis), 4},
+		{"newest of another state version", sealAs(platform, otherVersion, ourGenesis), 4},
+		{"newest with a module section missing", sealAs(platform, noKeys, ourGenesis), 4},
 		{"file renamed to a later height", func(t *testing.T, dir string) {
 			copyFile(t, filepath.Join(dir, "4.sealed"), filepath.Join(dir, "8.sealed"))
 		}, 6},
@@ -106,5 +116,44 @@ func TestBadCheckpointsAreSkipped(t *testing.T) {
 				t.Fatal("resumed state differs from the checkpointed one")
 			}
 		})
+	}
+}
+
+// legacyCheckpoint is the checkpoint format before the enclave had modules
+// (checkpoint version 1, state version 3: one flat state).
+type legacyCheckpoint struct {
+	_       struct{} `cbor:",toarray"`
+	Version uint8
+	Genesis []byte
+	State   legacyState
+}
+
+type legacyState struct {
+	_          struct{} `cbor:",toarray"`
+	Version    uint8
+	Identity   []byte
+	Role       registryapi.Role
+	Light      lightclient.State
+	Registry   []any
+	Registered bool
+	Outbox     []any
+	Counters   []any
+	Keys       []any
+}
+
+// sealLegacy writes st as the old format would have, at st's height.
+func sealLegacy(p tee.Platform, st State, genesis func() []byte) func(t *testing.T, dir string) {
+	return func(t *testing.T, dir string) {
+		old := legacyCheckpoint{Version: 1, Genesis: genesis(), State: legacyState{
+			Version: 3, Identity: st.Identity, Role: st.Role, Light: st.Light,
+			Registry: []any{}, Outbox: []any{uint64(1), nil}, Counters: []any{uint64(0), uint64(0)}, Keys: []any{},
+		}}
+		blob, err := p.Seal(checkpointLabel, codec.MustMarshal(old))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, strconv.FormatInt(st.Light.Height, 10)+checkpointExt), blob, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

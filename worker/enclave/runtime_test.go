@@ -1,4 +1,4 @@
-package runtime
+package enclave
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/relaywire"
+	"github.com/phala-go/phala/worker/enclave/registryview"
 	"github.com/phala-go/phala/worker/lightclient"
 )
 
@@ -144,8 +145,7 @@ func TestRegistrationHeartbeatConfirmationAndCheckpoints(t *testing.T) {
 	if !rt.Status().Registered {
 		t.Fatal("the runtime did not see its registration")
 	}
-	st, _ := rt.State()
-	if i, ok := st.Registry.node(rt.IdentityKey()); !ok || !st.Registry.Nodes[i].Active {
+	if n, ok := rt.registry.Node(rt.IdentityKey()); !ok || !n.Active {
 		t.Fatal("the registry view lacks this node")
 	}
 	out := rt.Outbox().Messages
@@ -239,29 +239,33 @@ func TestRegistryEventsFromChain(t *testing.T) {
 	c := chain(t)
 	rt := c.open(t, t.TempDir(), newSim(t, t.TempDir(), 1), 0)
 	defer rt.Close()
-	genesis, _ := rt.State()
-	if !genesis.Registry.Policy.AllowSim || len(genesis.Registry.Grants) != 1 {
-		t.Fatalf("genesis registry view: %+v", genesis.Registry)
+	view := func() *registryview.Module {
+		rt.mu.Lock()
+		defer rt.mu.Unlock()
+		return rt.registry
+	}
+	if v := view(); !v.Policy().AllowSim || len(v.Grants()) != 1 {
+		t.Fatalf("genesis registry view: %+v %+v", v.Policy(), v.Grants())
 	}
 	ctx := testCtx(t, time.Minute)
 	alice := devKey("alice")
 	grant := registryapi.Grant{IdentityKey: bytes.Repeat([]byte{0x42}, ed25519.PublicKeySize)}
-	policy := genesis.Registry.Policy
+	policy := view().Policy()
 	policy.MinTCBEvalDataNumber = 99
 	steps := []struct {
 		name   string
 		method string
 		body   any
-		check  func(v RegistryView) bool
+		check  func(v *registryview.Module) bool
 	}{
-		{"gatekeeper granted", registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: grant, Allowed: true}, func(v RegistryView) bool {
-			return len(v.Grants) == 2
+		{"gatekeeper granted", registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: grant, Allowed: true}, func(v *registryview.Module) bool {
+			return len(v.Grants()) == 2
 		}},
-		{"policy changed", registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: policy}, func(v RegistryView) bool {
-			return v.Policy.MinTCBEvalDataNumber == 99 && v.Policy.AllowSim
+		{"policy changed", registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: policy}, func(v *registryview.Module) bool {
+			return v.Policy().MinTCBEvalDataNumber == 99 && v.Policy().AllowSim
 		}},
-		{"gatekeeper revoked", registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: grant, Allowed: false}, func(v RegistryView) bool {
-			return len(v.Grants) == 1
+		{"gatekeeper revoked", registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: grant, Allowed: false}, func(v *registryview.Module) bool {
+			return len(v.Grants()) == 1
 		}},
 	}
 	for _, s := range steps {
@@ -270,9 +274,8 @@ func TestRegistryEventsFromChain(t *testing.T) {
 			t.Fatalf("%s: %v %v", s.name, err, inc.Err())
 		}
 		c.feed(t, rt, inc.Height+1)
-		st, _ := rt.State()
-		if !s.check(st.Registry) {
-			t.Fatalf("%s: view %+v", s.name, st.Registry)
+		if !s.check(view()) {
+			t.Fatalf("%s: view %+v %+v", s.name, view().Policy(), view().Grants())
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package runtime
+package enclave
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/tee"
+	"github.com/phala-go/phala/worker/enclave/keys"
 )
 
 // lockedBuffer collects the log lines of every runtime of a test.
@@ -146,14 +147,7 @@ func holds(rt *Runtime, gens ...uint32) bool {
 func heldMasters(rt *Runtime) [][]byte {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
-	var out [][]byte
-	for _, m := range rt.ks.file.Masters {
-		out = append(out, bytes.Clone(m.Secret))
-	}
-	for _, c := range rt.ks.file.Clusters {
-		out = append(out, bytes.Clone(c.Secret))
-	}
-	return out
+	return rt.ks.Secrets()
 }
 
 // TestKeyManagementOnChain walks the key hierarchy through a real chain:
@@ -405,12 +399,12 @@ func checkMasterMatches(t *testing.T, c *testChain, rt *Runtime, g uint32) {
 	t.Helper()
 	mi := c.masterInfo(t)
 	rt.mu.Lock()
-	m, ok := rt.ks.master(g)
+	m, ok := rt.ks.Master(g)
 	rt.mu.Unlock()
 	if !ok || int(g) > len(mi.Publics) {
 		t.Fatalf("generation %d: held %v, chain has %d", g, ok, len(mi.Publics))
 	}
-	pub, err := masterPublicKey(c.doc.ChainID, m)
+	pub, err := keys.MasterPublicKey(c.doc.ChainID, m)
 	if err != nil || !bytes.Equal(pub, mi.Publics[g-1].PublicKey) {
 		t.Fatalf("generation %d does not derive the chain's public key (%v)", g, err)
 	}

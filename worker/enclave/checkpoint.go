@@ -1,4 +1,4 @@
-package runtime
+package enclave
 
 import (
 	"bytes"
@@ -12,10 +12,17 @@ import (
 
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/tee"
+	"github.com/phala-go/phala/worker/enclave/fileutil"
 )
 
 // checkpointLabel separates checkpoints from other sealed data.
 const checkpointLabel = "phala/worker/checkpoint/v1"
+
+// checkpointVersion is the checkpoint format this code writes and reads.
+// 2: the state has module sections (StateVersion 4). A checkpoint of
+// another version is skipped, and the enclave replays from an older one or
+// from genesis.
+const checkpointVersion = 2
 
 // keepCheckpoints is how many checkpoint files survive a new one: the
 // newest may be torn by a crash of the disk, not of us (we rename), so one
@@ -24,14 +31,16 @@ const keepCheckpoints = 2
 
 const checkpointExt = ".sealed"
 
-// checkpoint is the plaintext of a checkpoint file.
+// checkpoint is the plaintext of a checkpoint file. The state stays raw
+// until the version is known, so a checkpoint of another format is refused
+// by its number, not by a decoding error half way through.
 type checkpoint struct {
 	_       struct{} `cbor:",toarray"`
 	Version uint8
-	// Genesis is the hash of the runtime's genesis state: a checkpoint of
+	// Genesis is the hash of the enclave's genesis state: a checkpoint of
 	// another chain (or another genesis of the same chain id) is refused.
 	Genesis []byte
-	State   State
+	State   codec.RawMessage
 }
 
 // checkpointStore writes and reads sealed checkpoints in one directory.
@@ -48,45 +57,18 @@ func (c checkpointStore) path(height int64) string {
 // save seals st into <height>.sealed (temporary file, fsync, rename, fsync
 // of the directory) and prunes all but the newest keepCheckpoints.
 func (c checkpointStore) save(genesis []byte, st *State) error {
-	blob, err := c.platform.Seal(checkpointLabel, codec.MustMarshal(checkpoint{Version: 1, Genesis: genesis, State: *st}))
+	blob, err := c.platform.Seal(checkpointLabel, codec.MustMarshal(checkpoint{Version: checkpointVersion, Genesis: genesis, State: codec.MustMarshal(st)}))
 	if err != nil {
 		return ErrPlatform.Wrapf("seal checkpoint: %v", err)
 	}
 	if err := os.MkdirAll(c.dir, 0o700); err != nil {
 		return fmt.Errorf("checkpoint directory: %w", err)
 	}
-	if err := writeFileAtomic(c.path(st.Light.Height), blob); err != nil {
+	if err := fileutil.WriteAtomic(c.path(st.Light.Height), blob); err != nil {
 		return fmt.Errorf("write checkpoint: %w", err)
 	}
 	c.prune()
 	return nil
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // heights lists the checkpoint heights present, newest first.
@@ -119,13 +101,17 @@ func (c checkpointStore) prune() {
 	}
 }
 
-// load returns the newest checkpoint that unseals and belongs to this
-// genesis, identity and role; ok is false when there is none. Files that do
+// load returns the newest checkpoint that unseals, belongs to this
+// genesis, identity and role, and that accept takes (the modules restore
+// their sections from it); ok is false when there is none. Files that do
 // not qualify are skipped with a log line, never deleted: an operator may
 // want to look at them.
-func (c checkpointStore) load(genesis []byte, want *State) (st State, ok bool) {
+func (c checkpointStore) load(genesis []byte, want *State, accept func(State) error) (st State, ok bool) {
 	for _, h := range c.heights() {
 		st, err := c.open(c.path(h), genesis, want)
+		if err == nil {
+			err = accept(st)
+		}
 		if err != nil {
 			c.log.Warn("skipping checkpoint", "file", c.path(h), "err", err)
 			continue
@@ -148,10 +134,16 @@ func (c checkpointStore) open(path string, genesis []byte, want *State) (State, 
 	if err := codec.Unmarshal(plain, &cp); err != nil {
 		return State{}, fmt.Errorf("malformed checkpoint: %w", err)
 	}
-	st := cp.State
+	if cp.Version != checkpointVersion {
+		return State{}, fmt.Errorf("checkpoint version %d, this enclave reads %d", cp.Version, checkpointVersion)
+	}
+	var st State
+	if err := codec.Unmarshal(cp.State, &st); err != nil {
+		return State{}, fmt.Errorf("malformed checkpoint state: %w", err)
+	}
 	switch {
-	case cp.Version != 1 || st.Version != StateVersion:
-		return State{}, fmt.Errorf("checkpoint version %d, state version %d", cp.Version, st.Version)
+	case st.Version != StateVersion:
+		return State{}, fmt.Errorf("state version %d, this enclave reads %d", st.Version, StateVersion)
 	case !bytes.Equal(cp.Genesis, genesis) || st.Light.ChainID != want.Light.ChainID:
 		return State{}, fmt.Errorf("checkpoint of another chain or genesis (chain %q)", st.Light.ChainID)
 	case !bytes.Equal(st.Identity, want.Identity):

@@ -1,4 +1,4 @@
-package runtime
+package enclave
 
 import (
 	"testing"
@@ -13,9 +13,11 @@ func BenchmarkApply(b *testing.B) {
 	const n = 50
 	c.waitHeight(b, n+1)
 	batch := c.batch(b, 1, n)
-	gen := rt.st
+	gen := rt.snapshot()
 	for b.Loop() {
-		rt.st = gen
+		if err := rt.restore(gen); err != nil {
+			b.Fatal(err)
+		}
 		if err := rt.Apply(batch); err != nil {
 			b.Fatal(err)
 		}

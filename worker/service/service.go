@@ -1,0 +1,98 @@
+// Package service builds a running worker: the runtime (the enclave side)
+// and its two loopback APIs, the relay API its relay feeds and the public
+// API that serves status and attestation. Both `phala worker` and the
+// development network start workers through it, so there is one wiring and
+// one shutdown order.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/phala-go/phala/tee"
+	"github.com/phala-go/phala/worker/api"
+	"github.com/phala-go/phala/worker/lightclient"
+	"github.com/phala-go/phala/worker/enclave"
+)
+
+// Config says where a worker keeps its state, what it trusts and where it
+// listens.
+type Config struct {
+	// Home holds the sealed keys, keystore and checkpoints.
+	Home string
+	// GenesisFile is the chain's genesis.json: the runtime's trust root.
+	GenesisFile string
+	Platform    tee.Platform
+	// CheckpointEvery: blocks between sealed checkpoints (0: the
+	// runtime's default).
+	CheckpointEvery int64
+	// Gatekeeper registers the runtime as a gatekeeper, not a worker.
+	Gatekeeper bool
+	// RelayListen and PublicListen are loopback host:port addresses (port
+	// 0 picks a free one).
+	RelayListen, PublicListen string
+	Log                       *slog.Logger // nil: slog.Default()
+}
+
+// Worker is a runtime serving its two APIs.
+type Worker struct {
+	Runtime       *enclave.Runtime
+	relay, public *api.Server
+}
+
+// Open opens the runtime (resuming from its newest checkpoint) and starts
+// both APIs. On error nothing is left running.
+func Open(cfg Config) (*Worker, error) {
+	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
+		return nil, fmt.Errorf("worker home: %w", err)
+	}
+	raw, err := os.ReadFile(cfg.GenesisFile)
+	if err != nil {
+		return nil, fmt.Errorf("genesis: %w", err)
+	}
+	genesis, err := lightclient.ParseGenesis(raw)
+	if err != nil {
+		return nil, fmt.Errorf("genesis %s: %w", cfg.GenesisFile, err)
+	}
+	rt, err := enclave.Open(enclave.Config{
+		Home: cfg.Home, Genesis: genesis, Platform: cfg.Platform,
+		CheckpointEvery: cfg.CheckpointEvery, Gatekeeper: cfg.Gatekeeper, Log: cfg.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	w := &Worker{Runtime: rt}
+	if w.relay, err = api.Listen(cfg.RelayListen, api.NewRelayHandler(rt)); err != nil {
+		return nil, errors.Join(err, rt.Close())
+	}
+	if w.public, err = api.Listen(cfg.PublicListen, api.NewPublicHandler(rt)); err != nil {
+		return nil, errors.Join(err, w.closeServers(context.Background()), rt.Close())
+	}
+	return w, nil
+}
+
+// RelayURL is the relay API's base URL.
+func (w *Worker) RelayURL() string { return w.relay.URL() }
+
+// PublicURL is the public API's base URL (GET /v1/status).
+func (w *Worker) PublicURL() string { return w.public.URL() }
+
+// Close stops taking requests first, so no batch is applied after the
+// final checkpoint, then checkpoints and closes the runtime. ctx bounds
+// the wait for requests in flight.
+func (w *Worker) Close(ctx context.Context) error {
+	return errors.Join(w.closeServers(ctx), w.Runtime.Close())
+}
+
+func (w *Worker) closeServers(ctx context.Context) error {
+	var errs []error
+	for _, s := range []*api.Server{w.relay, w.public} {
+		if s != nil {
+			errs = append(errs, s.Close(ctx))
+		}
+	}
+	return errors.Join(errs...)
+}
