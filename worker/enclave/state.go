@@ -52,16 +52,6 @@ func (s *State) Hash() []byte {
 	return h[:]
 }
 
-// Section returns the named module's section.
-func (s *State) Section(name string) ([]byte, bool) {
-	for _, sec := range s.Modules {
-		if sec.Name == name {
-			return sec.State, true
-		}
-	}
-	return nil, false
-}
-
 // clone returns a deep copy, for readers that must not see later changes.
 func (s *State) clone() (State, error) {
 	var out State

@@ -109,12 +109,6 @@ type Effects struct {
 	Egress  []Egress
 }
 
-// Add appends other's effects after e's.
-func (e *Effects) Add(other Effects) {
-	e.Secrets = append(e.Secrets, other.Secrets...)
-	e.Egress = append(e.Egress, other.Egress...)
-}
-
 // Send queues an egress message.
 func (e *Effects) Send(topic string, payload []byte) {
 	e.Egress = append(e.Egress, Egress{Topic: topic, Payload: payload})
@@ -122,9 +116,6 @@ func (e *Effects) Send(topic string, payload []byte) {
 
 // Store asks for a secret write.
 func (e *Effects) Store(w keystore.Write) { e.Secrets = append(e.Secrets, w) }
-
-// Empty reports whether there is nothing to do.
-func (e Effects) Empty() bool { return len(e.Secrets) == 0 && len(e.Egress) == 0 }
 
 // Routes maps each ingress topic to its owner and followers, and each
 // egress topic to the module that follows its republication.
