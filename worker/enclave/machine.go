@@ -66,6 +66,9 @@ type Machine struct {
 // NewMachine checks that every topic has one owner and starts with an
 // empty outbox.
 func NewMachine(cfg MachineConfig) (*Machine, error) {
+	if len(cfg.Key) != ed25519.PrivateKeySize || cfg.Secrets == nil {
+		return nil, ErrBadRequest.Wrapf("a machine needs an identity key and a keystore")
+	}
 	routes, err := module.NewRoutes(cfg.Modules, mq.TopicEgress)
 	if err != nil {
 		return nil, ErrModules.Wrapf("%v", err)

@@ -2,12 +2,14 @@ package enclave_test
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/crypto/derive"
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/worker/enclave"
 	et "github.com/phala-go/phala/worker/enclave/enclavetest"
@@ -88,6 +90,14 @@ func (s egressStub) FoldEgress(*module.Context, mq.SignedEgress) (module.Effects
 	return module.Effects{}, nil
 }
 
+// noSecrets is an empty keystore that stores nothing.
+type noSecrets struct{}
+
+func (noSecrets) Master(uint32) (derive.MasterKey, bool)           { return derive.MasterKey{}, false }
+func (noSecrets) Cluster(string, uint32) (derive.ClusterKey, bool) { return derive.ClusterKey{}, false }
+func (noSecrets) Sealed([]byte) ([]byte, bool)                     { return nil, false }
+func (noSecrets) Apply([]keystore.Write) error                     { return keystore.ErrKeystore.Wrapf("read only") }
+
 // TestModulesMustFit: the loop refuses at start modules that do not fit
 // together.
 func TestModulesMustFit(t *testing.T) {
@@ -107,12 +117,18 @@ func TestModulesMustFit(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := enclave.NewMachine(enclave.MachineConfig{ChainID: et.ChainID, Key: et.NewKeys(t, 1).ID, Modules: tc.mods})
+			_, err := enclave.NewMachine(enclave.MachineConfig{ChainID: et.ChainID, Key: et.NewKeys(t, 1).ID, Modules: tc.mods, Secrets: noSecrets{}})
 			if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 				t.Fatalf("got %v, want %q", err, tc.want)
 			}
 		})
 	}
+	t.Run("no identity key", func(t *testing.T) {
+		_, err := enclave.NewMachine(enclave.MachineConfig{ChainID: et.ChainID, Modules: []module.Module{reg}, Secrets: noSecrets{}})
+		if !errors.Is(err, enclave.ErrBadRequest) {
+			t.Fatalf("got %v, want ErrBadRequest", err)
+		}
+	})
 }
 
 // FuzzFoldPayload folds arbitrary payloads under every known topic: a
