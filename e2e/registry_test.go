@@ -38,7 +38,9 @@ func TestRegisterSimWorkerThroughCLI(t *testing.T) {
 	if !strings.Contains(w.srv.stderrText(), "sim TEE: no hardware protection") {
 		t.Errorf("the sim TEE did not warn that it protects nothing:\n%s", w.srv.stderrText())
 	}
-	rl := newServer(t, "relay", env, "relay", "--runtime", w.info.RelayAPI, "--key", "bob", "--manual-registration",
+	// The relay pays for the worker's heartbeats from another account than
+	// the operator's, so the two never race for a nonce.
+	rl := newServer(t, "relay", env, "relay", "--runtime", w.info.RelayAPI, "--key", "carol", "--manual-registration",
 		"--node", url, "--keyring", keys, "--output", "json")
 	rl.start()
 	waitFor(t, 60*time.Second, "the runtime to verify a block", func() (bool, string, error) {
