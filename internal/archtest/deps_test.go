@@ -44,6 +44,13 @@ var rules = []struct {
 	{"relaywire/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "bench/..."}},
 	// The contract VM is a leaf: it knows nothing of chains or enclaves.
 	{"vm/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "bench/...", "attest/...", "tee/...", "mq/...", "relaywire/..."}},
+	// The enclave's modules know nothing of the loop that drives them, of
+	// verification or of the servers; the module contract knows no module.
+	{"worker/enclave/module", []string{"worker/enclave", "worker/enclave/registryview", "worker/enclave/keys", "worker/enclave/outbox", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
+	{"worker/enclave/registryview", []string{"worker/enclave", "worker/enclave/keys", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
+	{"worker/enclave/keys", []string{"worker/enclave", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
+	{"worker/enclave/outbox", []string{"worker/enclave", "worker/enclave/registryview", "worker/enclave/keys", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
+	{"worker/enclave/keystore", []string{"worker/enclave", "worker/enclave/registryview", "worker/enclave/keys", "worker/enclave/outbox", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
 	{"sdk/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "bench/...", "vm/..."}},
 	// Leaves: nothing of ours but the few leaves they build on.
 	{"attest/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "vm/...", "tee/...", "identity/...", "token/...", "mq/..."}},
@@ -136,6 +143,27 @@ func TestDependencyDirection(t *testing.T) {
 				if matches(f, rel) {
 					t.Errorf("%s depends on %s, which DESIGN section 8 forbids", r.pkgs, rel)
 				}
+			}
+		}
+	}
+}
+
+// pure are the enclave's modules: their steps return effects and do no I/O
+// themselves, so they import nothing that reaches files, the network or
+// the system's randomness (the loop does, in its durability order).
+var pure = []string{"worker/enclave/module", "worker/enclave/registryview", "worker/enclave/keys", "worker/enclave/outbox"}
+
+var ioPackages = []string{"os", "io/fs", "io/ioutil", "net", "net/http", "crypto/rand", "math/rand", "math/rand/v2"}
+
+func TestModulesDoNoIO(t *testing.T) {
+	for _, p := range pure {
+		out, err := exec.Command("go", "list", "-f", "{{join .Imports \" \"}}", mod+p).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", p, err, out)
+		}
+		for _, imp := range strings.Fields(string(out)) {
+			if slices.Contains(ioPackages, imp) {
+				t.Errorf("%s imports %s: modules return effects and leave I/O to the loop", p, imp)
 			}
 		}
 	}
