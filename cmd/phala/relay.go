@@ -59,7 +59,7 @@ registering to the operator (phala tx register-worker). Runs until Ctrl-C or SIG
 	cmd.Flags().IntVar(&f.batch, "batch", relay.DefaultBatchSize, "most blocks handed to the runtime at once")
 	cmd.Flags().StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9101)")
 	cmd.Flags().StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	cmd.Flags().BoolVar(&f.manual, "manual-registration", false, "do not register the runtime; its operator runs `phala tx register-worker`")
+	cmd.Flags().BoolVar(&f.manual, "manual-registration", false, "do not register the runtime; its operator runs phala tx register-worker")
 	cmd.MarkFlagRequired("runtime")
 	cmd.MarkFlagRequired("key")
 	return cmd
