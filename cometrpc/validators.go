@@ -2,14 +2,11 @@ package cometrpc
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"fmt"
-	"math"
-	"slices"
 
-	cmtcrypto "github.com/cometbft/cometbft/api/cometbft/crypto/v1"
 	cmtproto "github.com/cometbft/cometbft/api/cometbft/types/v1"
-	"github.com/cometbft/cometbft/crypto/merkle"
+
+	"github.com/phala-go/phala/cmtwire"
 )
 
 // Ed25519KeyType is the JSON type of an ed25519 validator key; keyTypeProto
@@ -18,77 +15,60 @@ import (
 const (
 	Ed25519KeyType = "tendermint/PubKeyEd25519"
 	keyTypeProto   = "ed25519"
-	ed25519Size    = 32
-	addressSize    = 20
 )
-
-// maxTotalPower is CometBFT's cap on a set's voting power: an eighth of
-// int64, so that sums and 2/3 of it never overflow.
-const maxTotalPower = math.MaxInt64 / 8
 
 // ValidatorSet is a validator set in CometBFT's canonical order (power
 // descending, then address), as a header's validators hash commits to it.
 type ValidatorSet struct {
-	validators []Validator
+	validators []cmtwire.Validator
 }
 
 // NewValidatorSet checks vals (ed25519 keys, addresses derived from them,
 // positive powers within CometBFT's cap, no address twice) and orders them.
+// Errors number the members in the order the node listed them.
 func NewValidatorSet(vals []Validator) (*ValidatorSet, error) {
 	if len(vals) == 0 {
 		return nil, fmt.Errorf("empty validator set")
 	}
-	sorted := slices.Clone(vals)
+	members := make([]cmtwire.Validator, len(vals))
 	var total int64
 	seen := make(map[string]bool, len(vals))
-	for i, v := range sorted {
-		if err := checkValidator(v, total); err != nil {
+	for i, v := range vals {
+		member, err := checkValidator(v, total)
+		if err != nil {
 			return nil, fmt.Errorf("validator %d: %v", i, err)
 		}
-		if seen[string(v.Address)] {
+		if seen[string(member.Address)] {
 			return nil, fmt.Errorf("validator %d: address %s listed twice", i, v.Address)
 		}
-		seen[string(v.Address)] = true
-		total += v.VotingPower
+		seen[string(member.Address)] = true
+		total += member.Power
+		members[i] = member
 	}
-	slices.SortStableFunc(sorted, func(a, b Validator) int {
-		if a.VotingPower != b.VotingPower {
-			if a.VotingPower > b.VotingPower {
-				return -1
-			}
-			return 1
-		}
-		return bytes.Compare(a.Address, b.Address)
-	})
-	return &ValidatorSet{validators: sorted}, nil
+	cmtwire.SortByPower(members)
+	return &ValidatorSet{validators: members}, nil
 }
 
-func checkValidator(v Validator, total int64) error {
-	if v.PubKey.Type != Ed25519KeyType || len(v.PubKey.Value) != ed25519Size {
-		return fmt.Errorf("key %q of %d bytes, want an ed25519 key", v.PubKey.Type, len(v.PubKey.Value))
+// checkValidator is v as a set member, if its key is ed25519, its address
+// the key's and its power within CometBFT's bounds given the total before it.
+func checkValidator(v Validator, total int64) (cmtwire.Validator, error) {
+	if v.PubKey.Type != Ed25519KeyType || len(v.PubKey.Value) != cmtwire.Ed25519KeySize {
+		return cmtwire.Validator{}, fmt.Errorf("key %q of %d bytes, want an ed25519 key", v.PubKey.Type, len(v.PubKey.Value))
 	}
-	sum := sha256.Sum256(v.PubKey.Value)
-	if !bytes.Equal(v.Address, sum[:addressSize]) {
-		return fmt.Errorf("address %s is not its key's", v.Address)
+	member := cmtwire.NewValidator(v.PubKey.Value, v.VotingPower)
+	if !bytes.Equal(v.Address, member.Address) {
+		return cmtwire.Validator{}, fmt.Errorf("address %s is not its key's", v.Address)
 	}
-	if v.VotingPower <= 0 || v.VotingPower > maxTotalPower-total {
-		return fmt.Errorf("voting power %d out of range", v.VotingPower)
+	if err := cmtwire.CheckPower(v.VotingPower, total); err != nil {
+		return cmtwire.Validator{}, err
 	}
-	return nil
+	return member, nil
 }
 
 // Hash is the set's hash as headers carry it: the Merkle root of each
 // member's key and power.
 func (s *ValidatorSet) Hash() []byte {
-	leaves := make([][]byte, len(s.validators))
-	for i, v := range s.validators {
-		sv := cmtproto.SimpleValidator{
-			PubKey:      &cmtcrypto.PublicKey{Sum: &cmtcrypto.PublicKey_Ed25519{Ed25519: v.PubKey.Value}},
-			VotingPower: v.VotingPower,
-		}
-		leaves[i], _ = sv.Marshal() // two set fields into a fresh buffer: cannot fail
-	}
-	return merkle.HashFromByteSlices(leaves)
+	return cmtwire.ValidatorSetHash(s.validators)
 }
 
 // Proto is the set as CometBFT's protobuf message, with the proposer
@@ -99,13 +79,13 @@ func (s *ValidatorSet) Hash() []byte {
 func (s *ValidatorSet) Proto() *cmtproto.ValidatorSet {
 	var total int64
 	for _, v := range s.validators {
-		total += v.VotingPower
+		total += v.Power
 	}
 	out := &cmtproto.ValidatorSet{Validators: make([]*cmtproto.Validator, len(s.validators))}
 	for i, v := range s.validators {
 		out.Validators[i] = &cmtproto.Validator{
-			Address: v.Address, PubKeyType: keyTypeProto, PubKeyBytes: v.PubKey.Value,
-			VotingPower: v.VotingPower, ProposerPriority: v.VotingPower,
+			Address: v.Address, PubKeyType: keyTypeProto, PubKeyBytes: v.PubKey,
+			VotingPower: v.Power, ProposerPriority: v.Power,
 		}
 	}
 	out.Validators[0].ProposerPriority -= total

@@ -92,10 +92,10 @@ func verifyCommit(chainID string, vals *validatorSet, c *cmtproto.Commit) error 
 		}
 		v := &vals.validators[i]
 		msg := voteSignBytes(chainID, c, s.Timestamp)
-		if len(s.Signature) != ed25519.SignatureSize || !ed25519.VerifyWithOptions(v.pubKey, msg, s.Signature, verifyOptions) {
-			return fmt.Errorf("wrong signature #%d (%s)", i, short(v.address))
+		if len(s.Signature) != ed25519.SignatureSize || !ed25519.VerifyWithOptions(v.PubKey, msg, s.Signature, verifyOptions) {
+			return fmt.Errorf("wrong signature #%d (%s)", i, short(v.Address))
 		}
-		tallied += v.power
+		tallied += v.Power
 		if tallied > needed {
 			return nil
 		}

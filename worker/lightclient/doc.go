@@ -38,8 +38,9 @@
 // linked package is attack surface, so it does not link CometBFT's types
 // package (which brings gRPC, testing libraries and much more). It decodes
 // with CometBFT's generated protobuf types and computes what CometBFT
-// computes itself: header hashes (header.go), validator-set hashes
-// (validators.go), vote sign bytes and light commit verification
+// computes itself: header hashes, validator addresses, the validator-set
+// order and hash (package cmtwire, shared with the relay's RPC client so
+// both sides agree), vote sign bytes and light commit verification
 // (commit.go), with curve25519-voi's ed25519 under the ZIP-215 rules
 // CometBFT verifies votes with. The tests keep CometBFT's types package as
 // the reference: hashes and sign bytes are compared byte for byte, and a

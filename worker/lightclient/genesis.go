@@ -10,6 +10,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/phala-go/phala/cmtwire"
 )
 
 // Genesis is what the enclave takes from a chain's genesis document: the
@@ -73,20 +75,20 @@ func genesisValidators(gvs []GenesisValidator) (*validatorSet, error) {
 	if len(gvs) == 0 || len(gvs) > maxValidators {
 		return nil, fmt.Errorf("%d genesis validators (need 1 to %d)", len(gvs), maxValidators)
 	}
-	vals := make([]validator, len(gvs))
+	vals := make([]cmtwire.Validator, len(gvs))
 	for i, gv := range gvs {
 		pub, err := ed25519Key(gv.PubKey)
 		if err != nil {
 			return nil, fmt.Errorf("genesis validator %d: %v", i, err)
 		}
-		vals[i] = newValidator(pub, gv.Power)
+		vals[i] = cmtwire.NewValidator(pub, gv.Power)
 	}
 	// Check powers and duplicates in the document's order, so errors name
 	// the validator as the document numbers it.
 	if _, err := newValidatorSet(vals); err != nil {
 		return nil, fmt.Errorf("genesis %v", err)
 	}
-	sortByPower(vals)
+	cmtwire.SortByPower(vals)
 	return newValidatorSet(vals)
 }
 
@@ -192,7 +194,7 @@ func genesisValidator(raw json.RawMessage) (GenesisValidator, error) {
 			return GenesisValidator{}, fmt.Errorf("address: %v", err)
 		}
 	}
-	if want := addressOf(v.PubKey); len(addr) != 0 && !bytes.Equal(addr, want) {
+	if want := cmtwire.Ed25519Address(v.PubKey); len(addr) != 0 && !bytes.Equal(addr, want) {
 		return GenesisValidator{}, fmt.Errorf("address %s is not its key's %s", short(addr), short(want))
 	}
 	return v, nil

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	cmtproto "github.com/cometbft/cometbft/api/cometbft/types/v1"
-	"github.com/cometbft/cometbft/crypto/merkle"
-	gogotypes "github.com/cosmos/gogoproto/types"
+
+	"github.com/phala-go/phala/cmtwire"
 )
 
 // blockProtocol is the block version CometBFT v1 writes and its header
@@ -16,9 +16,6 @@ const blockProtocol = 11
 
 // maxChainIDLen is CometBFT's limit on a chain id (types.MaxChainIDLen).
 const maxChainIDLen = 50
-
-// hashSize is the size of every hash a header carries (tmhash.Size).
-const hashSize = 32
 
 // header is a decoded, basically valid header. The protobuf form is kept
 // because the header hash is taken over the protobuf encodings of its
@@ -97,75 +94,14 @@ func blockIDIsNil(id *cmtproto.BlockID) bool {
 
 // validateHash is CometBFT's ValidateHash: empty or 32 bytes.
 func validateHash(h []byte) error {
-	if len(h) != 0 && len(h) != hashSize {
-		return fmt.Errorf("%d bytes, want %d or none", len(h), hashSize)
+	if len(h) != 0 && len(h) != cmtwire.HashSize {
+		return fmt.Errorf("%d bytes, want %d or none", len(h), cmtwire.HashSize)
 	}
 	return nil
 }
 
-// hash is CometBFT's Header.Hash: the Merkle root of the header's fields,
-// each in its protobuf encoding (scalars wrapped as google.protobuf
-// wrapper messages), in field order. A header without a validators hash
-// has no hash, as in CometBFT.
+// hash is the header's hash, which the next header's LastBlockId and the
+// commit's block id name; nil for a header without a validators hash.
 func (h header) hash() []byte {
-	if len(h.ValidatorsHash) == 0 {
-		return nil
-	}
-	version, err := h.Version.Marshal()
-	if err != nil {
-		return nil
-	}
-	stamp, err := gogotypes.StdTimeMarshal(h.Time)
-	if err != nil {
-		return nil
-	}
-	lastID, err := h.LastBlockId.Marshal()
-	if err != nil {
-		return nil
-	}
-	return merkle.HashFromByteSlices([][]byte{
-		version,
-		wrapString(h.ChainID),
-		wrapInt64(h.Height),
-		stamp,
-		lastID,
-		wrapBytes(h.LastCommitHash),
-		wrapBytes(h.DataHash),
-		wrapBytes(h.ValidatorsHash),
-		wrapBytes(h.NextValidatorsHash),
-		wrapBytes(h.ConsensusHash),
-		wrapBytes(h.AppHash),
-		wrapBytes(h.LastResultsHash),
-		wrapBytes(h.EvidenceHash),
-		wrapBytes(h.ProposerAddress),
-	})
-}
-
-// The wrap functions encode one header field as CometBFT's cdcEncode does:
-// an empty value is no bytes at all, anything else the wrapper message.
-// Marshalling a wrapper cannot fail; nil on error would only make the hash
-// match nothing.
-
-func wrapString(s string) []byte {
-	if s == "" {
-		return nil
-	}
-	b, _ := (&gogotypes.StringValue{Value: s}).Marshal()
-	return b
-}
-
-func wrapInt64(n int64) []byte {
-	if n == 0 {
-		return nil
-	}
-	b, _ := (&gogotypes.Int64Value{Value: n}).Marshal()
-	return b
-}
-
-func wrapBytes(v []byte) []byte {
-	if len(v) == 0 {
-		return nil
-	}
-	b, _ := (&gogotypes.BytesValue{Value: v}).Marshal()
-	return b
+	return cmtwire.HeaderHash(h.Header)
 }

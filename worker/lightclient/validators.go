@@ -2,15 +2,12 @@ package lightclient
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"fmt"
-	"math"
-	"slices"
 
 	cmtcrypto "github.com/cometbft/cometbft/api/cometbft/crypto/v1"
 	cmtproto "github.com/cometbft/cometbft/api/cometbft/types/v1"
-	"github.com/cometbft/cometbft/crypto/merkle"
-	"github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
+
+	"github.com/phala-go/phala/cmtwire"
 )
 
 // The validator keys the light client understands. CometBFT also knows
@@ -19,115 +16,60 @@ import (
 const (
 	ed25519KeyType = "ed25519"                  // in protobuf (crypto.PubKey.Type)
 	ed25519KeyName = "tendermint/PubKeyEd25519" // in genesis JSON
-	ed25519KeySize = ed25519.PublicKeySize
-	addressSize    = 20 // CometBFT's crypto.AddressSize
+	ed25519KeySize = cmtwire.Ed25519KeySize
+	addressSize    = cmtwire.AddressSize
 )
 
 // maxValidators bounds a decoded validator set; CometBFT chains run with
 // a few hundred at most.
 const maxValidators = 10_000
 
-// maxTotalVotingPower is CometBFT's cap on a set's total power
-// (types.MaxTotalVotingPower): an eighth of int64, so that 2/3 of it and
-// sums of it never overflow.
-const maxTotalVotingPower = int64(math.MaxInt64) / 8
-
-// validator is one member of a set: an ed25519 key and its power.
-type validator struct {
-	address []byte // first 20 bytes of SHA-256 of the key, as CometBFT derives it
-	pubKey  ed25519.PublicKey
-	power   int64
-}
+// maxTotalVotingPower is CometBFT's cap on a set's total power; the light
+// client's copy is cmtwire's, named here so the test of CometBFT's
+// constants covers it with the others.
+const maxTotalVotingPower = cmtwire.MaxTotalVotingPower
 
 // validatorSet is a set in CometBFT's order, which is the order commit
-// signatures follow and the order its hash is taken in.
+// signatures follow and the order its hash is taken in. Each member is an
+// ed25519 key, its address and its power.
 type validatorSet struct {
-	validators []validator
+	validators []cmtwire.Validator
 	total      int64
 }
 
-// addressOf is CometBFT's address of an ed25519 key.
-func addressOf(pub []byte) []byte {
-	sum := sha256.Sum256(pub)
-	return sum[:addressSize]
-}
-
-func newValidator(pub []byte, power int64) validator {
-	return validator{address: addressOf(pub), pubKey: ed25519.PublicKey(bytes.Clone(pub)), power: power}
-}
-
-// checkPower refuses a power CometBFT would refuse (or panic on).
+// checkPower refuses a power CometBFT would refuse (or panic on); the
+// CometBFT reference in the tests applies the same check.
 func checkPower(power, total int64) error {
-	if power <= 0 {
-		return fmt.Errorf("voting power %d is not positive", power)
-	}
-	if power > maxTotalVotingPower-total {
-		return fmt.Errorf("total voting power exceeds %d", maxTotalVotingPower)
-	}
-	return nil
+	return cmtwire.CheckPower(power, total)
 }
 
 // newValidatorSet checks vals the way CometBFT's NewValidatorSet and
 // ValidateBasic would and keeps them in the order given.
-func newValidatorSet(vals []validator) (*validatorSet, error) {
+func newValidatorSet(vals []cmtwire.Validator) (*validatorSet, error) {
 	if len(vals) == 0 || len(vals) > maxValidators {
 		return nil, fmt.Errorf("validator set has %d validators (need 1 to %d)", len(vals), maxValidators)
 	}
 	set := &validatorSet{validators: vals}
 	seen := make(map[string]bool, len(vals))
 	for i, v := range vals {
-		if err := checkPower(v.power, set.total); err != nil {
+		if err := checkPower(v.Power, set.total); err != nil {
 			return nil, fmt.Errorf("validator %d: %v", i, err)
 		}
-		set.total += v.power
+		set.total += v.Power
 		// CometBFT never builds a set with one address twice; refusing it
 		// keeps one key from being counted twice in a commit.
-		if seen[string(v.address)] {
-			return nil, fmt.Errorf("validator %d (%s) listed twice", i, short(v.address))
+		if seen[string(v.Address)] {
+			return nil, fmt.Errorf("validator %d (%s) listed twice", i, short(v.Address))
 		}
-		seen[string(v.address)] = true
+		seen[string(v.Address)] = true
 	}
 	return set, nil
 }
 
-// sortByPower puts a genesis set in the order CometBFT's NewValidatorSet
-// gives it: power descending, then address ascending.
-func sortByPower(vals []validator) {
-	slices.SortStableFunc(vals, func(a, b validator) int {
-		if a.power != b.power {
-			if a.power > b.power {
-				return -1
-			}
-			return 1
-		}
-		return bytes.Compare(a.address, b.address)
-	})
-}
-
-// hash is CometBFT's ValidatorSet.Hash: the Merkle root of each member's
-// SimpleValidator encoding, in set order.
+// hash is CometBFT's ValidatorSet.Hash, which headers carry as their
+// validators hashes.
 func (s *validatorSet) hash() []byte {
-	leaves := make([][]byte, len(s.validators))
-	for i, v := range s.validators {
-		leaves[i] = v.simpleBytes()
-	}
-	return merkle.HashFromByteSlices(leaves)
-}
-
-// simpleBytes is CometBFT's Validator.Bytes: the key and the power, not the
-// address (derived) nor the proposer priority (not part of the set).
-func (v validator) simpleBytes() []byte {
-	sv := cmtproto.SimpleValidator{
-		PubKey:      &cmtcrypto.PublicKey{Sum: &cmtcrypto.PublicKey_Ed25519{Ed25519: v.pubKey}},
-		VotingPower: v.power,
-	}
-	b, err := sv.Marshal()
-	if err != nil {
-		// Marshalling a message of two set fields into a fresh buffer
-		// cannot fail; an empty leaf would just not match any header.
-		return nil
-	}
-	return b
+	return cmtwire.ValidatorSetHash(s.validators)
 }
 
 // encode is the one encoding of a set kept in State: proposer priorities
@@ -138,7 +80,7 @@ func (s *validatorSet) encode() ([]byte, error) {
 	vp := cmtproto.ValidatorSet{Validators: make([]*cmtproto.Validator, len(s.validators))}
 	for i, v := range s.validators {
 		vp.Validators[i] = &cmtproto.Validator{
-			Address: v.address, PubKeyType: ed25519KeyType, PubKeyBytes: v.pubKey, VotingPower: v.power,
+			Address: v.Address, PubKeyType: ed25519KeyType, PubKeyBytes: v.PubKey, VotingPower: v.Power,
 		}
 	}
 	first := *vp.Validators[0]
@@ -156,7 +98,7 @@ func decodeValidators(b []byte) (*validatorSet, error) {
 	if len(vp.Validators) == 0 || len(vp.Validators) > maxValidators {
 		return nil, fmt.Errorf("validator set has %d validators (need 1 to %d)", len(vp.Validators), maxValidators)
 	}
-	vals := make([]validator, len(vp.Validators))
+	vals := make([]cmtwire.Validator, len(vp.Validators))
 	for i, v := range vp.Validators {
 		val, err := decodeValidator(v)
 		if err != nil {
@@ -167,17 +109,17 @@ func decodeValidators(b []byte) (*validatorSet, error) {
 	return newValidatorSet(vals)
 }
 
-func decodeValidator(v *cmtproto.Validator) (validator, error) {
+func decodeValidator(v *cmtproto.Validator) (cmtwire.Validator, error) {
 	if v == nil {
-		return validator{}, fmt.Errorf("missing")
+		return cmtwire.Validator{}, fmt.Errorf("missing")
 	}
 	pub, err := validatorKey(v)
 	if err != nil {
-		return validator{}, err
+		return cmtwire.Validator{}, err
 	}
-	val := newValidator(pub, v.VotingPower)
-	if !bytes.Equal(v.Address, val.address) {
-		return validator{}, fmt.Errorf("address %s is not its key's %s", short(v.Address), short(val.address))
+	val := cmtwire.NewValidator(pub, v.VotingPower)
+	if !bytes.Equal(v.Address, val.Address) {
+		return cmtwire.Validator{}, fmt.Errorf("address %s is not its key's %s", short(v.Address), short(val.Address))
 	}
 	return val, nil
 }
