@@ -184,8 +184,8 @@ func chainSequence(url string, id ed25519.PublicKey) (uint64, error) {
 var errSequence = errors.New("a gap or a duplicate in the accepted egress")
 
 // egressLog follows, block by block, the egress of one sender the chain
-// accepted (republished on mq.TopicEgress), and checks the chain took its
-// sequence numbers once each and in order.
+// sequenced (republished on mq.TopicEgress with its outcome), and checks
+// the chain took its sequence numbers once each and in order.
 type egressLog struct {
 	id      ed25519.PublicKey
 	scanned int64    // blocks 1..scanned were read
@@ -218,10 +218,11 @@ func (l *egressLog) seqThrough(url string, h int64) (uint64, error) {
 			if m.Topic != mq.TopicEgress {
 				continue
 			}
-			var se mq.SignedEgress
-			if err := codec.Unmarshal(m.Payload, &se); err != nil {
+			r, err := mq.DecodeRepublished(m.Payload)
+			if err != nil {
 				return 0, fmt.Errorf("block %d republishes an undecodable egress: %v", next, err)
 			}
+			se := r.Egress
 			if !bytes.Equal(se.Egress.Sender, l.id) {
 				continue
 			}

@@ -13,8 +13,8 @@ import (
 const EgressVersion = 1
 
 // TopicEgress is the ingress topic on which the chain republishes every
-// egress message it accepted, so that enclaves (the sender included) see it.
-// Its payload is the SignedEgress.
+// egress message it sequenced, so that enclaves (the sender included) see
+// it. Its payload is a Republished: the SignedEgress and its Outcome.
 const TopicEgress = "mq.egress"
 
 // Egress is a message from an enclave to the chain. Its sender is the

@@ -25,13 +25,14 @@ const (
 	// EventAccepted is emitted for every accepted message.
 	EventAccepted = "mq.egress"
 	// EventDuplicateContent is emitted instead when a gatekeeper's message
-	// repeats content another gatekeeper already had accepted: the sender's
-	// sequence advances, nothing is routed or republished.
+	// repeats content a gatekeeper already sent: the sender's sequence
+	// advances, nothing is routed, and the message is republished as
+	// OutcomeDuplicate.
 	EventDuplicateContent = "mq.egress_duplicate_content"
 	// EventRejected is emitted when the topic's module refused the payload:
-	// the sequence number is used up and the message republished all the
-	// same, so one bad message never wedges its sender's stream, but the
-	// module's state is unchanged. Attributes say why.
+	// the sequence number is used up and the message republished as
+	// OutcomeRefused, so one bad message never wedges its sender's stream,
+	// but the module's state is unchanged. Attributes say why.
 	EventRejected = "mq.egress_rejected"
 )
 

@@ -200,7 +200,8 @@ func generate(o Options) (bodies [][]byte, msgs int, genesis *lightclient.Genesi
 
 // traffic makes each block's messages: the first blocks register Nodes
 // nodes, then every block carries heartbeats those nodes sent (republished
-// egress, signed), and every 50th block deactivates and re-registers one.
+// egress, signed, accepted), and every 50th block deactivates and
+// re-registers one.
 type traffic struct {
 	chainID string
 	keys    []ed25519.PrivateKey
@@ -231,7 +232,7 @@ func (t *traffic) block(h int64, perBlock int) []mq.Message {
 		t.next++
 		t.seqs[i]++
 		e := mq.Egress{Version: mq.EgressVersion, Sender: t.keys[i].Public().(ed25519.PublicKey), Seq: t.seqs[i], Topic: registryapi.TopicHeartbeat, Payload: codec.MustMarshal(registryapi.Heartbeat{Height: h - 1})}
-		out = append(out, mq.Message{Topic: mq.TopicEgress, Payload: codec.MustMarshal(mq.SignEgress(t.chainID, t.keys[i], e))})
+		out = append(out, mq.Republish(mq.SignEgress(t.chainID, t.keys[i], e), mq.OutcomeAccepted))
 	}
 	return out
 }

@@ -99,12 +99,13 @@ func TestGatekeeperContentAcceptedOnce(t *testing.T) {
 		if res.Code != 0 {
 			t.Fatalf("%s: %s", s.name, res.Log)
 		}
-		wantRepublished := 0
-		if s.event == mq.EventAccepted {
-			wantRepublished = 1
+		want := mq.OutcomeAccepted
+		if s.event == mq.EventDuplicateContent {
+			want = mq.OutcomeDuplicate
 		}
-		if got := sharedCount(h); got != s.applied || !apptest.HasEvent(res.Events, s.event) || len(h.Republished(h.Height)) != wantRepublished {
-			t.Fatalf("%s: applied %d (want %d), events %v, republished %d", s.name, got, s.applied, res.Events, len(h.Republished(h.Height)))
+		rep := h.Republished(h.Height)
+		if got := sharedCount(h); got != s.applied || !apptest.HasEvent(res.Events, s.event) || len(rep) != 1 || rep[0].Outcome != want {
+			t.Fatalf("%s: applied %d (want %d), events %v, republished %+v (want one %s)", s.name, got, s.applied, res.Events, rep, want)
 		}
 		if seq := h.EgressSeq(s.from); seq != s.seq {
 			t.Fatalf("%s: sequence %d, want %d", s.name, seq, s.seq)

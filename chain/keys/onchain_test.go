@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -361,8 +362,8 @@ func TestKeysEgressRejections(t *testing.T) {
 			if apptest.HasEvent(r.Events, mq.EventAccepted) {
 				t.Fatal("both accepted and rejected")
 			}
-			if n.EgressSeq(from) != seq+1 || len(n.Published(mq.TopicEgress)) != 1 {
-				t.Fatal("the rejected message did not use its sequence or was not republished")
+			if rep := n.Republished(n.Height); n.EgressSeq(from) != seq+1 || len(rep) != 1 || rep[0].Outcome != mq.OutcomeRefused {
+				t.Fatalf("the rejected message did not use its sequence or was not republished as refused: %+v", rep)
 			}
 			if now := n.keysState(); now != kept {
 				t.Fatalf("a rejected message changed the keys state:\n%s\nthen\n%s", kept, now)
@@ -384,9 +385,18 @@ func TestKeysLifecycle(t *testing.T) {
 	gen1, gen2, c1, k1 := apptest.NewEncryptionKey(t), apptest.NewEncryptionKey(t), apptest.NewEncryptionKey(t), apptest.NewEncryptionKey(t)
 
 	n.mustAccept(n.gk1, keysapi.TopicMasterPublic, keysapi.MasterPublic{Generation: 1, PublicKey: gen1})
-	// The other gatekeepers' identical copies count once.
+	// The fact comes first, then the republication that says the egress
+	// was accepted: the mq module republishes once the module decided.
+	if topics := n.messageTopics(); !slices.Equal(topics, []string{keysapi.TopicMasterRecorded, mq.TopicEgress}) || n.Republished(n.Height)[0].Outcome != mq.OutcomeAccepted {
+		t.Fatalf("messages after the master public: %v", topics)
+	}
+	// The other gatekeepers' identical copies count once, and are
+	// republished as such, so their senders see their sequence used.
 	if r := n.send(n.gk2, keysapi.TopicMasterPublic, keysapi.MasterPublic{Generation: 1, PublicKey: gen1}); !apptest.HasEvent(r.Events, mq.EventDuplicateContent) {
 		t.Fatalf("identical copy: %v", r.Events)
+	}
+	if rep := n.Republished(n.Height); len(rep) != 1 || rep[0].Outcome != mq.OutcomeDuplicate || len(n.messageTopics()) != 1 {
+		t.Fatalf("identical copy republished as %+v among %v", rep, n.messageTopics())
 	}
 	if m := n.master(); m.Newest != 1 || m.Pending != 0 || len(m.Publics) != 1 || !bytes.Equal(m.Publics[0].PublicKey, gen1) {
 		t.Fatalf("after generation 1: %+v", m)
@@ -452,12 +462,26 @@ func TestKeysLifecycle(t *testing.T) {
 	}
 }
 
-// republishedPayload is the payload of the newest block's republished
-// egress on topic.
+// messageTopics are the topics of the newest block's messages, in order.
+func (n *keysNet) messageTopics() []string {
+	n.T.Helper()
+	msgs, err := n.App.Messages(n.Height)
+	if err != nil {
+		n.T.Fatal(err)
+	}
+	var out []string
+	for _, m := range msgs {
+		out = append(out, m.Topic)
+	}
+	return out
+}
+
+// republishedPayload is the payload of the newest block's egress on topic
+// republished as accepted.
 func (n *keysNet) republishedPayload(topic string) []byte {
-	for _, s := range n.Republished(n.Height) {
-		if s.Egress.Topic == topic {
-			return s.Egress.Payload
+	for _, r := range n.Republished(n.Height) {
+		if e := r.Egress.Egress; e.Topic == topic && r.Outcome == mq.OutcomeAccepted {
+			return e.Payload
 		}
 	}
 	return nil

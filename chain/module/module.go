@@ -49,8 +49,10 @@ type EgressSender struct {
 // EgressHandler is a module that owns egress topics: messages enclaves send
 // to the chain. The mq module has already checked the signature, that the
 // sender is an active registered node and the sequence number; the handler
-// checks the payload and applies it. An error refuses the whole message and
-// leaves the sender's sequence where it was.
+// checks the payload and applies it. An error refuses the payload: the
+// handler's writes and messages are dropped, while the sender's sequence
+// number stays used up and the mq module republishes the message to
+// enclaves as refused.
 type EgressHandler interface {
 	EgressTopics() []string
 	HandleEgress(ctx *Context, from EgressSender, topic string, payload []byte) error

@@ -1,8 +1,9 @@
 // Package mq is the chain's "mq" module, the way out of the enclaves:
 // it accepts messages that TEE nodes sign with their identity keys, exactly
 // in their per-sender sequence, routes each to the module owning its topic
-// and republishes it on the block's message list so every enclave (the
-// sender too) sees what the chain accepted.
+// and republishes it on the block's message list with the outcome (applied,
+// refused by the module, or a gatekeeper's duplicate), so every enclave (the
+// sender too) sees what the chain made of it.
 //
 // A relay submits the message in an "mq.submit" transaction paid by its
 // operator account; the enclave never holds funds. Whoever relays a message,
@@ -55,7 +56,8 @@ func (Module) InitGenesis(_ *module.Context, raw json.RawMessage) error {
 }
 
 // handleSubmit: decode, check (signature, sender, sequence, topic), mutate
-// (sequence, then the topic's module on a branch of its own), emit. Fees were charged by the
+// (sequence, then the topic's module on a branch of its own), emit, and
+// republish the message with its outcome. Fees were charged by the
 // application to the relaying account.
 func handleSubmit(ctx *module.Context, body []byte) error {
 	signed, err := mq.DecodeSubmit(ctx.ChainID, body)
@@ -72,25 +74,40 @@ func handleSubmit(ctx *module.Context, body []byte) error {
 		return mq.ErrUnknownTopic.Wrapf("%q", e.Topic)
 	}
 	putSequence(ctx.Store, e.Sender, e.Seq)
+	outcome, err := route(ctx, h, from, e)
+	if err != nil {
+		return err
+	}
+	// Published after the module decided, so the republication can say
+	// what it decided: enclaves read that fact instead of re-deriving the
+	// module's rules. What the module published itself comes before.
+	ctx.Publish(mq.Republish(signed, outcome))
+	return nil
+}
+
+// route hands the payload to the topic's module, unless it is a
+// gatekeeper's copy of content already sent, and tells clients the outcome.
+// A refusal is an outcome, not an error: the sequence number stays used up
+// so one bad message never wedges its sender's stream.
+func route(ctx *module.Context, h module.EgressHandler, from module.EgressSender, e mq.Egress) (mq.Outcome, error) {
 	if from.Role == uint8(registryapi.RoleGatekeeper) && !perSender(h, e.Topic) {
 		seen, err := rememberContent(ctx.Store, e.Topic, e.Payload)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if seen {
 			ctx.Emit(mq.EventDuplicateContent, attrs(e)...)
-			return nil
+			return mq.OutcomeDuplicate, nil
 		}
 	}
-	ctx.Publish(mq.Message{Topic: mq.TopicEgress, Payload: codec.MustMarshal(signed)})
-	err = ctx.Try(func(sub *module.Context) error { return h.HandleEgress(sub, from, e.Topic, e.Payload) })
+	err := ctx.Try(func(sub *module.Context) error { return h.HandleEgress(sub, from, e.Topic, e.Payload) })
 	if err != nil {
 		space, code := errs.Code(err)
 		ctx.Emit(mq.EventRejected, append(attrs(e), module.A("codespace", space), module.A("code", uint64(code)), module.A("reason", err.Error()))...)
-		return nil
+		return mq.OutcomeRefused, nil
 	}
 	ctx.Emit(mq.EventAccepted, attrs(e)...)
-	return nil
+	return mq.OutcomeAccepted, nil
 }
 
 // checkSender requires a registered, active node whose next sequence number

@@ -62,8 +62,8 @@ func TestEgressHeartbeatAcceptedAndRouted(t *testing.T) {
 		if !apptest.HasEvent(res.Events, mq.EventAccepted) || !apptest.HasEvent(res.Events, "node_heartbeat") {
 			t.Fatalf("seq %d events: %v", r.seq, res.Events)
 		}
-		if got := h.Republished(h.Height); len(got) != 1 || !bytes.Equal(codec.MustMarshal(got[0]), codec.MustMarshal(msg)) {
-			t.Fatalf("seq %d republished %d messages", r.seq, len(got))
+		if got := h.Republished(h.Height); len(got) != 1 || !bytes.Equal(codec.MustMarshal(got[0].Egress), codec.MustMarshal(msg)) || got[0].Outcome != mq.OutcomeAccepted {
+			t.Fatalf("seq %d republished %+v", r.seq, got)
 		}
 		if node := h.Node(n); node.LastHeartbeat != h.Height-1 {
 			t.Fatalf("seq %d: last heartbeat %d, want %d", r.seq, node.LastHeartbeat, h.Height-1)
@@ -180,7 +180,8 @@ func TestBadEgressIsRefused(t *testing.T) {
 
 // TestRejectedPayloadUsesTheSequence: a payload the topic's module refuses
 // still uses up its sequence number (so the sender's stream goes on) and is
-// republished, but changes nothing in the module and says why in an event.
+// republished as refused, but changes nothing in the module and says why in
+// an event.
 func TestRejectedPayloadUsesTheSequence(t *testing.T) {
 	alice := apptest.Alice
 	onHeartbeat := func(n apptest.TEENode, seq uint64, payload []byte) mq.SignedEgress {
@@ -220,8 +221,9 @@ func TestRejectedPayloadUsesTheSequence(t *testing.T) {
 			if !strings.Contains(fmt.Sprint(r.Events), tc.want.Error()) {
 				t.Fatalf("rejection does not say %q: %v", tc.want, r.Events)
 			}
-			if got := h.EgressSeq(n); got != seq+1 || len(h.Republished(h.Height)) != 1 {
-				t.Fatalf("sequence %d → %d, or not republished", seq, got)
+			rep := h.Republished(h.Height)
+			if got := h.EgressSeq(n); got != seq+1 || len(rep) != 1 || rep[0].Outcome != mq.OutcomeRefused {
+				t.Fatalf("sequence %d → %d, republished %+v", seq, got, rep)
 			}
 			if got := h.Node(n).LastHeartbeat; got != last {
 				t.Fatalf("rejected heartbeat moved LastHeartbeat %d → %d", last, got)

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 
 	"github.com/phala-go/phala/chain/registry/registryapi"
-	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/worker/enclave/keystore"
 	"github.com/phala-go/phala/worker/enclave/module"
@@ -133,16 +132,22 @@ func (m *Machine) fold(ctx *module.Context, mod module.Module, msg mq.Message) e
 	return nil
 }
 
-// egress folds the chain's republication of an accepted egress message:
-// one of ours confirms it and everything before it; then the module
-// following its topic reads it.
+// egress folds the chain's republication of a sequenced egress message.
+// One of ours confirms it and everything before it whatever the outcome:
+// a refused message used up its sequence number too. Only what the
+// topic's chain module accepted goes on to the module following the
+// topic, so no module re-derives the chain's rules or can forget the flag.
 func (m *Machine) egress(ctx *module.Context, payload []byte) error {
-	var se mq.SignedEgress
-	if err := codec.Unmarshal(payload, &se); err != nil {
+	r, err := mq.DecodeRepublished(payload)
+	if err != nil {
 		return err
 	}
+	se := r.Egress
 	if bytes.Equal(se.Egress.Sender, m.id) {
-		m.outbox.Confirm(se, m.cfg.Log)
+		m.confirm(r)
+	}
+	if r.Outcome != mq.OutcomeAccepted {
+		return nil
 	}
 	f, ok := m.routes.Egress[se.Egress.Topic]
 	if !ok {
@@ -154,6 +159,17 @@ func (m *Machine) egress(ctx *module.Context, payload []byte) error {
 	}
 	m.apply(f, eff)
 	return nil
+}
+
+// confirm drops one of our messages from the outbox. A refusal is logged:
+// the chain thinks otherwise than this enclave about something, and only
+// the chain's events say why.
+func (m *Machine) confirm(r mq.Republished) {
+	m.outbox.Confirm(r.Egress, m.cfg.Log)
+	if r.Outcome == mq.OutcomeRefused {
+		e := r.Egress.Egress
+		m.cfg.Log.Warn("the chain refused an egress message of ours (see its mq.egress_rejected event)", "seq", e.Seq, "topic", e.Topic)
+	}
 }
 
 // endBlock runs a module's end-of-block step, again after each round that

@@ -47,8 +47,11 @@ func TestRouting(t *testing.T) {
 		}, 0, 3, 1},
 		{"an egress payload its follower cannot decode is counted", []mq.Message{
 			gatekeeper(other),
-			{Topic: mq.TopicEgress, Payload: codec.MustMarshal(mq.SignedEgress{Egress: mq.Egress{Sender: other, Topic: keysapi.TopicMasterHandout, Payload: []byte{0xff}}})},
+			et.EgressMsg(mq.SignedEgress{Egress: mq.Egress{Version: mq.EgressVersion, Sender: other, Seq: 1, Topic: keysapi.TopicMasterHandout, Payload: []byte{0xff}}}),
 		}, 0, 1, 1},
+		{"a republication without its outcome is counted", []mq.Message{
+			{Topic: mq.TopicEgress, Payload: codec.MustMarshal(mq.SignedEgress{Egress: mq.Egress{Version: mq.EgressVersion, Sender: other, Seq: 1, Topic: registryapi.TopicHeartbeat, Payload: codec.MustMarshal(registryapi.Heartbeat{Height: 2})}})},
+		}, 0, 1, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,13 +143,14 @@ func FuzzFoldPayload(f *testing.F) {
 	f.Add(uint8(0), k.Event("registered", registryapi.RoleWorker, true, nil).Payload)
 	f.Add(uint8(1), codec.MustMarshal(registryapi.PolicyEvent{}))
 	f.Add(uint8(2), codec.MustMarshal(registryapi.GatekeeperEvent{Grant: registryapi.Grant{IdentityKey: self}, Allowed: true}))
-	f.Add(uint8(3), codec.MustMarshal(mq.SignedEgress{Egress: mq.Egress{Sender: self, Seq: 5, Topic: registryapi.TopicHeartbeat, Payload: []byte{0x81, 0x01}}}))
+	f.Add(uint8(3), et.EgressMsg(mq.SignedEgress{Egress: mq.Egress{Version: mq.EgressVersion, Sender: self, Seq: 5, Topic: registryapi.TopicHeartbeat, Payload: []byte{0x81, 0x01}}}).Payload)
+	f.Add(uint8(3), et.RefusedMsg(mq.SignedEgress{Egress: mq.Egress{Version: mq.EgressVersion, Sender: self, Seq: 5, Topic: registryapi.TopicHeartbeat, Payload: []byte{0x81, 0x01}}}).Payload)
 	f.Add(uint8(3), []byte{0xff})
 	f.Add(uint8(4), codec.MustMarshal(keysapi.Rotation{Generation: 2}))
 	f.Add(uint8(5), codec.MustMarshal(keysapi.ClusterEvent{Cluster: "c", Worker: self, EncryptionKey: []byte{1}}))
 	f.Add(uint8(6), codec.MustMarshal(keysapi.ContractEvent{Cluster: "c", Contract: []byte{1}}))
 	f.Add(uint8(7), codec.MustMarshal(keysapi.MasterRecorded{Generation: 1, PublicKey: []byte{1}, Sender: self}))
-	f.Add(uint8(3), codec.MustMarshal(mq.SignedEgress{Egress: mq.Egress{Sender: self, Seq: 1, Topic: keysapi.TopicMasterHandout, Payload: codec.MustMarshal(keysapi.Handout{Recipient: self, Envelope: []byte{1}})}}))
+	f.Add(uint8(3), et.EgressMsg(mq.SignedEgress{Egress: mq.Egress{Version: mq.EgressVersion, Sender: self, Seq: 1, Topic: keysapi.TopicMasterHandout, Payload: codec.MustMarshal(keysapi.Handout{Recipient: self, Envelope: []byte{1}})}}).Payload)
 	topics := []string{registryapi.TopicNode, registryapi.TopicPolicy, registryapi.TopicGatekeeper, mq.TopicEgress, keysapi.TopicRotation, keysapi.TopicCluster, keysapi.TopicContract, keysapi.TopicMasterRecorded, keysapi.TopicClusterRecorded}
 	f.Fuzz(func(t *testing.T, topic uint8, payload []byte) {
 		n := et.New(t, k, registryapi.RoleGatekeeper, et.Options{})
@@ -228,6 +232,66 @@ func TestSecretsBeforeEgress(t *testing.T) {
 			var mp keysapi.MasterPublic
 			if !ok || err != nil || codec.Unmarshal(n.Sent(keysapi.TopicMasterPublic)[0], &mp) != nil || !bytes.Equal(mp.PublicKey, pub) {
 				t.Fatal("the queued public key is not the stored secret's")
+			}
+		})
+	}
+}
+
+// egressRecorder sends one message on its egress topic in its first block
+// and records what the loop hands to FoldEgress.
+type egressRecorder struct {
+	egressStub
+	sent   bool
+	folded []mq.SignedEgress
+}
+
+func (r *egressRecorder) EndBlock(*module.Context) module.Effects {
+	var eff module.Effects
+	if !r.sent {
+		r.sent = true
+		eff.Send(r.egress[0], []byte{0x01})
+	}
+	return eff
+}
+
+func (r *egressRecorder) FoldEgress(_ *module.Context, se mq.SignedEgress) (module.Effects, error) {
+	r.folded = append(r.folded, se)
+	return module.Effects{}, nil
+}
+
+// TestOnlyAcceptedEgressReachesFollowers: whatever the outcome the chain
+// republishes, the enclave's own message is confirmed (its sequence number
+// is used up); only what the chain accepted reaches the topic's follower,
+// whoever sent it.
+func TestOnlyAcceptedEgressReachesFollowers(t *testing.T) {
+	const topic = "rec.out"
+	other := et.NewKeys(t, 2)
+	fromOther := mq.SignEgress(et.ChainID, other.ID, mq.Egress{Version: mq.EgressVersion, Sender: other.Pub(), Seq: 1, Topic: topic, Payload: []byte{0x02}})
+	tests := []struct {
+		outcome mq.Outcome
+		folded  int // of the two messages, ours and the other node's
+	}{{mq.OutcomeAccepted, 2}, {mq.OutcomeRefused, 0}, {mq.OutcomeDuplicate, 0}}
+	for _, tc := range tests {
+		t.Run(tc.outcome.String(), func(t *testing.T) {
+			rec := &egressRecorder{egressStub: egressStub{stub{name: "rec", egress: []string{topic}}}}
+			m, err := enclave.NewMachine(enclave.MachineConfig{ChainID: et.ChainID, Key: et.NewKeys(t, 1).ID, Role: registryapi.RoleWorker, Modules: []module.Module{rec}, Secrets: noSecrets{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Block(et.Block(1))
+			ours := m.Pending()
+			if len(ours) != 1 {
+				t.Fatalf("%d messages queued, want 1", len(ours))
+			}
+			m.Block(et.Block(2, mq.Republish(ours[0], tc.outcome), mq.Republish(fromOther, tc.outcome)))
+			if n := len(m.Pending()); n != 0 {
+				t.Fatalf("our message is still pending after the chain republished it as %s", tc.outcome)
+			}
+			if len(rec.folded) != tc.folded {
+				t.Fatalf("the follower folded %d messages republished as %s, want %d", len(rec.folded), tc.outcome, tc.folded)
+			}
+			if c := m.Counters(); c.Malformed != 0 || c.UnknownTopics != 0 {
+				t.Fatalf("counters %+v", c)
 			}
 		})
 	}

@@ -38,24 +38,25 @@ func (c *Chain) EgressSeq(n TEENode) uint64 {
 	return seq
 }
 
-// Republished returns the accepted egress messages on the message list of
-// the block at height.
-func (c *Chain) Republished(height int64) []mq.SignedEgress {
+// Republished returns the chain's republications of egress (each with
+// its outcome) on the message list of the block at height, strictly
+// decoded as an enclave decodes them.
+func (c *Chain) Republished(height int64) []mq.Republished {
 	c.T.Helper()
 	msgs, err := c.App.Messages(height)
 	if err != nil {
 		c.T.Fatal(err)
 	}
-	var out []mq.SignedEgress
+	var out []mq.Republished
 	for _, m := range msgs {
 		if m.Topic != mq.TopicEgress {
 			continue
 		}
-		var s mq.SignedEgress
-		if err := codec.Unmarshal(m.Payload, &s); err != nil {
+		r, err := mq.DecodeRepublished(m.Payload)
+		if err != nil {
 			c.T.Fatalf("republished egress does not decode: %v", err)
 		}
-		out = append(out, s)
+		out = append(out, r)
 	}
 	return out
 }

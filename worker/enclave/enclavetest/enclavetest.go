@@ -160,7 +160,7 @@ func (n *Node) Sent(topic string) [][]byte {
 }
 
 // Republished is the chain's republication of the outbox's messages on
-// topic, as the mq module publishes them.
+// topic as accepted, as the mq module publishes them.
 func (n *Node) Republished(topic string) []mq.Message {
 	var out []mq.Message
 	for _, se := range n.Machine.Pending() {
@@ -172,14 +172,14 @@ func (n *Node) Republished(topic string) []mq.Message {
 }
 
 // Recorded is what the chain publishes when it accepts the outbox's
-// master and cluster publics: the republication, then the recorded fact.
+// master and cluster publics: the recorded fact (the keys module publishes
+// it while it decides), then the republication.
 func (n *Node) Recorded(topic string) []mq.Message {
 	var out []mq.Message
 	for _, se := range n.Machine.Pending() {
 		if se.Egress.Topic != topic {
 			continue
 		}
-		out = append(out, EgressMsg(se))
 		switch topic {
 		case keysapi.TopicMasterPublic:
 			var mp keysapi.MasterPublic
@@ -189,6 +189,7 @@ func (n *Node) Recorded(topic string) []mq.Message {
 		case keysapi.TopicClusterPublic:
 			out = append(out, mq.Message{Topic: keysapi.TopicClusterRecorded, Payload: se.Egress.Payload})
 		}
+		out = append(out, EgressMsg(se))
 	}
 	return out
 }
@@ -198,7 +199,14 @@ func MasterRecorded(mp keysapi.MasterPublic, sender []byte) mq.Message {
 	return mq.Message{Topic: keysapi.TopicMasterRecorded, Payload: codec.MustMarshal(keysapi.MasterRecorded{Generation: mp.Generation, PublicKey: mp.PublicKey, Sender: sender})}
 }
 
-// EgressMsg is the chain's republication of an accepted egress message.
-func EgressMsg(se mq.SignedEgress) mq.Message {
-	return mq.Message{Topic: mq.TopicEgress, Payload: codec.MustMarshal(se)}
-}
+// EgressMsg is the chain's republication of an egress message its topic's
+// module accepted.
+func EgressMsg(se mq.SignedEgress) mq.Message { return mq.Republish(se, mq.OutcomeAccepted) }
+
+// RefusedMsg is the chain's republication of an egress message whose
+// sequence number it used up but whose topic's module refused the payload.
+func RefusedMsg(se mq.SignedEgress) mq.Message { return mq.Republish(se, mq.OutcomeRefused) }
+
+// DuplicateMsg is the chain's republication of a gatekeeper's copy of
+// content already sent, which it did not route.
+func DuplicateMsg(se mq.SignedEgress) mq.Message { return mq.Republish(se, mq.OutcomeDuplicate) }

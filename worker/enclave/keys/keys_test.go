@@ -342,3 +342,56 @@ func FuzzKeysEgress(f *testing.F) {
 		}
 	})
 }
+
+// TestRefusedHandoutChangesNothing: a handout the chain's keys module
+// refused changes nothing in the recipient, which would otherwise open and
+// hold it: its state is that of a twin that never saw it. The sender's own
+// outbox entry is confirmed all the same (its sequence number is used up).
+// The same handout accepted later is taken.
+func TestRefusedHandoutChangesNothing(t *testing.T) {
+	a, b := et.NewKeys(t, 1), et.NewKeys(t, 2)
+	gen := et.New(t, a, registryapi.RoleGatekeeper, et.Options{})
+	recv := et.New(t, b, registryapi.RoleGatekeeper, et.Options{})
+	twin := et.New(t, b, registryapi.RoleGatekeeper, et.Options{})
+	if !bytes.Equal(keysapi.Designated([]ed25519.PublicKey{a.Pub(), b.Pub()}, 0, 2), a.Pub()) {
+		gen, recv = et.New(t, b, registryapi.RoleGatekeeper, et.Options{}), et.New(t, a, registryapi.RoleGatekeeper, et.Options{})
+		twin = et.New(t, a, registryapi.RoleGatekeeper, et.Options{})
+	}
+	all := func(fin lightclient.Final) { gen.Fold(fin); recv.Fold(fin) }
+	registered := et.Block(2, a.Event("registered", registryapi.RoleGatekeeper, true, a.SimQuote(1)), b.Event("registered", registryapi.RoleGatekeeper, true, b.SimQuote(1)))
+	all(et.Block(1))
+	all(registered)
+	twin.Fold(et.Block(1), registered)
+	pending := gen.Machine.Pending()
+	handout := pendingOn(t, pending, keysapi.TopicMasterHandout)
+	publics := gen.Recorded(keysapi.TopicMasterPublic)
+	all(et.Block(3, append(publics, et.RefusedMsg(handout))...))
+	twin.Fold(et.Block(3, publics...))
+	if recv.KeyMod.PendingHandouts() != 0 || holds(recv, 1) || !bytes.Equal(recv.KeyMod.MarshalState(), twin.KeyMod.MarshalState()) {
+		t.Fatalf("a refused handout changed the recipient: pending %d, held %v", recv.KeyMod.PendingHandouts(), recv.KeyMod.Held())
+	}
+	for _, se := range gen.Machine.Pending() {
+		if se.Egress.Seq <= handout.Egress.Seq {
+			t.Fatalf("the sender's refused handout (seq %d) is still pending", handout.Egress.Seq)
+		}
+	}
+	recv.Fold(et.Block(4, et.EgressMsg(handout)))
+	if !holds(recv, 1) || !matches(recv, 1) {
+		t.Fatalf("the same handout accepted was not taken: held %v", recv.KeyMod.Held())
+	}
+}
+
+// pendingOn is the one message of the outbox on topic.
+func pendingOn(t *testing.T, pending []mq.SignedEgress, topic string) mq.SignedEgress {
+	t.Helper()
+	var out []mq.SignedEgress
+	for _, se := range pending {
+		if se.Egress.Topic == topic {
+			out = append(out, se)
+		}
+	}
+	if len(out) != 1 {
+		t.Fatalf("%d messages on %s in the outbox, want 1", len(out), topic)
+	}
+	return out[0]
+}

@@ -105,14 +105,14 @@ func (m *Module) Fold(ctx *module.Context, msg mq.Message) (module.Effects, erro
 	return module.Effects{}, fmt.Errorf("keys: no handler for topic %q", msg.Topic)
 }
 
-// FoldEgress implements module.EgressFollower: a handout addressed to us
-// from an active gatekeeper. The chain republishes egress it refused too,
-// so the sender's standing is checked against the registry view.
+// FoldEgress implements module.EgressFollower: a handout addressed to us.
+// The loop hands over only handouts the chain accepted, and the chain's
+// keys module takes them only from gatekeepers and only to an active
+// recipient of the right role; what is left to check here is the
+// enclave's own concern: that the handout is for this node and not one of
+// its own.
 func (m *Module) FoldEgress(ctx *module.Context, se mq.SignedEgress) (module.Effects, error) {
 	e := se.Egress
-	if _, ok := m.reg.ActiveNode(e.Sender, registryapi.RoleGatekeeper); !ok {
-		return module.Effects{}, nil
-	}
 	var h keysapi.Handout
 	if err := codec.Unmarshal(e.Payload, &h); err != nil {
 		return module.Effects{}, err

@@ -59,14 +59,16 @@ type Follower interface {
 
 // EgressFollower is a module that reads the chain's republication of
 // egress (mq.TopicEgress) on some egress topics, by any sender. The chain
-// republishes every message it sequenced, whether the owning chain module
-// then accepted it or not, so a follower must not take a republication
-// for a fact the chain recorded: facts come as ingress of their own. The
-// loop owns mq.TopicEgress itself (it confirms the enclave's own messages)
-// and routes each republished message by its egress topic.
+// republishes every message it sequenced with its outcome; the loop owns
+// mq.TopicEgress itself (it confirms the enclave's own messages whatever
+// the outcome) and routes to the follower of the message's egress topic
+// only what the owning chain module accepted. So FoldEgress sees facts:
+// the chain applied its rules (the sender's standing, the payload's
+// validity and freshness) and the follower must not apply them again.
 type EgressFollower interface {
 	Module
 	EgressTopics() []string
+	// FoldEgress applies one message the chain accepted.
 	FoldEgress(ctx *Context, se mq.SignedEgress) (Effects, error)
 }
 

@@ -1,6 +1,6 @@
 // Package outbox is the enclave's queue of signed egress the chain has not
 // confirmed: sequence numbers, signing, and confirmation by the chain's
-// republication of accepted messages.
+// republication of the messages it sequenced, whatever their outcome.
 package outbox
 
 import (
@@ -43,8 +43,9 @@ func (o *Outbox) Waiting(topic string) bool {
 }
 
 // Confirm drops every pending message up to se's sequence number: the
-// chain accepts a sender's messages exactly in sequence, so the earlier
-// ones were accepted too.
+// chain sequences a sender's messages exactly in order, so the earlier
+// ones were sequenced too. Whether the topic's module then accepted a
+// message does not matter here: its sequence number is used up either way.
 func (o *Outbox) Confirm(se mq.SignedEgress, log *slog.Logger) {
 	n := 0
 	for n < len(o.Pending) && o.Pending[n].Egress.Seq <= se.Egress.Seq {

@@ -106,15 +106,17 @@ func (m *Module) EndBlock(ctx *module.Context) module.Effects {
 	return eff
 }
 
-// FoldEgress implements module.EgressFollower: an accepted heartbeat
-// updates its sender's liveness. A heartbeat payload that does not decode
-// is not this view's concern: the chain refused it.
+// FoldEgress implements module.EgressFollower: the loop hands over only
+// heartbeats the chain's registry accepted, so the heartbeat's height is
+// the sender's last heartbeat as the chain recorded it; the registry's
+// rules (no stale or future heartbeat) are not applied again here.
 func (m *Module) FoldEgress(_ *module.Context, se mq.SignedEgress) (module.Effects, error) {
 	var hb registryapi.Heartbeat
-	if err := codec.Unmarshal(se.Egress.Payload, &hb); err == nil {
-		if i, ok := m.st.node(se.Egress.Sender); ok {
-			m.st.Nodes[i].LastHeartbeat = max(m.st.Nodes[i].LastHeartbeat, hb.Height)
-		}
+	if err := codec.Unmarshal(se.Egress.Payload, &hb); err != nil {
+		return module.Effects{}, fmt.Errorf("registry view: accepted heartbeat: %w", err)
+	}
+	if i, ok := m.st.node(se.Egress.Sender); ok {
+		m.st.Nodes[i].LastHeartbeat = hb.Height
 	}
 	return module.Effects{}, nil
 }
@@ -129,11 +131,10 @@ func (m *Module) onNode(ctx *module.Context, payload []byte) (module.Effects, er
 	if len(n.IdentityKey) == 0 {
 		return eff, fmt.Errorf("node event without an identity key")
 	}
-	prev := Node{}
-	if i, ok := m.st.node(n.IdentityKey); ok {
-		prev = m.st.Nodes[i]
-	}
-	m.st.putNode(Node{IdentityKey: n.IdentityKey, Role: n.Role, Active: n.Active, EncryptionKey: n.EncryptionKey, LastHeartbeat: max(prev.LastHeartbeat, n.LastHeartbeat)})
+	// The event carries the node as the chain stored it, last heartbeat
+	// included (a new registration starts it again), and the view folds
+	// the chain's messages in the chain's order: it is the fact.
+	m.st.putNode(Node{IdentityKey: n.IdentityKey, Role: n.Role, Active: n.Active, EncryptionKey: n.EncryptionKey, LastHeartbeat: n.LastHeartbeat})
 	if !bytes.Equal(n.IdentityKey, ctx.Identity) {
 		return eff, nil
 	}

@@ -161,3 +161,33 @@ func TestGrantsOrderDoesNotChangeTheHash(t *testing.T) {
 		t.Fatalf("grants after removal: %+v", g)
 	}
 }
+
+// TestRefusedHeartbeatChangesNothing: heartbeats the chain's registry
+// refused (a stale one of ours, a future one of another node) leave the
+// view as it was, whatever their heights; ours is still confirmed, since
+// the chain used up its sequence number.
+func TestRefusedHeartbeatChangesNothing(t *testing.T) {
+	k, other := et.NewKeys(t, 3), et.NewKeys(t, 4)
+	n := et.New(t, k, registryapi.RoleWorker, et.Options{})
+	n.Fold(et.Block(7, nodeMsg("registered", k.Pub(), true), nodeMsg("registered", other.Pub(), true)))
+	n.Fold(et.Block(8, et.EgressMsg(n.Machine.Pending()[0])))
+	for h := int64(9); h <= every; h++ {
+		n.Fold(et.Block(h))
+	}
+	ours := n.Machine.Pending()
+	if len(ours) != 1 {
+		t.Fatalf("%d heartbeats pending at %d, want 1", len(ours), every)
+	}
+	view := n.Registry.MarshalState()
+	future := mq.SignEgress(et.ChainID, other.ID, mq.Egress{Version: mq.EgressVersion, Sender: other.Pub(), Seq: 1, Topic: registryapi.TopicHeartbeat, Payload: codec.MustMarshal(registryapi.Heartbeat{Height: 1000})})
+	n.Fold(et.Block(every+1, et.RefusedMsg(ours[0]), et.RefusedMsg(future)))
+	if !bytes.Equal(n.Registry.MarshalState(), view) {
+		t.Fatalf("refused heartbeats changed the view: %+v", n.Registry.Nodes())
+	}
+	if p := n.Machine.Pending(); len(p) != 0 {
+		t.Fatalf("our refused heartbeat is still pending: %d messages", len(p))
+	}
+	if hb, _ := n.Registry.Node(k.Pub()); hb.LastHeartbeat != 7 {
+		t.Fatalf("last heartbeat %d, want the accepted 7", hb.LastHeartbeat)
+	}
+}
