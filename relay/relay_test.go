@@ -15,8 +15,8 @@ import (
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/tee/sim"
 	"github.com/phala-go/phala/worker/api"
-	"github.com/phala-go/phala/worker/lightclient"
 	"github.com/phala-go/phala/worker/enclave"
+	"github.com/phala-go/phala/worker/lightclient"
 )
 
 // The HTTP client speaks the runtime's relay API.

@@ -31,8 +31,8 @@ import (
 	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/tee/sim"
 	"github.com/phala-go/phala/worker/api"
-	"github.com/phala-go/phala/worker/lightclient"
 	wrt "github.com/phala-go/phala/worker/enclave"
+	"github.com/phala-go/phala/worker/lightclient"
 )
 
 // Options configure a run.

@@ -17,8 +17,8 @@ import (
 	"github.com/phala-go/phala/node"
 	"github.com/phala-go/phala/tee/sim"
 	"github.com/phala-go/phala/worker/api"
-	"github.com/phala-go/phala/worker/lightclient"
 	"github.com/phala-go/phala/worker/enclave"
+	"github.com/phala-go/phala/worker/lightclient"
 )
 
 func runRelayCmd(ctx context.Context, args ...string) error {

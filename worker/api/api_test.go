@@ -20,8 +20,8 @@ import (
 	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/relaywire"
-	"github.com/phala-go/phala/worker/lightclient"
 	"github.com/phala-go/phala/worker/enclave"
+	"github.com/phala-go/phala/worker/lightclient"
 )
 
 // fakeRuntime records what the handlers hand it.

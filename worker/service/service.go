@@ -14,8 +14,8 @@ import (
 
 	"github.com/phala-go/phala/tee"
 	"github.com/phala-go/phala/worker/api"
-	"github.com/phala-go/phala/worker/lightclient"
 	"github.com/phala-go/phala/worker/enclave"
+	"github.com/phala-go/phala/worker/lightclient"
 )
 
 // Config says where a worker keeps its state, what it trusts and where it
