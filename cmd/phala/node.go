@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -19,9 +18,8 @@ func newNodeCmd() *cobra.Command {
 		RunE: func(*cobra.Command, []string) error {
 			h := node.Home(home)
 			return runUntilSignal(h, func(v *network.Validator) (func() error, error) {
-				fmt.Fprintf(os.Stderr, "validator of %s running; rpc %s\n", v.Node.ChainID(), v.Node.RPCURL())
 				return nil, emit(map[string]string{"chain_id": v.Node.ChainID(), "rpc": v.Node.RPCURL(), "home": home}, func() string {
-					return fmt.Sprintf("chain %s, rpc %s", v.Node.ChainID(), v.Node.RPCURL())
+					return fmt.Sprintf("validator of %s running; rpc %s; Ctrl-C stops", v.Node.ChainID(), v.Node.RPCURL())
 				})
 			})
 		},

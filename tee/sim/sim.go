@@ -20,6 +20,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/phala-go/phala/tee"
 )
@@ -74,6 +75,21 @@ func WithMeasurement(m [32]byte) Option { return func(c *config) { c.measurement
 // also means os.Stderr: silencing it takes an explicit io.Discard).
 func WithWarnings(w io.Writer) Option { return func(c *config) { c.warnings = w } }
 
+// stderrWarned makes the banner appear once per process on standard
+// error: a devnet opens two sim TEEs (its gatekeeper and its worker), and
+// one loud warning reads as a warning where two read as noise.
+var stderrWarned sync.Once
+
+// warn writes the banner to w, to standard error at most once a process.
+// A warning that cannot be written is no reason to stop a dev tool.
+func warn(w io.Writer) {
+	if w == io.Writer(os.Stderr) {
+		stderrWarned.Do(func() { _, _ = io.WriteString(os.Stderr, Banner) })
+		return
+	}
+	_, _ = io.WriteString(w, Banner)
+}
+
 // New returns a simulated TEE after printing a warning Banner: it gives no
 // protection at all.
 func New(opts ...Option) (*Sim, error) {
@@ -84,8 +100,7 @@ func New(opts ...Option) (*Sim, error) {
 	if c.warnings == nil {
 		c.warnings = os.Stderr
 	}
-	// A warning that cannot be written is no reason to stop a dev tool.
-	_, _ = io.WriteString(c.warnings, Banner)
+	warn(c.warnings)
 	s := &Sim{}
 	if c.measurement != nil {
 		s.measurement = *c.measurement
