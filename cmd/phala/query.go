@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/phala-go/phala/chain/registry/registryapi"
+	"github.com/phala-go/phala/client"
 	"github.com/spf13/cobra"
 )
 
@@ -64,7 +65,7 @@ func queryBalanceCmd() *cobra.Command {
 
 func queryAccountCmd() *cobra.Command {
 	return accountQuery("account ADDRESS|KEY", "Balance and nonce of an account", func(a accountJSON) string {
-		return fmt.Sprintf("address  %s\nbalance  %s\nnonce    %d\nexists   %v", a.Address, a.BalancePHA, a.Nonce, a.Exists)
+		return rowsText("", []row{{"address", a.Address}, {"balance", a.BalancePHA}, {"nonce", fmt.Sprint(a.Nonce)}, {"exists", fmt.Sprint(a.Exists)}})
 	})
 }
 
@@ -84,7 +85,7 @@ func querySupplyCmd() *cobra.Command {
 			}
 			out := map[string]string{"total": s.Total.String(), "reward_pool": s.RewardPool.String(), "treasury": s.Treasury.String()}
 			return emit(out, func() string {
-				return fmt.Sprintf("total        %s\nreward pool  %s\ntreasury     %s", s.Total.PHAString(), s.RewardPool.PHAString(), s.Treasury.PHAString())
+				return rowsText("", []row{{"total", s.Total.PHAString()}, {"reward pool", s.RewardPool.PHAString()}, {"treasury", s.Treasury.PHAString()}})
 			})
 		},
 	}
@@ -110,15 +111,10 @@ func queryTxCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r := res.TxResult
-			out := txResultJSON{Hash: hex.EncodeToString(hash), Height: res.Height, Code: r.Code, Codespace: r.Codespace, Log: r.Log}
-			return emit(out, func() string {
-				status := "ok"
-				if r.Code != 0 {
-					status = "failed: " + r.Log
-				}
-				return fmt.Sprintf("tx %X\nheight  %d\nresult  %s", hash, res.Height, status)
-			})
+			// The envelope, body and outcome, keeping the fields this
+			// command printed before (hash, height, code, codespace, log).
+			out := client.DescribeCommitted(res)
+			return emit(out, func() string { return committedTxText(out) })
 		},
 	}
 	n.register(cmd)
@@ -126,11 +122,22 @@ func queryTxCmd() *cobra.Command {
 }
 
 type blockJSON struct {
-	Height  int64     `json:"height"`
-	Hash    string    `json:"hash"`
-	Time    time.Time `json:"time"`
-	NumTxs  int       `json:"num_txs"`
-	AppHash string    `json:"app_hash"`
+	Height  int64         `json:"height"`
+	Hash    string        `json:"hash"`
+	Time    time.Time     `json:"time"`
+	NumTxs  int           `json:"num_txs"`
+	AppHash string        `json:"app_hash"`
+	Txs     []blockTxJSON `json:"txs"`
+}
+
+func (b blockJSON) text() string {
+	head := rowsText("", []row{{"height", fmt.Sprint(b.Height)}, {"hash", b.Hash}, {"time", b.Time.Format(time.RFC3339)},
+		{"app hash", b.AppHash}, {"txs", fmt.Sprint(b.NumTxs)}})
+	lines := []string{head}
+	for _, t := range b.Txs {
+		lines = append(lines, t.line())
+	}
+	return strings.Join(lines, "\n")
 }
 
 func queryBlockCmd() *cobra.Command {
@@ -155,10 +162,11 @@ func queryBlockCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := blockJSON{Height: b.Block.Height, Hash: b.BlockID.Hash.String(), Time: b.Block.Time, NumTxs: len(b.Block.Txs), AppHash: b.Block.AppHash.String()}
-			return emit(out, func() string {
-				return fmt.Sprintf("height    %d\nhash      %s\ntime      %s\ntxs       %d\napp hash  %s", out.Height, out.Hash, out.Time.Format(time.RFC3339), out.NumTxs, out.AppHash)
-			})
+			out := blockJSON{Height: b.Block.Height, Hash: b.BlockID.Hash.String(), Time: b.Block.Time, NumTxs: len(b.Block.Txs), AppHash: b.Block.AppHash.String(), Txs: []blockTxJSON{}}
+			for _, t := range c.BlockTxs(ctx, b) {
+				out.Txs = append(out.Txs, blockTxOut(t))
+			}
+			return emit(out, out.text)
 		},
 	}
 	n.register(cmd)
@@ -192,7 +200,8 @@ func queryStatusCmd() *cobra.Command {
 			out := statusJSON{ChainID: st.NodeInfo.Network, NodeID: st.NodeInfo.ID, Height: si.LatestBlockHeight,
 				BlockHash: si.LatestBlockHash.String(), AppHash: si.LatestAppHash.String(), CatchingUp: si.CatchingUp}
 			return emit(out, func() string {
-				return fmt.Sprintf("chain        %s\nheight       %d\ncatching up  %v", out.ChainID, out.Height, out.CatchingUp)
+				return rowsText("", []row{{"chain", out.ChainID}, {"node", out.NodeID}, {"height", fmt.Sprint(out.Height)},
+					{"block hash", out.BlockHash}, {"app hash", out.AppHash}, {"catching up", fmt.Sprint(out.CatchingUp)}})
 			})
 		},
 	}

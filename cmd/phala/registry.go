@@ -15,6 +15,7 @@ import (
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/attest/attestfs"
 	"github.com/phala-go/phala/chain/registry/registryapi"
+	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/relay"
 )
@@ -63,6 +64,31 @@ func (n nodeJSON) line() string {
 		state = "inactive: " + n.Reason
 	}
 	return fmt.Sprintf("%-10s %s  %s  %s/%s  %s", n.Role, n.IdentityKey, n.Operator, n.TEE, n.TCBStatus, state)
+}
+
+// text is one node in full, every field of its JSON.
+func (n nodeJSON) text() string {
+	state := "active"
+	if !n.Active {
+		state = "inactive: " + n.Reason
+	}
+	advisories := strings.Join(n.Advisories, ", ")
+	if advisories == "" {
+		advisories = "none"
+	}
+	return rowsText("", []row{{"role", n.Role}, {"identity key", n.IdentityKey}, {"encryption key", abbreviatedHex(n.EncryptionKey)},
+		{"operator", n.Operator}, {"tee", n.TEE}, {"measurement", n.Measurement}, {"tcb status", n.TCBStatus},
+		{"advisories", advisories}, {"attested at", n.AttestedAt}, {"expires at", n.ExpiresAt}, {"state", state}})
+}
+
+// abbreviatedHex shortens a long key (an HPKE public key is over a
+// kilobyte) to its start and size; JSON carries it whole.
+func abbreviatedHex(h string) string {
+	const keep = 32
+	if len(h) <= 2*keep {
+		return h
+	}
+	return fmt.Sprintf("%s... (%d bytes)", h[:keep], len(h)/2)
 }
 
 type registerFlags struct {
@@ -285,20 +311,34 @@ func queryNodesCmd(use, short string, role registryapi.Role, activeGatekeepers b
 			if err != nil {
 				return err
 			}
-			grants := make([]map[string]string, len(g.Grants))
+			grants := make([]client.Fields, len(g.Grants))
 			for i, gr := range g.Grants {
-				grants[i] = map[string]string{"identity_key": hex.EncodeToString(gr.IdentityKey)}
-				if !gr.Operator.IsZero() {
-					grants[i] = map[string]string{"operator": gr.Operator.String()}
-				}
+				grants[i] = client.GrantFields(gr)
 			}
 			return emit(map[string]any{"grants": grants, "gatekeepers": out}, func() string {
-				return fmt.Sprintf("%d grants\n%s", len(grants), strings.Join(lines, "\n"))
+				return gatekeepersText(grants, lines)
 			})
 		},
 	}
 	n.register(cmd)
 	return cmd
+}
+
+// gatekeepersText lists each grant, then each registered gatekeeper with
+// its state.
+func gatekeepersText(grants []client.Fields, nodeLines []string) string {
+	lines := []string{fmt.Sprintf("grants (%d)", len(grants))}
+	if len(grants) == 0 {
+		lines = append(lines, "  none: no node may be a gatekeeper")
+	}
+	for _, g := range grants {
+		lines = append(lines, rowsText("  ", fieldRows(g)))
+	}
+	lines = append(lines, "gatekeepers")
+	for _, l := range nodeLines {
+		lines = append(lines, "  "+l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func queryWorkerCmd() *cobra.Command {
@@ -320,7 +360,7 @@ func queryWorkerCmd() *cobra.Command {
 				return err
 			}
 			out := nodeOut(node)
-			return emit(out, out.line)
+			return emit(out, out.text)
 		},
 	}
 	n.register(cmd)
@@ -341,10 +381,8 @@ func queryPolicyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return emit(p, func() string {
-				b, _ := json.MarshalIndent(p, "", "  ")
-				return string(b)
-			})
+			// JSON stays the policy itself, the form set-policy reads.
+			return emit(p, func() string { return rowsText("", fieldRows(client.PolicyFields(p))) })
 		},
 	}
 	n.register(cmd)
