@@ -166,9 +166,11 @@ func TestCLIUsage(t *testing.T) {
 		if pk, err := hex.DecodeString(shown.PublicKey); err != nil || len(pk) != 32 {
 			t.Errorf("public key %q is not 32 bytes of hex", shown.PublicKey)
 		}
-		// The default keyring is under PHALA_HOME, never the user's home.
-		if _, err := os.Stat(filepath.Join(c.phalaHome, "keys", "k.key")); err != nil {
-			t.Errorf("key file not in $PHALA_HOME/keys: %v", err)
+		// Without --keyring the key goes to the keyring of the client
+		// config, which the devnet pointed at its own (in the test's temp
+		// dir), never the user's home.
+		if _, err := os.Stat(filepath.Join(keys, "k.key")); err != nil {
+			t.Errorf("key file not in the devnet's keyring %s (from $PHALA_HOME/client.json): %v", keys, err)
 		}
 		// The new address is a valid recipient: query it.
 		if a := c.account(url, shown.Address); a.Exists || a.Balance != "0" || a.Nonce != 0 {

@@ -39,6 +39,7 @@ func newDevnetCmd() *cobra.Command {
 				fmt.Fprintf(os.Stderr, "resuming the development network in %s\n", home)
 			}
 			return runUntilSignal(h, func(v *network.Validator) (func() error, error) {
+				recordDevnetClientConfig(h, v)
 				if noWorker {
 					return nil, printDevnet(h, v, nil)
 				}

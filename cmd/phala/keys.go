@@ -17,7 +17,8 @@ type keyringFlags struct {
 }
 
 func (k *keyringFlags) register(cmd *cobra.Command, needsPassphrase bool) {
-	cmd.Flags().StringVar(&k.dir, "keyring", defaultDir("keys"), "directory of key files")
+	cmd.Flags().StringVar(&k.dir, "keyring", "", "directory of key files (default: $"+envKeyring+", else the client config's keyring, else ~/.phala/keys)")
+	markConfigBacked(cmd, "keyring")
 	if needsPassphrase {
 		k.pass.register(cmd)
 	}

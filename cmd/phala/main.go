@@ -28,8 +28,15 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVarP(&outputFormat, "output", "o", "text", "output format: text or json")
 	// Check the format before any command acts: a transfer must not be sent
 	// and then reported as failed because of a typo in --output.
-	root.PersistentPreRunE = func(*cobra.Command, []string) error { return checkOutputFormat() }
+	root.PersistentFlags().StringVar(&clientConfigFlag, "config", "", "client config file (default: $"+envClientConfig+", else ~/.phala/client.json)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := checkOutputFormat(); err != nil {
+			return err
+		}
+		return applyClientConfig(cmd)
+	}
 	root.AddCommand(newDevnetCmd(), newNodeCmd(), newTestnetCmd(), newKeysCmd(), newTxCmd(), newQueryCmd(), newBenchCmd(), newAttestCmd(), newWorkerCmd())
+	root.AddCommand(newConfigCmd())
 	root.AddCommand(newRelayCmd())
 	root.AddCommand(newContractCmd())
 	return root

@@ -48,12 +48,17 @@ func newTestnetCmd() *cobra.Command {
 			for i, h := range homes {
 				paths[i] = string(h)
 			}
-			return emit(map[string]any{"homes": paths, "keyring": o.OutDir + "/keys"}, func() string {
+			configPath, err := writeTestnetClientConfig(o)
+			if err != nil {
+				return err
+			}
+			return emit(map[string]any{"homes": paths, "keyring": o.OutDir + "/keys", "client_config": configPath}, func() string {
 				s := fmt.Sprintf("wrote %d validator homes; start each with:\n", len(homes))
 				for _, p := range paths {
 					s += fmt.Sprintf("  %s node --home %s\n", selfCommand(), p)
 				}
-				return s + fmt.Sprintf("development keys (passphrase %q) are in %s/keys", network.DevPassphrase, o.OutDir)
+				s += fmt.Sprintf("development keys (passphrase %q) are in %s/keys\n", network.DevPassphrase, o.OutDir)
+				return s + fmt.Sprintf("client config (validator 0) in %s; use it with:\n  export %s=%s", configPath, envClientConfig, configPath)
 			})
 		},
 	}

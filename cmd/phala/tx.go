@@ -19,16 +19,26 @@ type nodeFlag struct {
 }
 
 func (n *nodeFlag) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&n.url, "node", client.DefaultNode, "CometBFT RPC address of a node")
+	cmd.Flags().StringVar(&n.url, "node", "", nodeFlagUsage)
+	markConfigBacked(cmd, "node")
 	cmd.Flags().DurationVar(&n.timeout, "timeout", 30*time.Second, "give up after this long")
 }
 
+// nodeFlagUsage says where --node comes from when it is not given; its
+// value is filled in before the command runs (applyClientConfig).
+const nodeFlagUsage = "CometBFT RPC address of a node (default: $" + envNode + ", else the client config's node, else " + client.DefaultNode + "; see phala config show)"
+
+// connect also checks the node is on the chain the client config names.
 func (n *nodeFlag) connect() (*client.Client, context.Context, context.CancelFunc, error) {
 	c, err := client.New(n.url)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
+	if err := expectedChain.verify(ctx, c); err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
 	return c, ctx, cancel, nil
 }
 
