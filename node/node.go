@@ -80,6 +80,9 @@ func Start(ctx context.Context, home Home, app abci.Application, opts ...StartOp
 	if err != nil {
 		return nil, err
 	}
+	if err := checkListenAddrsFree([]listenAddr{{"rpc", c.RPC.ListenAddress}, {"p2p", c.P2P.ListenAddress}}); err != nil {
+		return nil, fmt.Errorf("starting node at %s: %w", home.Dir(), err)
+	}
 	gen, genBytes, err := loadGenesis(home)
 	if err != nil {
 		return nil, err

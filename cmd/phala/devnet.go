@@ -28,17 +28,17 @@ func newDevnetCmd() *cobra.Command {
 		Use:   "devnet",
 		Short: "Run a one-validator development network on loopback (resumes an existing home)",
 		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			h := node.Home(home)
-			if !h.Exists() {
-				fmt.Fprintf(os.Stderr, "creating a new development network in %s\n", home)
-				if err := network.InitDevnet(h, network.DevnetOptions{Ports: node.Ports{P2P: p2p, RPC: rpc}}); err != nil {
-					return err
-				}
-			} else {
-				fmt.Fprintf(os.Stderr, "resuming the development network in %s\n", home)
+			lock, err := lockHome(h, "devnet")
+			if err != nil {
+				return err
 			}
-			return runUntilSignal(h, func(v *network.Validator) (func() error, error) {
+			defer lock.Unlock()
+			if err := prepareDevnetHome(h, devnetPortsOf(cmd, p2p, rpc)); err != nil {
+				return explainPortInUse(err, h, true)
+			}
+			return explainPortInUse(runUntilSignal(h, func(v *network.Validator) (func() error, error) {
 				recordDevnetClientConfig(h, v)
 				if noWorker {
 					return nil, printDevnet(h, v, nil)
@@ -48,13 +48,13 @@ func newDevnetCmd() *cobra.Command {
 					return nil, err
 				}
 				return tee.stop, printDevnet(h, v, tee)
-			})
+			}), h, true)
 		},
 	}
 	cmd.Flags().BoolVar(&noWorker, "no-worker", false, "run the chain only, without the worker runtime and its relay")
 	cmd.Flags().StringVar(&home, "home", defaultDir("devnet"), "home directory of the devnet (created if missing, resumed if present)")
-	cmd.Flags().IntVar(&p2p, "p2p-port", 26656, "P2P port (used when the home is created)")
-	cmd.Flags().IntVar(&rpc, "rpc-port", 26657, "RPC port (used when the home is created)")
+	cmd.Flags().IntVar(&p2p, "p2p-port", 26656, "P2P port; given for an existing home, it replaces the home's port and is kept for later starts")
+	cmd.Flags().IntVar(&rpc, "rpc-port", 26657, "RPC port; given for an existing home, it replaces the home's port and is kept for later starts")
 	return cmd
 }
 

@@ -17,11 +17,19 @@ func newNodeCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			h := node.Home(home)
-			return runUntilSignal(h, func(v *network.Validator) (func() error, error) {
+			if !h.Exists() { // checked before locking, which would create the directory
+				return fmt.Errorf("%w at %s (run `phala testnet` first)", node.ErrNoHome, home)
+			}
+			lock, err := lockHome(h, "node")
+			if err != nil {
+				return err
+			}
+			defer lock.Unlock()
+			return explainPortInUse(runUntilSignal(h, func(v *network.Validator) (func() error, error) {
 				return nil, emit(map[string]string{"chain_id": v.Node.ChainID(), "rpc": v.Node.RPCURL(), "home": home}, func() string {
 					return fmt.Sprintf("validator of %s running; rpc %s; Ctrl-C stops", v.Node.ChainID(), v.Node.RPCURL())
 				})
-			})
+			}), h, false)
 		},
 	}
 	cmd.Flags().StringVar(&home, "home", "", "the validator's home directory")
