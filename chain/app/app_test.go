@@ -154,7 +154,10 @@ func TestMempoolQueuesSequentialNonces(t *testing.T) {
 	}
 }
 
-func TestBadTransactionsAreRefusedAndChangeNothing(t *testing.T) {
+// A transaction refused before its fee is charged (undecodable, bad
+// envelope, unaffordable fee) changes nothing; one refused by its method
+// pays its fee and uses its nonce, and changes nothing else.
+func TestBadTransactionsAreRefused(t *testing.T) {
 	poor := apptest.Dev("nobody")
 	good := txOpts{from: apptest.Alice, to: dave.Addr, amount: token.PHA(5)}
 	// tweaked builds good changed by f.
@@ -165,35 +168,41 @@ func TestBadTransactionsAreRefusedAndChangeNothing(t *testing.T) {
 		name string
 		raw  func(h *apptest.Chain) []byte
 		want error
+		// charged: the envelope is sound, so the block charges the fee.
+		charged bool
 	}{
-		{"garbage", func(*apptest.Chain) []byte { return []byte("not a transaction") }, tx.ErrMalformed},
-		{"empty", func(*apptest.Chain) []byte { return nil }, tx.ErrMalformed},
-		{"unsigned", func(*apptest.Chain) []byte { return unsigned(t, transfer(t, good)) }, tx.ErrUnsigned},
-		{"wrongly signed", func(*apptest.Chain) []byte { return resigned(t, transfer(t, good), apptest.Bob.Key) }, tx.ErrBadSignature},
-		{"wrong chain", tweaked(func(o *txOpts) { o.chainID = "other" }), tx.ErrWrongChain},
+		{"garbage", func(*apptest.Chain) []byte { return []byte("not a transaction") }, tx.ErrMalformed, false},
+		{"empty", func(*apptest.Chain) []byte { return nil }, tx.ErrMalformed, false},
+		{"unsigned", func(*apptest.Chain) []byte { return unsigned(t, transfer(t, good)) }, tx.ErrUnsigned, false},
+		{"wrongly signed", func(*apptest.Chain) []byte { return resigned(t, transfer(t, good), apptest.Bob.Key) }, tx.ErrBadSignature, false},
+		{"wrong chain", tweaked(func(o *txOpts) { o.chainID = "other" }), tx.ErrWrongChain, false},
 		{"replayed nonce", func(h *apptest.Chain) []byte {
 			raw := transfer(t, good)
 			h.Block(raw)
 			return raw
-		}, tx.ErrNonceTooLow},
-		{"nonce gap", tweaked(func(o *txOpts) { o.nonce = 7 }), tx.ErrNonceGap},
-		{"fee too low", tweaked(func(o *txOpts) { o.fee = token.FromUint64(1) }), tx.ErrFeeTooLow},
-		{"cannot pay fee", tweaked(func(o *txOpts) { o.from = poor }), tx.ErrCannotPayFee},
-		{"underfunded", tweaked(func(o *txOpts) { o.amount = token.PHA(500_000_000) }), bankapi.ErrInsufficientFunds},
-		{"below min balance", tweaked(func(o *txOpts) { o.amount = token.FromUint64(1) }), bankapi.ErrBelowMinBalance},
-		{"zero amount", tweaked(func(o *txOpts) { o.amount = token.Amount{} }), bankapi.ErrInvalidTransfer},
-		{"to reward pool", tweaked(func(o *txOpts) { o.to = bankapi.RewardPool }), bankapi.ErrInvalidTransfer},
-		{"unknown method", tweaked(func(o *txOpts) { o.method = "bank.mint" }), tx.ErrUnknownMethod},
-		{"gas limit too low", tweaked(func(o *txOpts) { o.gas = 1 }), tx.ErrOutOfGas},
+		}, tx.ErrNonceTooLow, false},
+		{"nonce gap", tweaked(func(o *txOpts) { o.nonce = 7 }), tx.ErrNonceGap, false},
+		{"fee too low", tweaked(func(o *txOpts) { o.fee = token.FromUint64(1) }), tx.ErrFeeTooLow, false},
+		{"cannot pay fee", tweaked(func(o *txOpts) { o.from = poor }), tx.ErrCannotPayFee, false},
+		{"underfunded", tweaked(func(o *txOpts) { o.amount = token.PHA(500_000_000) }), bankapi.ErrInsufficientFunds, true},
+		{"below min balance", tweaked(func(o *txOpts) { o.amount = token.FromUint64(1) }), bankapi.ErrBelowMinBalance, true},
+		{"zero amount", tweaked(func(o *txOpts) { o.amount = token.Amount{} }), bankapi.ErrInvalidTransfer, true},
+		{"to reward pool", tweaked(func(o *txOpts) { o.to = bankapi.RewardPool }), bankapi.ErrInvalidTransfer, true},
+		{"unknown method", tweaked(func(o *txOpts) { o.method = "bank.mint" }), tx.ErrUnknownMethod, false},
+		{"gas limit too low", tweaked(func(o *txOpts) { o.gas = 1 }), tx.ErrOutOfGas, false},
 		{"oversized", func(*apptest.Chain) []byte {
 			raw := transfer(t, good)
 			return append(raw, make([]byte, 70_000)...)
-		}, tx.ErrTooLarge},
+		}, tx.ErrTooLarge, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := apptest.New(t)
 			raw := tc.raw(h)
+			if tc.charged {
+				h.MustRefuseCharged(raw, tc.want)
+				return
+			}
 			hashBefore := h.AppHash()
 			resp, _ := h.MustRefuse(raw, tc.want)
 			if !bytes.Equal(resp.AppHash, hashBefore) {

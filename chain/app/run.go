@@ -22,8 +22,19 @@ type txOutcome struct {
 }
 
 // runTx is shared by CheckTx and FinalizeBlock: decode, check, charge, then
-// the method's handler (decode body, check, mutate, emit). Writes go to a
-// branch of s that is merged only on success.
+// the method's handler (decode body, check, mutate, emit).
+//
+// Fees are always paid: once the envelope checks pass and the sender can
+// afford the fee, the charge (fee to the treasury, nonce + 1) stands even if
+// the method fails, and only the method's own writes, events and messages
+// are discarded. Otherwise a failed transaction would cost nothing and, its
+// nonce unused, could be replayed later to succeed.
+//
+// The mempool (checkOnly) is the exception: a transaction whose method
+// fails is refused there and never enters the mempool, so its charge must
+// not stay in the mempool's overlay either, or the sender's next
+// transaction, signed at the committed nonce, would be refused as a reused
+// nonce. The overlay holds exactly the charges of what the mempool holds.
 func (a *App) runTx(s *state.Overlay, blk module.Block, raw []byte, checkOnly bool) txOutcome {
 	if len(raw) > int(a.params.MaxTxBytes) {
 		return txOutcome{err: tx.ErrTooLarge.Wrapf("%d bytes, limit %d", len(raw), a.params.MaxTxBytes)}
@@ -38,19 +49,32 @@ func (a *App) runTx(s *state.Overlay, blk module.Block, raw []byte, checkOnly bo
 	if out.err = a.checkEnvelope(s, signed, h, raw); out.err != nil {
 		return out
 	}
-	method := a.methods[env.Method]
-	branch := s.Branch()
-	ctx := &module.Context{Block: blk, Store: branch, Sender: env.SenderAddress(), SenderKey: env.Sender, CheckOnly: checkOnly}
-	if err := bank.ChargeFee(branch, ctx.Sender, env.Fee); err != nil {
+	charged := s.Branch()
+	if err := bank.ChargeFee(charged, env.SenderAddress(), env.Fee); err != nil {
 		out.err = tx.ErrCannotPayFee.Wrapf("%v", err)
 		return out
 	}
-	if out.err = method.Handle(ctx, env.Body); out.err != nil {
-		return out
+	method := a.methods[env.Method]
+	out.gasUsed = method.Gas
+	out.ctx, out.err = a.call(charged, blk, signed, method, checkOnly)
+	if out.err == nil || !checkOnly {
+		charged.Merge()
+	}
+	return out
+}
+
+// call runs the method's handler on a branch of the charged state and keeps
+// its writes only if it succeeds. It returns the context (events, messages)
+// of a success, nil on failure.
+func (a *App) call(charged *state.Overlay, blk module.Block, signed *tx.Signed, method module.Method, checkOnly bool) (*module.Context, error) {
+	env := &signed.Envelope
+	branch := charged.Branch()
+	ctx := &module.Context{Block: blk, Store: branch, Sender: env.SenderAddress(), SenderKey: env.Sender, CheckOnly: checkOnly}
+	if err := method.Handle(ctx, env.Body); err != nil {
+		return nil, err
 	}
 	branch.Merge()
-	out.ctx, out.gasUsed = ctx, method.Gas
-	return out
+	return ctx, nil
 }
 
 // checkEnvelope runs every check that needs no writes: chain, signature,

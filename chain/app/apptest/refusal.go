@@ -1,10 +1,14 @@
 package apptest
 
 import (
+	"bytes"
 	"errors"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/state"
+	"github.com/phala-go/phala/chain/tx"
 	"github.com/phala-go/phala/errs"
 )
 
@@ -55,4 +59,49 @@ func HasEvent(events []abci.Event, kind string) bool {
 		}
 	}
 	return false
+}
+
+// ChargeWrites is the writes hash of a block whose only effect is paying
+// raw's fee: the fee moved to the treasury and the sender's nonce advanced,
+// as computed on the committed state. Take it before the block runs raw.
+func (c *Chain) ChargeWrites(raw []byte) []byte {
+	c.T.Helper()
+	signed, err := tx.Decode(raw)
+	if err != nil {
+		c.T.Fatal(err)
+	}
+	s := state.NewOverlay(c.App.Store())
+	if err := bank.ChargeFee(s, signed.Envelope.SenderAddress(), signed.Envelope.Fee); err != nil {
+		c.T.Fatal(err)
+	}
+	h := state.ChangesHash(s.Changes())
+	return h[:]
+}
+
+// MustWrite fails the test unless the newest block wrote exactly what
+// writesHash stands for and published nothing.
+func (c *Chain) MustWrite(writesHash []byte) {
+	c.T.Helper()
+	d, err := c.App.Block(c.Height)
+	if err != nil {
+		c.T.Fatal(err)
+	}
+	if !bytes.Equal(d.WritesHash, writesHash) || len(d.Messages) != 0 {
+		c.T.Fatalf("block %d wrote %x and published %d messages, want exactly the fee charge %x", c.Height, d.WritesHash, len(d.Messages), writesHash)
+	}
+}
+
+// MustRefuseCharged is MustRefuse for a transaction whose envelope is sound
+// but whose method refuses: in the block the fee is paid and the nonce used
+// (so the same bytes can never run again), the gas is reported, and nothing
+// else changes.
+func (c *Chain) MustRefuseCharged(raw []byte, want error) (*abci.FinalizeBlockResponse, *abci.ExecTxResult) {
+	c.T.Helper()
+	charge := c.ChargeWrites(raw)
+	resp, r := c.MustRefuse(raw, want)
+	c.MustWrite(charge)
+	if r.GasUsed == 0 || len(r.Events) != 0 {
+		c.T.Fatalf("refused in its method: gas used %d, %d events; want the method's gas and no events", r.GasUsed, len(r.Events))
+	}
+	return resp, r
 }
