@@ -539,7 +539,9 @@ type devnetJSON struct {
 	} `json:"accounts"`
 	Worker *struct {
 		Status      string `json:"status"`
+		RelayAPI    string `json:"relay_api"`
 		IdentityKey string `json:"identity_key"`
+		Operator    string `json:"operator"`
 		Registered  bool   `json:"registered"`
 	} `json:"worker"`
 	Gatekeeper *struct {

@@ -33,14 +33,16 @@ func TestRegisterSimWorkerThroughCLI(t *testing.T) {
 	d := startDevnet(t, c)
 	url, keys := d.url(), d.info.Keyring
 	env := c.withEnv("PHALA_PASSPHRASE=" + devPassphrase)
-	w := newWorker(t, c, "worker", filepath.Join(t.TempDir(), "worker"), filepath.Join(d.home, "config", "genesis.json"))
+	bob := d.info.address(t, "bob")
+	whome := filepath.Join(t.TempDir(), "worker")
+	w := newWorker(t, c, "worker", whome, filepath.Join(d.home, "config", "genesis.json"), bob)
 	w.start()
 	if !strings.Contains(w.srv.stderrText(), "sim TEE: no hardware protection") {
 		t.Errorf("the sim TEE did not warn that it protects nothing:\n%s", w.srv.stderrText())
 	}
 	// The relay pays for the worker's heartbeats from another account than
 	// the operator's, so the two never race for a nonce.
-	rl := newServer(t, "relay", env, "relay", "--runtime", w.info.RelayAPI, "--key", "carol", "--manual-registration",
+	rl := newServer(t, "relay", env, "relay", "--runtime", w.info.RelayAPI, "--worker-home", whome, "--key", "carol", "--manual-registration",
 		"--node", url, "--keyring", keys, "--output", "json")
 	rl.start()
 	waitFor(t, 60*time.Second, "the runtime to verify a block", func() (bool, string, error) {
@@ -58,7 +60,10 @@ func TestRegisterSimWorkerThroughCLI(t *testing.T) {
 		t.Fatalf("register-worker without a runtime or evidence:\n%s", r)
 	}
 
-	r := register("--runtime", w.info.RelayAPI, "--output", "json")
+	if r := register("--runtime", w.info.RelayAPI, "--output", "json"); r.ok() || !strings.Contains(r.stderr, "--worker-home") {
+		t.Fatalf("register-worker without the runtime's token:\n%s", r)
+	}
+	r := register("--runtime", w.info.RelayAPI, "--worker-home", whome, "--output", "json")
 	if !r.ok() {
 		t.Fatalf("register-worker failed:\n%s", r)
 	}
@@ -69,7 +74,6 @@ func TestRegisterSimWorkerThroughCLI(t *testing.T) {
 	if err := r.decode(&reg); err != nil {
 		t.Fatal(err)
 	}
-	bob := d.info.address(t, "bob")
 	if reg.Node.Role != "worker" || !reg.Node.Active || reg.Node.TEE != "sim" || reg.Node.Operator != bob || reg.Node.IdentityKey != w.info.IdentityKey {
 		t.Fatalf("registered node: %+v (runtime identity %s)", reg.Node, w.info.IdentityKey)
 	}
@@ -85,7 +89,7 @@ func TestRegisterSimWorkerThroughCLI(t *testing.T) {
 	}
 
 	// Attesting again keeps the runtime's sealed identity.
-	again := register("--runtime", w.info.RelayAPI, "--output", "json")
+	again := register("--runtime", w.info.RelayAPI, "--worker-home", whome, "--output", "json")
 	if !again.ok() || !strings.Contains(again.stdout, reg.Node.IdentityKey) {
 		t.Fatalf("re-registration:\n%s", again)
 	}
@@ -93,7 +97,7 @@ func TestRegisterSimWorkerThroughCLI(t *testing.T) {
 	// Evidence made by the runtime, tampered, then submitted: refused with a
 	// reason.
 	evidence := filepath.Join(t.TempDir(), "evidence.json")
-	if r := register("--runtime", w.info.RelayAPI, "--evidence-out", evidence); !r.ok() {
+	if r := register("--runtime", w.info.RelayAPI, "--worker-home", whome, "--evidence-out", evidence); !r.ok() {
 		t.Fatalf("evidence-out:\n%s", r)
 	}
 	tampered := tamperQuote(t, evidence)

@@ -52,11 +52,11 @@ type workerProc struct {
 	info workerInfo
 }
 
-// newWorker prepares a worker on home; extra are more flags (listen
-// addresses).
-func newWorker(t *testing.T, c *cli, name, home, genesis string, extra ...string) *workerProc {
+// newWorker prepares a worker on home pinned to operator (an address);
+// extra are more flags (listen addresses).
+func newWorker(t *testing.T, c *cli, name, home, genesis, operator string, extra ...string) *workerProc {
 	t.Helper()
-	args := append([]string{"worker", "--home", home, "--genesis", genesis,
+	args := append([]string{"worker", "--home", home, "--genesis", genesis, "--operator", operator,
 		"--checkpoint-every", strconv.Itoa(checkpointEvery), "--output", "json"}, extra...)
 	return &workerProc{t: t, srv: newServer(t, name, c.env, args...), home: home}
 }
@@ -90,7 +90,15 @@ func (w *workerProc) start() {
 	})
 }
 
-func (w *workerProc) relayAPI() *relay.HTTPRuntime { return relay.NewHTTPRuntime(w.info.RelayAPI) }
+// relayAPI is the relay API as the worker's own relay reaches it: with the
+// token from its home.
+func (w *workerProc) relayAPI() *relay.HTTPRuntime {
+	tok, err := relay.ReadToken(filepath.Join(w.home, relaywire.TokenFile))
+	if err != nil {
+		w.t.Fatalf("%s: %v", w.srv.name, err)
+	}
+	return relay.NewHTTPRuntime(w.info.RelayAPI, tok)
+}
 
 func (w *workerProc) status() (relaywire.Status, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -473,7 +481,8 @@ func TestWorkerRelayNodeSurviveKill9(t *testing.T) {
 	// the restarted runtime where it left it.
 	base := freePortRange(t, 2)
 	homeA := filepath.Join(t.TempDir(), "worker-a")
-	a := newWorker(t, c, "worker-a", homeA, genesis,
+	bob := d.info.address(t, "bob")
+	a := newWorker(t, c, "worker-a", homeA, genesis, bob,
 		"--relay-listen", fmt.Sprintf("127.0.0.1:%d", base), "--listen", fmt.Sprintf("127.0.0.1:%d", base+1))
 	a.start()
 	relayURL := a.info.RelayAPI
@@ -483,7 +492,7 @@ func TestWorkerRelayNodeSurviveKill9(t *testing.T) {
 	genesisHash := a.mustStatus().StateHash
 
 	env := c.withEnv("PHALA_PASSPHRASE=" + devPassphrase)
-	rl := newServer(t, "relay", env, "relay", "--runtime", relayURL, "--key", "bob",
+	rl := newServer(t, "relay", env, "relay", "--runtime", relayURL, "--worker-home", homeA, "--key", "bob",
 		"--node", d.url(), "--keyring", d.info.Keyring, "--output", "json")
 	rl.start()
 
@@ -571,7 +580,7 @@ func TestWorkerRelayNodeSurviveKill9(t *testing.T) {
 	// B: the same node (keys and sim secret), no checkpoints, never stopped.
 	homeB := filepath.Join(t.TempDir(), "worker-b")
 	copyIdentity(t, homeA, homeB)
-	b := newWorker(t, c, "worker-b", homeB, genesis)
+	b := newWorker(t, c, "worker-b", homeB, genesis, bob)
 	b.start()
 	stB := b.mustStatus()
 	if !bytes.Equal(stB.IdentityKey, id) || stB.Height != 0 || !bytes.Equal(stB.StateHash, genesisHash) {

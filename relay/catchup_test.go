@@ -41,7 +41,7 @@ func TestCatchUpThroughput(t *testing.T) {
 	t.Logf("source: %d blocks in %d batches in %v (%.0f blocks/s)", n, batches, built.Round(time.Millisecond), float64(n)/built.Seconds())
 
 	w := startWorker(t, d, t.TempDir())
-	rt := NewHTTPRuntime(w.srv.URL())
+	rt := w.client()
 	start = time.Now()
 	st, err := rt.Status(ctx)
 	for err == nil && st.Height < n {
@@ -60,7 +60,7 @@ func TestCatchUpThroughput(t *testing.T) {
 	// The whole loop: a fresh runtime, the relay feeding and registering it.
 	w = startWorker(t, d, t.TempDir())
 	var progress strings.Builder
-	r, err := New(Config{Source: src, Runtime: NewHTTPRuntime(w.srv.URL()), Chain: d.client(t), Operator: devKey("alice"), Progress: &progress})
+	r, err := New(Config{Source: src, Runtime: w.client(), Chain: d.client(t), Operator: devKey("alice"), Progress: &progress})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,9 @@ type Metrics struct {
 	egressDup     prometheus.Counter
 	registrations *prometheus.CounterVec
 	retries       prometheus.Counter
+	// foreignOperator is 1 while the runtime is registered under an
+	// operator other than the relay's: an alert, not a statistic.
+	foreignOperator prometheus.Gauge
 }
 
 // NewMetrics creates the relay's metrics.
@@ -38,8 +41,10 @@ func NewMetrics() *Metrics {
 		registrations: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "phala_relay_registration_attempts_total", Help: "Registrations submitted, by outcome."},
 			[]string{"outcome"}),
 		retries: prometheus.NewCounter(prometheus.CounterOpts{Name: "phala_relay_retries_total", Help: "Rounds that failed and were retried after a backoff."}),
+		foreignOperator: prometheus.NewGauge(prometheus.GaugeOpts{Name: "phala_relay_runtime_foreign_operator",
+			Help: "1 if the runtime is registered on chain under an operator other than this relay's (someone took it over), else 0."}),
 	}
-	m.reg.MustRegister(m.chainHeight, m.runtimeHeight, m.blocksFed, m.batchesFed, m.refused, m.egressSent, m.egressDup, m.registrations, m.retries)
+	m.reg.MustRegister(m.chainHeight, m.runtimeHeight, m.blocksFed, m.batchesFed, m.refused, m.egressSent, m.egressDup, m.registrations, m.retries, m.foreignOperator)
 	return m
 }
 

@@ -88,7 +88,7 @@ func TestRelayRecoversFromARefusedBatch(t *testing.T) {
 	d := startDevnet(t)
 	d.waitHeight(t, 5)
 	w := startWorker(t, d, t.TempDir())
-	r := newTestRelay(t, d, &tamperOnce{Runtime: NewHTTPRuntime(w.srv.URL())})
+	r := newTestRelay(t, d, &tamperOnce{Runtime: w.client()})
 	runRelay(t, r)
 	settled(t, d, w, 1)
 	if got := metricSum(t, r.Metrics(), "phala_relay_batches_refused_total"); got != 1 {
@@ -102,7 +102,7 @@ func TestRelayRecoversFromARefusedBatch(t *testing.T) {
 func TestRelayCountsRedeliveredEgressAsDuplicates(t *testing.T) {
 	d := startDevnet(t)
 	w := startWorker(t, d, t.TempDir())
-	rec := &recorder{Runtime: NewHTTPRuntime(w.srv.URL()), seen: map[uint64]mq.SignedEgress{}}
+	rec := &recorder{Runtime: w.client(), seen: map[uint64]mq.SignedEgress{}}
 	r := newTestRelay(t, d, rec)
 	runRelay(t, r)
 	settled(t, d, w, 1)

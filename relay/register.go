@@ -32,6 +32,7 @@ type regAttempt struct {
 func (r *Relay) maybeRegister(ctx context.Context, st relaywire.Status, head Head) error {
 	if st.Registered {
 		r.reg = nil
+		r.watchOwner(ctx, st)
 		return nil
 	}
 	if r.cfg.ManualRegistration {
@@ -65,6 +66,10 @@ func (r *Relay) register(ctx context.Context) error {
 	case err == nil:
 	case errors.Is(err, registryapi.ErrStaleAnchor):
 		outcome, r.reg.retry = "stale_anchor", true
+	case errors.Is(err, registryapi.ErrIdentityInUse):
+		// Someone else registered these keys: say who, loudly.
+		outcome = "identity_in_use"
+		r.checkOwner(ctx, ev.IdentityKey)
 	case !coded(err):
 		// The node did not answer, or the block was not seen in time: the
 		// chain may not have it, so the next round asks again.

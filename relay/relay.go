@@ -73,6 +73,7 @@ type Relay struct {
 	nonce   *uint64            // the operator's next nonce, nil: ask the chain
 	pending map[string]pending // egress sent but not yet seen on chain, by sender
 	reg     *regAttempt        // the last registration submitted
+	owner   *ownerCheck        // the last check of who registered the runtime
 }
 
 // New checks the configuration and makes a relay.

@@ -3,9 +3,11 @@ package relay
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,6 +15,8 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/phala-go/phala/client"
+	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/relaywire"
 	"github.com/phala-go/phala/tee/sim"
 	"github.com/phala-go/phala/worker/api"
 	"github.com/phala-go/phala/worker/enclave"
@@ -24,10 +28,14 @@ var _ Runtime = (*HTTPRuntime)(nil)
 
 // worker is a real runtime behind its relay API on a loopback port.
 type worker struct {
-	home string
-	rt   *enclave.Runtime
-	srv  *api.Server
+	home  string
+	rt    *enclave.Runtime
+	srv   *api.Server
+	token string // the relay API's secret
 }
+
+// client is the relay API as the worker's own relay reaches it.
+func (w *worker) client() *HTTPRuntime { return NewHTTPRuntime(w.srv.URL(), w.token) }
 
 func startWorker(t *testing.T, d *devnet, home string) *worker {
 	t.Helper()
@@ -37,16 +45,25 @@ func startWorker(t *testing.T, d *devnet, home string) *worker {
 	}
 	rt, err := enclave.Open(enclave.Config{
 		Home: home, Genesis: lightGenesis(t, d.v.Node.Comet().GenesisDoc()), Platform: platform,
-		CheckpointEvery: 10, Log: slog.New(slog.DiscardHandler),
+		CheckpointEvery: 10, Operator: address.FromPublicKey(devKey("alice").Public().(ed25519.PublicKey)), Log: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.Listen("127.0.0.1:0", api.NewRelayHandler(rt))
+	tokenFile := filepath.Join(home, relaywire.TokenFile)
+	tok, err := api.LoadOrCreateToken(tokenFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &worker{home: home, rt: rt, srv: srv}
+	secret, err := ReadToken(tokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := api.Listen("127.0.0.1:0", api.NewRelayHandler(rt, tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &worker{home: home, rt: rt, srv: srv, token: secret}
 	t.Cleanup(func() { w.stop(t) })
 	return w
 }
@@ -100,12 +117,18 @@ type running struct {
 
 func startRelay(t *testing.T, d *devnet, w *worker) *running {
 	t.Helper()
+	return startRelayAs(t, d, w, devKey("alice"))
+}
+
+// startRelayAs starts a relay paying with operator.
+func startRelayAs(t *testing.T, d *devnet, w *worker, operator ed25519.PrivateKey) *running {
+	t.Helper()
 	src, err := NewSource(d.url, WithBatchSize(50))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r, err := New(Config{
-		Source: src, Runtime: NewHTTPRuntime(w.srv.URL()), Chain: d.client(t), Operator: devKey("alice"),
+		Source: src, Runtime: w.client(), Chain: d.client(t), Operator: operator,
 		Poll: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, Log: testLog(t),
 	})
 	if err != nil {

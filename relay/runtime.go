@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -52,13 +53,30 @@ const maxAnswer = 64 << 20
 
 // HTTPRuntime speaks relaywire to a runtime's HTTP API.
 type HTTPRuntime struct {
-	base string
-	hc   *http.Client
+	base  string
+	token string // the relay API's secret; never logged
+	hc    *http.Client
 }
 
-// NewHTTPRuntime talks to the runtime whose API is at base (http://host:port).
-func NewHTTPRuntime(base string) *HTTPRuntime {
-	return &HTTPRuntime{base: strings.TrimRight(base, "/"), hc: &http.Client{Timeout: 5 * time.Minute}}
+// NewHTTPRuntime talks to the runtime whose API is at base (http://host:port),
+// authenticating with token (the content of the runtime's
+// relaywire.TokenFile; see ReadToken).
+func NewHTTPRuntime(base, token string) *HTTPRuntime {
+	return &HTTPRuntime{base: strings.TrimRight(base, "/"), token: strings.TrimSpace(token), hc: &http.Client{Timeout: 5 * time.Minute}}
+}
+
+// ReadToken reads a runtime's relay API token file. Errors name the file,
+// never its content.
+func ReadToken(path string) (string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", ErrConfig.Wrapf("runtime token: %v", err)
+	}
+	tok := strings.TrimSpace(string(raw))
+	if tok == "" {
+		return "", ErrConfig.Wrapf("runtime token file %s is empty", path)
+	}
+	return tok, nil
 }
 
 // Status implements Runtime.
@@ -101,6 +119,9 @@ func (h *HTTPRuntime) call(ctx context.Context, method, path string, in, out any
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", relaywire.ContentType)
+	}
+	if h.token != "" {
+		req.Header.Set("Authorization", "Bearer "+h.token)
 	}
 	resp, err := h.hc.Do(req)
 	if err != nil {

@@ -211,7 +211,7 @@ func TestBatchQueuePrefetchesAndDiscardsAMissedGuess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := New(Config{Source: src, Runtime: NewHTTPRuntime("http://127.0.0.1:1"), Chain: d.client(t), Operator: devKey("alice")})
+	r, err := New(Config{Source: src, Runtime: NewHTTPRuntime("http://127.0.0.1:1", ""), Chain: d.client(t), Operator: devKey("alice")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,11 @@ const (
 	PathEvidence = "/v1/evidence" // POST EvidenceRequest → Evidence
 )
 
+// TokenFile is the file in the runtime's home holding the relay API's
+// secret (hex, mode 0600). Every relay API request carries it as
+// "Authorization: Bearer <secret>"; without it the runtime answers 401.
+const TokenFile = "relay-api.token"
+
 // Batch is a run of consecutive blocks the runtime has not seen, closed by
 // one commit for the last header. The runtime checks the hash links back
 // from that header to the last one it verified, so every header's validator

@@ -71,7 +71,10 @@ type devnetJSON struct {
 }
 
 type teeNodeJSON struct {
-	Status      string `json:"status"`
+	Status string `json:"status"`
+	// RelayAPI is the runtime's relay API; only its relay, holding the
+	// token in the node's home, may use it.
+	RelayAPI    string `json:"relay_api"`
 	IdentityKey string `json:"identity_key"`
 	Operator    string `json:"operator"`
 	Registered  bool   `json:"registered"`
@@ -141,7 +144,7 @@ func teeNodeInfo(w *devworker.Worker, operatorName string) *teeNodeJSON {
 			operator = a.Address.String()
 		}
 	}
-	return &teeNodeJSON{Status: w.PublicURL() + "/v1/status", IdentityKey: hex.EncodeToString(st.IdentityKey), Operator: operator, Registered: st.Registered, Height: st.Height}
+	return &teeNodeJSON{Status: w.PublicURL() + "/v1/status", RelayAPI: w.RelayURL(), IdentityKey: hex.EncodeToString(st.IdentityKey), Operator: operator, Registered: st.Registered, Height: st.Height}
 }
 
 func (t *teeNodes) json() (gk, wk *teeNodeJSON, cl *devClusterJSON) {

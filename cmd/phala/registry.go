@@ -96,6 +96,7 @@ type registerFlags struct {
 	n           nodeFlag
 	from        string
 	runtime     string
+	token       runtimeTokenFlags
 	collDir     string
 	evidence    string
 	evidenceOut string
@@ -104,16 +105,19 @@ type registerFlags struct {
 func txRegisterWorkerCmd() *cobra.Command {
 	var f registerFlags
 	cmd := &cobra.Command{
-		Use:   "register-worker --from OPERATOR --runtime URL",
+		Use:   "register-worker --from OPERATOR --runtime URL --worker-home DIR",
 		Short: "Register a running worker runtime (or gatekeeper) with evidence it attests in its TEE",
 		Long: `Register a running worker runtime with evidence it attests in its TEE.
 
 A relay registers its runtime by itself once the runtime has caught up;
 use this instead when the relay runs with --manual-registration, or to
-register under an operator key the relay does not hold. The runtime (its
-relay API, from worker.json in its home) must be running and have verified
-at least one block: it quotes its own sealed keys, bound to the operator and
-that block, and nothing outside it ever sees those keys. The role is the
+register under its operator's key when the relay does not hold it. The
+runtime (its relay API, from worker.json in its home) must be running and
+have verified at least one block: it quotes its own sealed keys, bound to
+the operator and that block, and nothing outside it ever sees those keys.
+The relay API needs the runtime's token (--worker-home or
+--runtime-token-file), and the runtime quotes only for the operator it was
+started with (phala worker --operator): --from must be that operator. The role is the
 one the runtime was started with. --evidence-out writes the registration to
 a file instead of submitting it; --evidence submits such a file from
 another machine (within max_anchor_age blocks of its anchor).`,
@@ -124,6 +128,7 @@ another machine (within max_anchor_age blocks of its anchor).`,
 	f.n.register(cmd)
 	cmd.Flags().StringVar(&f.from, "from", "", "operator key that pays and is bound into the attestation")
 	cmd.Flags().StringVar(&f.runtime, "runtime", "", "the running runtime's relay API, e.g. http://127.0.0.1:41234 (relay_api in its worker.json)")
+	f.token.register(cmd)
 	cmd.Flags().StringVar(&f.collDir, "collateral", "", "directory of Intel PCS collateral for sgx/tdx quotes")
 	cmd.Flags().StringVar(&f.evidence, "evidence", "", "submit this registration file instead of asking a runtime")
 	cmd.Flags().StringVar(&f.evidenceOut, "evidence-out", "", "write the registration to this file instead of submitting it")
@@ -190,7 +195,11 @@ func (f *registerFlags) body(ctx context.Context, operator address.Address) (reg
 			return body, err
 		}
 	}
-	ev, err := relay.NewHTTPRuntime(f.runtime).Evidence(ctx, operator)
+	tok, err := f.token.load()
+	if err != nil {
+		return body, err
+	}
+	ev, err := relay.NewHTTPRuntime(f.runtime, tok).Evidence(ctx, operator)
 	if err != nil {
 		return body, fmt.Errorf("runtime at %s: %w", f.runtime, err)
 	}

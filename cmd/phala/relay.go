@@ -21,12 +21,14 @@ import (
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/relay"
+	"github.com/phala-go/phala/worker/api"
 )
 
 type relayFlags struct {
 	k          keyringFlags
 	node       string
 	runtime    string
+	token      runtimeTokenFlags
 	key        string
 	collateral string
 	batch      int
@@ -38,14 +40,20 @@ type relayFlags struct {
 func newRelayCmd() *cobra.Command {
 	var f relayFlags
 	cmd := &cobra.Command{
-		Use:   "relay --runtime URL --key OPERATOR",
+		Use:   "relay --runtime URL --worker-home DIR --key OPERATOR",
 		Short: "Feed a worker runtime the chain's blocks and submit its egress (the untrusted host side)",
 		Long: `Feed a worker runtime the chain's blocks and submit its egress.
 
 The relay reads headers, commits and block digests from a node and hands
 them to the runtime's relay API, which verifies everything; it submits the
 runtime's signed egress in transactions paid by the operator key, and
-registers the runtime when it is not registered. It keeps no state: stop
+registers the runtime when it is not registered. The runtime's relay API
+takes only requests carrying its token, which the worker writes into its
+home at its first start: --worker-home names that home (or
+--runtime-token-file the token file). The operator key must be the one the
+worker was started with (phala worker --operator); the relay logs an error
+and sets phala_relay_runtime_foreign_operator to 1 if the runtime is
+registered under any other operator. It keeps no state: stop
 and restart it at will. With --manual-registration it leaves
 registering to the operator (phala tx register-worker). Runs until Ctrl-C or SIGTERM.`,
 		Args: cobra.NoArgs,
@@ -54,6 +62,7 @@ registering to the operator (phala tx register-worker). Runs until Ctrl-C or SIG
 	f.k.register(cmd, true)
 	cmd.Flags().StringVar(&f.node, "node", client.DefaultNode, "CometBFT RPC address of a node")
 	cmd.Flags().StringVar(&f.runtime, "runtime", "", "the runtime's relay API, e.g. http://127.0.0.1:41234")
+	f.token.register(cmd)
 	cmd.Flags().StringVar(&f.key, "key", "", "operator key that pays for transactions and is bound into the registration")
 	cmd.Flags().StringVar(&f.collateral, "collateral", "", "directory of Intel PCS collateral for sgx/tdx registrations (none for sim)")
 	cmd.Flags().IntVar(&f.batch, "batch", relay.DefaultBatchSize, "most blocks handed to the runtime at once")
@@ -73,6 +82,12 @@ func (f *relayFlags) run(parent context.Context) error {
 	if f.batch <= 0 {
 		return fmt.Errorf("invalid --batch %d (want at least 1)", f.batch)
 	}
+	// The token first: without it the runtime answers nothing, so no
+	// passphrase is worth asking for.
+	tok, err := f.token.load()
+	if err != nil {
+		return err
+	}
 	op, err := loadKey(&f.k, f.key)
 	if err != nil {
 		return err
@@ -81,7 +96,7 @@ func (f *relayFlags) run(parent context.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := f.config(op, coll, level)
+	cfg, err := f.config(op, tok, coll, level)
 	if err != nil {
 		return err
 	}
@@ -122,7 +137,7 @@ func (f *relayFlags) loadCollateral() (attest.Collateral, error) {
 
 // config wires the relay: logs and progress go to stderr, as JSON with
 // --output json.
-func (f *relayFlags) config(op ed25519.PrivateKey, coll attest.Collateral, level slog.Level) (relay.Config, error) {
+func (f *relayFlags) config(op ed25519.PrivateKey, token string, coll attest.Collateral, level slog.Level) (relay.Config, error) {
 	src, err := relay.NewSource(f.node, relay.WithBatchSize(f.batch))
 	if err != nil {
 		return relay.Config{}, err
@@ -132,7 +147,7 @@ func (f *relayFlags) config(op ed25519.PrivateKey, coll attest.Collateral, level
 		return relay.Config{}, err
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	cfg := relay.Config{Source: src, Runtime: relay.NewHTTPRuntime(f.runtime), Chain: chain, Operator: op, Collateral: coll, ManualRegistration: f.manual}
+	cfg := relay.Config{Source: src, Runtime: relay.NewHTTPRuntime(f.runtime, token), Chain: chain, Operator: op, Collateral: coll, ManualRegistration: f.manual}
 	if outputFormat == "json" {
 		cfg.Log = slog.New(slog.NewJSONHandler(os.Stderr, opts))
 		cfg.Progress = progressLog{cfg.Log}
@@ -169,7 +184,10 @@ func serveMetrics(addr string, m *relay.Metrics) (*metricsServer, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", m.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: mux}
+	// Bounded like the runtime's servers: a scrape is a small GET, and a
+	// loopback metrics port must not answer a rebound browser page.
+	api.MetricsLimits().Harden(srv, ln)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			fmt.Fprintln(os.Stderr, "metrics server:", err)

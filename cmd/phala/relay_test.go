@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,8 +15,11 @@ import (
 
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 
+	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/crypto/keyring"
 	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/node"
+	"github.com/phala-go/phala/relaywire"
 	"github.com/phala-go/phala/tee/sim"
 	"github.com/phala-go/phala/worker/api"
 	"github.com/phala-go/phala/worker/enclave"
@@ -40,6 +45,8 @@ func TestRelayCommandRefusesBadFlags(t *testing.T) {
 		{"no key", []string{"--runtime", "http://127.0.0.1:1"}, "key"},
 		{"zero batch", []string{"--runtime", "http://127.0.0.1:1", "--key", "alice", "--batch", "0"}, "--batch"},
 		{"bad log level", []string{"--runtime", "http://127.0.0.1:1", "--key", "alice", "--log-level", "loud"}, "--log-level"},
+		{"no token", []string{"--runtime", "http://127.0.0.1:1", "--key", "alice"}, "--worker-home"},
+		{"missing token file", []string{"--runtime", "http://127.0.0.1:1", "--key", "alice", "--worker-home", "/nonexistent"}, relaywire.TokenFile},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,11 +94,16 @@ func TestRelayCommandRegistersAWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := enclave.Open(enclave.Config{Home: whome, Genesis: genesis, Platform: platform, Log: slog.New(slog.DiscardHandler)})
+	alice := address.FromPublicKey(ed25519.NewKeyFromSeed(keyring.DevSeed("alice")).Public().(ed25519.PublicKey))
+	rt, err := enclave.Open(enclave.Config{Home: whome, Genesis: genesis, Platform: platform, Operator: alice, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.Listen("127.0.0.1:0", api.NewRelayHandler(rt))
+	tok, err := api.LoadOrCreateToken(filepath.Join(whome, relaywire.TokenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := api.Listen("127.0.0.1:0", api.NewRelayHandler(rt, tok))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +114,7 @@ func TestRelayCommandRegistersAWorker(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		done <- runRelayCmd(ctx, "--node", v.Node.RPCURL(), "--runtime", srv.URL(), "--key", "alice",
+		done <- runRelayCmd(ctx, "--node", v.Node.RPCURL(), "--runtime", srv.URL(), "--worker-home", whome, "--key", "alice",
 			"--keyring", network.KeyringDir(home), "--batch", "10", "--metrics", metrics, "--log-level", "error")
 	}()
 

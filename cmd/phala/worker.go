@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/tee"
 	"github.com/phala-go/phala/tee/gramine"
 	"github.com/phala-go/phala/tee/sim"
@@ -32,19 +33,28 @@ type workerFlags struct {
 	relayListen, listen    string
 	checkpointEvery        int64
 	gatekeeper             bool
+	operator               string
 }
 
 func newWorkerCmd() *cobra.Command {
 	var f workerFlags
 	cmd := &cobra.Command{
-		Use:   "worker --home DIR --genesis FILE",
+		Use:   "worker --home DIR --genesis FILE --operator ADDRESS",
 		Short: "Run the worker runtime (the enclave side): verifies blocks a relay feeds it, signs egress",
 		Long: `Run the worker runtime: the code that belongs inside a TEE.
 
 It trusts only the genesis file it is given, verifies every block its relay
 feeds it (relay API, loopback), keeps its node keys and checkpoints sealed
 by the TEE in --home, and serves its status and attestation on the public
-API. Ctrl-C or SIGTERM stops it after a checkpoint.`,
+API. Ctrl-C or SIGTERM stops it after a checkpoint.
+
+--operator is the account the runtime registers under, required at the
+first start: it is sealed into the home, the runtime gives registration
+evidence for that operator only, and a later start may omit it but not
+change it. At its first start the runtime also writes its relay API token
+(relay-api.token, mode 0600) into --home: its relay reads it
+(phala relay --worker-home DIR) and every relay API request without it is
+refused. The public API stays open.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			// Signals are caught from the start so a stop never skips the
@@ -61,14 +71,18 @@ API. Ctrl-C or SIGTERM stops it after a checkpoint.`,
 	cmd.Flags().StringVar(&f.listen, "listen", "127.0.0.1:0", "loopback address of the public API")
 	cmd.Flags().Int64Var(&f.checkpointEvery, "checkpoint-every", enclave.DefaultCheckpointEvery, "blocks between sealed checkpoints")
 	cmd.Flags().BoolVar(&f.gatekeeper, "gatekeeper", false, "run as a gatekeeper (registers with that role)")
+	cmd.Flags().StringVar(&f.operator, "operator", "", "operator address the runtime registers under (pinned at the first start)")
 	cmd.MarkFlagRequired("genesis")
 	return cmd
 }
 
 type workerJSON struct {
-	Home          string `json:"home"`
-	ChainID       string `json:"chain_id"`
-	RelayAPI      string `json:"relay_api"`
+	Home     string `json:"home"`
+	ChainID  string `json:"chain_id"`
+	RelayAPI string `json:"relay_api"`
+	// RelayToken is the relay API's token file (its path, not the secret).
+	RelayToken    string `json:"relay_api_token_file"`
+	Operator      string `json:"operator"`
 	PublicAPI     string `json:"public_api"`
 	IdentityKey   string `json:"identity_key"`
 	EncryptionKey string `json:"encryption_key"`
@@ -86,20 +100,24 @@ func (f *workerFlags) run(ctx context.Context) error {
 	if _, err := os.Stat(f.genesis); err != nil {
 		return fmt.Errorf("--genesis: %w", err)
 	}
+	operator, err := f.parseOperator()
+	if err != nil {
+		return err
+	}
 	platform, err := openPlatform(f.teeKind, filepath.Join(f.home, "tee-sim"))
 	if err != nil {
 		return err
 	}
 	w, err := service.Open(service.Config{
 		Home: f.home, GenesisFile: f.genesis, Platform: platform,
-		CheckpointEvery: f.checkpointEvery, Gatekeeper: f.gatekeeper,
+		CheckpointEvery: f.checkpointEvery, Gatekeeper: f.gatekeeper, Operator: operator,
 		RelayListen: f.relayListen, PublicListen: f.listen,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	})
 	if err != nil {
 		return err
 	}
-	runErr := f.announce(w.Runtime, w.RelayURL(), w.PublicURL())
+	runErr := f.announce(w, w.RelayURL(), w.PublicURL())
 	if runErr == nil {
 		<-ctx.Done()
 		fmt.Fprintln(os.Stderr, "shutting down...")
@@ -113,16 +131,33 @@ func (f *workerFlags) run(ctx context.Context) error {
 	return err
 }
 
+// parseOperator reads --operator; it may be left out only when a previous
+// start pinned one (the runtime then uses that).
+func (f *workerFlags) parseOperator() (address.Address, error) {
+	if f.operator != "" {
+		op, err := address.Parse(f.operator)
+		if err != nil {
+			return address.Address{}, fmt.Errorf("--operator: %w", err)
+		}
+		return op, nil
+	}
+	if _, err := os.Stat(filepath.Join(f.home, enclave.OperatorFile)); err != nil {
+		return address.Address{}, fmt.Errorf("--operator is required at the first start: the address the runtime registers under (phala keys show NAME)")
+	}
+	return address.Address{}, nil
+}
+
 // announce prints the URLs, keys and state, and writes them to
 // home/worker.json.
-func (f *workerFlags) announce(rt *enclave.Runtime, relayURL, publicURL string) error {
-	s := rt.Status()
+func (f *workerFlags) announce(w *service.Worker, relayURL, publicURL string) error {
+	s := w.Runtime.Status()
 	role := "worker"
 	if f.gatekeeper {
 		role = "gatekeeper"
 	}
 	out := workerJSON{
 		Home: f.home, ChainID: s.ChainID, RelayAPI: relayURL, PublicAPI: publicURL,
+		RelayToken: w.TokenFile, Operator: w.Runtime.Operator().String(),
 		IdentityKey: hex.EncodeToString(s.IdentityKey), EncryptionKey: hex.EncodeToString(s.EncryptionKey),
 		Role: role, Height: s.Height, StateHash: hex.EncodeToString(s.StateHash), Registered: s.Registered,
 	}
@@ -134,8 +169,8 @@ func (f *workerFlags) announce(rt *enclave.Runtime, relayURL, publicURL string) 
 		return fmt.Errorf("write %s: %w", workerInfoFile, err)
 	}
 	return emit(out, func() string {
-		return fmt.Sprintf("%s runtime of %s\nrelay api   %s\npublic api  %s\nidentity    %s\nheight      %d\nstate hash  %s\nregistered  %v\nrunning; Ctrl-C stops",
-			role, out.ChainID, relayURL, publicURL, out.IdentityKey, out.Height, out.StateHash, out.Registered)
+		return fmt.Sprintf("%s runtime of %s\nrelay api   %s (token in %s)\npublic api  %s\noperator    %s\nidentity    %s\nheight      %d\nstate hash  %s\nregistered  %v\nrunning; Ctrl-C stops",
+			role, out.ChainID, relayURL, out.RelayToken, publicURL, out.Operator, out.IdentityKey, out.Height, out.StateHash, out.Registered)
 	})
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/phala-go/phala/relay"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,8 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/node"
+	"github.com/phala-go/phala/relay"
+	"github.com/phala-go/phala/relaywire"
 	"github.com/phala-go/phala/worker/api"
 )
 
@@ -31,6 +33,9 @@ func testGenesis(t *testing.T) string {
 	return homes[0].GenesisFile()
 }
 
+// testOperator is the operator the test runtimes are pinned to.
+var testOperator = address.Module("test operator").String()
+
 func TestWorkerCommandRefusesBadFlags(t *testing.T) {
 	gen := testGenesis(t)
 	tests := []struct {
@@ -40,8 +45,10 @@ func TestWorkerCommandRefusesBadFlags(t *testing.T) {
 	}{
 		{"checkpoint interval", workerFlags{genesis: gen, teeKind: "sim", relayListen: "127.0.0.1:0", listen: "127.0.0.1:0", checkpointEvery: 0}, "--checkpoint-every"},
 		{"missing genesis", workerFlags{genesis: filepath.Join(t.TempDir(), "none.json"), teeKind: "sim", checkpointEvery: 1}, "--genesis"},
-		{"unknown tee", workerFlags{genesis: gen, teeKind: "sev", checkpointEvery: 1}, "--tee"},
-		{"relay API not on loopback", workerFlags{genesis: gen, teeKind: "sim", relayListen: "0.0.0.0:0", listen: "127.0.0.1:0", checkpointEvery: 1}, "loopback"},
+		{"unknown tee", workerFlags{genesis: gen, teeKind: "sev", checkpointEvery: 1, operator: testOperator}, "--tee"},
+		{"relay API not on loopback", workerFlags{genesis: gen, teeKind: "sim", relayListen: "0.0.0.0:0", listen: "127.0.0.1:0", checkpointEvery: 1, operator: testOperator}, "loopback"},
+		{"no operator at the first start", workerFlags{genesis: gen, teeKind: "sim", relayListen: "127.0.0.1:0", listen: "127.0.0.1:0", checkpointEvery: 1}, "--operator"},
+		{"malformed operator", workerFlags{genesis: gen, teeKind: "sim", relayListen: "127.0.0.1:0", listen: "127.0.0.1:0", checkpointEvery: 1, operator: "alice"}, "--operator"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,7 +62,7 @@ func TestWorkerCommandRefusesBadFlags(t *testing.T) {
 }
 
 func TestWorkerCommandServesAndStops(t *testing.T) {
-	f := workerFlags{home: t.TempDir(), genesis: testGenesis(t), teeKind: "sim", relayListen: "127.0.0.1:0", listen: "127.0.0.1:0", checkpointEvery: 10}
+	f := workerFlags{home: t.TempDir(), genesis: testGenesis(t), teeKind: "sim", relayListen: "127.0.0.1:0", listen: "127.0.0.1:0", checkpointEvery: 10, operator: testOperator}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- f.run(ctx) }()
@@ -80,7 +87,17 @@ func TestWorkerCommandServesAndStops(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	st, err := relay.NewHTTPRuntime(info.RelayAPI).Status(ctx)
+	if _, err := relay.NewHTTPRuntime(info.RelayAPI, "").Status(ctx); !errors.Is(err, api.ErrUnauthorized) {
+		t.Fatalf("relay API without the token: %v", err)
+	}
+	if info.Operator != testOperator || info.RelayToken != filepath.Join(f.home, relaywire.TokenFile) {
+		t.Fatalf("worker.json: operator %q, token file %q", info.Operator, info.RelayToken)
+	}
+	tok, err := relay.ReadToken(info.RelayToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := relay.NewHTTPRuntime(info.RelayAPI, tok).Status(ctx)
 	if err != nil || st.ChainID != "worker-cli-test" || st.Height != 0 {
 		t.Fatalf("relay status: %+v %v", st, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/phala-go/phala/client"
+	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/crypto/keyring"
 	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/node"
@@ -65,16 +66,20 @@ func Start(home node.Home, v *network.Validator, r Role, log *slog.Logger) (*Wor
 	if err != nil {
 		return nil, err
 	}
+	// The runtime is pinned to its development operator, as `phala worker
+	// --operator` pins it: nobody else can get its evidence.
+	operator := ed25519.NewKeyFromSeed(keyring.DevSeed(r.Operator))
 	sw, err := service.Open(service.Config{
 		Home: dir, GenesisFile: home.GenesisFile(), Platform: platform, CheckpointEvery: 100,
-		Gatekeeper: r.Gatekeeper, RelayListen: "127.0.0.1:0", PublicListen: "127.0.0.1:0",
+		Gatekeeper: r.Gatekeeper, Operator: address.FromPublicKey(operator.Public().(ed25519.PublicKey)),
+		RelayListen: "127.0.0.1:0", PublicListen: "127.0.0.1:0",
 		Log: log.With("part", r.Name),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("devnet %s: %w", r.Name, err)
 	}
 	w := &Worker{Worker: sw, done: make(chan error, 1)}
-	rl, err := w.newRelay(v.Node.RPCURL(), r.Operator, log.With("part", r.Name+"-relay"))
+	rl, err := w.newRelay(v.Node.RPCURL(), operator, log.With("part", r.Name+"-relay"))
 	if err != nil {
 		return nil, errors.Join(err, sw.Close(context.Background()))
 	}
@@ -84,7 +89,13 @@ func Start(home node.Home, v *network.Validator, r Role, log *slog.Logger) (*Wor
 	return w, nil
 }
 
-func (w *Worker) newRelay(rpc, operatorName string, log *slog.Logger) (*relay.Relay, error) {
+// newRelay makes the worker's relay, which reads the relay API token from
+// the worker's home as a relay process of the operator does.
+func (w *Worker) newRelay(rpc string, operator ed25519.PrivateKey, log *slog.Logger) (*relay.Relay, error) {
+	tok, err := relay.ReadToken(w.TokenFile)
+	if err != nil {
+		return nil, err
+	}
 	src, err := relay.NewSource(rpc)
 	if err != nil {
 		return nil, err
@@ -93,8 +104,7 @@ func (w *Worker) newRelay(rpc, operatorName string, log *slog.Logger) (*relay.Re
 	if err != nil {
 		return nil, err
 	}
-	operator := ed25519.NewKeyFromSeed(keyring.DevSeed(operatorName))
-	return relay.New(relay.Config{Source: src, Runtime: relay.NewHTTPRuntime(w.RelayURL()), Chain: c, Operator: operator, Log: log})
+	return relay.New(relay.Config{Source: src, Runtime: relay.NewHTTPRuntime(w.RelayURL(), tok), Chain: c, Operator: operator, Log: log})
 }
 
 // WaitRegistered waits until the runtime has seen itself registered on

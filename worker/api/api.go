@@ -34,6 +34,10 @@ var (
 	// Codes 6 and 7 belonged to a client of this API now in package relay.
 	ErrNotLoopback  = errs.Register(Module, 8, "listen address is not loopback")
 	ErrListenFailed = errs.Register(Module, 9, "cannot listen")
+	// ErrUnauthorized: a relay API request without the runtime's token.
+	ErrUnauthorized = errs.Register(Module, 10, "relay API token missing or wrong")
+	// ErrToken: the token file cannot be created or read.
+	ErrToken = errs.Register(Module, 11, "relay API token unavailable")
 )
 
 // Body size limits: a batch of blocks may be large, everything else is small.
@@ -109,6 +113,10 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, ErrBadBody):
 		return http.StatusBadRequest
+	case errors.Is(err, ErrUnauthorized):
+		return http.StatusUnauthorized
+	case errors.Is(err, enclave.ErrOperator), errors.Is(err, enclave.ErrNoOperator):
+		return http.StatusForbidden
 	}
 	var e *errs.Error
 	if !errors.As(err, &e) || e.Is(errs.ErrInternal) {

@@ -75,6 +75,11 @@ func (f *fakeRuntime) LastEvidence() (relaywire.Evidence, bool) {
 	return *f.evidence, true
 }
 
+// testSecret is a relay API token for the tests; testToken is it parsed.
+const testSecret = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+var testToken, _ = ParseToken(testSecret)
+
 func validBatch() []byte {
 	return codec.MustMarshal(relaywire.Batch{Version: relaywire.Version, Blocks: []relaywire.Block{{Header: []byte{1}, Parent: mq.Block{Height: 1}}}, Commit: []byte{2}})
 }
@@ -118,8 +123,9 @@ func TestRelayAPIRefusesBadRequests(t *testing.T) {
 			if tc.contentType != "" {
 				req.Header.Set("Content-Type", tc.contentType)
 			}
+			req.Header.Set("Authorization", testToken.Header())
 			w := httptest.NewRecorder()
-			NewRelayHandler(rt).ServeHTTP(w, req)
+			NewRelayHandler(rt, testToken).ServeHTTP(w, req)
 			if w.Code != tc.status {
 				t.Fatalf("status %d, want %d: %s", w.Code, tc.status, w.Body)
 			}
@@ -140,14 +146,14 @@ func TestRelayAPIRefusesBadRequests(t *testing.T) {
 // TestRelayClientRoundTrip drives the servers with the relay's client.
 func TestRelayClientRoundTrip(t *testing.T) {
 	rt := &fakeRuntime{}
-	srv, err := Listen("127.0.0.1:0", NewRelayHandler(rt))
+	srv, err := Listen("127.0.0.1:0", NewRelayHandler(rt, testToken))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c := relay.NewHTTPRuntime(srv.URL())
+	c := relay.NewHTTPRuntime(srv.URL(), testSecret)
 	b, err := DecodeBatch(validBatch())
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +181,7 @@ func TestRelayClientRoundTrip(t *testing.T) {
 	if _, err := c.Feed(ctx, b); !errors.Is(err, lightclient.ErrAppHash) || !strings.Contains(err.Error(), "forged") {
 		t.Fatalf("refusal not rebuilt: %v", err)
 	}
-	dead := relay.NewHTTPRuntime("http://127.0.0.1:1")
+	dead := relay.NewHTTPRuntime("http://127.0.0.1:1", testSecret)
 	if _, err := dead.Status(ctx); err == nil || errors.As(err, &refused) {
 		t.Fatalf("unreachable runtime: %v", err)
 	}
@@ -243,7 +249,7 @@ func FuzzFeedBody(f *testing.F) {
 	f.Add([]byte("garbage"))
 	f.Add(codec.MustMarshal(relaywire.Batch{Version: relaywire.Version}))
 	f.Add([]byte{0x84, 0x01, 0x9f, 0xff, 0x40, 0xf6}) // indefinite-length array
-	h := NewRelayHandler(&fakeRuntime{})
+	h := NewRelayHandler(&fakeRuntime{}, testToken)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		b, err := DecodeBatch(body)
 		if err == nil {
@@ -254,6 +260,7 @@ func FuzzFeedBody(f *testing.F) {
 		}
 		req := httptest.NewRequest(http.MethodPost, relaywire.PathBlocks, bytes.NewReader(body))
 		req.Header.Set("Content-Type", relaywire.ContentType)
+		req.Header.Set("Authorization", testToken.Header())
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		switch {

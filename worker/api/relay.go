@@ -6,8 +6,13 @@ import (
 	"github.com/phala-go/phala/relaywire"
 )
 
-// NewRelayHandler serves the relay API over rt.
-func NewRelayHandler(rt Runtime) http.Handler {
+// NewRelayHandler serves the relay API over rt to requests carrying tok
+// (see TokenFile); a zero tok refuses every request.
+func NewRelayHandler(rt Runtime, tok Token) http.Handler {
+	return requireToken(tok, relayMux(rt))
+}
+
+func relayMux(rt Runtime) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(relaywire.PathStatus, only(http.MethodGet, func(w http.ResponseWriter, _ *http.Request) {
 		writeCBOR(w, http.StatusOK, rt.Status())

@@ -253,10 +253,15 @@ func newSim(t testing.TB, dir string, m byte) tee.Platform {
 	return p
 }
 
-// open starts a runtime in home on platform p.
+// aliceAddr is the operator test runtimes are pinned to.
+func aliceAddr() address.Address {
+	return address.FromPublicKey(devKey("alice").Public().(ed25519.PublicKey))
+}
+
+// open starts a runtime in home on platform p, pinned to alice.
 func (c *testChain) open(t testing.TB, home string, p tee.Platform, every int64) *Runtime {
 	t.Helper()
-	rt, err := Open(Config{Home: home, Genesis: c.doc, Platform: p, CheckpointEvery: every, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	rt, err := Open(Config{Home: home, Genesis: c.doc, Platform: p, CheckpointEvery: every, Operator: aliceAddr(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatalf("open runtime: %v", err)
 	}

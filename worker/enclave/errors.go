@@ -29,4 +29,9 @@ var (
 	ErrNoKey = errs.Register(Module, 8, "key not held")
 	// ErrModules: the modules do not fit together (two owners of a topic).
 	ErrModules = errs.Register(Module, 9, "enclave modules conflict")
+	// ErrOperator: evidence asked for an operator other than the one the
+	// runtime is pinned to, or the pin cannot be read or written.
+	ErrOperator = errs.Register(Module, 10, "not this runtime's operator")
+	// ErrNoOperator: no operator pinned yet, so no evidence can be given.
+	ErrNoOperator = errs.Register(Module, 11, "no operator pinned")
 )

@@ -47,13 +47,19 @@ type keyNode struct {
 	home       string
 	platform   tee.Platform
 	gatekeeper bool
+	operator   ed25519.PrivateKey // pinned at its first start; nil: alice
 	rt         *Runtime
 }
 
 func (c *testChain) openNode(t *testing.T, n *keyNode, logw io.Writer) {
 	t.Helper()
+	op := n.operator
+	if op == nil {
+		op = devKey("alice")
+	}
 	rt, err := Open(Config{Home: n.home, Genesis: c.doc, Platform: n.platform, CheckpointEvery: 1_000_000, Gatekeeper: n.gatekeeper,
-		Log: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		Operator: address.FromPublicKey(op.Public().(ed25519.PublicKey)),
+		Log:      slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatalf("open %s: %v", n.name, err)
 	}
@@ -159,13 +165,16 @@ func TestKeyManagementOnChain(t *testing.T) {
 	c := chain(t)
 	logs := &lockedBuffer{}
 	simDir := t.TempDir()
-	mk := func(name string, gatekeeper bool) *keyNode {
+	mk := func(name string, gatekeeper bool, operator ...ed25519.PrivateKey) *keyNode {
 		n := &keyNode{name: name, home: t.TempDir(), platform: newSim(t, simDir, 1), gatekeeper: gatekeeper}
+		if len(operator) > 0 {
+			n.operator = operator[0]
+		}
 		c.openNode(t, n, logs)
 		return n
 	}
-	a, b, gc, w := mk("gatekeeper A", true), mk("gatekeeper B", true), mk("gatekeeper C", true), mk("worker W", false)
-	deact, unreg := mk("deactivated gatekeeper D", true), mk("unregistered worker U", false)
+	a, b, gc, w := mk("gatekeeper A", true), mk("gatekeeper B", true), mk("gatekeeper C", true), mk("worker W", false, devKey("carol"))
+	deact, unreg := mk("deactivated gatekeeper D", true, devKey("bob")), mk("unregistered worker U", false)
 	alice := devKey("alice")
 
 	// D is a gatekeeper by an identity grant, registered, then deactivated

@@ -62,7 +62,11 @@ type Config struct {
 	CheckpointEvery int64
 	// Gatekeeper makes the enclave register as a gatekeeper, not a worker.
 	Gatekeeper bool
-	Log        *slog.Logger
+	// Operator is the account the enclave registers under. The first
+	// non-zero one is sealed into the home (OperatorFile) and later starts
+	// must name the same one or none; evidence is given for it alone.
+	Operator address.Address
+	Log      *slog.Logger
 }
 
 // Runtime is one running enclave. Its methods are safe for concurrent use:
@@ -86,6 +90,7 @@ type Runtime struct {
 	lastCheckpoint int64
 	evidence       *relaywire.Evidence
 	closed         bool
+	operator       address.Address // pinned; zero: none yet, no evidence
 }
 
 // Open loads or creates the node keys, then resumes from the newest valid
@@ -106,6 +111,10 @@ func Open(cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
+	operator, err := pinOperator(cfg.Platform, cfg.Home, cfg.Genesis.ChainID, node.IdentityPublic(), cfg.Operator)
+	if err != nil {
+		return nil, err
+	}
 	ks, err := keystore.Open(cfg.Platform, filepath.Join(cfg.Home, KeystoreFile), cfg.Genesis.ChainID, node.IdentityPublic(), log)
 	if err != nil {
 		return nil, err
@@ -115,7 +124,7 @@ func Open(cfg Config) (*Runtime, error) {
 		store:  checkpointStore{dir: filepath.Join(cfg.Home, CheckpointsDir), platform: cfg.Platform, log: log},
 		every:  cfg.CheckpointEvery,
 		role:   registryapi.RoleWorker,
-		regGen: regGen,
+		regGen: regGen, operator: operator,
 	}
 	if cfg.Gatekeeper {
 		r.role = registryapi.RoleGatekeeper
@@ -137,7 +146,7 @@ func Open(cfg Config) (*Runtime, error) {
 		}
 		log.Info("starting from genesis", "chain", light.ChainID)
 	}
-	log.Info("worker runtime ready", "identity", hex.EncodeToString(node.IdentityPublic()), "keys_created", created, "role", r.role)
+	log.Info("worker runtime ready", "identity", hex.EncodeToString(node.IdentityPublic()), "keys_created", created, "role", r.role, "operator", operatorText(operator))
 	return r, nil
 }
 
@@ -251,10 +260,17 @@ func (r *Runtime) Outbox() relaywire.Outbox {
 }
 
 // Evidence quotes the node's keys bound to operator and to the newest
-// verified header, for a registration the relay submits.
+// verified header, for a registration the relay submits. Only the pinned
+// operator gets a quote: a quote for anyone else would let them register
+// this node under their account and lock its operator out.
 func (r *Runtime) Evidence(operator address.Address) (relaywire.Evidence, error) {
-	if operator.IsZero() {
+	switch {
+	case operator.IsZero():
 		return relaywire.Evidence{}, ErrBadRequest.Wrapf("no operator")
+	case r.operator.IsZero():
+		return relaywire.Evidence{}, ErrNoOperator.Wrapf("start the runtime with its operator's address")
+	case operator != r.operator:
+		return relaywire.Evidence{}, ErrOperator.Wrapf("evidence for %s refused: this runtime's operator is %s", operator, r.operator)
 	}
 	r.mu.Lock()
 	height, hash, closed := r.light.Height, r.light.BlockHash, r.closed
@@ -277,6 +293,16 @@ func (r *Runtime) Evidence(operator address.Address) (relaywire.Evidence, error)
 	r.evidence = &ev
 	r.mu.Unlock()
 	return ev, nil
+}
+
+// Operator is the operator the runtime is pinned to (zero: none yet).
+func (r *Runtime) Operator() address.Address { return r.operator }
+
+func operatorText(a address.Address) string {
+	if a.IsZero() {
+		return "none pinned"
+	}
+	return a.String()
 }
 
 // LastEvidence is the newest evidence produced, if any.

@@ -282,7 +282,7 @@ func TestRegistryEventsFromChain(t *testing.T) {
 
 func TestGatekeeperMode(t *testing.T) {
 	c := chain(t)
-	rt, err := Open(Config{Home: t.TempDir(), Genesis: c.doc, Platform: newSim(t, t.TempDir(), 1), Gatekeeper: true})
+	rt, err := Open(Config{Home: t.TempDir(), Genesis: c.doc, Platform: newSim(t, t.TempDir(), 1), Gatekeeper: true, Operator: aliceAddr()})
 	if err != nil {
 		t.Fatal(err)
 	}

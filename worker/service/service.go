@@ -11,6 +11,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+
+	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/relaywire"
 
 	"github.com/phala-go/phala/tee"
 	"github.com/phala-go/phala/worker/api"
@@ -31,6 +35,13 @@ type Config struct {
 	CheckpointEvery int64
 	// Gatekeeper registers the runtime as a gatekeeper, not a worker.
 	Gatekeeper bool
+	// Operator is the account the runtime registers under: pinned (sealed
+	// in Home) at the first start that names one; later starts must name
+	// the same one or none (enclave.Config.Operator).
+	Operator address.Address
+	// TokenFile is the relay API's secret; created (mode 0600) if absent.
+	// Empty: relaywire.TokenFile in Home.
+	TokenFile string
 	// RelayListen and PublicListen are loopback host:port addresses (port
 	// 0 picks a free one).
 	RelayListen, PublicListen string
@@ -39,7 +50,9 @@ type Config struct {
 
 // Worker is a runtime serving its two APIs.
 type Worker struct {
-	Runtime       *enclave.Runtime
+	Runtime *enclave.Runtime
+	// TokenFile holds the relay API's secret, for the relay to read.
+	TokenFile     string
 	relay, public *api.Server
 }
 
@@ -57,15 +70,25 @@ func Open(cfg Config) (*Worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("genesis %s: %w", cfg.GenesisFile, err)
 	}
+	tokenFile := cfg.TokenFile
+	if tokenFile == "" {
+		tokenFile = filepath.Join(cfg.Home, relaywire.TokenFile)
+	}
+	// The token comes before the runtime so that a home whose token is
+	// unusable fails before anything is opened.
+	tok, err := api.LoadOrCreateToken(tokenFile)
+	if err != nil {
+		return nil, err
+	}
 	rt, err := enclave.Open(enclave.Config{
 		Home: cfg.Home, Genesis: genesis, Platform: cfg.Platform,
-		CheckpointEvery: cfg.CheckpointEvery, Gatekeeper: cfg.Gatekeeper, Log: cfg.Log,
+		CheckpointEvery: cfg.CheckpointEvery, Gatekeeper: cfg.Gatekeeper, Operator: cfg.Operator, Log: cfg.Log,
 	})
 	if err != nil {
 		return nil, err
 	}
-	w := &Worker{Runtime: rt}
-	if w.relay, err = api.Listen(cfg.RelayListen, api.NewRelayHandler(rt)); err != nil {
+	w := &Worker{Runtime: rt, TokenFile: tokenFile}
+	if w.relay, err = api.Listen(cfg.RelayListen, api.NewRelayHandler(rt, tok)); err != nil {
 		return nil, errors.Join(err, rt.Close())
 	}
 	if w.public, err = api.Listen(cfg.PublicListen, api.NewPublicHandler(rt)); err != nil {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/relay"
 	"github.com/phala-go/phala/tee/sim"
+	"github.com/phala-go/phala/worker/api"
 )
 
 // genesisFile writes a generated chain's genesis.json and returns the chain.
@@ -70,7 +72,17 @@ func TestServesThenCheckpointsOnClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := relay.NewHTTPRuntime(w.RelayURL())
+	tok, err := relay.ReadToken(w.TokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := os.Stat(w.TokenFile); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("token file: %v %v, want mode 0600", info, err)
+	}
+	if _, err := relay.NewHTTPRuntime(w.RelayURL(), "").Status(ctx); !errors.Is(err, api.ErrUnauthorized) {
+		t.Fatalf("relay API without the token: %v, want %v", err, api.ErrUnauthorized)
+	}
+	rt := relay.NewHTTPRuntime(w.RelayURL(), tok)
 	st, err := rt.Feed(ctx, batch)
 	if err != nil || st.Height != 3 {
 		t.Fatalf("apply: height %d, %v", st.Height, err)
@@ -91,6 +103,9 @@ func TestServesThenCheckpointsOnClose(t *testing.T) {
 	defer again.Close(context.Background())
 	if got := again.Runtime.Status().Height; got != 3 {
 		t.Fatalf("reopened at height %d, want 3 (the final checkpoint)", got)
+	}
+	if _, err := relay.NewHTTPRuntime(again.RelayURL(), tok).Status(ctx); err != nil {
+		t.Fatalf("the token changed across a restart: %v", err)
 	}
 }
 
