@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"path/filepath"
 	"sync"
 
 	"github.com/cockroachdb/pebble"
@@ -16,8 +17,10 @@ import (
 // home could not be started again in the same process.
 type stores struct {
 	logger cmtlog.Logger
-	mu     sync.Mutex
-	dbs    []*onceDB
+	// onCorrupt hears of the first damaged read of any store; nil: nobody.
+	onCorrupt func(error)
+	mu        sync.Mutex
+	dbs       []*onceDB
 }
 
 // open is a cfg.DBProvider. It gives pebble our logger because pebble's
@@ -26,7 +29,7 @@ func (s *stores) open(ctx *cfg.DBContext) (dbm.DB, error) {
 	var db dbm.DB
 	var err error
 	if dbm.BackendType(ctx.Config.DBBackend) == dbm.PebbleDBBackend {
-		opts := &pebble.Options{Logger: pebbleLogger{s.logger.With("module", "pebble", "db", ctx.ID)}}
+		opts := &pebble.Options{Logger: pebbleLogger{l: s.logger.With("module", "pebble", "db", ctx.ID), store: storeName(ctx.ID), path: dbPath(ctx)}}
 		db, err = dbm.NewPebbleDBWithOpts(ctx.ID, ctx.Config.DBDir(), opts)
 	} else {
 		db, err = cfg.DefaultDBProvider(ctx)
@@ -34,12 +37,15 @@ func (s *stores) open(ctx *cfg.DBContext) (dbm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	od := &onceDB{DB: db}
+	od := &onceDB{DB: &guardDB{DB: db, store: ctx.ID, path: dbPath(ctx), report: s.reportCorrupt}}
 	s.mu.Lock()
 	s.dbs = append(s.dbs, od)
 	s.mu.Unlock()
 	return od, nil
 }
+
+// dbPath is where CometBFT keeps the store of ctx (cometbft-db adds ".db").
+func dbPath(ctx *cfg.DBContext) string { return filepath.Join(ctx.Config.DBDir(), ctx.ID+".db") }
 
 // closeAll closes every store not yet closed by CometBFT.
 func (s *stores) closeAll() {
@@ -63,14 +69,19 @@ func (d *onceDB) Close() error {
 }
 
 // pebbleLogger adapts a CometBFT logger to pebble's Logger.
-type pebbleLogger struct{ l cmtlog.Logger }
+type pebbleLogger struct {
+	l           cmtlog.Logger
+	store, path string
+}
 
 func (p pebbleLogger) Infof(format string, args ...any) { p.l.Info(fmt.Sprintf(format, args...)) }
 
-// Fatalf is only called on unrecoverable store corruption; pebble expects it
-// not to return, so after logging we panic as the default logger would exit.
+// Fatalf is only called when pebble finds its store in a state it cannot
+// continue from (a damaged file, a broken invariant). Pebble expects it not
+// to return; we end the process with one message naming the store, instead
+// of the default logger's stack dump.
 func (p pebbleLogger) Fatalf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	p.l.Error(msg)
-	panic("pebble: " + msg)
+	err := &CorruptionError{Store: p.store, Path: p.path, Err: fmt.Errorf(format, args...)}
+	p.l.Error(err.Error())
+	exitOnDamage(err)
 }

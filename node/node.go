@@ -28,6 +28,7 @@ type Node struct {
 	comet   *cmtnode.Node
 	dbs     *stores
 	logFile *os.File
+	damage  *damage
 
 	stopOnce sync.Once
 	stopErr  error
@@ -90,6 +91,9 @@ func Start(ctx context.Context, home Home, app abci.Application, opts ...StartOp
 	if err := home.ensureDirs(); err != nil {
 		return nil, err
 	}
+	if err := checkBeforeStart(home, c, app); err != nil {
+		return nil, fmt.Errorf("starting node at %s: %w", home.Dir(), err)
+	}
 	nodeKey, err := p2p.LoadOrGenNodeKey(c.NodeKeyFile())
 	if err != nil || nodeKey.PrivKey == nil {
 		return nil, fmt.Errorf("node key %s is invalid: %w", c.NodeKeyFile(), errOr(err, "no priv_key"))
@@ -105,7 +109,8 @@ func Start(ctx context.Context, home Home, app abci.Application, opts ...StartOp
 	genProvider := func() (cmtnode.ChecksummedGenesisDoc, error) {
 		return cmtnode.ChecksummedGenesisDoc{GenesisDoc: gen, Sha256Checksum: tmhash.Sum(genBytes)}, nil
 	}
-	dbs := &stores{logger: logger}
+	dmg := &damage{}
+	dbs := &stores{logger: logger, onCorrupt: func(err error) { logger.Error(err.Error()); dmg.report(err) }}
 	var comet *cmtnode.Node
 	err = catch("starting CometBFT", func() (err error) {
 		comet, err = cmtnode.NewNode(ctx, c, pv, nodeKey, newClientCreator(app),
@@ -120,7 +125,9 @@ func Start(ctx context.Context, home Home, app abci.Application, opts ...StartOp
 		logFile.Close()
 		return nil, fmt.Errorf("starting node at %s (see %s): %w", home.Dir(), home.LogFile(), err)
 	}
-	return &Node{home: home, comet: comet, dbs: dbs, logFile: logFile}, nil
+	n := &Node{home: home, comet: comet, dbs: dbs, logFile: logFile, damage: dmg}
+	dmg.setStop(func() { _ = n.comet.Stop() })
+	return n, nil
 }
 
 func startConfig(home Home, opts []StartOption) (*cfg.Config, error) {
@@ -218,6 +225,10 @@ func (n *Node) Stop() error {
 		// their watchdog goroutine.
 		_ = n.comet.ProxyApp().Stop()
 		n.dbs.closeAll()
+		// Damage is why the node stopped; it is the error to report.
+		if err := n.damage.Err(); err != nil {
+			n.stopErr = err
+		}
 		if err := n.logFile.Close(); err != nil && n.stopErr == nil {
 			n.stopErr = err
 		}

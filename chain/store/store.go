@@ -20,6 +20,7 @@ import (
 // Store is the committed state on disk.
 type Store struct {
 	db        *pebble.DB
+	dir       string
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -49,11 +50,14 @@ type Meta struct {
 
 // Open opens (or creates) the store in dir.
 func Open(dir string) (*Store, error) {
-	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
+	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{dir: dir}})
 	if err != nil {
+		if errors.Is(err, pebble.ErrCorruption) {
+			return nil, &DamagedError{Path: dir, Err: err}
+		}
 		return nil, fmt.Errorf("open state store %s: %w", dir, err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, dir: dir}, nil
 }
 
 // Close closes the database; closing twice is harmless.
@@ -69,7 +73,7 @@ func (s *Store) Get(key []byte) ([]byte, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("state get: %w", err)
+		return nil, fmt.Errorf("state get: %w", s.damaged(err))
 	}
 	out := append([]byte{}, v...)
 	return out, closer.Close()
@@ -169,14 +173,14 @@ func (s *Store) Iterate(prefix []byte, fn func(key, value []byte) error) error {
 		v, err := it.ValueAndErr()
 		if err != nil {
 			it.Close()
-			return err
+			return s.damaged(err)
 		}
 		if err := fn(it.Key(), v); err != nil {
 			it.Close()
 			return err
 		}
 	}
-	return it.Close()
+	return s.damaged(it.Close())
 }
 
 // prefixEnd is the smallest key above every key with the prefix.
@@ -192,11 +196,14 @@ func prefixEnd(prefix []byte) []byte {
 }
 
 // quietLogger keeps Pebble's informational chatter off the terminal; fatal
-// problems still surface as errors from its calls.
-type quietLogger struct{}
+// problems end the process with one message (see exitOnDamage).
+type quietLogger struct{ dir string }
 
 func (quietLogger) Infof(string, ...any)  {}
 func (quietLogger) Errorf(string, ...any) {}
-func (quietLogger) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf("pebble: "+format, args...))
+
+// Fatalf is pebble's report of a store it cannot go on with; pebble
+// expects it not to return.
+func (l quietLogger) Fatalf(format string, args ...any) {
+	exitOnDamage(&DamagedError{Path: l.dir, Err: fmt.Errorf(format, args...)})
 }

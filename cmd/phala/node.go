@@ -34,6 +34,7 @@ func newNodeCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&home, "home", "", "the validator's home directory")
 	cmd.MarkFlagRequired("home")
+	cmd.AddCommand(newNodeCheckCmd())
 	return cmd
 }
 

@@ -100,7 +100,7 @@ func NewPublicHandler(rt Runtime) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writePublicError(w, ErrNotFound.Wrapf("%s", r.URL.Path))
 	})
-	return mux
+	return WithLimits(mux, PublicLimits())
 }
 
 func getJSON(v func() any) http.HandlerFunc {

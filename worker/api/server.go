@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"time"
 )
 
 // Server is one HTTP server on a listener it owns; Close stops it and
@@ -18,8 +17,13 @@ type Server struct {
 
 // Listen serves h on addr (host:port; port 0 picks one). Only loopback
 // addresses are accepted: the runtime is reached through its relay on the
-// same machine.
+// same machine. h is served with the limits WithLimits gave it, else
+// RelayLimits (see Limits.Harden).
 func Listen(addr string, h http.Handler) (*Server, error) {
+	return listen(addr, h, limitsOf(h))
+}
+
+func listen(addr string, h http.Handler, l Limits) (*Server, error) {
 	if err := checkLoopback(addr); err != nil {
 		return nil, err
 	}
@@ -27,17 +31,8 @@ func Listen(addr string, h http.Handler) (*Server, error) {
 	if err != nil {
 		return nil, ErrListenFailed.Wrapf("%s: %v", addr, err)
 	}
-	s := &Server{
-		srv: &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       5 * time.Minute, // a 64 MiB batch on a slow host
-			IdleTimeout:       2 * time.Minute,
-			MaxHeaderBytes:    16 << 10,
-		},
-		ln:   ln,
-		done: make(chan error, 1),
-	}
+	s := &Server{srv: &http.Server{Handler: h}, ln: ln, done: make(chan error, 1)}
+	l.Harden(s.srv, ln)
 	go func() { s.done <- s.srv.Serve(ln) }()
 	return s, nil
 }
