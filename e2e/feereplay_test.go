@@ -48,7 +48,7 @@ func TestFailedTransferPaysItsFeeAndCannotBeReplayed(t *testing.T) {
 	home := layout.Homes[0]
 	rpOneTxPerBlock(t, home, client.DefaultGasLimit)
 	rpEditConfig(t, home, map[string]string{
-		`recheck = true`:             `recheck = false`,
+		`recheck = true`:           `recheck = false`,
 		`timeout_commit = "[^"]*"`: `timeout_commit = "1500ms"`,
 	})
 	url := "http://127.0.0.1:" + strconv.Itoa(base+1)
