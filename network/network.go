@@ -146,6 +146,10 @@ type TestnetOptions struct {
 	Timing     node.Timing
 	// Production refuses sim quotes: only real SGX/TDX nodes can register.
 	Production bool
+	// PublicRPC and TxIndex: see node.Testnet. RPC stays on loopback and
+	// public RPC gets no tx index unless asked for.
+	PublicRPC bool
+	TxIndex   string
 }
 
 // WriteTestnet writes every validator's home and the development keys
@@ -153,7 +157,7 @@ type TestnetOptions struct {
 func WriteTestnet(o TestnetOptions) ([]node.Home, error) {
 	homes, err := node.WriteTestnet(node.Testnet{
 		Validators: o.Validators, OutDir: o.OutDir, Hosts: o.Hosts, BasePort: o.BasePort,
-		ChainID: o.ChainID, Timing: o.Timing,
+		ChainID: o.ChainID, Timing: o.Timing, PublicRPC: o.PublicRPC, TxIndex: o.TxIndex,
 		AppState: func([]types.GenesisValidator) (json.RawMessage, error) { return DevAppState(o.Production) },
 	})
 	if err != nil {

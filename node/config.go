@@ -61,8 +61,17 @@ const (
 
 // nodeConfig is everything that differs between the nodes we lay out.
 type nodeConfig struct {
-	Moniker      string
-	ListenHost   string
+	Moniker string
+	P2PHost string // address P2P listens on
+	// RPCHost is the address RPC listens on. Anything but loopback makes the
+	// node's RPC public, which tightens its bounds (see applyRPCBounds).
+	RPCHost string
+	// PublicRPC says the operator chose to serve RPC to others (even on an
+	// address that looks local, e.g. behind a port forward).
+	PublicRPC bool
+	// TxIndex is the tx indexer; empty picks "kv" on loopback RPC (our
+	// commands confirm transactions by hash) and "null" on public RPC.
+	TxIndex      string
 	Ports        Ports
 	ExternalHost string // advertised P2P host; empty = the listen address
 	Peers        string // persistent_peers, id@host:port,...
@@ -76,9 +85,10 @@ func newConfig(home Home, nc nodeConfig) *cfg.Config {
 	c.Moniker = nc.Moniker
 	c.DBBackend = "pebbledb"
 	c.LogLevel = "info"
-	c.TxIndex.Indexer = "kv" // the CLI looks txs up by hash
-	c.RPC.ListenAddress = "tcp://" + net.JoinHostPort(nc.ListenHost, strconv.Itoa(nc.Ports.RPC))
-	c.P2P.ListenAddress = "tcp://" + net.JoinHostPort(nc.ListenHost, strconv.Itoa(nc.Ports.P2P))
+	c.RPC.ListenAddress = "tcp://" + net.JoinHostPort(nc.RPCHost, strconv.Itoa(nc.Ports.RPC))
+	c.P2P.ListenAddress = "tcp://" + net.JoinHostPort(nc.P2PHost, strconv.Itoa(nc.Ports.P2P))
+	applyRPCBounds(c, nc.publicRPC())
+	c.TxIndex.Indexer = nc.txIndex()
 	if nc.ExternalHost != "" {
 		c.P2P.ExternalAddress = net.JoinHostPort(nc.ExternalHost, strconv.Itoa(nc.Ports.P2P))
 	}

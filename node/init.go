@@ -50,7 +50,7 @@ func InitSingle(home Home, opts InitOptions) error {
 		return err
 	}
 	return writeConfig(home, newConfig(home, nodeConfig{
-		Moniker: opts.Moniker, ListenHost: opts.ListenHost, Ports: opts.Ports, Timing: opts.Timing,
+		Moniker: opts.Moniker, P2PHost: opts.ListenHost, RPCHost: opts.ListenHost, Ports: opts.Ports, Timing: opts.Timing,
 	}))
 }
 

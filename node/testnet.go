@@ -18,9 +18,19 @@ type Testnet struct {
 	Validators int    // number of validator nodes (>= 1)
 	OutDir     string // homes go to OutDir/node0 ... OutDir/node<N-1>
 	// Hosts has one address per validator (IP or DNS name), or is empty for
-	// all on 127.0.0.1. With hosts given nodes listen on 0.0.0.0 and
-	// advertise their host.
+	// all on 127.0.0.1. With hosts given, P2P listens on and advertises the
+	// node's host (validators must reach each other); RPC stays on
+	// 127.0.0.1 unless PublicRPC.
 	Hosts []string
+	// PublicRPC makes RPC listen on each node's host too, so anyone who can
+	// reach the host can query the chain and submit transactions. Opt-in:
+	// it is the only reason a node would serve strangers. Needs Hosts.
+	PublicRPC bool
+	// TxIndex is "kv", "null" or empty for the default: kv on loopback RPC
+	// (`phala tx` and `query tx` look transactions up by hash), null on
+	// public RPC, where kv would also serve tx_search and block_search to
+	// anyone (see TxIndexKV).
+	TxIndex string
 	// BasePort: the k-th node on a host uses P2P=BasePort+2k, RPC=BasePort+2k+1,
 	// so all on one host gives node i P2P=BasePort+2i and distinct hosts all
 	// use BasePort, BasePort+1. Default 26656.
@@ -97,6 +107,10 @@ func (t Testnet) check() error {
 		return fmt.Errorf("got %d hosts for %d validators (give one per validator or none)", len(t.Hosts), t.Validators)
 	case t.BasePort < 1 || t.BasePort+2*t.Validators-1 > 65535:
 		return fmt.Errorf("base port %d leaves no room for %d nodes", t.BasePort, t.Validators)
+	case t.PublicRPC && len(t.Hosts) == 0:
+		return errors.New("public RPC needs --hosts: on one machine it would listen on 127.0.0.1 anyway")
+	case t.TxIndex != "" && t.TxIndex != TxIndexKV && t.TxIndex != TxIndexNull:
+		return fmt.Errorf("tx index %q is not %q or %q", t.TxIndex, TxIndexKV, TxIndexNull)
 	}
 	for i, h := range t.Hosts {
 		if strings.TrimSpace(h) == "" {
@@ -164,10 +178,17 @@ func (t Testnet) genesis(nodes []testnetNode) (*types.GenesisDoc, error) {
 }
 
 func (t Testnet) nodeConfig(nodes []testnetNode, self int) nodeConfig {
-	nc := nodeConfig{Moniker: moniker(self), ListenHost: defaultListenHost, Ports: nodes[self].ports, Timing: t.Timing}
+	nc := nodeConfig{Moniker: moniker(self), P2PHost: defaultListenHost, RPCHost: defaultListenHost,
+		TxIndex: t.TxIndex, Ports: nodes[self].ports, Timing: t.Timing}
 	if len(t.Hosts) > 0 {
-		nc.ListenHost = "0.0.0.0"
+		// The host's own address rather than 0.0.0.0: only the interface
+		// peers dial is exposed (behind NAT, set p2p.laddr by hand).
+		nc.P2PHost = nodes[self].host
 		nc.ExternalHost = nodes[self].host
+	}
+	if t.PublicRPC {
+		nc.RPCHost = nodes[self].host
+		nc.PublicRPC = true
 	}
 	peers := make([]string, 0, len(nodes)-1)
 	for i, n := range nodes {

@@ -18,22 +18,35 @@ import (
 )
 
 func TestWriteTestnet(t *testing.T) {
+	hosts := []string{"10.0.0.1", "10.0.0.2", "val3.example", "10.0.0.4"}
+	loopback := func(int) string { return "127.0.0.1" }
 	tests := []struct {
-		name       string
-		hosts      []string
-		wantListen string
-		wantPorts  func(base, i int) Ports
+		name      string
+		hosts     []string
+		publicRPC bool
+		// where node i's P2P and RPC listen, and its tx indexer
+		wantP2P, wantRPC func(i int) string
+		wantIndex        string
+		wantPorts        func(base, i int) Ports
 	}{
 		{
-			name:       "one host",
-			wantListen: "127.0.0.1",
-			wantPorts:  func(base, i int) Ports { return Ports{base + 2*i, base + 2*i + 1} },
+			name:    "one host",
+			wantP2P: loopback, wantRPC: loopback, wantIndex: "kv",
+			wantPorts: func(base, i int) Ports { return Ports{base + 2*i, base + 2*i + 1} },
 		},
 		{
-			name:       "separate hosts",
-			hosts:      []string{"10.0.0.1", "10.0.0.2", "val3.example", "10.0.0.4"},
-			wantListen: "0.0.0.0",
-			wantPorts:  func(base, _ int) Ports { return Ports{base, base + 1} },
+			// Validators must reach each other's P2P; RPC is nobody else's
+			// business until the operator says so.
+			name:    "separate hosts",
+			hosts:   hosts,
+			wantP2P: func(i int) string { return hosts[i] }, wantRPC: loopback, wantIndex: "kv",
+			wantPorts: func(base, _ int) Ports { return Ports{base, base + 1} },
+		},
+		{
+			name:  "separate hosts, public rpc",
+			hosts: hosts, publicRPC: true,
+			wantP2P: func(i int) string { return hosts[i] }, wantRPC: func(i int) string { return hosts[i] }, wantIndex: "null",
+			wantPorts: func(base, _ int) Ports { return Ports{base, base + 1} },
 		},
 	}
 	for _, tc := range tests {
@@ -41,7 +54,7 @@ func TestWriteTestnet(t *testing.T) {
 			const base = 30000
 			var seen []types.GenesisValidator
 			homes, err := WriteTestnet(Testnet{
-				Validators: 4, OutDir: t.TempDir(), Hosts: tc.hosts, BasePort: base, ChainID: "phala-tn",
+				Validators: 4, OutDir: t.TempDir(), Hosts: tc.hosts, PublicRPC: tc.publicRPC, BasePort: base, ChainID: "phala-tn",
 				AppState: func(vals []types.GenesisValidator) (json.RawMessage, error) {
 					seen = vals
 					return json.Marshal(map[string]int{"validators": len(vals)})
@@ -56,7 +69,8 @@ func TestWriteTestnet(t *testing.T) {
 			checkSharedGenesis(t, homes)
 			ids := nodeIDs(t, homes)
 			for i, h := range homes {
-				checkNodeConfig(t, h, tc.wantListen, tc.wantPorts(base, i))
+				checkNodeConfig(t, h, tc.wantP2P(i), tc.wantRPC(i), tc.wantPorts(base, i))
+				checkRPCBounds(t, h, tc.wantIndex, tc.publicRPC)
 				checkPeers(t, h, i, ids, tc.hosts, func(j int) Ports { return tc.wantPorts(base, j) })
 			}
 		})
@@ -107,18 +121,18 @@ func nodeIDs(t *testing.T, homes []Home) []string {
 	return ids
 }
 
-func checkNodeConfig(t *testing.T, h Home, listen string, ports Ports) {
+func checkNodeConfig(t *testing.T, h Home, p2pHost, rpcHost string, ports Ports) {
 	t.Helper()
 	c, err := loadConfig(h)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantP2P := "tcp://" + net.JoinHostPort(listen, strconv.Itoa(ports.P2P))
-	wantRPC := "tcp://" + net.JoinHostPort(listen, strconv.Itoa(ports.RPC))
+	wantP2P := "tcp://" + net.JoinHostPort(p2pHost, strconv.Itoa(ports.P2P))
+	wantRPC := "tcp://" + net.JoinHostPort(rpcHost, strconv.Itoa(ports.RPC))
 	if c.P2P.ListenAddress != wantP2P || c.RPC.ListenAddress != wantRPC {
 		t.Errorf("%s listens p2p %s rpc %s, want %s %s", h, c.P2P.ListenAddress, c.RPC.ListenAddress, wantP2P, wantRPC)
 	}
-	if c.TxIndex.Indexer != "kv" || c.DBBackend != "pebbledb" || !c.P2P.AllowDuplicateIP || c.P2P.AddrBookStrict ||
+	if c.DBBackend != "pebbledb" || !c.P2P.AllowDuplicateIP || c.P2P.AddrBookStrict ||
 		c.Mempool.Size != mempoolSize || c.Instrumentation.Prometheus {
 		t.Errorf("%s: unexpected config %+v", h, c.BaseConfig)
 	}

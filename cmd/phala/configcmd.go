@@ -98,8 +98,10 @@ func recordDevnetClientConfig(h node.Home, v *network.Validator) {
 // validator, whose RPC port is BasePort+1 (node.Testnet's layout).
 func writeTestnetClientConfig(o network.TestnetOptions) (string, error) {
 	dir := absPath(o.OutDir)
+	// Without --public-rpc validator 0 only answers on its own loopback:
+	// the config then serves a client on that machine (or through a tunnel).
 	host := "127.0.0.1"
-	if len(o.Hosts) > 0 {
+	if o.PublicRPC {
 		host = o.Hosts[0]
 	}
 	c := clientConfig{

@@ -73,10 +73,15 @@ func newTestnetCmd() *cobra.Command {
 	}
 	cmd.Flags().IntVar(&o.Validators, "validators", 4, "number of validators")
 	cmd.Flags().StringVar(&o.OutDir, "out", "", "output directory")
-	cmd.Flags().StringSliceVar(&hosts, "hosts", nil, "one host per validator (default: all on 127.0.0.1)")
+	cmd.Flags().StringSliceVar(&hosts, "hosts", nil, "one host per validator (default: all on 127.0.0.1); P2P listens on it, RPC stays on 127.0.0.1 unless --public-rpc")
 	cmd.Flags().IntVar(&o.BasePort, "base-port", 26656, "first port; each validator on a host takes two")
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "phala-testnet", "chain id")
 	cmd.Flags().BoolVar(&o.Production, "production", false, "refuse sim quotes: only real SGX/TDX nodes may register")
+	cmd.Flags().BoolVar(&o.PublicRPC, "public-rpc", false,
+		"with --hosts, make each node's RPC listen on its host instead of 127.0.0.1: anyone who reaches it can read the chain and "+
+			"submit transactions (no auth, no TLS; subscriptions and broadcast_tx_commit refused; no tx index unless --tx-index kv)")
+	cmd.Flags().StringVar(&o.TxIndex, "tx-index", "", "tx indexer: kv (needed by `phala tx` and `query tx`, but also serves the costly "+
+		"tx_search/block_search) or null; default kv with loopback RPC, null with --public-rpc")
 	cmd.MarkFlagRequired("out")
 	return cmd
 }
