@@ -79,8 +79,10 @@ func (f *relayFlags) run(parent context.Context) error {
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return fmt.Errorf("invalid --log-level %q (want debug, info, warn or error)", f.logLevel)
 	}
-	if f.batch <= 0 {
-		return fmt.Errorf("invalid --batch %d (want at least 1)", f.batch)
+	if f.batch <= 0 || f.batch > relay.DefaultBatchSize {
+		// The runtime's relay API sizes its body limit for this many
+		// headers: a larger batch would be refused and the relay stuck.
+		return fmt.Errorf("invalid --batch %d (want 1 to %d)", f.batch, relay.DefaultBatchSize)
 	}
 	// The token first: without it the runtime answers nothing, so no
 	// passphrase is worth asking for.

@@ -40,12 +40,6 @@ var (
 	ErrToken = errs.Register(Module, 11, "relay API token unavailable")
 )
 
-// Body size limits: a batch of blocks may be large, everything else is small.
-const (
-	MaxBlocksBody = 64 << 20
-	MaxSmallBody  = 64 << 10
-)
-
 // Runtime is what the servers need of the worker runtime.
 type Runtime interface {
 	Status() relaywire.Status

@@ -106,11 +106,11 @@ func TestRelayAPIRefusesBadRequests(t *testing.T) {
 		{"batch of another version", nil, http.MethodPost, relaywire.PathBlocks, relaywire.ContentType,
 			codec.MustMarshal(relaywire.Batch{Version: 2}), 400, ErrBadBody},
 		{"batch as JSON", nil, http.MethodPost, relaywire.PathBlocks, "application/json", []byte("{}"), 415, ErrContentType},
-		{"batch too large", nil, http.MethodPost, relaywire.PathBlocks, relaywire.ContentType, make([]byte, MaxBlocksBody+1), 413, ErrTooLarge},
+		{"batch too large", nil, http.MethodPost, relaywire.PathBlocks, relaywire.ContentType, make([]byte, MaxBatchBody+1), 413, ErrTooLarge},
 		{"batch refused by the light client", wrongHeight, http.MethodPost, relaywire.PathBlocks, relaywire.ContentType, validBatch(), 422, lightclient.ErrWrongHeight},
 		{"operator of 3 bytes", nil, http.MethodPost, relaywire.PathEvidence, relaywire.ContentType,
 			codec.MustMarshal(relaywire.EvidenceRequest{Version: relaywire.Version, Operator: []byte{1, 2, 3}}), 400, ErrBadBody},
-		{"evidence request too large", nil, http.MethodPost, relaywire.PathEvidence, relaywire.ContentType, make([]byte, MaxSmallBody+1), 413, ErrTooLarge},
+		{"evidence request too large", nil, http.MethodPost, relaywire.PathEvidence, relaywire.ContentType, make([]byte, MaxEvidenceBody+1), 413, ErrTooLarge},
 		{"unknown path", nil, http.MethodGet, "/v1/nothing", "", nil, 404, ErrNotFound},
 	}
 	for _, tc := range tests {

@@ -36,7 +36,7 @@ func stubRelay(rt *fakeRuntime, entered chan<- struct{}) http.Handler {
 		case entered <- struct{}{}:
 		default:
 		}
-		body, err := readBody(r, MaxBlocksBody)
+		body, err := readBody(r, MaxBatchBody)
 		if err == nil {
 			_, err = DecodeBatch(body)
 		}
@@ -47,7 +47,7 @@ func stubRelay(rt *fakeRuntime, entered chan<- struct{}) http.Handler {
 		writeCBOR(w, http.StatusOK, rt.Status())
 	})
 	mux.HandleFunc(relaywire.PathEvidence, func(w http.ResponseWriter, r *http.Request) {
-		if _, err := readBody(r, MaxSmallBody); err != nil {
+		if _, err := readBody(r, MaxEvidenceBody); err != nil {
 			writeError(w, err)
 			return
 		}

@@ -21,7 +21,7 @@ func relayMux(rt Runtime) http.Handler {
 		writeCBOR(w, http.StatusOK, rt.Outbox())
 	}))
 	mux.HandleFunc(relaywire.PathBlocks, only(http.MethodPost, func(w http.ResponseWriter, r *http.Request) {
-		body, err := readBody(r, MaxBlocksBody)
+		body, err := readBody(r, MaxBatchBody)
 		if err != nil {
 			writeError(w, err)
 			return
@@ -37,7 +37,7 @@ func relayMux(rt Runtime) http.Handler {
 		writeCBOR(w, http.StatusOK, rt.Status())
 	}))
 	mux.HandleFunc(relaywire.PathEvidence, only(http.MethodPost, func(w http.ResponseWriter, r *http.Request) {
-		body, err := readBody(r, MaxSmallBody)
+		body, err := readBody(r, MaxEvidenceBody)
 		if err != nil {
 			writeError(w, err)
 			return
