@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble"
+	pebble2 "github.com/cockroachdb/pebble/v2"
 
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/state"
@@ -40,6 +41,7 @@ func refusedStart(t *testing.T, c *cli, home string, want ...string) {
 	if r.err != nil || r.code == 0 {
 		t.Fatalf("start was not refused: %v", r)
 	}
+	t.Logf("refused: %s", r.stderr)
 	for _, w := range append(want, "restore") {
 		if !strings.Contains(r.stderr, w) {
 			t.Fatalf("stderr lacks %q: %v", w, r)
@@ -128,6 +130,29 @@ func TestEditedBalanceRefused(t *testing.T) {
 	}
 }
 
+func TestDamagedAppStoreRefused(t *testing.T) {
+	skipShort(t)
+	c := newCLI(t)
+	home := stoppedDevnetHome(t, c)
+	dir := filepath.Join(home, "data", "app")
+	// The application store uses pebble v2; move its data into table files.
+	db, err := pebble2.Open(dir, &pebble2.Options{Logger: discardLogger{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	flipTables(t, dir)
+	refusedStart(t, c, home, "application state store", "data/app")
+	if d := nodeCheck(t, c, home).failed("application state"); !strings.Contains(d, "damaged") {
+		t.Fatalf("node check did not report the application store: %q", d)
+	}
+}
+
 // flipTableByte moves the store's data into a table file (a killed node's
 // last writes are only in pebble's log) and flips one byte in its middle.
 func flipTableByte(t *testing.T, dir string) {
@@ -142,6 +167,12 @@ func flipTableByte(t *testing.T, dir string) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
+	flipTables(t, dir)
+}
+
+// flipTables flips one byte in the middle of every table file in dir.
+func flipTables(t *testing.T, dir string) {
+	t.Helper()
 	tables, _ := filepath.Glob(filepath.Join(dir, "*.sst"))
 	if len(tables) == 0 {
 		t.Fatal("no table files in " + dir)
@@ -161,6 +192,7 @@ func flipTableByte(t *testing.T, dir string) {
 type discardLogger struct{}
 
 func (discardLogger) Infof(string, ...any)  {}
+func (discardLogger) Errorf(string, ...any) {}
 func (discardLogger) Fatalf(string, ...any) {}
 
 // editFirstBalance adds one unit to the first account and commits it with

@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/cockroachdb/pebble"
@@ -81,7 +82,7 @@ func (p pebbleLogger) Infof(format string, args ...any) { p.l.Info(fmt.Sprintf(f
 // to return; we end the process with one message naming the store, instead
 // of the default logger's stack dump.
 func (p pebbleLogger) Fatalf(format string, args ...any) {
-	err := &CorruptionError{Store: p.store, Path: p.path, Err: fmt.Errorf(format, args...)}
+	err := &CorruptionError{Store: p.store, Path: p.path, Err: fmt.Errorf(strings.ReplaceAll(format, "%+v", "%v"), args...)}
 	p.l.Error(err.Error())
 	exitOnDamage(err)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/cockroachdb/pebble"
 	dbm "github.com/cometbft/cometbft-db"
@@ -30,11 +31,18 @@ type CorruptionError struct {
 }
 
 func (e *CorruptionError) Error() string {
-	return fmt.Sprintf("%s %s is damaged: %v; stop the node and restore its data directory from a backup, "+
-		"or resync it from peers (move the data directory aside and start again)", e.Store, e.Path, e.Err)
+	return fmt.Sprintf("%s %s is damaged: %s; stop the node and restore its data directory from a backup, "+
+		"or resync it from peers (move the data directory aside and start again)", e.Store, e.Path, oneLine(e.Err))
 }
 
 func (e *CorruptionError) Unwrap() []error { return []error{ErrCorrupt, e.Err} }
+
+// oneLine is the first line of err's message: pebble may append detail
+// lines that mean nothing to an operator.
+func oneLine(err error) string {
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return msg
+}
 
 // isCorruption reports whether a store error means damaged data rather than
 // a passing condition: pebble marks checksum and format failures.

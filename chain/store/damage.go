@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -20,8 +21,8 @@ type DamagedError struct {
 }
 
 func (e *DamagedError) Error() string {
-	return fmt.Sprintf("application state store %s is damaged: %v; stop the node and restore its data directory "+
-		"from a backup, or resync it from peers (move the data directory aside and start again)", e.Path, e.Err)
+	return fmt.Sprintf("application state store %s is damaged: %s; stop the node and restore its data directory "+
+		"from a backup, or resync it from peers (move the data directory aside and start again)", e.Path, oneLine(e.Err))
 }
 
 func (e *DamagedError) Unwrap() []error { return []error{ErrDamaged, e.Err} }
@@ -39,8 +40,27 @@ var exitOnDamage = func(err error) {
 
 // damaged marks read errors that come from damaged data.
 func (s *Store) damaged(err error) error {
-	if errors.Is(err, pebble.ErrCorruption) {
+	if pebble.IsCorruptionError(err) || errors.Is(err, pebble.ErrCorruption) {
 		return s.Damaged(err)
 	}
 	return err
+}
+
+// damageListener keeps pebble from ending the process when it meets a
+// damaged file (its default DataCorruption hook calls Fatalf): the read
+// that met it returns the corruption error, which reaches the caller as a
+// DamagedError naming this store.
+func damageListener() *pebble.EventListener {
+	return &pebble.EventListener{DataCorruption: func(pebble.DataCorruptionInfo) {}}
+}
+
+// brief drops the verbose (%+v) form from a pebble format: with
+// cockroachdb errors it prints stack traces, and the operator needs one line.
+func brief(format string) string { return strings.ReplaceAll(format, "%+v", "%v") }
+
+// oneLine is the first line of err's message: pebble appends detail lines
+// that mean nothing to an operator.
+func oneLine(err error) string {
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return msg
 }

@@ -50,9 +50,9 @@ type Meta struct {
 
 // Open opens (or creates) the store in dir.
 func Open(dir string) (*Store, error) {
-	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{dir: dir}})
+	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{dir: dir}, EventListener: damageListener()})
 	if err != nil {
-		if errors.Is(err, pebble.ErrCorruption) {
+		if pebble.IsCorruptionError(err) || errors.Is(err, pebble.ErrCorruption) {
 			return nil, &DamagedError{Path: dir, Err: err}
 		}
 		return nil, fmt.Errorf("open state store %s: %w", dir, err)
@@ -205,5 +205,5 @@ func (quietLogger) Errorf(string, ...any) {}
 // Fatalf is pebble's report of a store it cannot go on with; pebble
 // expects it not to return.
 func (l quietLogger) Fatalf(format string, args ...any) {
-	exitOnDamage(&DamagedError{Path: l.dir, Err: fmt.Errorf(format, args...)})
+	exitOnDamage(&DamagedError{Path: l.dir, Err: fmt.Errorf(brief(format), args...)})
 }
