@@ -13,12 +13,7 @@ import (
 
 	"github.com/cockroachdb/pebble"
 	pebble2 "github.com/cockroachdb/pebble/v2"
-
-	"github.com/phala-go/phala/chain/bank/bankapi"
-	"github.com/phala-go/phala/chain/state"
-	"github.com/phala-go/phala/chain/store"
-	"github.com/phala-go/phala/codec"
-	"github.com/phala-go/phala/token"
+	"github.com/phala-go/phala/internal/damagetest"
 )
 
 // stoppedDevnetHome runs a devnet to a few blocks and kills it, leaving a
@@ -119,7 +114,7 @@ func TestEditedBalanceRefused(t *testing.T) {
 	skipShort(t)
 	c := newCLI(t)
 	home := stoppedDevnetHome(t, c)
-	editFirstBalance(t, filepath.Join(home, "data", "app"))
+	damagetest.EditFirstBalance(t, filepath.Join(home, "data", "app"))
 	refusedStart(t, c, home, "supply", "data/app")
 	if d := nodeCheck(t, c, home).failed("application state"); !strings.Contains(d, "supply") {
 		t.Fatalf("node check did not report the supply: %q", d)
@@ -146,7 +141,7 @@ func TestDamagedAppStoreRefused(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	flipTables(t, dir)
+	damagetest.FlipTables(t, dir)
 	refusedStart(t, c, home, "application state store", "data/app")
 	if d := nodeCheck(t, c, home).failed("application state"); !strings.Contains(d, "damaged") {
 		t.Fatalf("node check did not report the application store: %q", d)
@@ -167,26 +162,7 @@ func flipTableByte(t *testing.T, dir string) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	flipTables(t, dir)
-}
-
-// flipTables flips one byte in the middle of every table file in dir.
-func flipTables(t *testing.T, dir string) {
-	t.Helper()
-	tables, _ := filepath.Glob(filepath.Join(dir, "*.sst"))
-	if len(tables) == 0 {
-		t.Fatal("no table files in " + dir)
-	}
-	for _, path := range tables {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b[len(b)/2] ^= 0x01
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	damagetest.FlipTables(t, dir)
 }
 
 type discardLogger struct{}
@@ -194,36 +170,3 @@ type discardLogger struct{}
 func (discardLogger) Infof(string, ...any)  {}
 func (discardLogger) Errorf(string, ...any) {}
 func (discardLogger) Fatalf(string, ...any) {}
-
-// editFirstBalance adds one unit to the first account and commits it with
-// the store's own meta, as a hand edit of the database would look.
-func editFirstBalance(t *testing.T, dir string) {
-	t.Helper()
-	s, err := store.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var key []byte
-	var acc bankapi.Account
-	err = s.Iterate([]byte{state.ModuleBank, 0x01}, func(k, v []byte) error {
-		if key != nil {
-			return nil
-		}
-		key = append([]byte{}, k...)
-		return codec.Unmarshal(v, &acc)
-	})
-	if err != nil || key == nil {
-		t.Fatalf("no account to edit (%v)", err)
-	}
-	if acc.Balance, err = acc.Balance.Add(token.FromUint64(1)); err != nil {
-		t.Fatal(err)
-	}
-	meta, err := s.Meta()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Commit([]state.Change{{Key: key, Value: codec.MustMarshal(acc)}}, meta, nil); err != nil {
-		t.Fatal(err)
-	}
-}

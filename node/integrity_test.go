@@ -11,6 +11,7 @@ import (
 
 	"github.com/cockroachdb/pebble"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
+	"github.com/phala-go/phala/internal/damagetest"
 )
 
 // runBlocks starts home, lets it commit a few blocks and stops it.
@@ -100,20 +101,7 @@ func flipTableByte(t *testing.T, dir string) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	tables, _ := filepath.Glob(filepath.Join(dir, "*.sst"))
-	if len(tables) == 0 {
-		t.Fatal("no table files in " + dir)
-	}
-	for _, path := range tables {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b[len(b)/2] ^= 0x01
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	damagetest.FlipTables(t, dir)
 }
 
 type discardLogger struct{}
