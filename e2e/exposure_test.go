@@ -3,15 +3,14 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phala-go/phala/internal/rpctest"
 )
 
 // TestTestnetRPCExposure runs two one-validator testnets as `phala node`
@@ -31,7 +30,7 @@ func TestTestnetRPCExposure(t *testing.T) {
 		`broadcast_tx_commit?tx="0x00"`:       "max_subscription_clients 0 reached",
 	} {
 		start := time.Now()
-		msg := rpcErrorOf(t, publicURL, call)
+		msg := rpctest.ErrorOf(t, publicURL, call)
 		if took := time.Since(start); !strings.Contains(msg, want) || took > 2*time.Second {
 			t.Errorf("public node: %s answered %q in %v, want %q at once", call, msg, took, want)
 		}
@@ -71,34 +70,4 @@ func startTestnetNode(t *testing.T, c *cli, name string, flags ...string) (*serv
 	})
 	srv.start()
 	return srv, fmt.Sprintf("http://127.0.0.1:%d", base+1), layout.Keyring
-}
-
-// rpcErrorOf calls CometBFT's URI form of JSON-RPC and returns its error's
-// message and data, or "" on success.
-func rpcErrorOf(t *testing.T, base, call string) string {
-	t.Helper()
-	method, query, _ := strings.Cut(call, "?")
-	q, err := url.ParseQuery(query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := http.Client{Timeout: 30 * time.Second}
-	resp, err := client.Get(base + "/" + method + "?" + q.Encode())
-	if err != nil {
-		t.Fatalf("%s: %v", call, err)
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Error *struct {
-			Message string `json:"message"`
-			Data    string `json:"data"`
-		} `json:"error"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		t.Fatalf("%s: %v", call, err)
-	}
-	if body.Error == nil {
-		return ""
-	}
-	return body.Error.Message + ": " + body.Error.Data
 }

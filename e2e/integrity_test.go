@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/pebble"
-	pebble2 "github.com/cockroachdb/pebble/v2"
 	"github.com/phala-go/phala/internal/damagetest"
 )
 
@@ -86,7 +84,7 @@ func TestDamagedBlockStoreRefused(t *testing.T) {
 	if out := nodeCheck(t, c, home); !out.OK {
 		t.Fatalf("a healthy home failed its check: %+v", out)
 	}
-	flipTableByte(t, filepath.Join(home, "data", "blockstore.db"))
+	damagetest.FlipCometStore(t, filepath.Join(home, "data", "blockstore.db"))
 	refusedStart(t, c, home, "block store", "blockstore.db")
 	if d := nodeCheck(t, c, home).failed("block store"); !strings.Contains(d, "damaged") {
 		t.Fatalf("node check did not report the block store: %q", d)
@@ -130,43 +128,9 @@ func TestDamagedAppStoreRefused(t *testing.T) {
 	c := newCLI(t)
 	home := stoppedDevnetHome(t, c)
 	dir := filepath.Join(home, "data", "app")
-	// The application store uses pebble v2; move its data into table files.
-	db, err := pebble2.Open(dir, &pebble2.Options{Logger: discardLogger{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	damagetest.FlipTables(t, dir)
+	damagetest.FlipAppStore(t, dir)
 	refusedStart(t, c, home, "application state store", "data/app")
 	if d := nodeCheck(t, c, home).failed("application state"); !strings.Contains(d, "damaged") {
 		t.Fatalf("node check did not report the application store: %q", d)
 	}
 }
-
-// flipTableByte moves the store's data into a table file (a killed node's
-// last writes are only in pebble's log) and flips one byte in its middle.
-func flipTableByte(t *testing.T, dir string) {
-	t.Helper()
-	db, err := pebble.Open(dir, &pebble.Options{Logger: discardLogger{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Compact([]byte{0}, []byte{0xff, 0xff, 0xff}, true); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	damagetest.FlipTables(t, dir)
-}
-
-type discardLogger struct{}
-
-func (discardLogger) Infof(string, ...any)  {}
-func (discardLogger) Errorf(string, ...any) {}
-func (discardLogger) Fatalf(string, ...any) {}

@@ -49,7 +49,7 @@ func TestMissingValidatorKeyRefused(t *testing.T) {
 func TestDamagedBlockStoreRefused(t *testing.T) {
 	home := initTestHome(t, `{}`)
 	runBlocks(t, home)
-	flipTableByte(t, filepath.Join(home.DataDir(), "blockstore.db"))
+	damagetest.FlipCometStore(t, filepath.Join(home.DataDir(), "blockstore.db"))
 
 	n, err := Start(testCtx(t, 20*time.Second), home, &testApp{})
 	if err == nil {
@@ -85,29 +85,6 @@ func TestCheckHomeHealthy(t *testing.T) {
 		}
 	}
 }
-
-// flipTableByte moves the store's data into a table file (CometBFT's last
-// writes may still be only in the log) and flips one byte of its last
-// data, the table's index, which every read of the table checks.
-func flipTableByte(t *testing.T, dir string) {
-	t.Helper()
-	db, err := pebble.Open(dir, &pebble.Options{Logger: discardLogger{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Compact([]byte{0}, []byte{0xff, 0xff, 0xff}, true); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	damagetest.FlipTables(t, dir)
-}
-
-type discardLogger struct{}
-
-func (discardLogger) Infof(string, ...any)  {}
-func (discardLogger) Fatalf(string, ...any) {}
 
 // TestDamagedReadStopsNode: damage met while running (a read pebble finds
 // corrupt) stops the node, and Stop reports the damage, not a clean stop.

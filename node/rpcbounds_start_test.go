@@ -3,12 +3,11 @@ package node
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phala-go/phala/internal/rpctest"
 )
 
 // TestPublicRPCRefusesCostlyCalls starts a node laid out with --public-rpc
@@ -34,12 +33,12 @@ func TestPublicRPCRefusesCostlyCalls(t *testing.T) {
 	}
 	for call, want := range refused {
 		start := time.Now()
-		msg := rpcGet(t, n.RPCURL(), call)
+		msg := rpctest.ErrorOf(t, n.RPCURL(), call)
 		if took := time.Since(start); !strings.Contains(msg, want) || took > time.Second {
 			t.Errorf("%s: answered %q in %v, want an error containing %q at once", call, msg, took, want)
 		}
 	}
-	if msg := rpcGet(t, n.RPCURL(), "status"); msg != "" {
+	if msg := rpctest.ErrorOf(t, n.RPCURL(), "status"); msg != "" {
 		t.Errorf("status refused: %s", msg)
 	}
 }
@@ -56,11 +55,11 @@ func TestLoopbackRPCFindsTxByHash(t *testing.T) {
 	if err := n.WaitHeight(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	if msg := rpcGet(t, n.RPCURL(), `broadcast_tx_sync?tx="k=v"`); msg != "" {
+	if msg := rpctest.ErrorOf(t, n.RPCURL(), `broadcast_tx_sync?tx="k=v"`); msg != "" {
 		t.Fatalf("broadcast_tx_sync: %s", msg)
 	}
 	for tick := time.NewTicker(50 * time.Millisecond); ; <-tick.C {
-		msg := rpcGet(t, n.RPCURL(), "tx?hash="+txHashHex("k=v"))
+		msg := rpctest.ErrorOf(t, n.RPCURL(), "tx?hash="+txHashHex("k=v"))
 		if msg == "" {
 			return
 		}
@@ -75,33 +74,4 @@ func TestLoopbackRPCFindsTxByHash(t *testing.T) {
 func txHashHex(tx string) string {
 	sum := sha256.Sum256([]byte(tx))
 	return "0x" + hex.EncodeToString(sum[:])
-}
-
-// rpcGet calls CometBFT's URI form of JSON-RPC and returns the error's
-// message and data, or "" on success.
-func rpcGet(t *testing.T, base, call string) string {
-	t.Helper()
-	method, query, _ := strings.Cut(call, "?")
-	q, err := url.ParseQuery(query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.Get(base + "/" + method + "?" + q.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Error *struct {
-			Message string `json:"message"`
-			Data    string `json:"data"`
-		} `json:"error"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		t.Fatalf("%s: %v", call, err)
-	}
-	if body.Error == nil {
-		return ""
-	}
-	return body.Error.Message + ": " + body.Error.Data
 }

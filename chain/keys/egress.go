@@ -42,12 +42,6 @@ func (Module) HandleEgress(ctx *module.Context, from module.EgressSender, topic 
 	return keysapi.ErrInvalid.Wrapf("keys owns no egress topic %q", topic)
 }
 
-// handleMasterPublic is recordMasterPublic without a known sender (the
-// handler tests call it so).
-func handleMasterPublic(ctx *module.Context, payload []byte) error {
-	return recordMasterPublic(ctx, nil, payload)
-}
-
 // recordMasterPublic records the pending generation's public key and
 // publishes the fact, with the gatekeeper that sent it, for enclaves: they
 // read what was recorded instead of re-applying these rules to the egress.

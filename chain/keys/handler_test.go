@@ -54,7 +54,7 @@ func TestMasterPublicRepeats(t *testing.T) {
 	for _, s := range steps {
 		sub := *ctx
 		sub.Store = ctx.Store.Branch()
-		err := handleMasterPublic(&sub, codec.MustMarshal(s.msg))
+		err := recordMasterPublic(&sub, nil, codec.MustMarshal(s.msg))
 		if !errors.Is(err, s.want) || (s.want == nil) != (err == nil) {
 			t.Fatalf("%s: %v, want %v", s.name, err, s.want)
 		}

@@ -105,7 +105,7 @@ func TestExternalDependencies(t *testing.T) {
 // testing package, and nothing a program links may import them.
 var testSupport = []string{
 	"chain/app/apptest", "internal/devnettest", "internal/chaingen",
-	"worker/enclave/enclavetest", "contracts/internal/contracttest", "internal/damagetest",
+	"worker/enclave/enclavetest", "contracts/internal/contracttest", "internal/damagetest", "internal/rpctest",
 }
 
 func isTestSupport(pkg string) bool {

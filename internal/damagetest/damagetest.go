@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cockroachdb/pebble"
+	pebble2 "github.com/cockroachdb/pebble/v2"
+
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/chain/store"
@@ -34,6 +37,50 @@ func FlipTables(t testing.TB, dir string) {
 		}
 	}
 }
+
+// FlipCometStore damages one of CometBFT's Pebble (v1) stores in dir: it
+// first compacts the data into table files (a stopped node's last writes
+// may be only in the log, which no checksum guards the same way), then
+// flips a byte in each table.
+func FlipCometStore(t testing.TB, dir string) {
+	t.Helper()
+	db, err := pebble.Open(dir, &pebble.Options{Logger: quiet{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Compact([]byte{0}, []byte{0xff, 0xff, 0xff}, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	FlipTables(t, dir)
+}
+
+// FlipAppStore damages the application's Pebble (v2) store in dir: it
+// flushes the data into table files, then flips a byte in each table.
+func FlipAppStore(t testing.TB, dir string) {
+	t.Helper()
+	db, err := pebble2.Open(dir, &pebble2.Options{Logger: quiet{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	FlipTables(t, dir)
+}
+
+// quiet keeps Pebble's logs out of test output; Fatalf never fires on a
+// store the test has not damaged yet.
+type quiet struct{}
+
+func (quiet) Infof(string, ...any)  {}
+func (quiet) Errorf(string, ...any) {}
+func (quiet) Fatalf(string, ...any) {}
 
 // EditFirstBalance adds one unit to the first account of the application
 // store in dir and commits it with the store's own meta, as a hand edit of
