@@ -12,6 +12,7 @@ import (
 	cryptoenc "github.com/cometbft/cometbft/crypto/encoding"
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"github.com/phala-go/phala/cmtwire"
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/relaywire"
 )
@@ -161,7 +162,7 @@ func referenceDecodeValidators(b []byte) (*cmttypes.ValidatorSet, error) {
 		if v == nil || (v.PubKeyType == "" && v.PubKey == nil) {
 			return nil, errors.New("no key")
 		}
-		if err := checkPower(v.VotingPower, total); err != nil {
+		if err := cmtwire.CheckPower(v.VotingPower, total); err != nil {
 			return nil, err
 		}
 		total += v.VotingPower

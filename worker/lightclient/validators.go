@@ -37,12 +37,6 @@ type validatorSet struct {
 	total      int64
 }
 
-// checkPower refuses a power CometBFT would refuse (or panic on); the
-// CometBFT reference in the tests applies the same check.
-func checkPower(power, total int64) error {
-	return cmtwire.CheckPower(power, total)
-}
-
 // newValidatorSet checks vals the way CometBFT's NewValidatorSet and
 // ValidateBasic would and keeps them in the order given.
 func newValidatorSet(vals []cmtwire.Validator) (*validatorSet, error) {
@@ -52,7 +46,7 @@ func newValidatorSet(vals []cmtwire.Validator) (*validatorSet, error) {
 	set := &validatorSet{validators: vals}
 	seen := make(map[string]bool, len(vals))
 	for i, v := range vals {
-		if err := checkPower(v.Power, set.total); err != nil {
+		if err := cmtwire.CheckPower(v.Power, set.total); err != nil {
 			return nil, fmt.Errorf("validator %d: %v", i, err)
 		}
 		set.total += v.Power
