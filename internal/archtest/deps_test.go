@@ -116,17 +116,21 @@ func isTestSupport(pkg string) bool {
 // support.
 func productionDeps(t *testing.T, pkgs string) []string {
 	t.Helper()
-	var all []string
 	out, err := exec.Command("go", "list", mod+pkgs).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list %s: %v\n%s", pkgs, err, out)
 	}
+	args := []string{"list", "-deps", "-test=false"}
 	for _, p := range strings.Fields(string(out)) {
 		if !isTestSupport(p) {
-			all = append(all, deps(t, strings.TrimPrefix(p, mod))...)
+			args = append(args, p)
 		}
 	}
-	return all
+	out, err = exec.Command("go", args...).CombinedOutput() // one call for them all
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v\n%s", pkgs, err, out)
+	}
+	return strings.Fields(string(out))
 }
 
 // deps lists every package that the packages under pkgs depend on, tests
