@@ -19,7 +19,7 @@ import (
 
 var (
 	benchDuration = flag.Duration("bench.duration", 3*time.Second, "measured window of each BenchmarkTransfers run")
-	benchOnly     = flag.String("bench.only", "", `run only "trivial" or "transfers" in BenchmarkTransfers (e.g. to profile one)`)
+	benchOnly     = flag.String("bench.only", "", `run only "trivial", "signed-trivial" or "transfers" in BenchmarkTransfers (e.g. to profile one)`)
 )
 
 // testOptions are a short run that logs its progress through t.
@@ -109,36 +109,41 @@ func TestGenesisFundsSenders(t *testing.T) {
 	}
 }
 
-// BenchmarkTransfers runs the trivial application and then phala for
-// -bench.duration each (b.N is ignored: one run is the measurement) and
-// reports both rates and their ratio.
+// BenchmarkTransfers runs the trivial application, the signed trivial one
+// and then phala for -bench.duration each (b.N is ignored: one run is the
+// measurement) and reports the rates and phala's ratio to each baseline.
 func BenchmarkTransfers(b *testing.B) {
 	ctx := context.Background()
 	o := Options{Duration: *benchDuration, Progress: os.Stderr}
-	var triv, ours Result
+	runs := []struct {
+		name, metric string
+		run          func(context.Context, Options) (Result, error)
+		res          Result
+	}{
+		{"trivial", "trivial/s", Trivial, Result{}},
+		{"signed-trivial", "signed-trivial/s", SignedTrivial, Result{}},
+		{"transfers", "transfers/s", Transfers, Result{}},
+	}
 	for range b.N {
-		var err error
-		if *benchOnly != "transfers" {
-			if triv, err = Trivial(ctx, o); err != nil {
+		for i := range runs {
+			if *benchOnly != "" && *benchOnly != runs[i].name {
+				continue
+			}
+			var err error
+			if runs[i].res, err = runs[i].run(ctx, o); err != nil {
 				b.Fatal(err)
 			}
-		}
-		if *benchOnly != "trivial" {
-			if ours, err = Transfers(ctx, o); err != nil {
-				b.Fatal(err)
-			}
+			b.ReportMetric(runs[i].res.PerSecond, runs[i].metric)
 		}
 		break
 	}
 	b.ReportMetric(0, "ns/op")
-	if *benchOnly != "transfers" {
-		b.ReportMetric(triv.PerSecond, "trivial/s")
-	}
-	if *benchOnly != "trivial" {
-		b.ReportMetric(ours.PerSecond, "transfers/s")
-	}
+	triv, signed, ours := runs[0].res, runs[1].res, runs[2].res
 	if triv.PerSecond > 0 && ours.PerSecond > 0 {
 		b.ReportMetric(ours.PerSecond/triv.PerSecond, "ratio")
+	}
+	if signed.PerSecond > 0 && ours.PerSecond > 0 {
+		b.ReportMetric(ours.PerSecond/signed.PerSecond, "ratio-signed")
 	}
 }
 
