@@ -23,15 +23,19 @@ func newBenchCmd() *cobra.Command {
 }
 
 type benchJSON struct {
-	TrivialPerSecond   float64      `json:"trivial_per_second"`
-	TransfersPerSecond float64      `json:"transfers_per_second"`
-	Ratio              float64      `json:"ratio"`
-	Duration           string       `json:"duration"`
-	Accounts           int          `json:"accounts"`
-	TxBytes            int          `json:"tx_bytes"`
-	TimeoutCommit      string       `json:"timeout_commit"`
-	Trivial            bench.Result `json:"trivial"`
-	Transfers          bench.Result `json:"transfers"`
+	TrivialPerSecond       float64 `json:"trivial_per_second"`
+	SignedTrivialPerSecond float64 `json:"signed_trivial_per_second"`
+	TransfersPerSecond     float64 `json:"transfers_per_second"`
+	// Ratio is transfers / trivial, RatioSigned transfers / signed trivial.
+	Ratio         float64      `json:"ratio"`
+	RatioSigned   float64      `json:"ratio_signed"`
+	Duration      string       `json:"duration"`
+	Accounts      int          `json:"accounts"`
+	TxBytes       int          `json:"tx_bytes"`
+	TimeoutCommit string       `json:"timeout_commit"`
+	Trivial       bench.Result `json:"trivial"`
+	SignedTrivial bench.Result `json:"signed_trivial"`
+	Transfers     bench.Result `json:"transfers"`
 }
 
 func benchTransfersCmd() *cobra.Command {
@@ -43,19 +47,22 @@ func benchTransfersCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "transfers",
 		Short: "Committed signed transfers per second on an in-process validator, next to a trivial application",
-		Long: `Runs a fresh single validator twice with the same node configuration and
-transaction size: first with a trivial application (accepts everything, no
-state), then with phala fed pre-signed transfers. Each run feeds the mempool
-for --duration and counts the transactions committed successfully in that
-window. Progress goes to stderr. Both runs together take about twice
---duration plus 12 s of start-up, signing and draining (32 s at the default
-10 s), which the command says before it starts.`,
+		Long: `Runs a fresh single validator three times with the same node configuration
+and transaction size: first with a trivial application (accepts everything,
+no state), then with a signed trivial application (verifies each
+transaction's ed25519 signature as phala does, and nothing else: the floor
+for a signed transaction), then with phala fed pre-signed transfers. Each
+run feeds the mempool for --duration and counts the transactions committed
+successfully in that window; phala's rate is given as a ratio to both
+baselines. Progress goes to stderr. The runs together take about three
+times --duration plus 20 s of start-up, signing and draining, which the
+command says before it starts.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			o.Progress = os.Stderr
-			fmt.Fprintf(os.Stderr, "two runs (a trivial application, then phala), %s of feeding each: about %s in all\n",
+			fmt.Fprintf(os.Stderr, "three runs (a trivial application, a signed trivial one, then phala), %s of feeding each: about %s in all\n",
 				o.Duration, expectedBenchTime(o.Duration).Round(time.Second))
 			o.Timing = bench.Timing()
 			if timeoutCommit > 0 {
@@ -65,11 +72,15 @@ window. Progress goes to stderr. Both runs together take about twice
 			if err != nil {
 				return err
 			}
+			signed, err := profiled(cpuProfile, "signed-trivial", func() (bench.Result, error) { return bench.SignedTrivial(ctx, o) })
+			if err != nil {
+				return err
+			}
 			ours, err := profiled(cpuProfile, "transfers", func() (bench.Result, error) { return bench.Transfers(ctx, o) })
 			if err != nil {
 				return err
 			}
-			return printBench(o, trivial, ours)
+			return printBench(o, trivial, signed, ours)
 		},
 	}
 	f := cmd.Flags()
@@ -77,14 +88,13 @@ window. Progress goes to stderr. Both runs together take about twice
 	f.IntVar(&o.Accounts, "accounts", bench.DefaultAccounts, "number of funded sending accounts")
 	f.IntVar(&o.Feeders, "feeders", 0, "goroutines submitting to the mempool at once (default 1)")
 	f.DurationVar(&timeoutCommit, "timeout-commit", 0, fmt.Sprintf("consensus timeout_commit for both runs (default %s)", bench.Timing().TimeoutCommit))
-	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of each run to FILE.trivial and FILE.transfers")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of each run to FILE.trivial, FILE.signed-trivial and FILE.transfers")
 	return cmd
 }
 
-// expectedBenchTime is how long both runs take: each feeds for d after a
-// node starts and its transactions are signed, then drains (measured: 32 s
-// for d = 10 s on two cores).
-func expectedBenchTime(d time.Duration) time.Duration { return 2*d + 12*time.Second }
+// expectedBenchTime is how long the three runs take: each feeds for d
+// after a node starts and its transactions are signed, then drains.
+func expectedBenchTime(d time.Duration) time.Duration { return 3*d + 20*time.Second }
 
 // profiled runs f, writing a CPU profile to file.suffix if file is set.
 func profiled(file, suffix string, f func() (bench.Result, error)) (bench.Result, error) {
@@ -104,15 +114,21 @@ func profiled(file, suffix string, f func() (bench.Result, error)) (bench.Result
 	return res, errors.Join(err, out.Close())
 }
 
-func printBench(o bench.Options, trivial, ours bench.Result) error {
-	ratio := 0.0
-	if trivial.PerSecond > 0 {
-		ratio = ours.PerSecond / trivial.PerSecond
+// benchRatio is ours / base, 0 when base committed nothing.
+func benchRatio(ours, base bench.Result) float64 {
+	if base.PerSecond <= 0 {
+		return 0
 	}
+	return ours.PerSecond / base.PerSecond
+}
+
+func printBench(o bench.Options, trivial, signed, ours bench.Result) error {
+	ratio, ratioSigned := benchRatio(ours, trivial), benchRatio(ours, signed)
 	out := benchJSON{
-		TrivialPerSecond: trivial.PerSecond, TransfersPerSecond: ours.PerSecond, Ratio: ratio,
+		TrivialPerSecond: trivial.PerSecond, SignedTrivialPerSecond: signed.PerSecond, TransfersPerSecond: ours.PerSecond,
+		Ratio: ratio, RatioSigned: ratioSigned,
 		Duration: o.Duration.String(), Accounts: o.Accounts, TxBytes: ours.TxBytes,
-		TimeoutCommit: o.Timing.TimeoutCommit.String(), Trivial: trivial, Transfers: ours,
+		TimeoutCommit: o.Timing.TimeoutCommit.String(), Trivial: trivial, SignedTrivial: signed, Transfers: ours,
 	}
 	return emit(out, func() string {
 		var b strings.Builder
@@ -130,8 +146,10 @@ func printBench(o bench.Options, trivial, ours bench.Result) error {
 			b.WriteString(")\n")
 		}
 		line("trivial app", trivial)
+		line("signed trivial app", signed)
 		line("signed transfers", ours)
-		fmt.Fprintf(&b, "ratio              %8.2f", ratio)
+		fmt.Fprintf(&b, "ratio              %8.2f  transfers / trivial\n", ratio)
+		fmt.Fprintf(&b, "ratio signed       %8.2f  transfers / signed trivial", ratioSigned)
 		return b.String()
 	})
 }
