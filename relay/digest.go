@@ -11,7 +11,7 @@ import (
 	"github.com/phala-go/phala/mq"
 )
 
-// Digest fetches block height's digest (writes hash and message list)
+// Digest fetches block height's digest (state root and message list)
 // from the node's application.
 func (s *Source) Digest(ctx context.Context, height int64) (mq.Block, error) {
 	var d mq.Block
@@ -55,11 +55,8 @@ func decodeDigest(raw []byte, height int64) (mq.Block, error) {
 	if d.Height != height {
 		return mq.Block{}, ErrNodeAnswer.Wrapf("asked the digest of block %d, got block %d", height, d.Height)
 	}
-	if d.WritesHash != nil && len(d.WritesHash) != 32 {
-		return mq.Block{}, ErrNodeAnswer.Wrapf("digest of block %d: writes hash is %d bytes", height, len(d.WritesHash))
-	}
-	if d.WritesHash == nil && len(d.Messages) > 0 {
-		return mq.Block{}, ErrNodeAnswer.Wrapf("digest of block %d: messages without a writes hash", height)
+	if len(d.StateRoot) != 32 {
+		return mq.Block{}, ErrNodeAnswer.Wrapf("digest of block %d: state root is %d bytes", height, len(d.StateRoot))
 	}
 	return d, nil
 }

@@ -13,8 +13,8 @@ import (
 
 func FuzzDecodeDigest(f *testing.F) {
 	f.Add(codec.MustMarshal(mq.Block{Height: 5}), int64(5))
-	f.Add(codec.MustMarshal(mq.Block{Height: 7, WritesHash: bytes.Repeat([]byte{1}, 32), Messages: []mq.Message{{Topic: "t", Payload: []byte{1}}}}), int64(7))
-	f.Add(codec.MustMarshal(mq.Block{Height: 7, WritesHash: []byte{1}}), int64(7))
+	f.Add(codec.MustMarshal(mq.Block{Height: 7, StateRoot: bytes.Repeat([]byte{1}, 32), Messages: []mq.Message{{Topic: "t", Payload: []byte{1}}}}), int64(7))
+	f.Add(codec.MustMarshal(mq.Block{Height: 7, StateRoot: []byte{1}}), int64(7))
 	f.Add([]byte{0x83, 0x01, 0xf6, 0x80}, int64(1))
 	f.Add([]byte{}, int64(0))
 	f.Fuzz(func(t *testing.T, raw []byte, height int64) {

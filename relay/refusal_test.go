@@ -21,8 +21,8 @@ func (t *tamperOnce) Feed(ctx context.Context, b relaywire.Batch) (relaywire.Sta
 	t.once.Do(func() {
 		last := &b.Blocks[len(b.Blocks)-1]
 		last.Parent.Messages = append(last.Parent.Messages, mq.Message{Topic: "forged", Payload: []byte{1}})
-		if last.Parent.WritesHash == nil {
-			last.Parent.WritesHash = make([]byte, 32)
+		if last.Parent.StateRoot == nil {
+			last.Parent.StateRoot = make([]byte, 32)
 		}
 	})
 	return t.Runtime.Feed(ctx, b)

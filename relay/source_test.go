@@ -59,7 +59,7 @@ func checkBatch(t *testing.T, chainID string, vals *cmttypes.ValidatorSet, prev 
 			t.Fatalf("block %d of batch after %d has height %d", i, verified, h.Height)
 		}
 		if h.Height == 1 {
-			if blk.Parent.Height != 0 || blk.Parent.WritesHash != nil || len(blk.Parent.Messages) != 0 {
+			if blk.Parent.Height != 0 || blk.Parent.StateRoot != nil || len(blk.Parent.Messages) != 0 {
 				t.Fatalf("header 1 has parent %+v, want none", blk.Parent)
 			}
 		} else {

@@ -1,7 +1,7 @@
 // Package app is the consensus application: CometBFT's ABCI 2.0 interface
-// over the chain modules, a Pebble state store committed once per block, and
-// an app hash that chains the previous hash, the block's state writes and
-// the root of the block's message list for enclaves.
+// over the chain modules, a Merkle (IAVL) state store committed once per
+// block, and an app hash that chains the previous hash, the root of the
+// whole state and the root of the block's message list for enclaves.
 package app
 
 import (
@@ -15,7 +15,6 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/phala-go/phala/chain/bank"
-	"github.com/phala-go/phala/chain/chainapi"
 	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/module"
 	mqmodule "github.com/phala-go/phala/chain/mq"
@@ -23,7 +22,6 @@ import (
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/chain/store"
 	"github.com/phala-go/phala/codec"
-	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/mq"
 )
 
@@ -59,7 +57,6 @@ type pendingBlock struct {
 	blockHash []byte
 	time      time.Time
 	appHash   []byte
-	changes   []state.Change
 	digest    mq.Block
 }
 
@@ -155,11 +152,16 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 			return nil, err
 		}
 	}
-	changes := s.Changes()
-	w := state.ChangesHash(changes)
-	hash := mq.NextAppHash(a.chainID, nil, w[:], nil)
+	root, err := a.store.Stage(s.Changes())
+	if err != nil {
+		return nil, err
+	}
+	hash, err := mq.Block{Height: 0, StateRoot: root}.AppHash(a.chainID, nil)
+	if err != nil {
+		return nil, err
+	}
 	meta := store.Meta{Height: 0, AppHash: hash}
-	if err := a.store.Commit(changes, meta, nil); err != nil {
+	if err := a.store.Commit(meta, nil); err != nil {
 		return nil, err
 	}
 	a.last, a.params, a.check = meta, g.Chain, state.NewOverlay(a.store)
@@ -172,17 +174,6 @@ func (a *App) moduleNames() []string {
 		names[i] = m.Name()
 	}
 	return names
-}
-
-// digest is what the block means for the app hash: its writes hash and its
-// message list. A block that writes nothing and publishes nothing has no
-// writes hash and keeps the app hash, so empty blocks do not change it.
-func digest(height int64, changes []state.Change, msgs []mq.Message) mq.Block {
-	if len(changes) == 0 && len(msgs) == 0 {
-		return mq.Block{Height: height}
-	}
-	w := state.ChangesHash(changes)
-	return mq.Block{Height: height, WritesHash: w[:], Messages: msgs}
 }
 
 // CheckTx admits a transaction to the mempool if it would succeed on the
@@ -218,13 +209,17 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		return nil, err
 	}
 	msgs = append(msgs, endMsgs...)
-	changes := s.Changes()
-	d := digest(req.Height, changes, msgs)
+	store.RecordBlockHash(s, req.Height, req.Hash)
+	root, err := a.store.Stage(s.Changes())
+	if err != nil {
+		return nil, err
+	}
+	d := mq.Block{Height: req.Height, StateRoot: root, Messages: msgs}
 	hash, err := d.AppHash(a.chainID, a.last.AppHash)
 	if err != nil {
 		return nil, err
 	}
-	a.pending = &pendingBlock{height: req.Height, blockHash: req.Hash, time: req.Time, appHash: hash, changes: changes, digest: d}
+	a.pending = &pendingBlock{height: req.Height, blockHash: req.Hash, time: req.Time, appHash: hash, digest: d}
 	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: hash}, nil
 }
 
@@ -257,11 +252,7 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 		return nil, errors.New("commit without a finalized block")
 	}
 	meta := store.Meta{Height: p.height, AppHash: p.appHash, BlockHash: p.blockHash, Time: p.time.UnixNano()}
-	var encoded []byte
-	if p.digest.WritesHash != nil {
-		encoded = codec.MustMarshal(p.digest)
-	}
-	if err := a.store.Commit(p.changes, meta, encoded); err != nil {
+	if err := a.store.Commit(meta, codec.MustMarshal(p.digest)); err != nil {
 		return nil, err
 	}
 	a.last, a.pending, a.check = meta, nil, state.NewOverlay(a.store)
@@ -289,38 +280,4 @@ func (a *App) Block(height int64) (mq.Block, error) {
 func (a *App) Messages(height int64) ([]mq.Message, error) {
 	d, err := a.Block(height)
 	return d.Messages, err
-}
-
-// Query answers "module/what" paths on committed state with canonical CBOR.
-func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryResponse, error) {
-	resp := &abci.QueryResponse{Height: a.last.Height}
-	value, err := a.query(strings.TrimPrefix(req.Path, "/"), req.Data)
-	if err == nil {
-		resp.Value, err = codec.Marshal(value)
-	}
-	if err != nil {
-		resp.Codespace, resp.Code = errs.Code(err)
-		resp.Log = err.Error()
-	}
-	return resp, nil
-}
-
-func (a *App) query(path string, data []byte) (any, error) {
-	name, _, _ := strings.Cut(path, "/")
-	switch path {
-	case chainapi.QueryAnchor:
-		return chainapi.Anchor{Height: a.last.Height, Hash: a.last.BlockHash}, nil
-	case chainapi.QueryBlock:
-		var h int64
-		if err := codec.Unmarshal(data, &h); err != nil {
-			return nil, module.ErrBadQuery.Wrapf("%s takes a CBOR height: %v", chainapi.QueryBlock, err)
-		}
-		return a.Block(h)
-	}
-	for _, m := range a.modules {
-		if m.Name() == name {
-			return m.Query(a.store, path, data)
-		}
-	}
-	return nil, module.ErrUnknownQuery.Wrapf("%q", path)
 }

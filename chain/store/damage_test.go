@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/phala-go/phala/chain/state"
 )
 
 // TestFatalEndsCleanly: pebble's fatal hook ends the process with the
@@ -30,9 +29,7 @@ func TestDamagedTableNamesStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Commit([]state.Change{{Key: testItem.Key([]byte("a")), Value: []byte("1")}}, Meta{Height: 1}, nil); err != nil {
-		t.Fatal(err)
-	}
+	commit(t, s, 0, set("a", "1"))
 	// Move the data out of the log into a table file, as a long-running node's is.
 	if err := s.db.Flush(); err != nil {
 		t.Fatal(err)

@@ -34,7 +34,7 @@ var (
 	// Transaction envelopes signed by accounts.
 	Tx = register("phala/tx/v1")
 	// The app hash chain of the consensus application.
-	AppHash = register("phala/apphash/v1")
+	AppHash = register("phala/apphash/v2")
 	// The root of a block's ordered message list for enclaves.
 	MessageRoot = register("phala/mq/root/v1")
 	// Leaves of that message list.

@@ -77,14 +77,14 @@ func (c *Chain) Height() int64 { return int64(len(c.headers)) }
 // Validators is the (fixed) validator set.
 func (c *Chain) Validators() *cmttypes.ValidatorSet { return c.vals }
 
-// Add appends a block publishing msgs. Every block writes something (a
-// generated writes hash), so every block moves the app hash.
+// Add appends a block publishing msgs, with a generated state root (every
+// block writes state, so every block moves the app hash).
 func (c *Chain) Add(msgs []mq.Message) error {
 	h := c.Height() + 1
 	hdr := c.header(h)
 	c.headers = append(c.headers, hdr)
-	w := sha256.Sum256(binary.BigEndian.AppendUint64([]byte("chaingen writes"), uint64(h)))
-	d := mq.Block{Height: h, WritesHash: w[:], Messages: msgs}
+	root := sha256.Sum256(binary.BigEndian.AppendUint64([]byte("chaingen state"), uint64(h)))
+	d := mq.Block{Height: h, StateRoot: root[:], Messages: msgs}
 	next, err := d.AppHash(c.ChainID, c.appHash)
 	if err != nil {
 		return err

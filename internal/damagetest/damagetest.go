@@ -4,12 +4,14 @@
 package damagetest
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/cockroachdb/pebble"
 	pebble2 "github.com/cockroachdb/pebble/v2"
+	"github.com/cosmos/iavl/fastnode"
 
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/state"
@@ -83,36 +85,43 @@ func (quiet) Errorf(string, ...any) {}
 func (quiet) Fatalf(string, ...any) {}
 
 // EditFirstBalance adds one unit to the first account of the application
-// store in dir and commits it with the store's own meta, as a hand edit of
-// the database would look: every checksum is valid, only the supply
-// invariant can tell.
+// store in dir, as a hand edit of the database would: it rewrites the
+// value IAVL's fast index holds for the key (what reads return), leaving
+// the tree and every checksum valid; only the supply invariant can tell.
 func EditFirstBalance(t testing.TB, dir string) {
 	t.Helper()
-	s, err := store.Open(dir)
+	db, err := pebble2.Open(dir, &pebble2.Options{Logger: quiet{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	var key []byte
+	defer db.Close()
+	accounts := append([]byte{store.TreePrefix, 'f'}, state.ModuleBank, 0x01) // the bank's accounts in the fast index
+	it, err := db.NewIter(&pebble2.IterOptions{LowerBound: accounts, UpperBound: append(bytes.Clone(accounts), 0xff)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !it.First() {
+		it.Close()
+		t.Fatal("no account to edit")
+	}
+	rawKey, rawValue := bytes.Clone(it.Key()), bytes.Clone(it.Value())
+	it.Close()
+	node, err := fastnode.DeserializeNode(rawKey[2:], rawValue)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var acc bankapi.Account
-	err = s.Iterate([]byte{state.ModuleBank, 0x01}, func(k, v []byte) error { // the bank's accounts
-		if key != nil {
-			return nil
-		}
-		key = append([]byte{}, k...)
-		return codec.Unmarshal(v, &acc)
-	})
-	if err != nil || key == nil {
-		t.Fatalf("no account to edit (%v)", err)
+	if err := codec.Unmarshal(node.GetValue(), &acc); err != nil {
+		t.Fatal(err)
 	}
 	if acc.Balance, err = acc.Balance.Add(token.FromUint64(1)); err != nil {
 		t.Fatal(err)
 	}
-	meta, err := s.Meta()
-	if err != nil {
+	var buf bytes.Buffer
+	if err := fastnode.NewNode(rawKey[2:], codec.MustMarshal(acc), node.GetVersionLastUpdatedAt()).WriteBytes(&buf); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Commit([]state.Change{{Key: key, Value: codec.MustMarshal(acc)}}, meta, nil); err != nil {
+	if err := db.Set(rawKey, buf.Bytes(), pebble2.Sync); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -84,8 +84,8 @@ func TestApplyRefusesBadBatchesAndChangesNothing(t *testing.T) {
 		{"forged message list", func() relaywire.Batch {
 			b := c.batch(t, 4, 5)
 			b.Blocks[1].Parent.Messages = append(b.Blocks[1].Parent.Messages, mq.Message{Topic: registryapi.TopicNode, Payload: []byte{1}})
-			if b.Blocks[1].Parent.WritesHash == nil {
-				b.Blocks[1].Parent.WritesHash = make([]byte, 32)
+			if b.Blocks[1].Parent.StateRoot == nil {
+				b.Blocks[1].Parent.StateRoot = make([]byte, 32)
 			}
 			return b
 		}, lightclient.ErrAppHash},

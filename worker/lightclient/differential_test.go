@@ -200,7 +200,7 @@ var forgeryClasses = map[string]func(t testing.TB, b *relaywire.Batch){
 	"message added": func(_ testing.TB, b *relaywire.Batch) {
 		b.Blocks[6].Parent.Messages = append(b.Blocks[6].Parent.Messages, mq.Message{Topic: "forged"})
 	},
-	"writes hash":   func(_ testing.TB, b *relaywire.Batch) { b.Blocks[6].Parent.WritesHash = nil },
+	"writes hash":   func(_ testing.TB, b *relaywire.Batch) { b.Blocks[6].Parent.StateRoot = nil },
 	"digest height": func(_ testing.TB, b *relaywire.Batch) { b.Blocks[6].Parent.Height++ },
 }
 
@@ -312,7 +312,7 @@ func mutateBatch(b *relaywire.Batch, mode uint8, index, pos int, value uint8, da
 	case 7:
 		blk.Parent.Height += int64(int8(value))
 		if len(data) > 0 {
-			blk.Parent.WritesHash = data
+			blk.Parent.StateRoot = data
 		}
 	}
 }

@@ -97,7 +97,7 @@ func referenceStep(chainID string, prev tip, h *cmttypes.Header, valHash []byte,
 		if len(h.LastBlockID.Hash) != 0 || h.Time.Before(prev.time) {
 			return Final{}, false, errors.New("first block link or time")
 		}
-		if p.Height != 0 || len(p.WritesHash) != 0 || len(p.Messages) != 0 {
+		if p.Height != 0 || len(p.StateRoot) != 0 || len(p.Messages) != 0 {
 			return Final{}, false, errors.New("first block parent")
 		}
 		return Final{}, false, nil
@@ -228,7 +228,7 @@ func cloneBatch(b relaywire.Batch) relaywire.Batch {
 	out := relaywire.Batch{Version: b.Version, Commit: bytes.Clone(b.Commit), NextValidators: bytes.Clone(b.NextValidators)}
 	for _, blk := range b.Blocks {
 		p := blk.Parent
-		p.WritesHash = bytes.Clone(p.WritesHash)
+		p.StateRoot = bytes.Clone(p.StateRoot)
 		p.Messages = append([]mq.Message(nil), p.Messages...)
 		out.Blocks = append(out.Blocks, relaywire.Block{Header: bytes.Clone(blk.Header), Parent: p})
 	}

@@ -147,7 +147,7 @@ func checkLink(prev tip, h *header) error {
 // state: nothing to finalise, and its app hash is taken as signed.
 func checkParent(chainID string, prev tip, p mq.Block, h *header) (Final, bool, error) {
 	if h.Height == 1 {
-		if p.Height != 0 || len(p.WritesHash) != 0 || len(p.Messages) != 0 {
+		if p.Height != 0 || len(p.StateRoot) != 0 || len(p.Messages) != 0 {
 			return Final{}, false, ErrParent.Wrapf("header 1 has no parent block, but the batch gives one (height %d, %d messages)", p.Height, len(p.Messages))
 		}
 		return Final{}, false, nil

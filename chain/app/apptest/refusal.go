@@ -3,11 +3,13 @@ package apptest
 import (
 	"bytes"
 	"errors"
+	"maps"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/state"
+	"github.com/phala-go/phala/chain/store"
 	"github.com/phala-go/phala/chain/tx"
 	"github.com/phala-go/phala/errs"
 )
@@ -61,10 +63,18 @@ func HasEvent(events []abci.Event, kind string) bool {
 	return false
 }
 
-// ChargeWrites is the writes hash of a block whose only effect is paying
-// raw's fee: the fee moved to the treasury and the sender's nonce advanced,
-// as computed on the committed state. Take it before the block runs raw.
-func (c *Chain) ChargeWrites(raw []byte) []byte {
+// Writes is what a block is expected to write, measured against the whole
+// committed state taken before it ran.
+type Writes struct {
+	before  map[string][]byte
+	changes []state.Change
+}
+
+// ChargeWrites is what a block whose only effect is paying raw's fee
+// writes: the fee moved to the treasury and the sender's nonce advanced, as
+// computed on the committed state (besides the block's own hash, which every
+// block records). Take it before the block runs raw.
+func (c *Chain) ChargeWrites(raw []byte) Writes {
 	c.T.Helper()
 	signed, err := tx.Decode(raw)
 	if err != nil {
@@ -74,22 +84,78 @@ func (c *Chain) ChargeWrites(raw []byte) []byte {
 	if err := bank.ChargeFee(s, signed.Envelope.SenderAddress(), signed.Envelope.Fee); err != nil {
 		c.T.Fatal(err)
 	}
-	h := state.ChangesHash(s.Changes())
-	return h[:]
+	return Writes{before: c.dumpState(), changes: s.Changes()}
 }
 
-// MustWrite fails the test unless the newest block wrote exactly what
-// writesHash stands for and published nothing.
-func (c *Chain) MustWrite(writesHash []byte) {
+// NothingWritten is what a block that changes nothing writes (its own block
+// hash only). Take it before the block runs.
+func (c *Chain) NothingWritten() Writes {
+	c.T.Helper()
+	return Writes{before: c.dumpState()}
+}
+
+// dumpState reads the whole committed state.
+func (c *Chain) dumpState() map[string][]byte {
+	c.T.Helper()
+	out := map[string][]byte{}
+	err := c.App.Store().Iterate(nil, func(k, v []byte) error {
+		out[string(k)] = bytes.Clone(v)
+		return nil
+	})
+	if err != nil {
+		c.T.Fatal(err)
+	}
+	return out
+}
+
+// MustWrite fails the test unless the newest block wrote exactly w (and its
+// own block hash) and published nothing.
+func (c *Chain) MustWrite(w Writes) {
 	c.T.Helper()
 	d, err := c.App.Block(c.Height)
 	if err != nil {
 		c.T.Fatal(err)
 	}
-	if !bytes.Equal(d.WritesHash, writesHash) || len(d.Messages) != 0 {
-		c.T.Fatalf("block %d wrote %x and published %d messages, want exactly the fee charge %x", c.Height, d.WritesHash, len(d.Messages), writesHash)
+	if len(d.Messages) != 0 {
+		c.T.Fatalf("block %d published %d messages, want none", c.Height, len(d.Messages))
+	}
+	want := maps.Clone(w.before)
+	overlay := state.NewOverlay(mapReader(want))
+	for _, ch := range w.changes {
+		if ch.Value == nil {
+			overlay.Delete(ch.Key)
+		} else {
+			overlay.Set(ch.Key, ch.Value)
+		}
+	}
+	hash, _, err := c.App.Store().BlockHash(c.Height)
+	if err != nil {
+		c.T.Fatal(err)
+	}
+	store.RecordBlockHash(overlay, c.Height, hash)
+	for _, ch := range overlay.Changes() {
+		if ch.Value == nil {
+			delete(want, string(ch.Key))
+		} else {
+			want[string(ch.Key)] = ch.Value
+		}
+	}
+	got := c.dumpState()
+	for k, v := range got {
+		if wv, ok := want[k]; !ok || !bytes.Equal(wv, v) {
+			c.T.Fatalf("block %d wrote key %x = %x, want only the fee charge (%x)", c.Height, k, v, wv)
+		}
+	}
+	for k := range want {
+		if _, ok := got[k]; !ok {
+			c.T.Fatalf("block %d deleted key %x, want only the fee charge", c.Height, k)
+		}
 	}
 }
+
+type mapReader map[string][]byte
+
+func (m mapReader) Get(k []byte) ([]byte, error) { return m[string(k)], nil }
 
 // MustRefuseCharged is MustRefuse for a transaction whose envelope is sound
 // but whose method refuses: in the block the fee is paid and the nonce used
