@@ -43,4 +43,3 @@ func NextAppHash(chainID string, prev, stateRoot, messagesRoot []byte) []byte {
 	h := sigctx.AppHash.Hash(chainID, prev, stateRoot, messagesRoot)
 	return h[:]
 }
-

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
 )
 
 // TestFatalEndsCleanly: pebble's fatal hook ends the process with the

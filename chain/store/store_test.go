@@ -23,8 +23,10 @@ func commit(t *testing.T, s *Store, height int64, changes ...state.Change) []byt
 	return root
 }
 
-func set(k, v string) state.Change { return state.Change{Key: testItem.Key([]byte(k)), Value: []byte(v)} }
-func del(k string) state.Change    { return state.Change{Key: testItem.Key([]byte(k))} }
+func set(k, v string) state.Change {
+	return state.Change{Key: testItem.Key([]byte(k)), Value: []byte(v)}
+}
+func del(k string) state.Change { return state.Change{Key: testItem.Key([]byte(k))} }
 
 func TestCommitReopenIterate(t *testing.T) {
 	dir := t.TempDir()
