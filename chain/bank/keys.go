@@ -1,15 +1,16 @@
 package bank
 
 import (
-	"github.com/phala-go/phala/chain/state"
+	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/crypto/address"
 )
 
-// Stored items of the bank module.
+// Stored items of the bank module, declared in bankapi so clients can
+// compute the keys they ask proofs for.
 var (
-	accountKey = state.NewKeyFormat(state.ModuleBank, 0x01) // address → Account
-	supplyKey  = state.NewKeyFormat(state.ModuleBank, 0x02) // → total supply
-	paramsKey  = state.NewKeyFormat(state.ModuleBank, 0x03) // → Params
+	accountKey = bankapi.AccountKey // address → Account
+	supplyKey  = bankapi.SupplyKey  // → total supply
+	paramsKey  = bankapi.ParamsKey  // → Params
 )
 
-func accountKeyOf(a address.Address) []byte { return accountKey.Key(a[:]) }
+func accountKeyOf(a address.Address) []byte { return bankapi.AccountKeyOf(a) }

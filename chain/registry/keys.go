@@ -3,23 +3,24 @@ package registry
 import (
 	"encoding/binary"
 
-	"github.com/phala-go/phala/chain/state"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/crypto/address"
 )
 
-// Stored items of the registry.
+// Stored items of the registry, declared in registryapi so clients can
+// compute the keys they ask proofs for.
 var (
-	policyKey        = state.NewKeyFormat(state.ModuleRegistry, 0x01) // → attest.Policy
-	paramsKey        = state.NewKeyFormat(state.ModuleRegistry, 0x02) // → Params
-	adminKey         = state.NewKeyFormat(state.ModuleRegistry, 0x03) // → admin address
-	nodeKey          = state.NewKeyFormat(state.ModuleRegistry, 0x04) // identity key → Node
-	grantByKey       = state.NewKeyFormat(state.ModuleRegistry, 0x05) // identity key → gatekeeper grant
-	grantByOperator  = state.NewKeyFormat(state.ModuleRegistry, 0x06) // operator → gatekeeper grant
-	expiryKey        = state.NewKeyFormat(state.ModuleRegistry, 0x07) // expiry unix seconds ‖ identity key → nothing
-	policyChangedKey = state.NewKeyFormat(state.ModuleRegistry, 0x08) // present while a policy change awaits its re-check
+	policyKey        = registryapi.PolicyKey        // → attest.Policy
+	paramsKey        = registryapi.ParamsKey        // → Params
+	adminKey         = registryapi.AdminKey         // → admin address
+	nodeKey          = registryapi.NodeKey          // identity key → Node
+	grantByKey       = registryapi.GrantByKey       // identity key → gatekeeper grant
+	grantByOperator  = registryapi.GrantByOperator  // operator → gatekeeper grant
+	expiryKey        = registryapi.ExpiryKey        // expiry unix seconds ‖ identity key → nothing
+	policyChangedKey = registryapi.PolicyChangedKey // present while a policy change awaits its re-check
 )
 
-func nodeKeyOf(identity []byte) []byte            { return nodeKey.Key(identity) }
+func nodeKeyOf(identity []byte) []byte            { return registryapi.NodeKeyOf(identity) }
 func grantKeyOf(identity []byte) []byte           { return grantByKey.Key(identity) }
 func grantOperatorKeyOf(a address.Address) []byte { return grantByOperator.Key(a[:]) }
 
