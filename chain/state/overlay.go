@@ -2,8 +2,6 @@ package state
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
 	"sort"
 )
 
@@ -80,29 +78,5 @@ func (o *Overlay) Changes() []Change {
 		out = append(out, Change{Key: []byte(k), Value: v})
 	}
 	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].Key, out[j].Key) < 0 })
-	return out
-}
-
-// ChangesHash commits to the sorted writes: each key and value
-// length-prefixed, deletions marked, so the hash costs work in proportion to
-// the block, not to the whole state.
-func ChangesHash(changes []Change) [32]byte {
-	h := sha256.New()
-	var n [8]byte
-	for _, c := range changes {
-		binary.BigEndian.PutUint64(n[:], uint64(len(c.Key)))
-		h.Write(n[:])
-		h.Write(c.Key)
-		if c.Value == nil {
-			h.Write([]byte{0})
-			continue
-		}
-		h.Write([]byte{1})
-		binary.BigEndian.PutUint64(n[:], uint64(len(c.Value)))
-		h.Write(n[:])
-		h.Write(c.Value)
-	}
-	var out [32]byte
-	h.Sum(out[:0])
 	return out
 }

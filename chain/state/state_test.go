@@ -38,22 +38,3 @@ func TestOverlayBranchAndMerge(t *testing.T) {
 		t.Fatalf("changes = %+v", changes)
 	}
 }
-
-func TestChangesHashDependsOnEverything(t *testing.T) {
-	base := []Change{{Key: []byte("k"), Value: []byte("v")}}
-	variants := [][]Change{
-		nil,
-		{{Key: []byte("k"), Value: nil}},
-		{{Key: []byte("k"), Value: []byte{}}},
-		{{Key: []byte("kv"), Value: []byte{}}},
-		{{Key: []byte("k"), Value: []byte("w")}},
-	}
-	seen := map[[32]byte]bool{ChangesHash(base): true}
-	for i, v := range variants {
-		h := ChangesHash(v)
-		if seen[h] {
-			t.Fatalf("variant %d collides", i)
-		}
-		seen[h] = true
-	}
-}
