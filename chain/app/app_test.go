@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"log/slog"
+	"strings"
 	"testing"
+
+	"github.com/cockroachdb/pebble/v2"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
@@ -14,6 +18,8 @@ import (
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
+	"github.com/phala-go/phala/chain/state"
+	"github.com/phala-go/phala/chain/store"
 	"github.com/phala-go/phala/chain/tx"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
@@ -309,5 +315,52 @@ func TestQueries(t *testing.T) {
 		if resp.Code == 0 || resp.Log == "" {
 			t.Errorf("query %q accepted", q.Path)
 		}
+	}
+}
+
+// TestStartupCheckFindsTreeMetaMismatch: a committed app hash that the
+// state tree's root does not give (a hand-edited or half-restored store)
+// stops the node before it starts; an honest store passes.
+func TestStartupCheckFindsTreeMetaMismatch(t *testing.T) {
+	h := apptest.New(t)
+	h.Block(transfer(t, txOpts{from: apptest.Alice, to: dave.Addr, amount: token.PHA(2)}))
+	h.Block()
+	if err := h.App.CheckStartup(); err != nil {
+		t.Fatalf("honest store refused: %v", err)
+	}
+	h.App.Close()
+
+	editMeta(t, h.Dir, func(m *store.Meta) { m.AppHash[0] ^= 1 })
+	a, err := app.New(apptest.ChainID, h.Dir, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.CheckStartup(); !errors.Is(err, store.ErrDamaged) || !strings.Contains(err.Error(), "state tree's root") {
+		t.Fatalf("CheckStartup = %v, want damage naming the state tree's root", err)
+	}
+}
+
+// editMeta rewrites the store's meta record in place, as a hand edit would.
+func editMeta(t *testing.T, dir string, edit func(*store.Meta)) {
+	t.Helper()
+	s, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.Meta()
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(&m)
+	db, err := pebble.Open(dir, &pebble.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	metaKey := []byte{state.ModuleMeta, 0x01} // chain/store's meta record
+	if err := db.Set(metaKey, codec.MustMarshal(m), pebble.Sync); err != nil {
+		t.Fatal(err)
 	}
 }
