@@ -10,11 +10,13 @@ import (
 	"testing"
 	"time"
 
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/cosmos/gogoproto/proto"
 
 	"github.com/phala-go/phala/chain/bank/bankapi"
+	"github.com/phala-go/phala/chain/chainapi"
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/cometrpc"
 	"github.com/phala-go/phala/crypto/address"
@@ -86,6 +88,7 @@ func TestAgainstCometBFT(t *testing.T) {
 	ctx, p := start(t)
 	t.Run("status", func(t *testing.T) { compareStatus(ctx, t, p) })
 	t.Run("abci_query", func(t *testing.T) { compareQuery(ctx, t, p) })
+	t.Run("abci_query proven", func(t *testing.T) { compareProvenQuery(ctx, t, p) })
 	t.Run("tx", func(t *testing.T) { compareTx(ctx, t, p) })
 	t.Run("broadcast", func(t *testing.T) { compareBroadcast(ctx, t, p) })
 	t.Run("block", func(t *testing.T) { compareBlocks(ctx, t, p) })
@@ -123,6 +126,34 @@ func compareQuery(ctx context.Context, t *testing.T, p pair) {
 		same(t, q.path+" codespace", ours.Codespace, ref.Codespace)
 		same(t, q.path+" log", ours.Log, ref.Log)
 		same(t, q.path+" value", []byte(ours.Value), ref.Value)
+	}
+}
+
+// compareProvenQuery checks the proof's JSON field names and encodings:
+// a state query at a past height, with its proof, for a present and an
+// absent account.
+func compareProvenQuery(ctx context.Context, t *testing.T, p pair) {
+	h := p.inc.Height
+	alice := address.FromPublicKey(devnettest.DevKey("alice").Public().(ed25519.PublicKey))
+	for _, key := range [][]byte{bankapi.AccountKeyOf(alice), bankapi.AccountKeyOf(address.Address{0xee})} {
+		ours := must(p.ours.ABCIQueryAt(ctx, chainapi.QueryState, key, h, true))(t)
+		ref := must(p.ref.ABCIQueryWithOptions(ctx, chainapi.QueryState, key, rpcclient.ABCIQueryOptions{Height: h, Prove: true}))(t).Response
+		same(t, "code", ours.Code, ref.Code)
+		same(t, "height", ours.Height, ref.Height)
+		same(t, "key", ours.Key, ref.Key)
+		same(t, "value", ours.Value, ref.Value)
+		if ours.ProofOps == nil || ref.ProofOps == nil || len(ours.ProofOps.Ops) != len(ref.ProofOps.Ops) || len(ref.ProofOps.Ops) == 0 {
+			t.Fatalf("proof: ours %v, CometBFT's %v", ours.ProofOps, ref.ProofOps)
+		}
+		for i, op := range ours.ProofOps.Ops {
+			r := ref.ProofOps.Ops[i]
+			same(t, "proof op", fmt.Sprintf("%s %X %X", op.Type, op.Key, op.Data), fmt.Sprintf("%s %X %X", r.Type, r.Key, r.Data))
+		}
+	}
+	// Without prove, no proof.
+	ours := must(p.ours.ABCIQueryAt(ctx, chainapi.QueryState, bankapi.AccountKeyOf(alice), h, false))(t)
+	if ours.ProofOps != nil {
+		t.Fatalf("proof without asking: %v", ours.ProofOps)
 	}
 }
 

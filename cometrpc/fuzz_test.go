@@ -12,10 +12,12 @@ const (
 	commitJSON  = `{"height":"1","round":0,"block_id":` + blockIDJSON + `,"signatures":[{"block_id_flag":2,"validator_address":"0AAF7984E6EC976536D72D11B23B229A6B8E33EC","timestamp":"2026-12-03T10:35:39.94072029Z","signature":"IJ7i2/l5YNy3H8aKtqf85lrbAVue2qoS27c8SdJe9FKXxdOVOhm6SX8VonkpPxdnW8OTkrKHDjAyW0KM+LpPDw=="},{"block_id_flag":1,"validator_address":"","timestamp":"0001-01-01T00:00:00Z","signature":null}]}`
 	statusJSON  = `{"node_info":{"protocol_version":{"p2p":"9","block":"11","app":"1"},"id":"d7d4d1893100b87dc86aa1c42f04d6d2bae2031f","listen_addr":"tcp://127.0.0.1:44555","network":"phala-devnet","version":"1.0.1","channels":"40202122233038606100","moniker":"node0","other":{"tx_index":"on","rpc_address":"tcp://127.0.0.1:43689"}},"sync_info":{"latest_block_hash":"2C9762E8188358813BC33FDCB89054C20093C58D25F7D7E21F3A45C34671349F","latest_app_hash":"6E50DD6861C721A11F2A0E58F803C4F6FD051DEC331D3804F39FF15C47F0EAF5","latest_block_height":"1","latest_block_time":"2026-12-03T10:35:38.770785695Z","earliest_block_hash":"2C9762E8188358813BC33FDCB89054C20093C58D25F7D7E21F3A45C34671349F","earliest_app_hash":"6E50DD6861C721A11F2A0E58F803C4F6FD051DEC331D3804F39FF15C47F0EAF5","earliest_block_height":"1","earliest_block_time":"2026-12-03T10:35:38.770785695Z","catching_up":false},"validator_info":{"address":"0AAF7984E6EC976536D72D11B23B229A6B8E33EC","pub_key":{"type":"tendermint/PubKeyEd25519","value":"Gova/Oyz0ZLEgAN8KaBgct7K2NJJ9IOEAgmRDjk6+mk="},"voting_power":"10"}}`
 	queryJSON   = `{"response":{"code":1,"log":"query/1: unknown query path","info":"","index":"0","key":null,"value":"g0Q7msoAQw9CQEUCVAvkAA==","proofOps":null,"height":"1","codespace":"query"}}`
-	txJSON      = `{"hash":"FDBF367642279CD50E05E931EF9E986CEF0AE9BA76595C0BE6FBA3E88F12940D","height":"1","index":0,"tx_result":{"code":0,"data":null,"log":"","info":"","gas_wanted":"100000","gas_used":"1000","events":[{"type":"transfer","attributes":[{"key":"from","value":"pha1","index":true}]}],"codespace":""},"tx":"gogBbA=="}`
-	blockJSON   = `{"block_id":` + blockIDJSON + `,"block":{"header":` + headerJSON + `,"data":{"txs":["gogBbA=="]},"evidence":{"evidence":[]},"last_commit":{"height":"0","round":0,"block_id":{"hash":"","parts":{"total":0,"hash":""}},"signatures":[]}}}`
-	valsJSON    = `{"block_height":"2","validators":[{"address":"0AAF7984E6EC976536D72D11B23B229A6B8E33EC","pub_key":{"type":"tendermint/PubKeyEd25519","value":"Gova/Oyz0ZLEgAN8KaBgct7K2NJJ9IOEAgmRDjk6+mk="},"voting_power":"10","proposer_priority":"0"}],"count":"1","total":"1"}`
-	chainJSON   = `{"last_height":"1","block_metas":[{"block_id":` + blockIDJSON + `,"block_size":"520","header":` + headerJSON + `,"num_txs":"1"}]}`
+	// provenQueryJSON is a chain/state answer with its proof (shortened).
+	provenQueryJSON = `{"response":{"code":0,"log":"","info":"","index":"0","key":"AQE=","value":"gvVA","proofOps":{"ops":[{"type":"phala:state/ics23-iavl","key":"AQE=","data":"CgA="},{"type":"phala:apphash","key":null,"data":"gwE="}]},"height":"5","codespace":""}}`
+	txJSON          = `{"hash":"FDBF367642279CD50E05E931EF9E986CEF0AE9BA76595C0BE6FBA3E88F12940D","height":"1","index":0,"tx_result":{"code":0,"data":null,"log":"","info":"","gas_wanted":"100000","gas_used":"1000","events":[{"type":"transfer","attributes":[{"key":"from","value":"pha1","index":true}]}],"codespace":""},"tx":"gogBbA=="}`
+	blockJSON       = `{"block_id":` + blockIDJSON + `,"block":{"header":` + headerJSON + `,"data":{"txs":["gogBbA=="]},"evidence":{"evidence":[]},"last_commit":{"height":"0","round":0,"block_id":{"hash":"","parts":{"total":0,"hash":""}},"signatures":[]}}}`
+	valsJSON        = `{"block_height":"2","validators":[{"address":"0AAF7984E6EC976536D72D11B23B229A6B8E33EC","pub_key":{"type":"tendermint/PubKeyEd25519","value":"Gova/Oyz0ZLEgAN8KaBgct7K2NJJ9IOEAgmRDjk6+mk="},"voting_power":"10","proposer_priority":"0"}],"count":"1","total":"1"}`
+	chainJSON       = `{"last_height":"1","block_metas":[{"block_id":` + blockIDJSON + `,"block_size":"520","header":` + headerJSON + `,"num_txs":"1"}]}`
 )
 
 // fuzzDecoder runs decode on arbitrary bytes: it must not panic, must
@@ -91,7 +93,11 @@ func FuzzDecodeStatus(f *testing.F) {
 }
 
 func FuzzDecodeABCIQuery(f *testing.F) {
-	fuzzDecoder(f, []string{queryJSON}, DecodeABCIQuery, func(*testing.T, *QueryResponse) {})
+	fuzzDecoder(f, []string{queryJSON, provenQueryJSON}, DecodeABCIQuery, func(t *testing.T, q *QueryResponse) {
+		if q.ProofOps != nil && len(q.ProofOps.Ops) > MaxProofOps {
+			t.Fatalf("accepted a proof of %d operations", len(q.ProofOps.Ops))
+		}
+	})
 }
 
 func FuzzDecodeBroadcast(f *testing.F) {

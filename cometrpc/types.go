@@ -62,6 +62,49 @@ type QueryResponse struct {
 	Value     []byte `json:"value"`
 	Height    int64  `json:"height,string"`
 	Codespace string `json:"codespace"`
+	// ProofOps is the proof an application gives when asked (nil when
+	// not asked or not given). CometBFT names it in camel case, unlike
+	// the fields around it (checked against a node in devnet_test.go).
+	ProofOps *ProofOps `json:"proofOps"`
+}
+
+// ProofOps is the proof of a query's answer: operations applied in order,
+// from the value up to a root a header commits to.
+type ProofOps struct {
+	Ops []ProofOp `json:"ops"`
+}
+
+// ProofOp is one step of a proof; Key and Data are base64 in JSON, and
+// what they mean is the Type's business.
+type ProofOp struct {
+	Type string `json:"type"`
+	Key  []byte `json:"key"`
+	Data []byte `json:"data"`
+}
+
+// Bounds on a proof from an untrusted node: CometBFT's store proofs have
+// two or three operations, phala's two, each a few kilobytes.
+const (
+	MaxProofOps    = 16
+	MaxProofOpData = 1 << 20
+)
+
+// check refuses proofs no application of ours makes: they would only be
+// work for the verifier.
+func (p *ProofOps) check() error {
+	if p == nil {
+		return nil
+	}
+	if len(p.Ops) > MaxProofOps {
+		return fmt.Errorf("proof of %d operations (at most %d)", len(p.Ops), MaxProofOps)
+	}
+	for i, op := range p.Ops {
+		if len(op.Type) > 256 || len(op.Key) > MaxProofOpData || len(op.Data) > MaxProofOpData {
+			return fmt.Errorf("proof operation %d: type %d bytes, key %d, data %d (at most 256, %d, %d)",
+				i, len(op.Type), len(op.Key), len(op.Data), MaxProofOpData, MaxProofOpData)
+		}
+	}
+	return nil
 }
 
 // BroadcastResult is the mempool's CheckTx verdict on a transaction.
