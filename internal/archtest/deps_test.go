@@ -36,11 +36,14 @@ var rules = []struct {
 	{"mq/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "vm/..."}},
 	{"chain/...", []string{"node/...", "network/...", "client/...", "worker/...", "relay/...", "vm/...", "bench/...", "tee/..."}},
 	{"node/...", []string{"chain/...", "network/...", "client/...", "worker/...", "relay/...", "vm/..."}},
-	{"client/...", append([]string{"node/...", "network/...", "worker/...", "relay/...", "vm/..."}, handlers...)},
-	{"relay/...", append([]string{"node/...", "network/...", "bench/...", "worker/..."}, handlers...)},
+	{"client/...", append([]string{"node/...", "network/...", "worker/...", "relay/...", "vm/...", "lightproof/..."}, handlers...)},
+	{"relay/...", append([]string{"node/...", "network/...", "bench/...", "worker/...", "lightproof/..."}, handlers...)},
+	// lightproof (proven reads) reads wire forms like a client, and the
+	// proof checker; never the application, the store or the node.
+	{"lightproof/...", append([]string{"node/...", "network/...", "worker/...", "relay/...", "vm/...", "bench/..."}, handlers...)},
 	// The trusted runtime never depends on the untrusted host's packages,
 	// nor on the consensus application or module handlers.
-	{"worker/...", append([]string{"relay/...", "node/...", "network/...", "client/...", "bench/..."}, handlers...)},
+	{"worker/...", append([]string{"relay/...", "node/...", "network/...", "client/...", "bench/...", "lightproof/..."}, handlers...)},
 	{"relaywire/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "bench/..."}},
 	// The contract VM is a leaf: it knows nothing of chains or enclaves.
 	{"vm/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "bench/...", "attest/...", "tee/...", "mq/...", "relaywire/..."}},
@@ -74,6 +77,16 @@ var heavy = []string{
 }
 
 // external: packages matching the key may not depend on these modules.
+//
+// lightproof is deliberately absent: it is the one package outside the
+// node that links CometBFT's light client (github.com/cometbft/cometbft/light),
+// the reference verifier of headers from a trusted validator set, rather
+// than a second one of ours. That package links CometBFT's types, its RPC
+// client (through its HTTP provider) and with them gRPC, a database and
+// testify, so it stays out of client, relay and worker (the rules above
+// forbid them to import it), and only programs that want verified answers
+// (the CLI, which links the node anyway) pay for it. TestLightproofOnlyLight
+// checks it links the light client and no consensus or node machinery.
 var external = []struct {
 	pkgs      string
 	forbidden []string
@@ -98,6 +111,28 @@ func TestExternalDependencies(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestLightproofOnlyLight: lightproof may link CometBFT for its light
+// client, but not the node, consensus, mempool or state machinery.
+func TestLightproofOnlyLight(t *testing.T) {
+	forbidden := []string{
+		"github.com/cometbft/cometbft/node", "github.com/cometbft/cometbft/internal/consensus",
+		"github.com/cometbft/cometbft/mempool", "github.com/cometbft/cometbft/state",
+		"github.com/cometbft/cometbft/store",
+	}
+	var light bool
+	for _, dep := range productionDeps(t, "lightproof/...") {
+		light = light || dep == "github.com/cometbft/cometbft/light"
+		for _, f := range forbidden {
+			if dep == f || strings.HasPrefix(dep, f+"/") {
+				t.Errorf("lightproof depends on %s", dep)
+			}
+		}
+	}
+	if !light {
+		t.Errorf("lightproof no longer links CometBFT's light client: update this test and the comment on external")
 	}
 }
 
