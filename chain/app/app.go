@@ -50,6 +50,7 @@ type App struct {
 	check   *state.Overlay // the mempool's view: committed state plus queued txs
 	pending *pendingBlock  // finalized, not yet committed
 	sigs    *sigCache
+	snap    snapshots // state sync: see snapshot.go
 }
 
 type pendingBlock struct {
@@ -118,8 +119,11 @@ func (a *App) load() error {
 	return codec.Unmarshal(raw, &a.params)
 }
 
-// Close closes the store.
-func (a *App) Close() error { return a.store.Close() }
+// Close stops taking snapshots and closes the store.
+func (a *App) Close() error {
+	a.closeSnapshots()
+	return a.store.Close()
+}
 
 // Store exposes the committed store for invariant checks.
 func (a *App) Store() *store.Store { return a.store }
@@ -256,6 +260,9 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 		return nil, err
 	}
 	a.last, a.pending, a.check = meta, nil, state.NewOverlay(a.store)
+	if a.snap.mgr != nil {
+		a.snap.mgr.Committed(meta) // a snapshot every N heights, in the background
+	}
 	return &abci.CommitResponse{}, nil
 }
 
