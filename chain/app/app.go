@@ -137,11 +137,20 @@ func (a *App) Info(context.Context, *abci.InfoRequest) (*abci.InfoResponse, erro
 	}, nil
 }
 
-// InitChain writes the genesis state and commits it as height 0. Calling it
-// again on a fresh store (after a crash before block 1) writes the same.
+// InitChain writes the genesis state and commits it as height 0. CometBFT
+// calls it again after a crash before block 1 was committed: the genesis
+// state, already committed, stands, and its app hash is answered again (the
+// tree cannot write the same genesis twice: its node hashes include the
+// version).
 func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.InitChainResponse, error) {
 	if req.ChainId != a.chainID {
 		return nil, fmt.Errorf("genesis is for chain %q, application for %q", req.ChainId, a.chainID)
+	}
+	if a.last.AppHash != nil {
+		if a.last.Height != 0 {
+			return nil, fmt.Errorf("InitChain on a store that committed height %d", a.last.Height)
+		}
+		return &abci.InitChainResponse{AppHash: a.last.AppHash}, nil
 	}
 	g, err := ParseGenesis(req.AppStateBytes, a.moduleNames())
 	if err != nil {

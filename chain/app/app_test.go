@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -361,6 +362,37 @@ func editMeta(t *testing.T, dir string, edit func(*store.Meta)) {
 	defer db.Close()
 	metaKey := []byte{state.ModuleMeta, 0x01} // chain/store's meta record
 	if err := db.Set(metaKey, codec.MustMarshal(m), pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInitChainAgainAfterCrash: CometBFT calls InitChain again when the
+// application restarts before block 1 committed; the committed genesis
+// stands and its app hash is answered again, and block 1 then runs.
+func TestInitChainAgainAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	req := &abci.InitChainRequest{ChainId: apptest.ChainID, Time: time.Unix(1, 0), AppStateBytes: apptest.GenesisJSON(t, apptest.Genesis(t, false))}
+	a, err := app.New(apptest.ChainID, dir, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := a.InitChain(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if a, err = app.New(apptest.ChainID, dir, slog.Default()); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	again, err := a.InitChain(context.Background(), req)
+	if err != nil || !bytes.Equal(again.AppHash, first.AppHash) {
+		t.Fatalf("InitChain again: %v, hash %x want %x", err, again.GetAppHash(), first.AppHash)
+	}
+	if _, err := a.FinalizeBlock(context.Background(), &abci.FinalizeBlockRequest{Height: 1, Time: time.Unix(2, 0), Hash: make([]byte, 32)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Commit(context.Background(), &abci.CommitRequest{}); err != nil {
 		t.Fatal(err)
 	}
 }
