@@ -1,7 +1,9 @@
 // Package wasmbuild builds a Go contract into a wasm module with the
 // standard toolchain (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared) and
-// names it by its code hash. `phala contract build` and the contract tests
-// use it.
+// names it by its code hash. The build is reproducible: the same source and
+// Go version give the same bytes on every machine and every run, so anyone
+// can rebuild a deployed contract and compare its code hash. `phala
+// contract build|verify` and the contract tests use it.
 package wasmbuild
 
 import (
@@ -24,13 +26,17 @@ var ErrBuild = errs.Register("vm", 50, "contract build failed")
 
 // Result is a built contract.
 type Result struct {
-	Path string `json:"path"`
-	Hash string `json:"code_hash"` // sha256 of the module, hex
-	Size int    `json:"size"`
+	Path      string `json:"path"`
+	Hash      string `json:"code_hash"` // sha256 of the module, hex
+	Size      int    `json:"size"`
+	GoVersion string `json:"go_version"` // the toolchain, which a rebuild must match
 }
 
 // Build compiles the main package in dir to out ("" = dir/NAME.wasm).
-// -trimpath keeps the module independent of where it was built.
+// What could make two builds of one source differ is pinned: -trimpath
+// drops where it was built, -buildvcs=false drops the version-control stamp
+// (which changes once the .wasm lands in the source tree and makes it
+// "modified"), GOFLAGS and GOWASM from the environment are cleared.
 func Build(ctx context.Context, dir, out string) (Result, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -42,20 +48,36 @@ func Build(ctx context.Context, dir, out string) (Result, error) {
 	if out, err = filepath.Abs(out); err != nil {
 		return Result{}, ErrBuild.Wrapf("%v", err)
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildmode=c-shared", "-o", out, ".")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-buildmode=c-shared", "-o", out, ".")
 	cmd.Dir = abs
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOFLAGS=", "GOWASM=")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
 		return Result{}, ErrBuild.Wrapf("%s: %v\n%s", dir, err, strings.TrimSpace(stderr.String()))
+	}
+	version, err := goVersion(ctx, abs)
+	if err != nil {
+		return Result{}, err
 	}
 	code, err := os.ReadFile(out)
 	if err != nil {
 		return Result{}, ErrBuild.Wrapf("%v", err)
 	}
 	sum := sha256.Sum256(code)
-	return Result{Path: out, Hash: hex.EncodeToString(sum[:]), Size: len(code)}, nil
+	return Result{Path: out, Hash: hex.EncodeToString(sum[:]), Size: len(code), GoVersion: version}, nil
+}
+
+// goVersion is the toolchain `go` runs in dir (a go.mod's toolchain line
+// can select another than the one on PATH).
+func goVersion(ctx context.Context, dir string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "env", "GOVERSION")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		return "", ErrBuild.Wrapf("go env GOVERSION: %v", err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 // Cache builds each directory once per process, for tests.
