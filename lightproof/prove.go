@@ -44,16 +44,35 @@ type Timing struct {
 }
 
 // State proves the raw entry under key (or its absence) in the state
-// after the newest block but one.
+// after the newest block but one, whose next header already exists. On a
+// chain that has only its first block it waits for the second (until
+// ctx ends).
 func (v *Verifier) State(ctx context.Context, key []byte) (Proven, error) {
-	latest, err := v.client.LatestHeight(ctx)
+	latest, err := v.waitHeight(ctx, 2)
 	if err != nil {
-		return Proven{}, ErrChain.Wrapf("%v", err)
-	}
-	if latest < 2 {
-		return Proven{}, ErrChain.Wrapf("the chain is at height %d: a proof needs the header after the state, wait for block 2", latest)
+		return Proven{}, err
 	}
 	return v.StateAt(ctx, key, latest-1)
+}
+
+// waitHeight polls the primary until its newest height is at least min.
+func (v *Verifier) waitHeight(ctx context.Context, min int64) (int64, error) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		latest, err := v.client.LatestHeight(ctx)
+		if err != nil {
+			return 0, ErrChain.Wrapf("%v", err)
+		}
+		if latest >= min {
+			return latest, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ErrChain.Wrapf("the chain is at height %d: a proof needs the header after the state, and block %d did not come in time", latest, min)
+		case <-tick.C:
+		}
+	}
 }
 
 // StateAt proves the raw entry under key (or its absence) in the state

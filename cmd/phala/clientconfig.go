@@ -62,6 +62,20 @@ type clientConfig struct {
 	// file it wrote (its port may have changed) and leaves any other alone:
 	// remove or change this field to keep settings of your own.
 	WrittenBy string `json:"written_by,omitempty"`
+	// Trust is the root proven queries (--prove) start from.
+	Trust *trustConfig `json:"trust,omitempty"`
+	// Witnesses are nodes proven queries cross-check headers with.
+	Witnesses []string `json:"witnesses,omitempty"`
+}
+
+// trustConfig is a trust root as the file holds it.
+type trustConfig struct {
+	Height int64  `json:"height"`
+	Hash   string `json:"hash"`             // the header's hash, hex
+	Period string `json:"period,omitempty"` // a Go duration; "" is lightproof.DefaultTrustPeriod
+	// Source says how the root was chosen, for `phala config show`: given
+	// by the user, or taken once from a node (trust on first use).
+	Source string `json:"source,omitempty"`
 }
 
 func defaultClientConfigPath() string { return defaultDir("client.json") }
@@ -85,6 +99,16 @@ func parseClientConfig(data []byte) (clientConfig, error) {
 	}
 	if strings.TrimSpace(c.ChainID) != c.ChainID {
 		return clientConfig{}, fmt.Errorf("chain_id %q has surrounding spaces", c.ChainID)
+	}
+	if c.Trust != nil {
+		if _, err := c.Trust.root(); err != nil {
+			return clientConfig{}, fmt.Errorf("trust: %w", err)
+		}
+	}
+	for _, w := range c.Witnesses {
+		if err := checkNodeURL(w); err != nil {
+			return clientConfig{}, fmt.Errorf("witnesses: %w", err)
+		}
 	}
 	return c, nil
 }
@@ -164,6 +188,10 @@ type clientSettings struct {
 	Node        setting `json:"node"`
 	ChainID     setting `json:"chain_id"`
 	Keyring     setting `json:"keyring"`
+	// Trust and Witnesses are the file's (flags and environment apply per
+	// query command: --trust-height, --trust-hash, --witness).
+	Trust     *trustConfig `json:"trust"`
+	Witnesses []string     `json:"witnesses"`
 }
 
 // firstSet is the first candidate with a value: candidates go from the
@@ -206,6 +234,10 @@ func resolveClientSettings(flags map[string]string, getenv func(string) string) 
 	s.Keyring = firstSet(fromFlag(flags, "keyring"), fromEnv(getenv, envKeyring),
 		setting{Value: file.Keyring, Source: sourceFile}, setting{Value: defaultDir("keys"), Source: sourceDefault})
 	s.ChainID = firstSet(setting{Value: file.ChainID, Source: sourceFile})
+	s.Trust, s.Witnesses = file.Trust, file.Witnesses
+	if s.Witnesses == nil {
+		s.Witnesses = []string{}
+	}
 	return s, nil
 }
 

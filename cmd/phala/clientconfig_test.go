@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -52,7 +53,7 @@ func TestClientConfigRoundTripAndRelativeKeyring(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, found, err := loadClientConfig(path)
-	if err != nil || !found || got != want {
+	if err != nil || !found || !reflect.DeepEqual(got, want) {
 		t.Fatalf("loaded %+v found %v err %v, want %+v", got, found, err, want)
 	}
 	if err := saveClientConfig(path, clientConfig{Keyring: "keys"}); err != nil {

@@ -9,14 +9,15 @@ import (
 
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/client"
+	"github.com/phala-go/phala/crypto/address"
 	"github.com/spf13/cobra"
 )
 
 func newQueryCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "query", Aliases: []string{"q"}, Short: "Read chain state"}
 	cmd.AddCommand(queryBalanceCmd(), queryAccountCmd(), querySupplyCmd(), queryTxCmd(), queryBlockCmd(), queryStatusCmd(),
-		queryNodesCmd("workers", "Registered workers", registryapi.RoleWorker, false), queryWorkerCmd(),
-		queryNodesCmd("gatekeepers", "Gatekeeper grants and registered gatekeepers", registryapi.RoleGatekeeper, true), queryPolicyCmd())
+		queryNodesCmd("workers", "Registered workers", registryapi.RoleWorker, false), withProve(queryWorkerCmd(), proveWorker),
+		queryNodesCmd("gatekeepers", "Gatekeeper grants and registered gatekeepers", registryapi.RoleGatekeeper, true), withProve(queryPolicyCmd(), provePolicy))
 	cmd.AddCommand(keysQueryCmds()...)
 	return cmd
 }
@@ -31,15 +32,19 @@ type accountJSON struct {
 
 func accountQuery(use, short string, text func(accountJSON) string) *cobra.Command {
 	var (
-		k keyringFlags
-		n nodeFlag
+		k  keyringFlags
+		n  nodeFlag
+		pf proveFlags
 	)
 	cmd := &cobra.Command{
 		Use: use, Short: short, Args: cobra.ExactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			a, err := resolveAddress(&k, args[0])
 			if err != nil {
 				return err
+			}
+			if pf.prove {
+				return proveAccount(cmd, &pf, a, text)
 			}
 			c, ctx, cancel, err := n.connect()
 			if err != nil {
@@ -56,7 +61,23 @@ func accountQuery(use, short string, text func(accountJSON) string) *cobra.Comma
 	}
 	k.register(cmd, false)
 	n.register(cmd)
+	pf.register(cmd)
 	return cmd
+}
+
+// proveAccount proves an account, or its absence (balance 0).
+func proveAccount(cmd *cobra.Command, pf *proveFlags, a address.Address, text func(accountJSON) string) error {
+	v, ts, ctx, cancel, err := pf.connectProven(cmd)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	acc, p, err := v.Account(ctx, a)
+	if err != nil {
+		return fmt.Errorf("--prove: not verified: %w", err)
+	}
+	out := accountJSON{Address: a.String(), Balance: acc.Balance.String(), BalancePHA: acc.Balance.PHAString(), Nonce: acc.Nonce, Exists: p.Found}
+	return emitProven(out, func() string { return text(out) }, p, ts)
 }
 
 func queryBalanceCmd() *cobra.Command {
