@@ -142,6 +142,7 @@ func (s *Store) loadTree() error {
 			return s.Damaged(fmt.Errorf("roll the state tree back to height %d: %w", meta.Height, err))
 		}
 	}
+	s.pruned = s.firstHeight()
 	return s.loadCommitted()
 }
 
@@ -170,13 +171,12 @@ func (s *Store) loadCommitted() error {
 		return s.Damaged(fmt.Errorf("state tree version %d: %w", v, err))
 	}
 	s.committed = t
-	if first := s.firstVersion(); first > 0 {
-		s.pruned = first - 1
-	}
 	return nil
 }
 
-func (s *Store) firstVersion() int64 {
+// firstHeight is the oldest height the tree still holds (opening only: it
+// scans the versions).
+func (s *Store) firstHeight() int64 {
 	vs := s.tree.AvailableVersions()
 	if len(vs) == 0 {
 		return 0
