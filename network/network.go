@@ -18,6 +18,7 @@ import (
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
+	"github.com/phala-go/phala/chain/snapshot"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/crypto/keyring"
 	"github.com/phala-go/phala/node"
@@ -150,6 +151,9 @@ type TestnetOptions struct {
 	// public RPC gets no tx index unless asked for.
 	PublicRPC bool
 	TxIndex   string
+	// Snapshots: how often validators snapshot for state sync (zero:
+	// node.DefaultAppConfig's).
+	Snapshots node.SnapshotConfig
 }
 
 // WriteTestnet writes every validator's home and the development keys
@@ -157,7 +161,7 @@ type TestnetOptions struct {
 func WriteTestnet(o TestnetOptions) ([]node.Home, error) {
 	homes, err := node.WriteTestnet(node.Testnet{
 		Validators: o.Validators, OutDir: o.OutDir, Hosts: o.Hosts, BasePort: o.BasePort,
-		ChainID: o.ChainID, Timing: o.Timing, PublicRPC: o.PublicRPC, TxIndex: o.TxIndex,
+		ChainID: o.ChainID, Timing: o.Timing, PublicRPC: o.PublicRPC, TxIndex: o.TxIndex, Snapshots: o.Snapshots,
 		AppState: func([]types.GenesisValidator) (json.RawMessage, error) { return DevAppState(o.Production) },
 	})
 	if err != nil {
@@ -182,6 +186,10 @@ func Start(ctx context.Context, home node.Home, log *slog.Logger, opts ...node.S
 	if err != nil {
 		return nil, err
 	}
+	if err := enableSnapshots(a, home); err != nil {
+		a.Close()
+		return nil, err
+	}
 	n, err := node.Start(ctx, home, a, opts...)
 	if err != nil {
 		a.Close()
@@ -193,4 +201,15 @@ func Start(ctx context.Context, home node.Home, log *slog.Logger, opts ...node.S
 // Stop stops consensus first, then closes the store it was writing.
 func (v *Validator) Stop() error {
 	return errors.Join(v.Node.Stop(), v.App.Close())
+}
+
+// enableSnapshots makes the application take snapshots as the home's
+// app.toml says, serve them, and accept one while its store is empty
+// (a node started with state sync).
+func enableSnapshots(a *app.App, home node.Home) error {
+	c, err := node.LoadAppConfig(home)
+	if err != nil {
+		return err
+	}
+	return a.EnableSnapshots(snapshot.Options{Dir: home.SnapshotDir(), Interval: c.Snapshots.Interval, Keep: c.Snapshots.KeepRecent})
 }

@@ -37,6 +37,9 @@ type Testnet struct {
 	BasePort int
 	ChainID  string // default "phala-testnet"
 	Timing   Timing // zero value = DevTiming()
+	// Snapshots: how often validators take state-sync snapshots (zero
+	// value = DefaultAppConfig's).
+	Snapshots SnapshotConfig
 	// AppState builds the genesis app_state once the validator keys exist
 	// (nil = no app_state).
 	AppState func(validators []types.GenesisValidator) (json.RawMessage, error)
@@ -79,6 +82,9 @@ func (t Testnet) write() ([]Home, error) {
 		if err := writeGenesis(n.home, gen); err != nil {
 			return nil, err
 		}
+		if err := writeAppConfig(n.home, AppConfig{Snapshots: t.Snapshots}); err != nil {
+			return nil, err
+		}
 		if err := writeConfig(n.home, newConfig(n.home, t.nodeConfig(nodes, i))); err != nil {
 			return nil, err
 		}
@@ -93,6 +99,9 @@ func (t Testnet) withDefaults() Testnet {
 	}
 	if t.ChainID == "" {
 		t.ChainID = "phala-testnet"
+	}
+	if t.Snapshots == (SnapshotConfig{}) {
+		t.Snapshots = DefaultAppConfig().Snapshots
 	}
 	return t
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/node"
@@ -34,14 +36,129 @@ func newNodeCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&home, "home", "", "the validator's home directory")
 	cmd.MarkFlagRequired("home")
-	cmd.AddCommand(newNodeCheckCmd())
+	cmd.AddCommand(newNodeCheckCmd(), newNodeJoinCmd(), newNodeIDCmd())
 	return cmd
+}
+
+func newNodeJoinCmd() *cobra.Command {
+	var (
+		o       node.JoinOptions
+		home    string
+		ss      node.StateSync
+		servers []string
+		timing  timingFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "join --home DIR --genesis FILE --peers ID@HOST:PORT,... [--rpc-servers URL,URL --trust-height H --trust-hash HASH]",
+		Short: "Write the home of a new (non-validator) node of a running network, to start with `phala node`",
+		Long: `Write the home of a new node that joins a running network as a full node (not a
+validator): its own keys, the network's genesis file, its peers.
+
+With --trust-height and --trust-hash it joins by state sync: at its first start it
+fetches a recent snapshot of the application state from its peers instead of
+replaying every block since genesis. The snapshot is accepted only if it matches the
+app hash of its height, which a light client verifies from the trusted block over the
+two --rpc-servers (a primary and a witness); every chunk is checked as it arrives and
+the rebuilt state's root at the end. Take the trusted height and hash from a source
+you trust, e.g. a validator you run:
+  curl -s http://VALIDATOR:26657/block | jq -r '.result.block.header.height, .result.block_id.hash'
+
+Without them it replays the chain from genesis (block sync).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Timing = timing.timing()
+			if cmd.Flags().Changed("trust-height") || cmd.Flags().Changed("trust-hash") || len(servers) > 0 {
+				ss.RPCServers = servers
+				o.StateSync = &ss
+			}
+			h := node.Home(home)
+			if err := node.InitJoin(h, o); err != nil {
+				return err
+			}
+			peer, err := node.PeerAddress(h)
+			if err != nil {
+				return err
+			}
+			out := map[string]any{"home": home, "peer_address": peer, "state_sync": o.StateSync != nil}
+			if o.StateSync != nil {
+				out["trust_height"] = ss.TrustHeight
+			}
+			return emit(out, func() string {
+				how := "block sync from genesis"
+				if o.StateSync != nil {
+					how = fmt.Sprintf("state sync (trusting block %d)", ss.TrustHeight)
+				}
+				return fmt.Sprintf("wrote %s (peer address %s); it joins by %s. Start it with:\n  %s node --home %s", home, peer, how, selfCommand(), home)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&home, "home", "", "the new node's home directory (must not exist)")
+	f.StringVar(&o.Genesis, "genesis", "", "the network's genesis.json")
+	f.StringVar(&o.Peers, "peers", "", "nodes to connect to, id@host:port,... (`phala node id --home DIR` prints a node's)")
+	f.StringVar(&o.Moniker, "moniker", "joiner", "the node's name on the network")
+	f.IntVar(&o.Ports.P2P, "p2p-port", 26656, "P2P listen port")
+	f.IntVar(&o.Ports.RPC, "rpc-port", 26657, "RPC listen port (127.0.0.1)")
+	f.StringSliceVar(&servers, "rpc-servers", nil, "state sync: two RPC servers of the network, http://host:port,http://host:port")
+	f.Int64Var(&ss.TrustHeight, "trust-height", 0, "state sync: height of a block you trust")
+	f.StringVar(&ss.TrustHash, "trust-hash", "", "state sync: hash (hex) of the block at --trust-height")
+	f.DurationVar(&ss.TrustPeriod, "trust-period", 168*time.Hour, "state sync: how long a trusted validator set stays trusted")
+	f.Int64Var(&o.Snapshots.Interval, "snapshot-interval", node.DefaultSnapshotInterval, "take a snapshot every N blocks for later joiners (0: none)")
+	f.IntVar(&o.Snapshots.KeepRecent, "snapshot-keep", node.DefaultSnapshotKeep, "snapshots to keep")
+	timing.add(f)
+	for _, r := range []string{"home", "genesis", "peers"} {
+		cmd.MarkFlagRequired(r)
+	}
+	return cmd
+}
+
+func newNodeIDCmd() *cobra.Command {
+	var home string
+	cmd := &cobra.Command{
+		Use:   "id --home DIR",
+		Short: "Print the node's peer address (id@host:port), for other nodes' --peers",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			peer, err := node.PeerAddress(node.Home(home))
+			if err != nil {
+				return err
+			}
+			return emit(map[string]string{"peer_address": peer}, func() string { return peer })
+		},
+	}
+	cmd.Flags().StringVar(&home, "home", "", "the node's home directory")
+	cmd.MarkFlagRequired("home")
+	return cmd
+}
+
+// timingFlags set consensus timeouts; zero keeps the development default
+// (DevTiming). Fast blocks are for tests on one machine.
+type timingFlags struct{ propose, commit time.Duration }
+
+func (t *timingFlags) add(f *pflag.FlagSet) {
+	f.DurationVar(&t.propose, "timeout-propose", 0, "consensus timeout_propose (default 1s)")
+	f.DurationVar(&t.commit, "timeout-commit", 0, "consensus timeout_commit, the pause between blocks (default 500ms)")
+}
+
+func (t timingFlags) timing() node.Timing {
+	if t.propose == 0 && t.commit == 0 {
+		return node.Timing{}
+	}
+	d := node.DevTiming()
+	if t.propose != 0 {
+		d.TimeoutPropose = t.propose
+	}
+	if t.commit != 0 {
+		d.TimeoutCommit = t.commit
+	}
+	return d
 }
 
 func newTestnetCmd() *cobra.Command {
 	var (
-		o     network.TestnetOptions
-		hosts []string
+		o      network.TestnetOptions
+		hosts  []string
+		timing timingFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "testnet --validators N --out DIR",
@@ -49,6 +166,7 @@ func newTestnetCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			o.Hosts = hosts
+			o.Timing = timing.timing()
 			homes, err := network.WriteTestnet(o)
 			if err != nil {
 				return err
@@ -82,6 +200,10 @@ func newTestnetCmd() *cobra.Command {
 			"submit transactions (no auth, no TLS; subscriptions and broadcast_tx_commit refused; no tx index unless --tx-index kv)")
 	cmd.Flags().StringVar(&o.TxIndex, "tx-index", "", "tx indexer: kv (needed by `phala tx` and `query tx`, but also serves the costly "+
 		"tx_search/block_search) or null; default kv with loopback RPC, null with --public-rpc")
+	cmd.Flags().Int64Var(&o.Snapshots.Interval, "snapshot-interval", node.DefaultSnapshotInterval,
+		"validators take a state-sync snapshot every N blocks (0: none); in each home's config/app.toml")
+	cmd.Flags().IntVar(&o.Snapshots.KeepRecent, "snapshot-keep", node.DefaultSnapshotKeep, "snapshots each validator keeps")
+	timing.add(cmd.Flags())
 	cmd.MarkFlagRequired("out")
 	return cmd
 }
