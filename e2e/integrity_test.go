@@ -68,6 +68,15 @@ func nodeCheck(t *testing.T, c *cli, home string) checkJSON {
 	return out
 }
 
+func (c checkJSON) passed(name string) bool {
+	for _, ch := range c.Checks {
+		if ch.Name == name {
+			return ch.OK
+		}
+	}
+	return false
+}
+
 func (c checkJSON) failed(name string) string {
 	for _, ch := range c.Checks {
 		if ch.Name == name && !ch.OK {
@@ -81,8 +90,8 @@ func TestDamagedBlockStoreRefused(t *testing.T) {
 	skipShort(t)
 	c := newCLI(t)
 	home := stoppedDevnetHome(t, c)
-	if out := nodeCheck(t, c, home); !out.OK {
-		t.Fatalf("a healthy home failed its check: %+v", out)
+	if out := nodeCheck(t, c, home); !out.OK || !out.passed("state tree") {
+		t.Fatalf("a healthy home failed its check (or verified no state tree): %+v", out)
 	}
 	damagetest.FlipCometStore(t, filepath.Join(home, "data", "blockstore.db"))
 	refusedStart(t, c, home, "block store", "blockstore.db")
