@@ -145,9 +145,14 @@ func TestProvenQueries(t *testing.T) {
 			t.Logf("refused: %s", strings.TrimSpace(r.stderr))
 		})
 	}
-	// The proxy itself is honest when it alters nothing.
+	// The proxy itself is honest when it alters nothing; as a witness it
+	// is named, and the node is no longer its own.
 	px.set(nil)
 	c.mustText(t, "query", "balance", alice, "--prove", "--node", srv.URL)
+	text := c.mustText(t, "query", "balance", alice, "--prove", "--witness", srv.URL)
+	if !strings.Contains(text, "witnesses: "+srv.URL) || strings.Contains(text, "own witness") {
+		t.Errorf("query with --witness:\n%s", text)
+	}
 }
 
 func mustAddress(t *testing.T, s string) address.Address {

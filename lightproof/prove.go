@@ -38,9 +38,10 @@ type Proven struct {
 // its proof, the light client verifying the header (its requests
 // included), and checking the proof.
 type Timing struct {
-	Query  time.Duration
-	Header time.Duration
-	Proof  time.Duration
+	TrustRoot time.Duration // starting the light client from the trust root (once per Verifier)
+	Query     time.Duration
+	Header    time.Duration
+	Proof     time.Duration
 }
 
 // State proves the raw entry under key (or its absence) in the state
@@ -79,6 +80,7 @@ func (v *Verifier) waitHeight(ctx context.Context, min int64) (int64, error) {
 // after height, which must be committed and have a header after it.
 func (v *Verifier) StateAt(ctx context.Context, key []byte, height int64) (Proven, error) {
 	p := Proven{ChainID: v.chainID, Key: bytes.Clone(key), Height: height, Trust: v.trust, Witnesses: v.witnesses, SelfWitness: v.selfWitness}
+	p.Timing.TrustRoot = v.started
 	start := time.Now()
 	ans, err := v.client.StateAt(ctx, key, height, true)
 	p.Timing.Query = time.Since(start)

@@ -109,9 +109,11 @@ func TestProvenReadsThroughALyingProxy(t *testing.T) {
 	}
 	var headerTarget int64
 
+	wpx, wurl := startProxy(t, v.Node.RPCURL())
 	tests := []struct {
 		name    string
 		fn      rewrite
+		witness rewrite // with a witness (wurl) that rewrites so, if not nil
 		trust   *lightproof.TrustRoot
 		key     []byte
 		wantErr error  // nil: accepted
@@ -162,27 +164,35 @@ func TestProvenReadsThroughALyingProxy(t *testing.T) {
 			q.ProofOps = nil
 		}), wantErr: lightproof.ErrAnswer, wantMsg: "no proof"},
 		{name: "forged header app hash", key: aliceKey, fn: forgedHeader(t, &headerTarget), wantErr: lightproof.ErrHeader},
+		{name: "honest witness", key: aliceKey, witness: func(rpcCall, json.RawMessage) json.RawMessage { return nil }},
+		{name: "witness with another header", key: aliceKey, witness: forgedHeader(t, &headerTarget), wantErr: lightproof.ErrHeader, wantMsg: "served an invalid or conflicting header"},
 		{name: "wrong trust root", key: aliceKey, trust: &lightproof.TrustRoot{Height: 1, Hash: make([]byte, 32)},
 			wantErr: lightproof.ErrTrustRoot, wantMsg: "expected header's hash"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			px.set(nil)
+			wpx.set(nil)
 			trust := root
 			if tc.trust != nil {
 				trust = *tc.trust
 			}
-			ver, err := lightproof.New(ctx, lightproof.Options{Primary: url, Trust: trust})
+			o := lightproof.Options{Primary: url, Trust: trust}
+			if tc.witness != nil {
+				o.Witnesses = []string{wurl}
+			}
+			ver, err := lightproof.New(ctx, o)
 			if err == nil {
 				// The header the read will verify: the newest but one's next.
 				latest, lerr := cl.LatestHeight(ctx)
 				must(t, lerr)
 				headerTarget = latest
 				px.set(tc.fn)
+				wpx.set(tc.witness)
 				var p lightproof.Proven
 				p, err = ver.StateAt(ctx, tc.key, latest-1)
 				if err == nil {
-					checkProven(t, tc.name, p)
+					checkProven(t, tc.name, p, tc.witness == nil)
 				}
 			}
 			switch {
@@ -199,15 +209,15 @@ func TestProvenReadsThroughALyingProxy(t *testing.T) {
 	}
 }
 
-func checkProven(t *testing.T, name string, p lightproof.Proven) {
+func checkProven(t *testing.T, name string, p lightproof.Proven, selfWitness bool) {
 	t.Helper()
-	if p.HeaderHeight != p.Height+1 || len(p.AppHash) != 32 || len(p.HeaderHash) != 32 || !p.SelfWitness {
+	if p.HeaderHeight != p.Height+1 || len(p.AppHash) != 32 || len(p.HeaderHash) != 32 || p.SelfWitness != selfWitness {
 		t.Fatalf("proven %+v", p)
 	}
-	if name == "honest absent" && p.Found || name == "honest" && !p.Found {
+	if name == "honest absent" && p.Found || name != "honest absent" && !p.Found {
 		t.Fatalf("%s: found %v", name, p.Found)
 	}
-	t.Logf("proven at %d (header %X): query %v, header %v, proof %v", p.Height, p.HeaderHash, p.Timing.Query, p.Timing.Header, p.Timing.Proof)
+	t.Logf("proven at %d (header %X): trust root %v, query %v, header %v, proof %v", p.Height, p.HeaderHash, p.Timing.TrustRoot, p.Timing.Query, p.Timing.Header, p.Timing.Proof)
 }
 
 func must(t *testing.T, err error) {

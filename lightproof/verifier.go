@@ -74,6 +74,9 @@ type Verifier struct {
 	// second opinion, only by them.
 	witnesses   []string
 	selfWitness bool
+	// started is how long New took: fetching and checking the trust
+	// root's header (and cross-checking it with the witnesses).
+	started time.Duration
 }
 
 // New starts a light client from the trust root: it fetches the header at
@@ -101,6 +104,8 @@ func New(ctx context.Context, o Options) (*Verifier, error) {
 		return nil, err
 	}
 	opts := light.TrustOptions{Period: o.Trust.period(), Height: o.Trust.Height, Hash: o.Trust.Hash}
+	start := time.Now()
+	defer func() { v.started = time.Since(start) }()
 	v.light, err = light.NewClient(ctx, chainID, opts, primary, witnesses, newMemStore(),
 		light.SkippingVerification(light.DefaultTrustLevel), light.MaxRetryAttempts(2))
 	if err != nil {
@@ -151,6 +156,13 @@ func trustError(root TrustRoot, err error) error {
 	return ErrTrustRoot.Wrapf("height %d hash %X: %v", root.Height, root.Hash, err)
 }
 
+func (v *Verifier) witnessNames() []string {
+	if v.selfWitness {
+		return []string{v.client.URL() + " (the primary, as its own witness)"}
+	}
+	return v.witnesses
+}
+
 // ChainID is the chain proofs are checked for.
 func (v *Verifier) ChainID() string { return v.chainID }
 
@@ -177,6 +189,11 @@ func (v *Verifier) headerError(height int64, err error) error {
 	var expired light.ErrOldHeaderExpired
 	if errors.As(err, &expired) {
 		return ErrTrustRoot.Wrapf("the trust root (height %d) is older than its trust period %v: set a newer one (phala config trust)", v.trust.Height, v.trust.period())
+	}
+	if errors.Is(err, light.ErrNoWitnesses) {
+		// The light client drops a witness that serves an invalid header
+		// or does not answer; with none left it cannot cross-check.
+		return ErrHeader.Wrapf("header %d: no witness left to cross-check it with: each of %v served an invalid or conflicting header, or did not answer", height, v.witnessNames())
 	}
 	return ErrHeader.Wrapf("header %d: %v", height, err)
 }

@@ -70,9 +70,10 @@ type verifiedJSON struct {
 	TrustOrigin  string   `json:"trust_origin,omitempty"`
 	Witnesses    []string `json:"witnesses"`
 	SelfWitness  bool     `json:"self_witness"`
-	QueryMillis  float64  `json:"query_ms"`  // the node answering with its proof
-	HeaderMillis float64  `json:"header_ms"` // the light client verifying the header
-	ProofMillis  float64  `json:"proof_ms"`  // checking the proof
+	TrustMillis  float64  `json:"trust_root_ms"` // the light client starting from the trust root
+	QueryMillis  float64  `json:"query_ms"`      // the node answering with its proof
+	HeaderMillis float64  `json:"header_ms"`     // the light client verifying the header
+	ProofMillis  float64  `json:"proof_ms"`      // checking the proof
 }
 
 func verifiedOut(p lightproof.Proven, ts trustSetting) verifiedJSON {
@@ -87,7 +88,7 @@ func verifiedOut(p lightproof.Proven, ts trustSetting) verifiedJSON {
 		HeaderHash: strings.ToUpper(hex.EncodeToString(p.HeaderHash)), AppHash: strings.ToUpper(hex.EncodeToString(p.AppHash)),
 		TrustHeight: p.Trust.Height, TrustHash: strings.ToUpper(hex.EncodeToString(p.Trust.Hash)),
 		TrustSource: ts.RootSource, TrustOrigin: ts.RootOrigin, Witnesses: w, SelfWitness: p.SelfWitness,
-		QueryMillis: ms(p.Timing.Query), HeaderMillis: ms(p.Timing.Header), ProofMillis: ms(p.Timing.Proof),
+		TrustMillis: ms(p.Timing.TrustRoot), QueryMillis: ms(p.Timing.Query), HeaderMillis: ms(p.Timing.Header), ProofMillis: ms(p.Timing.Proof),
 	}
 }
 
