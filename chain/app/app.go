@@ -282,8 +282,13 @@ func (a *App) Block(height int64) (mq.Block, error) {
 		return mq.Block{}, module.ErrNotFound.Wrapf("block %d (last committed %d)", height, a.last.Height)
 	}
 	raw, err := a.store.BlockDigest(height)
-	if err != nil || raw == nil {
-		return mq.Block{Height: height}, err
+	if err != nil {
+		return mq.Block{}, err
+	}
+	if raw == nil {
+		// Only a node restored from a snapshot lacks digests: it has none
+		// before its snapshot's height. Relays need a node with history.
+		return mq.Block{}, module.ErrNotFound.Wrapf("block %d's digest: this node holds no history before its state-sync snapshot", height)
 	}
 	var d mq.Block
 	if err := codec.Unmarshal(raw, &d); err != nil {
