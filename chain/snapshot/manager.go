@@ -48,9 +48,16 @@ type Manager struct {
 	done   chan struct{}
 	once   sync.Once
 
-	mu   sync.Mutex
-	list []Snapshot // newest last
+	mu     sync.Mutex
+	list   []Snapshot          // newest last
+	served map[int64]time.Time // height → when a chunk of it was last served
 }
+
+// servingGrace keeps a snapshot beyond Keep while a peer fetched a chunk of
+// it this recently: CometBFT's state sync cannot switch snapshots when one
+// vanishes mid-fetch (a missing chunk is refetched forever), so a node
+// never deletes a snapshot out from under a joining node.
+const servingGrace = 2 * time.Minute
 
 // Snapshot is one snapshot on disk.
 type Snapshot struct {
@@ -77,7 +84,8 @@ func NewManager(chainID string, s *store.Store, o Options, log *slog.Logger) (*M
 		return nil, fmt.Errorf("snapshot directory: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Manager{chainID: chainID, store: s, opts: o, log: log, jobs: make(chan job, 1), cancel: cancel, done: make(chan struct{})}
+	m := &Manager{chainID: chainID, store: s, opts: o, log: log, jobs: make(chan job, 1), cancel: cancel, done: make(chan struct{}),
+		served: map[int64]time.Time{}}
 	if err := m.scan(); err != nil {
 		cancel()
 		return nil, err
@@ -226,15 +234,22 @@ func (m *Manager) heightDir(h int64) string {
 	return filepath.Join(m.opts.Dir, strconv.FormatInt(h, 10))
 }
 
-// add lists a new snapshot and deletes the oldest beyond Keep.
+// add lists a new snapshot and deletes the oldest beyond Keep, except
+// those being served (servingGrace).
 func (m *Manager) add(s Snapshot) {
 	m.mu.Lock()
 	m.list = append(m.list, s)
-	var drop []Snapshot
-	if extra := len(m.list) - m.opts.Keep; extra > 0 {
-		drop = slices.Clone(m.list[:extra])
-		m.list = slices.Clone(m.list[extra:])
+	var drop, keep []Snapshot
+	extra := len(m.list) - m.opts.Keep
+	for i, old := range m.list {
+		if i < extra && time.Since(m.served[old.Meta.Height]) > servingGrace {
+			drop = append(drop, old)
+			delete(m.served, old.Meta.Height)
+		} else {
+			keep = append(keep, old)
+		}
 	}
+	m.list = keep
 	m.mu.Unlock()
 	for _, d := range drop {
 		if err := os.RemoveAll(d.Dir); err != nil {
@@ -276,19 +291,24 @@ func (m *Manager) List() []Snapshot {
 }
 
 // LoadChunk reads chunk index of the snapshot at height (nil if there is
-// no such snapshot or chunk any more).
+// no such snapshot or chunk any more). The lookup marks the snapshot as
+// served under the same lock add deletes under, so a snapshot found here
+// is not deleted while it is being fetched.
 func (m *Manager) LoadChunk(height int64, format uint32, index uint32) ([]byte, error) {
 	if format != Format {
 		return nil, nil
 	}
-	for _, s := range m.List() {
+	dir := ""
+	m.mu.Lock()
+	for _, s := range m.list {
 		if s.Meta.Height == height && int(index) < len(s.Meta.ChunkHashes) {
-			b, err := os.ReadFile(ChunkFile(s.Dir, int(index)))
-			if errors.Is(err, os.ErrNotExist) {
-				return nil, nil // deleted by add since List
-			}
-			return b, err
+			dir = s.Dir
+			m.served[height] = time.Now()
 		}
 	}
-	return nil, nil
+	m.mu.Unlock()
+	if dir == "" {
+		return nil, nil
+	}
+	return os.ReadFile(ChunkFile(dir, int(index)))
 }

@@ -255,3 +255,26 @@ func FuzzRestoreStream(f *testing.F) {
 		}
 	})
 }
+
+// A snapshot a peer is fetching outlives Keep: CometBFT's state sync would
+// otherwise refetch its vanished chunks forever.
+func TestServedSnapshotOutlivesKeep(t *testing.T) {
+	n := newNode(t, 5, 1)
+	for h := int64(1); h <= 5; h++ {
+		n.block(h, 10)
+	}
+	n.waitFor(5)
+	if c, err := n.m.LoadChunk(5, Format, 0); err != nil || len(c) == 0 {
+		t.Fatalf("chunk of snapshot 5: %v", err)
+	}
+	for h := int64(6); h <= 10; h++ {
+		n.block(h, 10)
+	}
+	n.waitFor(10)
+	if c, err := n.m.LoadChunk(5, Format, 0); err != nil || len(c) == 0 {
+		t.Fatalf("snapshot 5, being fetched, was deleted (%v)", err)
+	}
+	if l := n.m.List(); len(l) != 2 {
+		t.Fatalf("listed %d snapshots, want 5 (served) and 10", len(l))
+	}
+}
