@@ -15,7 +15,7 @@ func newNodeCmd() *cobra.Command {
 	var home string
 	cmd := &cobra.Command{
 		Use:   "node --home DIR",
-		Short: "Run one validator from its home (made by phala testnet)",
+		Short: "Run one node from its home (a validator made by phala testnet, or a node made by phala node join)",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			h := node.Home(home)
@@ -34,7 +34,7 @@ func newNodeCmd() *cobra.Command {
 			}), h, false)
 		},
 	}
-	cmd.Flags().StringVar(&home, "home", "", "the validator's home directory")
+	cmd.Flags().StringVar(&home, "home", "", "the node's home directory")
 	cmd.MarkFlagRequired("home")
 	cmd.AddCommand(newNodeCheckCmd(), newNodeJoinCmd(), newNodeIDCmd())
 	return cmd
