@@ -10,6 +10,7 @@ import (
 
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/bank/bankapi"
+	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/tx"
@@ -158,8 +159,17 @@ var bodyDescribers = map[string]func([]byte) (Fields, error){
 	keysapi.MethodAssignWorker: describeBody(func(b keysapi.AssignWorker) Fields {
 		return Fields{textField("cluster", b.Cluster), hexField("worker", b.Worker)}
 	}),
-	keysapi.MethodDeriveContract: describeBody(func(b keysapi.DeriveContract) Fields {
-		return Fields{textField("cluster", b.Cluster), hexField("contract", b.Contract)}
+	contractsapi.MethodUpload: describeBody(func(b contractsapi.Upload) Fields {
+		return Fields{textField("code_hash", b.CodeHash.String()), textField("size", b.Size),
+			textField("offset", b.Offset), textField("chunk_size", len(b.Chunk))}
+	}),
+	contractsapi.MethodInstantiate: describeBody(func(b contractsapi.Instantiate) Fields {
+		return Fields{textField("code_hash", b.CodeHash.String()), textField("cluster", b.Cluster),
+			hexField("salt", b.Salt), textField("init_args_size", len(b.InitArgs))}
+	}),
+	contractsapi.MethodCommand: describeBody(func(b contractsapi.Command) Fields {
+		return append(Fields{textField("contract", b.Contract.String()), textField("generation", b.Generation),
+			textField("sealed_size", len(b.Sealed)), textField("gas_limit", b.GasLimit)}, amountFields("value", b.Value)...)
 	}),
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/bank/bankapi"
+	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/tx"
@@ -77,7 +78,10 @@ func TestDescribeTxKnownMethods(t *testing.T) {
 		{keysapi.MethodRotate, keysapi.Rotate{}, map[string]any{}},
 		{keysapi.MethodCreateCluster, keysapi.CreateCluster{ID: "c1"}, map[string]any{"cluster": "c1"}},
 		{keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: "c1", Worker: id}, map[string]any{"cluster": "c1", "worker": idHex}},
-		{keysapi.MethodDeriveContract, keysapi.DeriveContract{Cluster: "c1", Contract: []byte{0xc0, 0xde}}, map[string]any{"cluster": "c1", "contract": "c0de"}},
+		{contractsapi.MethodUpload, contractsapi.Upload{CodeHash: contractsapi.Hash{0xc0}, Size: 10, Offset: 4, Chunk: []byte{1, 2}},
+			map[string]any{"code_hash": contractsapi.Hash{0xc0}.String(), "size": 10.0, "offset": 4.0, "chunk_size": 2.0}},
+		{contractsapi.MethodCommand, contractsapi.Command{Contract: contractsapi.Hash{0xde}, Generation: 1, Sealed: []byte{1}, GasLimit: 5, Value: token.FromUint64(7)},
+			map[string]any{"contract": contractsapi.Hash{0xde}.String(), "generation": 1.0, "sealed_size": 1.0, "gas_limit": 5.0, "value": "7", "value_pha": "0.000000000007 PHA"}},
 	}
 	sender := address.FromPublicKey(testKey.Public().(ed25519.PublicKey)).String()
 	for _, tc := range cases {

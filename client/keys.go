@@ -64,9 +64,3 @@ func (c *Client) AssignWorker(ctx context.Context, admin ed25519.PrivateKey, clu
 func (c *Client) RotateMasterKey(ctx context.Context, admin ed25519.PrivateKey) (Included, error) {
 	return c.Send(ctx, admin, keysapi.MethodRotate, keysapi.Rotate{})
 }
-
-// DeriveContract asks the gatekeepers for a contract's public key (admin)
-// and waits for the request's block; the key follows in a later block.
-func (c *Client) DeriveContract(ctx context.Context, admin ed25519.PrivateKey, cluster string, contract []byte) (Included, error) {
-	return c.Send(ctx, admin, keysapi.MethodDeriveContract, keysapi.DeriveContract{Cluster: cluster, Contract: contract})
-}

@@ -26,7 +26,6 @@ func (Module) Methods() []module.Method {
 		{Name: keysapi.MethodCreateCluster, Gas: keysapi.AdminGas, Handle: handleCreateCluster},
 		{Name: keysapi.MethodAssignWorker, Gas: keysapi.AdminGas, Handle: handleAssignWorker},
 		{Name: keysapi.MethodRotate, Gas: keysapi.AdminGas, Handle: handleRotate},
-		{Name: keysapi.MethodDeriveContract, Gas: keysapi.AdminGas, Handle: handleDeriveContract},
 	}
 }
 

@@ -2,6 +2,7 @@ package keys_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/app/apptest"
 	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/registry/registryapi"
@@ -30,6 +32,32 @@ type keysNet struct {
 	gk1, gk2, gkCarol apptest.TEENode
 	w1, w2            apptest.TEENode
 	spare             apptest.TEENode // a worker in no cluster, when a test registers one
+	contract          []byte          // a contract whose key was requested, when a test instantiates one
+}
+
+// instantiate asks for a contract key the one way there is: it uploads a
+// small code (once; the chain does not read it) and instantiates it in
+// cluster, whose public key must be recorded, then checks the request was
+// published for the gatekeepers. It returns the contract id.
+func (n *keysNet) instantiate(cluster string, salt byte) []byte {
+	n.T.Helper()
+	code := []byte("keys test code: the chain never runs it")
+	h := contractsapi.Hash(sha256.Sum256(code))
+	if err := n.Query(contractsapi.QueryCode, h[:], &contractsapi.Code{}); err != nil {
+		n.MustSucceed(n.Tx(apptest.Alice, contractsapi.MethodUpload, contractsapi.Upload{CodeHash: h, Size: uint64(len(code)), Chunk: code}))
+	}
+	c := n.cluster(cluster)
+	init, err := envelope.SealTo(apptest.ChainID, envelope.Command, envelope.Default, c.Publics[len(c.Publics)-1].PublicKey, []byte{0x81, 0x40}, nil)
+	if err != nil {
+		n.T.Fatal(err)
+	}
+	n.MustSucceed(n.Tx(apptest.Alice, contractsapi.MethodInstantiate, contractsapi.Instantiate{CodeHash: h, Cluster: cluster, Salt: []byte{salt}, InitArgs: init}))
+	id := contractsapi.ContractID(apptest.ChainID, apptest.Alice.Addr, h, cluster, []byte{salt})
+	var ev keysapi.ContractEvent
+	if got := n.Published(keysapi.TopicContract); len(got) != 1 || codec.Unmarshal(got[0], &ev) != nil || ev.Cluster != cluster || !bytes.Equal(ev.Contract, id[:]) {
+		n.T.Fatalf("instantiation published no key request for %x: %+v", id, ev)
+	}
+	return id[:]
 }
 
 func newKeysNet(t *testing.T) *keysNet {
@@ -198,12 +226,6 @@ func TestKeysAdminTransactions(t *testing.T) {
 			n.mustAdmin(keysapi.MethodRotate, keysapi.Rotate{})
 		}, alice, keysapi.MethodRotate, func(*keysNet) any { return keysapi.Rotate{} }, keysapi.ErrRotationPending, ""},
 		{"rotate by non-admin", recordGen1, bob, keysapi.MethodRotate, func(*keysNet) any { return keysapi.Rotate{} }, keysapi.ErrUnauthorized, ""},
-
-		{"derive contract", withCluster, alice, keysapi.MethodDeriveContract, func(*keysNet) any { return keysapi.DeriveContract{Cluster: "c1", Contract: []byte{1}} }, nil, keysapi.TopicContract},
-		{"derive by non-admin", withCluster, bob, keysapi.MethodDeriveContract, func(*keysNet) any { return keysapi.DeriveContract{Cluster: "c1", Contract: []byte{1}} }, keysapi.ErrUnauthorized, ""},
-		{"derive in unknown cluster", nil, alice, keysapi.MethodDeriveContract, func(*keysNet) any { return keysapi.DeriveContract{Cluster: "c1", Contract: []byte{1}} }, keysapi.ErrUnknownCluster, ""},
-		{"derive empty contract id", withCluster, alice, keysapi.MethodDeriveContract, func(*keysNet) any { return keysapi.DeriveContract{Cluster: "c1"} }, keysapi.ErrInvalid, ""},
-		{"derive contract id too long", withCluster, alice, keysapi.MethodDeriveContract, func(*keysNet) any { return keysapi.DeriveContract{Cluster: "c1", Contract: make([]byte, 65)} }, keysapi.ErrInvalid, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -244,8 +266,9 @@ func TestKeysEgressRejections(t *testing.T) {
 	master := func(gen uint32, key []byte) keysapi.MasterPublic {
 		return keysapi.MasterPublic{Generation: gen, PublicKey: key}
 	}
-	// ready records generation 1, creates clusters c1 (with w1) and c2
-	// (with w2), and asks for contract 01 in c1.
+	// ready records generation 1, creates clusters c1 (with w1, its
+	// public key pub recorded) and c2 (with w2), and instantiates
+	// n.contract in c1, which asks for its key.
 	ready := func(n *keysNet) {
 		n.mustAccept(n.gk1, keysapi.TopicMasterPublic, master(1, pub))
 		for i, w := range []apptest.TEENode{n.w1, n.w2} {
@@ -253,7 +276,8 @@ func TestKeysEgressRejections(t *testing.T) {
 			n.mustAdmin(keysapi.MethodCreateCluster, keysapi.CreateCluster{ID: id})
 			n.mustAdmin(keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: id, Worker: w.Pub()})
 		}
-		n.mustAdmin(keysapi.MethodDeriveContract, keysapi.DeriveContract{Cluster: "c1", Contract: []byte{1}})
+		n.mustAccept(n.gk1, keysapi.TopicClusterPublic, keysapi.ClusterPublic{Cluster: "c1", Generation: 1, PublicKey: pub})
+		n.contract = n.instantiate("c1", 1)
 	}
 	tests := []struct {
 		name    string
@@ -305,10 +329,7 @@ func TestKeysEgressRejections(t *testing.T) {
 		{"cluster public before any master key", func(n *keysNet) { n.mustAdmin(keysapi.MethodCreateCluster, keysapi.CreateCluster{ID: "c1"}) }, gk1, keysapi.TopicClusterPublic, func(*keysNet) any {
 			return keysapi.ClusterPublic{Cluster: "c1", Generation: 1, PublicKey: pub}
 		}, keysapi.ErrGeneration},
-		{"cluster public conflicting", func(n *keysNet) {
-			ready(n)
-			n.mustAccept(n.gk1, keysapi.TopicClusterPublic, keysapi.ClusterPublic{Cluster: "c1", Generation: 1, PublicKey: pub})
-		}, gk2, keysapi.TopicClusterPublic, func(*keysNet) any {
+		{"cluster public conflicting", ready, gk2, keysapi.TopicClusterPublic, func(*keysNet) any {
 			return keysapi.ClusterPublic{Cluster: "c1", Generation: 1, PublicKey: apptest.NewEncryptionKey(t)}
 		}, keysapi.ErrConflict},
 
@@ -333,17 +354,17 @@ func TestKeysEgressRejections(t *testing.T) {
 		{"contract public not requested", ready, gk1, keysapi.TopicContractPublic, func(*keysNet) any {
 			return keysapi.ContractPublic{Cluster: "c1", Contract: []byte{2}, Generation: 1, PublicKey: pub}
 		}, keysapi.ErrUnknownContract},
-		{"contract public requested in another cluster", ready, gk1, keysapi.TopicContractPublic, func(*keysNet) any {
-			return keysapi.ContractPublic{Cluster: "c2", Contract: []byte{1}, Generation: 1, PublicKey: pub}
+		{"contract public requested in another cluster", ready, gk1, keysapi.TopicContractPublic, func(n *keysNet) any {
+			return keysapi.ContractPublic{Cluster: "c2", Contract: n.contract, Generation: 1, PublicKey: pub}
 		}, keysapi.ErrUnknownContract},
-		{"contract public of an unrecorded generation", ready, gk1, keysapi.TopicContractPublic, func(*keysNet) any {
-			return keysapi.ContractPublic{Cluster: "c1", Contract: []byte{1}, Generation: 2, PublicKey: pub}
+		{"contract public of an unrecorded generation", ready, gk1, keysapi.TopicContractPublic, func(n *keysNet) any {
+			return keysapi.ContractPublic{Cluster: "c1", Contract: n.contract, Generation: 2, PublicKey: pub}
 		}, keysapi.ErrGeneration},
 		{"contract public conflicting", func(n *keysNet) {
 			ready(n)
-			n.mustAccept(n.gk1, keysapi.TopicContractPublic, keysapi.ContractPublic{Cluster: "c1", Contract: []byte{1}, Generation: 1, PublicKey: pub})
-		}, gk2, keysapi.TopicContractPublic, func(*keysNet) any {
-			return keysapi.ContractPublic{Cluster: "c1", Contract: []byte{1}, Generation: 1, PublicKey: apptest.NewEncryptionKey(t)}
+			n.mustAccept(n.gk1, keysapi.TopicContractPublic, keysapi.ContractPublic{Cluster: "c1", Contract: n.contract, Generation: 1, PublicKey: pub})
+		}, gk2, keysapi.TopicContractPublic, func(n *keysNet) any {
+			return keysapi.ContractPublic{Cluster: "c1", Contract: n.contract, Generation: 1, PublicKey: apptest.NewEncryptionKey(t)}
 		}, keysapi.ErrConflict},
 	}
 	for _, tc := range tests {
@@ -427,10 +448,10 @@ func TestKeysLifecycle(t *testing.T) {
 		t.Fatalf("cluster %+v", c)
 	}
 
-	n.mustAdmin(keysapi.MethodDeriveContract, keysapi.DeriveContract{Cluster: "default", Contract: []byte("contract-1")})
-	n.mustAccept(n.gk2, keysapi.TopicContractPublic, keysapi.ContractPublic{Cluster: "default", Contract: []byte("contract-1"), Generation: 1, PublicKey: k1})
+	contract := n.instantiate("default", 0)
+	n.mustAccept(n.gk2, keysapi.TopicContractPublic, keysapi.ContractPublic{Cluster: "default", Contract: contract, Generation: 1, PublicKey: k1})
 	var cps []keysapi.ContractPublic
-	q := codec.MustMarshal(keysapi.ContractQuery{Cluster: "default", Contract: []byte("contract-1")})
+	q := codec.MustMarshal(keysapi.ContractQuery{Cluster: "default", Contract: contract})
 	if err := n.Query(keysapi.QueryContract, q, &cps); err != nil || len(cps) != 1 || !bytes.Equal(cps[0].PublicKey, k1) {
 		t.Fatalf("contract keys %+v (%v)", cps, err)
 	}

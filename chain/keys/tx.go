@@ -7,6 +7,7 @@ import (
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/registry/registryapi"
+	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/mq"
 )
@@ -93,30 +94,51 @@ func handleRotate(ctx *module.Context, body []byte) error {
 	return nil
 }
 
-// handleDeriveContract records the request (so only requested contracts'
-// public keys are accepted) and asks the gatekeepers. Asking again, after a
-// rotation for instance, publishes the request again.
-func handleDeriveContract(ctx *module.Context, body []byte) error {
-	b, err := keysapi.DecodeDeriveContract(body)
-	if err != nil {
+// RequestContractKey records that a contract needs its key in a cluster
+// (so only requested contracts' public keys are accepted) and asks the
+// gatekeepers. The contracts module calls it when it instantiates a
+// contract, after its own checks; the cluster must exist. Asking again,
+// after a rotation for instance, publishes the request again.
+func RequestContractKey(ctx *module.Context, cluster string, contract []byte) error {
+	if err := keysapi.CheckClusterID(cluster); err != nil {
 		return err
 	}
-	if err := requireAdmin(ctx); err != nil {
+	if err := keysapi.CheckContractID(contract); err != nil {
 		return err
 	}
-	if _, ok, err := getCluster(ctx.Store, b.Cluster); err != nil {
-		return err
-	} else if !ok {
-		return keysapi.ErrUnknownCluster.Wrapf("%q", b.Cluster)
-	}
-	if _, ok, err := getContract(ctx.Store, b.Cluster, b.Contract); err != nil {
+	if _, ok, err := getCluster(ctx.Store, cluster); err != nil {
 		return err
 	} else if !ok {
-		putContract(ctx.Store, keysapi.ContractInfo{Cluster: b.Cluster, Contract: b.Contract})
+		return keysapi.ErrUnknownCluster.Wrapf("%q", cluster)
 	}
-	ctx.Emit("contract_key_requested", module.A("cluster", b.Cluster), module.A("contract", fmt.Sprintf("%x", b.Contract)))
-	ctx.Publish(mq.Message{Topic: keysapi.TopicContract, Payload: codec.MustMarshal(keysapi.ContractEvent{Cluster: b.Cluster, Contract: b.Contract})})
+	if _, ok, err := getContract(ctx.Store, cluster, contract); err != nil {
+		return err
+	} else if !ok {
+		putContract(ctx.Store, keysapi.ContractInfo{Cluster: cluster, Contract: contract})
+	}
+	ctx.Emit("contract_key_requested", module.A("cluster", cluster), module.A("contract", fmt.Sprintf("%x", contract)))
+	ctx.Publish(mq.Message{Topic: keysapi.TopicContract, Payload: codec.MustMarshal(keysapi.ContractEvent{Cluster: cluster, Contract: contract})})
 	return nil
+}
+
+// HasCluster says whether a cluster exists.
+func HasCluster(r state.Reader, id string) (bool, error) {
+	_, ok, err := getCluster(r, id)
+	return ok, err
+}
+
+// ClusterPublics returns a cluster's recorded public keys by generation
+// (none: the cluster is unknown or has no key yet).
+func ClusterPublics(r state.Reader, id string) ([]keysapi.ClusterPublic, error) {
+	c, _, err := getCluster(r, id)
+	return c.Publics, err
+}
+
+// ContractPublics returns a contract's recorded public keys by generation
+// (none: no key requested, or none recorded yet).
+func ContractPublics(r state.Reader, cluster string, contract []byte) ([]keysapi.ContractPublic, error) {
+	c, _, err := getContract(r, cluster, contract)
+	return c.Publics, err
 }
 
 func requireAdmin(ctx *module.Context) error {

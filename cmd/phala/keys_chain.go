@@ -11,11 +11,12 @@ import (
 )
 
 // The key hierarchy as the chain records it: admin transactions (clusters,
-// workers, rotation, contract key requests) and queries of the public keys.
-// The secrets live in gatekeepers' enclaves only.
+// workers, rotation) and queries of the public keys. Contract keys are
+// requested by instantiation (phala contract instantiate). The secrets
+// live in gatekeepers' enclaves only.
 
 func keysTxCmds() []*cobra.Command {
-	return []*cobra.Command{txCreateClusterCmd(), txAssignWorkerCmd(), txRotateMasterKeyCmd(), txDeriveContractCmd()}
+	return []*cobra.Command{txCreateClusterCmd(), txAssignWorkerCmd(), txRotateMasterKeyCmd()}
 }
 
 func keysQueryCmds() []*cobra.Command {
@@ -81,24 +82,6 @@ func txAssignWorkerCmd() *cobra.Command {
 func txRotateMasterKeyCmd() *cobra.Command {
 	return adminTxCmd("rotate-master-key --from ADMIN", "Start the next master key generation (admin); refused while one is pending", keysapi.MethodRotate,
 		nil, func() (any, error) { return keysapi.Rotate{}, nil })
-}
-
-func txDeriveContractCmd() *cobra.Command {
-	var cluster, contract string
-	return adminTxCmd("derive-contract --from ADMIN --cluster ID --contract HEX", "Ask the gatekeepers for a contract's public key (admin)", keysapi.MethodDeriveContract,
-		func(cmd *cobra.Command) {
-			cmd.Flags().StringVar(&cluster, "cluster", "", "cluster id")
-			cmd.Flags().StringVar(&contract, "contract", "", "contract id (hex, 1..64 bytes)")
-			cmd.MarkFlagRequired("cluster")
-			cmd.MarkFlagRequired("contract")
-		},
-		func() (any, error) {
-			id, err := parseContractID(contract)
-			if err != nil {
-				return nil, err
-			}
-			return keysapi.DeriveContract{Cluster: cluster, Contract: id}, keysapi.CheckClusterID(cluster)
-		})
 }
 
 func parseContractID(s string) ([]byte, error) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/bank/bankapi"
+	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/tx"
@@ -100,8 +101,8 @@ func TestQueryTxRendering(t *testing.T) {
 			text: []string{"body", "cluster  default"}, jsonBody: map[string]any{"cluster": "default"}},
 		{name: "keys.assign_worker", tx: committed(t, keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: "default", Worker: id}, ok),
 			text: []string{"cluster  default", "worker   " + idHex}, jsonBody: map[string]any{"cluster": "default", "worker": idHex}},
-		{name: "keys.derive_contract", tx: committed(t, keysapi.MethodDeriveContract, keysapi.DeriveContract{Cluster: "default", Contract: []byte{0xbe, 0xef}}, ok),
-			text: []string{"cluster   default", "contract  beef"}, jsonBody: map[string]any{"cluster": "default", "contract": "beef"}},
+		{name: "contracts.upload", tx: committed(t, contractsapi.MethodUpload, contractsapi.Upload{CodeHash: contractsapi.Hash{0xbe, 0xef}, Size: 9, Chunk: []byte{1, 2, 3}}, ok),
+			text: []string{"method  contracts.upload", "beef00"}, jsonBody: map[string]any{"code_hash": contractsapi.Hash{0xbe, 0xef}.String(), "size": 9.0, "offset": 0.0, "chunk_size": 3.0}},
 		{name: "unknown method", tx: committed(t, "bank.mint", []byte{1, 2}, ok),
 			text: append(envelope, "bank.mint", "body    3 bytes (a method this client does not know)"),
 			json: map[string]any{"method": "bank.mint", "body_size": 3.0}},

@@ -45,6 +45,8 @@ var (
 	Egress = register("phala/mq/egress/v1")
 	// The state of a worker runtime (light client, registry view, outbox).
 	RuntimeState = register("phala/worker/state/v1")
+	// Contract ids: a hash of deployer, code hash, cluster and salt.
+	ContractID = register("phala/contract-id/v1")
 
 	// HPKE envelopes (crypto/envelope): the info of each purpose, so a
 	// ciphertext sealed for one purpose or chain never opens as another.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
+	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/mq"
@@ -214,8 +215,21 @@ func TestKeyManagementOnChain(t *testing.T) {
 	c.register(t, w, devKey("carol"))
 	c.admin(t, keysapi.MethodCreateCluster, keysapi.CreateCluster{ID: "c1"})
 	c.admin(t, keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: "c1", Worker: w.rt.IdentityKey()})
-	contract := []byte("contract-1")
-	c.admin(t, keysapi.MethodDeriveContract, keysapi.DeriveContract{Cluster: "c1", Contract: contract})
+	// Instantiating a contract is what asks for its key; its init
+	// arguments are sealed to the cluster's key, so that comes first.
+	c.pump(t, []*keyNode{a, b, w}, "c1's public key is recorded", func() bool {
+		cl, err := c.cl.Cluster(testCtx(t, 10*time.Second), "c1")
+		return err == nil && len(cl.Publics) > 0
+	})
+	up, err := c.cl.Upload(testCtx(t, time.Minute), devKey("alice"), []byte("not run: neither the chain nor the keys read code"), client.UploadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := c.cl.Instantiate(testCtx(t, time.Minute), devKey("alice"), up.CodeHash, client.InstantiateOptions{Cluster: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	contract := inst.Contract[:]
 	var recorded []keysapi.ContractPublic
 	c.pump(t, []*keyNode{a, b, w}, "the worker holds c1 and the contract key is recorded", func() bool {
 		recorded = nil

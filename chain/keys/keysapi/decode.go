@@ -81,18 +81,6 @@ func DecodeAssignWorker(b []byte) (AssignWorker, error) {
 	return a, CheckClusterID(a.Cluster)
 }
 
-// DecodeDeriveContract decodes a MethodDeriveContract body.
-func DecodeDeriveContract(b []byte) (DeriveContract, error) {
-	var d DeriveContract
-	if err := decode(b, &d, "derive_contract body"); err != nil {
-		return d, err
-	}
-	if err := CheckClusterID(d.Cluster); err != nil {
-		return d, err
-	}
-	return d, CheckContractID(d.Contract)
-}
-
 // DecodeRotate decodes a MethodRotate body (an empty array).
 func DecodeRotate(b []byte) (Rotate, error) {
 	var r Rotate

@@ -59,8 +59,6 @@ func TestDecoders(t *testing.T) {
 		{"create cluster bad id", errOf(DecodeCreateCluster), CreateCluster{ID: "c!"}, ErrInvalid},
 		{"assign worker", errOf(DecodeAssignWorker), AssignWorker{Cluster: "c", Worker: id}, nil},
 		{"assign short key", errOf(DecodeAssignWorker), AssignWorker{Cluster: "c", Worker: id[:5]}, ErrInvalid},
-		{"derive contract", errOf(DecodeDeriveContract), DeriveContract{Cluster: "c", Contract: []byte{0}}, nil},
-		{"derive without contract", errOf(DecodeDeriveContract), DeriveContract{Cluster: "c"}, ErrInvalid},
 		{"rotate", errOf(DecodeRotate), Rotate{}, nil},
 		{"rotate with an extra field", errOf(DecodeRotate), []int{1}, ErrInvalid},
 		{"master public", errOf(DecodeMasterPublic), MasterPublic{Generation: 1, PublicKey: pub}, nil},
@@ -119,10 +117,6 @@ func FuzzDecodeCreateCluster(f *testing.F) {
 
 func FuzzDecodeAssignWorker(f *testing.F) {
 	fuzzDecoder(f, DecodeAssignWorker, AssignWorker{Cluster: "c", Worker: make([]byte, 32)})
-}
-
-func FuzzDecodeDeriveContract(f *testing.F) {
-	fuzzDecoder(f, DecodeDeriveContract, DeriveContract{Cluster: "c", Contract: []byte{1}})
 }
 
 func FuzzDecodeRotate(f *testing.F) { fuzzDecoder(f, DecodeRotate, Rotate{}) }

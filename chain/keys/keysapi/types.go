@@ -27,10 +27,9 @@ const Name = "keys"
 
 // Transactions (admin only for now; governance later).
 const (
-	MethodRotate         = "keys.rotate"          // body: Rotate
-	MethodCreateCluster  = "keys.create_cluster"  // body: CreateCluster
-	MethodAssignWorker   = "keys.assign_worker"   // body: AssignWorker
-	MethodDeriveContract = "keys.derive_contract" // body: DeriveContract
+	MethodRotate        = "keys.rotate"         // body: Rotate
+	MethodCreateCluster = "keys.create_cluster" // body: CreateCluster
+	MethodAssignWorker  = "keys.assign_worker"  // body: AssignWorker
 )
 
 // Egress topics, sent by gatekeepers (mq.SignedEgress routed to this module).
@@ -91,15 +90,6 @@ type AssignWorker struct {
 	Worker  ed25519.PublicKey // the worker's identity key
 }
 
-// DeriveContract is the body of MethodDeriveContract: ask the gatekeepers
-// for a contract's public key in a cluster. (The contracts module will do
-// this on instantiation.)
-type DeriveContract struct {
-	_        struct{} `cbor:",toarray"`
-	Cluster  string
-	Contract []byte // the contract id, 1..64 bytes
-}
-
 // Rotation is published when a generation is due; the designated
 // gatekeeper (see Designated) generates it.
 type Rotation struct {
@@ -118,7 +108,9 @@ type ClusterEvent struct {
 	EncryptionKey []byte
 }
 
-// ContractEvent asks for a contract's public key.
+// ContractEvent asks for a contract's public key: the contracts module
+// publishes it when it instantiates a contract (chain/keys
+// RequestContractKey).
 type ContractEvent struct {
 	_        struct{} `cbor:",toarray"`
 	Cluster  string
