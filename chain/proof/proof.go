@@ -80,16 +80,18 @@ func Verify(chainID string, appHash []byte, height int64, key, value []byte, ops
 	if !bytes.Equal(ops[0].Key, key) {
 		return ErrMismatch.Wrapf("the proof is for key %x, the answer for key %x", ops[0].Key, key)
 	}
-	root, err := stateRoot(ops[0].Data, key, value)
-	if err != nil {
-		return err
-	}
+	// The height first: a proof taken at another height usually fails the
+	// value check too, and the height is the clearer reason.
 	step, err := decodeStep(ops[1].Data)
 	if err != nil {
 		return err
 	}
 	if step.Height != height {
 		return ErrMismatch.Wrapf("the proof is for height %d, the answer for height %d", step.Height, height)
+	}
+	root, err := stateRoot(ops[0].Data, key, value)
+	if err != nil {
+		return err
 	}
 	got := mq.NextAppHash(chainID, step.PrevAppHash, root, step.MessagesRoot)
 	if !bytes.Equal(got, appHash) {

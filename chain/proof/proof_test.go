@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/phala-go/phala/chain/proof"
@@ -134,6 +135,11 @@ func TestVerifyRefusesForgeries(t *testing.T) {
 			old, oldOps := f.prove(t, h-1, k)
 			return h, k, old, oldOps
 		}, proof.ErrMismatch},
+		{"proof against another height, value changed since", func(v []byte, ops []proof.Op) (int64, []byte, []byte, []proof.Op) {
+			_, oldOps := f.prove(t, h-1, key("shared"))
+			now, _ := f.prove(t, h, key("shared"))
+			return h, key("shared"), now, oldOps
+		}, proof.ErrMismatch},
 		{"other height relabelled", func(v []byte, ops []proof.Op) (int64, []byte, []byte, []proof.Op) {
 			_, oldOps := f.prove(t, h-1, key("shared"))
 			_, step := f.prove(t, h, k)
@@ -166,6 +172,9 @@ func TestVerifyRefusesForgeries(t *testing.T) {
 			err := proof.Verify(chainID, f.appHash[h], height, kk, v, forged)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if strings.Contains(tc.name, "another height") && !strings.Contains(err.Error(), "the proof is for height") {
+				t.Fatalf("err = %v, want it to name the height", err)
 			}
 		})
 	}
