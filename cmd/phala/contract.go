@@ -17,6 +17,7 @@ import (
 func newContractCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "contract", Short: "Write, build and verify confidential contracts"}
 	cmd.AddCommand(contractNewCmd(), contractBuildCmd(), contractVerifyCmd())
+	cmd.AddCommand(contractChainCmds()...)
 	return cmd
 }
 
