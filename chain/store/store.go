@@ -61,6 +61,10 @@ const RecentBlocks = 1000
 // so can be proven) unless Options say otherwise.
 const DefaultKeepRecent = 100
 
+// blockCacheBytes is Pebble's block cache: tree nodes not decoded in memory
+// are read through it (snapshots, proofs at older heights, a cold start).
+const blockCacheBytes = 128 << 20
+
 // nodeCacheSize is how many tree nodes stay decoded in memory.
 const nodeCacheSize = 200_000
 
@@ -85,7 +89,9 @@ func Open(dir string) (*Store, error) { return OpenWith(dir, Options{}) }
 
 // OpenWith opens (or creates) the store in dir with options.
 func OpenWith(dir string, o Options) (*Store, error) {
-	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{dir: dir}, EventListener: damageListener()})
+	cache := pebble.NewCache(blockCacheBytes)
+	defer cache.Unref() // the database holds its own reference
+	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{dir: dir}, EventListener: damageListener(), Cache: cache})
 	if err != nil {
 		if pebble.IsCorruptionError(err) || errors.Is(err, pebble.ErrCorruption) {
 			return nil, &DamagedError{Path: dir, Err: err}
