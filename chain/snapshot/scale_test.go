@@ -2,8 +2,8 @@ package snapshot
 
 import (
 	"context"
-	"errors"
 	"crypto/sha256"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
