@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phala-go/phala/chain/contracts/contractsapi"
+	"github.com/phala-go/phala/chain/module"
+	"github.com/phala-go/phala/client"
+	"github.com/phala-go/phala/internal/devnettest"
+	"github.com/phala-go/phala/network"
+	"github.com/phala-go/phala/network/devworker"
+	"github.com/phala-go/phala/node"
+)
+
+// TestContractCommandsOnDevnet runs phala contract upload, instantiate,
+// show, command and list against a devnet in this process with its
+// gatekeeper and worker. The code is a small file: the chain never reads
+// code, it hashes it.
+func TestContractCommandsOnDevnet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a CometBFT node, a gatekeeper and a worker")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	home := node.Home(filepath.Join(t.TempDir(), "home"))
+	ports, err := node.FreePorts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := network.InitDevnet(home, network.DevnetOptions{Ports: ports, Timing: devnettest.Timing}); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	v, err := network.Start(ctx, home, log, node.WithLogLevel("error"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Stop() })
+	var workers []*devworker.Worker
+	for _, r := range []devworker.Role{devworker.GatekeeperRole, devworker.WorkerRole} {
+		w, err := devworker.Start(home, v, r, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { w.Stop() })
+		if err := w.WaitRegistered(ctx); err != nil {
+			t.Fatal(err)
+		}
+		workers = append(workers, w)
+	}
+	cl, err := client.New(v.Node.RPCURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := devworker.SetUpCluster(ctx, cl, workers[1].Runtime.Status().IdentityKey); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Setenv("PHALA_PASSPHRASE", network.DevPassphrase)
+	conn := []string{"--node", v.Node.RPCURL(), "-o", "json"}
+	bob := append([]string{"--from", "bob", "--keyring", network.KeyringDir(home)}, conn...)
+	code := filepath.Join(t.TempDir(), "code.wasm")
+	if err := os.WriteFile(code, []byte(strings.Repeat("not wasm: the chain only hashes code. ", 30)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.wasm")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	var up struct {
+		CodeHash string `json:"code_hash"`
+		Chunks   int    `json:"chunks"`
+		Existed  bool   `json:"existed"`
+	}
+	mustJSON(t, &up, append([]string{"contract", "upload", code, "--chunk", "100"}, bob...)...)
+	if up.Chunks != 12 || up.Existed || len(up.CodeHash) != 64 {
+		t.Fatalf("upload %+v", up)
+	}
+	mustJSON(t, &up, append([]string{"contract", "upload", code}, bob...)...)
+	if !up.Existed || up.Chunks != 0 {
+		t.Fatalf("second upload %+v", up)
+	}
+	var inst struct {
+		Contract string `json:"contract"`
+		Cluster  string `json:"cluster"`
+		Account  string `json:"account"`
+	}
+	mustJSON(t, &inst, append([]string{"contract", "instantiate", up.CodeHash, "--salt", "s1", "--init", `{"supply":10}`}, bob...)...)
+	if inst.Cluster != "default" || len(inst.Contract) != 64 {
+		t.Fatalf("instantiate %+v", inst)
+	}
+	refusals := []struct {
+		name string
+		args []string
+		want error  // a module error
+		text string // else: a substring of the error
+	}{
+		{"upload an empty file", append([]string{"contract", "upload", empty}, bob...), contractsapi.ErrInvalid, ""},
+		{"instantiate again with the same salt", append([]string{"contract", "instantiate", up.CodeHash, "--salt", "s1"}, bob...), contractsapi.ErrContractExists, ""},
+		{"instantiate code never uploaded", append([]string{"contract", "instantiate", strings.Repeat("ab", 32)}, bob...), contractsapi.ErrUnknownCode, ""},
+		{"instantiate in an unknown cluster", append([]string{"contract", "instantiate", up.CodeHash, "--cluster", "nope"}, bob...), module.ErrNotFound, ""},
+		{"init arguments that are no JSON", append([]string{"contract", "instantiate", up.CodeHash, "--init", "supply=10"}, bob...), nil, "not JSON"},
+		{"a code hash that is no hash", append([]string{"contract", "instantiate", "abc"}, bob...), contractsapi.ErrInvalid, ""},
+		{"a command to an unknown contract", append([]string{"contract", "command", strings.Repeat("cd", 32), "m"}, bob...), module.ErrNotFound, ""},
+		{"show an unknown contract", append([]string{"contract", "show", strings.Repeat("cd", 32)}, conn...), module.ErrNotFound, ""},
+	}
+	for _, r := range refusals {
+		_, err := runPhala(t, r.args...)
+		if r.want != nil && !errors.Is(err, r.want) || r.want == nil && (err == nil || !strings.Contains(err.Error(), r.text)) {
+			t.Fatalf("%s: %v, want %v %q", r.name, err, r.want, r.text)
+		}
+	}
+
+	var show struct {
+		ID         string `json:"id"`
+		CodeHash   string `json:"code_hash"`
+		PublicKeys []struct {
+			Generation uint32 `json:"generation"`
+		} `json:"public_keys"`
+		Balance string `json:"balance"`
+	}
+	for deadline := time.Now().Add(time.Minute); ; {
+		mustJSON(t, &show, append([]string{"contract", "show", inst.Contract}, conn...)...)
+		if len(show.PublicKeys) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the contract's key never appeared")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if show.ID != inst.Contract || show.CodeHash != up.CodeHash || show.Balance != "0" {
+		t.Fatalf("show %+v", show)
+	}
+	var sent struct {
+		Seq      uint64 `json:"seq"`
+		GasLimit uint64 `json:"gas_limit"`
+		Value    string `json:"value"`
+	}
+	mustJSON(t, &sent, append([]string{"contract", "command", inst.Contract, "transfer", `{"to":"carol"}`, "--gas", "5000", "--value", "0.5"}, bob...)...)
+	if sent.Seq != 1 || sent.GasLimit != 5000 || sent.Value != "500000000000" {
+		t.Fatalf("command %+v", sent)
+	}
+	mustJSON(t, &show, append([]string{"contract", "show", inst.Contract}, conn...)...)
+	if show.Balance != "500000000000" {
+		t.Fatalf("the contract's account holds %s", show.Balance)
+	}
+	var list struct {
+		Contracts []struct {
+			ID string `json:"id"`
+		} `json:"contracts"`
+		More bool `json:"more"`
+	}
+	mustJSON(t, &list, append([]string{"contract", "list"}, conn...)...)
+	if len(list.Contracts) != 1 || list.Contracts[0].ID != inst.Contract || list.More {
+		t.Fatalf("list %+v", list)
+	}
+	out, err := runPhala(t, "contract", "show", inst.Contract, "--node", v.Node.RPCURL())
+	if err != nil || !strings.Contains(out, "generation 1") || !strings.Contains(out, "0.5 PHA") {
+		t.Fatalf("show as text: %q (%v)", out, err)
+	}
+}
+
+// mustJSON runs phala with args, which must succeed, and decodes its JSON
+// output into v.
+func mustJSON(t *testing.T, v any, args ...string) {
+	t.Helper()
+	out, err := runPhala(t, args...)
+	if err != nil {
+		t.Fatalf("phala %s: %v", strings.Join(args, " "), err)
+	}
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("phala %s: output %q: %v", strings.Join(args, " "), out, err)
+	}
+}
