@@ -3,14 +3,7 @@
 package e2e
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/phala-go/phala/chain/bank/bankapi"
@@ -18,6 +11,7 @@ import (
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/cometrpc"
 	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/internal/rpctest"
 	"github.com/phala-go/phala/token"
 )
 
@@ -104,9 +98,7 @@ func TestProvenQueries(t *testing.T) {
 		}
 	})
 
-	px := &alterProxy{t: t, node: url}
-	srv := httptest.NewServer(px)
-	defer srv.Close()
+	px, proxyURL := rpctest.StartProxy(t, url)
 	aliceKey := bankapi.AccountKeyOf(mustAddress(t, alice))
 	bobKey := bankapi.AccountKeyOf(mustAddress(t, d.info.address(t, "bob")))
 	forgeries := []struct {
@@ -125,10 +117,10 @@ func TestProvenQueries(t *testing.T) {
 			q.Value = codec.MustMarshal(e)
 		}},
 		{"proof for another key", "the proof is for key", func(h int64, q *cometrpc.QueryResponse) {
-			q.ProofOps = px.honest(bobKey, h).ProofOps
+			q.ProofOps = honestAnswer(t, url, bobKey, h).ProofOps
 		}},
 		{"proof against another height", "the proof is for height", func(h int64, q *cometrpc.QueryResponse) {
-			q.ProofOps = px.honest(aliceKey, h-1).ProofOps
+			q.ProofOps = honestAnswer(t, url, aliceKey, h-1).ProofOps
 		}},
 		{"truncated proof", "malformed proof", func(_ int64, q *cometrpc.QueryResponse) {
 			q.ProofOps.Ops = q.ProofOps.Ops[:1]
@@ -136,9 +128,9 @@ func TestProvenQueries(t *testing.T) {
 	}
 	for _, f := range forgeries {
 		t.Run(f.name, func(t *testing.T) {
-			px.set(f.alter)
-			defer px.set(nil)
-			r := c.run("query", "balance", alice, "--prove", "--node", srv.URL)
+			px.Set(rpctest.StateAnswers(t, f.alter))
+			defer px.Set(nil)
+			r := c.run("query", "balance", alice, "--prove", "--node", proxyURL)
 			if r.ok() || !strings.Contains(r.stderr, f.want) || hasPanic(r.stderr) {
 				t.Fatalf("want a refusal saying %q:\n%s", f.want, r)
 			}
@@ -147,10 +139,10 @@ func TestProvenQueries(t *testing.T) {
 	}
 	// The proxy itself is honest when it alters nothing; as a witness it
 	// is named, and the node is no longer its own.
-	px.set(nil)
-	c.mustText(t, "query", "balance", alice, "--prove", "--node", srv.URL)
-	text := c.mustText(t, "query", "balance", alice, "--prove", "--witness", srv.URL)
-	if !strings.Contains(text, "witnesses: "+srv.URL) || strings.Contains(text, "own witness") {
+	px.Set(nil)
+	c.mustText(t, "query", "balance", alice, "--prove", "--node", proxyURL)
+	text := c.mustText(t, "query", "balance", alice, "--prove", "--witness", proxyURL)
+	if !strings.Contains(text, "witnesses: "+proxyURL) || strings.Contains(text, "own witness") {
 		t.Errorf("query with --witness:\n%s", text)
 	}
 }
@@ -164,81 +156,15 @@ func mustAddress(t *testing.T, s string) address.Address {
 	return a
 }
 
-// alterProxy forwards JSON-RPC to a node and lets a test rewrite its
-// chain/state answers: a node (or a path to it) that lies.
-type alterProxy struct {
-	t     *testing.T
-	node  string
-	mu    sync.Mutex
-	alter func(height int64, q *cometrpc.QueryResponse)
-}
-
-func (p *alterProxy) set(f func(int64, *cometrpc.QueryResponse)) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.alter = f
-}
-
-// honest asks the node itself, for the forgeries built of true parts.
-func (p *alterProxy) honest(key []byte, height int64) *cometrpc.QueryResponse {
-	c, err := cometrpc.New(p.node)
+// honestAnswer asks the node itself, for the forgeries built of true parts.
+func honestAnswer(t *testing.T, node string, key []byte, height int64) *cometrpc.QueryResponse {
+	c, err := cometrpc.New(node)
 	if err == nil {
 		var q *cometrpc.QueryResponse
-		if q, err = c.ABCIQueryAt(p.t.Context(), chainapi.QueryState, key, height, true); err == nil {
+		if q, err = c.ABCIQueryAt(t.Context(), chainapi.QueryState, key, height, true); err == nil {
 			return q
 		}
 	}
-	p.t.Errorf("proxy: %v", err)
+	t.Errorf("proxy: %v", err)
 	return &cometrpc.QueryResponse{}
-}
-
-func (p *alterProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	resp, err := http.Post(p.node, "application/json", bytes.NewReader(body))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(resp.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(p.rewrite(body, answer))
-}
-
-func (p *alterProxy) rewrite(req, answer []byte) []byte {
-	p.mu.Lock()
-	alter := p.alter
-	p.mu.Unlock()
-	var call struct {
-		Method string `json:"method"`
-		Params struct {
-			Path   string `json:"path"`
-			Height string `json:"height"`
-		} `json:"params"`
-	}
-	if alter == nil || json.Unmarshal(req, &call) != nil || call.Method != "abci_query" || call.Params.Path != chainapi.QueryState {
-		return answer
-	}
-	var a map[string]json.RawMessage
-	if json.Unmarshal(answer, &a) != nil {
-		return answer
-	}
-	q, err := cometrpc.DecodeABCIQuery(a["result"])
-	if err != nil {
-		p.t.Errorf("proxy: %v", err)
-		return answer
-	}
-	h, _ := strconv.ParseInt(call.Params.Height, 10, 64)
-	alter(h, &q)
-	a["result"], _ = json.Marshal(map[string]any{"response": q})
-	out, _ := json.Marshal(a)
-	return out
 }

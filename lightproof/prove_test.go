@@ -19,6 +19,7 @@ import (
 	"github.com/phala-go/phala/cometrpc"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/internal/devnettest"
+	"github.com/phala-go/phala/internal/rpctest"
 	"github.com/phala-go/phala/lightproof"
 	"github.com/phala-go/phala/token"
 )
@@ -27,38 +28,10 @@ func addr(name string) address.Address {
 	return address.FromPublicKey(devnettest.DevKey(name).Public().(ed25519.PublicKey))
 }
 
-// queryParams are abci_query's parameters as cometrpc sends them.
-type queryParams struct {
-	Path   string `json:"path"`
-	Data   string `json:"data"`
-	Height string `json:"height"`
-	Prove  bool   `json:"prove"`
-}
-
-// stateQuery rewrites chain/state answers with change, given the asked
-// height; other calls pass.
-func stateQuery(t *testing.T, change func(height int64, q *cometrpc.QueryResponse)) rewrite {
-	return func(call rpcCall, result json.RawMessage) json.RawMessage {
-		var p queryParams
-		if call.Method != "abci_query" || json.Unmarshal(call.Params, &p) != nil || p.Path != chainapi.QueryState {
-			return nil
-		}
-		q, err := cometrpc.DecodeABCIQuery(result)
-		if err != nil {
-			t.Errorf("proxy: %v", err)
-			return nil
-		}
-		h, _ := strconv.ParseInt(p.Height, 10, 64)
-		change(h, &q)
-		out, _ := json.Marshal(map[string]any{"response": q})
-		return out
-	}
-}
-
 // commitAt rewrites the commit answer for the header at height+1 of the
 // state asked about last.
-func forgedHeader(t *testing.T, target *int64) rewrite {
-	return func(call rpcCall, result json.RawMessage) json.RawMessage {
+func forgedHeader(t *testing.T, target *int64) rpctest.Rewrite {
+	return func(call rpctest.Call, result json.RawMessage) json.RawMessage {
 		var p struct {
 			Height string `json:"height"`
 		}
@@ -97,7 +70,7 @@ func TestProvenReadsThroughALyingProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	px, url := startProxy(t, v.Node.RPCURL())
+	px, url := rpctest.StartProxy(t, v.Node.RPCURL())
 	aliceKey := bankapi.AccountKeyOf(addr("alice"))
 	// honest asks the node itself for key's answer at height.
 	honest := func(key []byte, height int64) *cometrpc.QueryResponse {
@@ -109,11 +82,11 @@ func TestProvenReadsThroughALyingProxy(t *testing.T) {
 	}
 	var headerTarget int64
 
-	wpx, wurl := startProxy(t, v.Node.RPCURL())
+	wpx, wurl := rpctest.StartProxy(t, v.Node.RPCURL())
 	tests := []struct {
 		name    string
-		fn      rewrite
-		witness rewrite // with a witness (wurl) that rewrites so, if not nil
+		fn      rpctest.Rewrite
+		witness rpctest.Rewrite // with a witness (wurl) that rewrites so, if not nil
 		trust   *lightproof.TrustRoot
 		key     []byte
 		wantErr error  // nil: accepted
@@ -121,7 +94,7 @@ func TestProvenReadsThroughALyingProxy(t *testing.T) {
 	}{
 		{name: "honest", key: aliceKey},
 		{name: "honest absent", key: bankapi.AccountKeyOf(address.Address{0xee})},
-		{name: "forged value", key: aliceKey, fn: stateQuery(t, func(_ int64, q *cometrpc.QueryResponse) {
+		{name: "forged value", key: aliceKey, fn: rpctest.StateAnswers(t, func(_ int64, q *cometrpc.QueryResponse) {
 			var acc bankapi.Account
 			var e chainapi.StateEntry
 			must(t, codec.Unmarshal(q.Value, &e))
@@ -130,19 +103,19 @@ func TestProvenReadsThroughALyingProxy(t *testing.T) {
 			e.Value = codec.MustMarshal(acc)
 			q.Value = codec.MustMarshal(e)
 		}), wantErr: proof.ErrMismatch, wantMsg: "does not give key"},
-		{name: "forged absence", key: aliceKey, fn: stateQuery(t, func(_ int64, q *cometrpc.QueryResponse) {
+		{name: "forged absence", key: aliceKey, fn: rpctest.StateAnswers(t, func(_ int64, q *cometrpc.QueryResponse) {
 			q.Value = codec.MustMarshal(chainapi.StateEntry{})
 		}), wantErr: proof.ErrMismatch, wantMsg: "says it is present"},
-		{name: "proof for another key", key: aliceKey, fn: stateQuery(t, func(h int64, q *cometrpc.QueryResponse) {
+		{name: "proof for another key", key: aliceKey, fn: rpctest.StateAnswers(t, func(h int64, q *cometrpc.QueryResponse) {
 			q.ProofOps = honest(bankapi.AccountKeyOf(addr("bob")), h).ProofOps
 		}), wantErr: proof.ErrMismatch, wantMsg: "the proof is for key"},
-		{name: "answer for another key", key: aliceKey, fn: stateQuery(t, func(h int64, q *cometrpc.QueryResponse) {
+		{name: "answer for another key", key: aliceKey, fn: rpctest.StateAnswers(t, func(h int64, q *cometrpc.QueryResponse) {
 			*q = *honest(bankapi.AccountKeyOf(addr("bob")), h)
 		}), wantErr: lightproof.ErrAnswer, wantMsg: "answered for key"},
-		{name: "proof against another height", key: aliceKey, fn: stateQuery(t, func(h int64, q *cometrpc.QueryResponse) {
+		{name: "proof against another height", key: aliceKey, fn: rpctest.StateAnswers(t, func(h int64, q *cometrpc.QueryResponse) {
 			q.ProofOps = honest(aliceKey, h-1).ProofOps
 		}), wantErr: proof.ErrMismatch, wantMsg: "the proof is for height"},
-		{name: "proof against another height, relabelled", key: aliceKey, fn: stateQuery(t, func(h int64, q *cometrpc.QueryResponse) {
+		{name: "proof against another height, relabelled", key: aliceKey, fn: rpctest.StateAnswers(t, func(h int64, q *cometrpc.QueryResponse) {
 			old := honest(aliceKey, h-1).ProofOps
 			var step proof.AppHashStep
 			must(t, codec.Unmarshal(old.Ops[1].Data, &step))
@@ -150,29 +123,29 @@ func TestProvenReadsThroughALyingProxy(t *testing.T) {
 			old.Ops[1].Data = codec.MustMarshal(step)
 			q.ProofOps = old
 		}), wantErr: proof.ErrAppHash, wantMsg: "the verified header carries"},
-		{name: "answer for another height", key: aliceKey, fn: stateQuery(t, func(h int64, q *cometrpc.QueryResponse) {
+		{name: "answer for another height", key: aliceKey, fn: rpctest.StateAnswers(t, func(h int64, q *cometrpc.QueryResponse) {
 			*q = *honest(aliceKey, h-1)
 		}), wantErr: lightproof.ErrAnswer, wantMsg: "answered for height"},
-		{name: "truncated proof: one operation", key: aliceKey, fn: stateQuery(t, func(_ int64, q *cometrpc.QueryResponse) {
+		{name: "truncated proof: one operation", key: aliceKey, fn: rpctest.StateAnswers(t, func(_ int64, q *cometrpc.QueryResponse) {
 			q.ProofOps.Ops = q.ProofOps.Ops[:1]
 		}), wantErr: proof.ErrMalformed, wantMsg: "want the operations"},
-		{name: "truncated proof: cut data", key: aliceKey, fn: stateQuery(t, func(_ int64, q *cometrpc.QueryResponse) {
+		{name: "truncated proof: cut data", key: aliceKey, fn: rpctest.StateAnswers(t, func(_ int64, q *cometrpc.QueryResponse) {
 			op := &q.ProofOps.Ops[0]
 			op.Data = op.Data[:len(op.Data)/2]
 		}), wantErr: proof.ErrMalformed, wantMsg: "state proof"},
-		{name: "no proof", key: aliceKey, fn: stateQuery(t, func(_ int64, q *cometrpc.QueryResponse) {
+		{name: "no proof", key: aliceKey, fn: rpctest.StateAnswers(t, func(_ int64, q *cometrpc.QueryResponse) {
 			q.ProofOps = nil
 		}), wantErr: lightproof.ErrAnswer, wantMsg: "no proof"},
 		{name: "forged header app hash", key: aliceKey, fn: forgedHeader(t, &headerTarget), wantErr: lightproof.ErrHeader},
-		{name: "honest witness", key: aliceKey, witness: func(rpcCall, json.RawMessage) json.RawMessage { return nil }},
+		{name: "honest witness", key: aliceKey, witness: func(rpctest.Call, json.RawMessage) json.RawMessage { return nil }},
 		{name: "witness with another header", key: aliceKey, witness: forgedHeader(t, &headerTarget), wantErr: lightproof.ErrHeader, wantMsg: "served an invalid or conflicting header"},
 		{name: "wrong trust root", key: aliceKey, trust: &lightproof.TrustRoot{Height: 1, Hash: make([]byte, 32)},
 			wantErr: lightproof.ErrTrustRoot, wantMsg: "expected header's hash"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			px.set(nil)
-			wpx.set(nil)
+			px.Set(nil)
+			wpx.Set(nil)
 			trust := root
 			if tc.trust != nil {
 				trust = *tc.trust
@@ -187,8 +160,8 @@ func TestProvenReadsThroughALyingProxy(t *testing.T) {
 				latest, lerr := cl.LatestHeight(ctx)
 				must(t, lerr)
 				headerTarget = latest
-				px.set(tc.fn)
-				wpx.set(tc.witness)
+				px.Set(tc.fn)
+				wpx.Set(tc.witness)
 				var p lightproof.Proven
 				p, err = ver.StateAt(ctx, tc.key, latest-1)
 				if err == nil {

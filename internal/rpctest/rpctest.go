@@ -1,5 +1,6 @@
 // Package rpctest calls a CometBFT node's RPC the way any HTTP client on
-// the network could, for tests of what a node exposes. Test support only:
+// the network could, for tests of what a node exposes, and stands a lying
+// proxy between a client and a node (Proxy). Test support only:
 // no program links it (internal/archtest).
 package rpctest
 
