@@ -23,7 +23,7 @@ import (
 // side of contracts.
 
 func contractChainCmds() []*cobra.Command {
-	return []*cobra.Command{contractUploadCmd(), contractInstantiateCmd(), contractCommandCmd(), contractListCmd(), contractShowCmd()}
+	return []*cobra.Command{contractUploadCmd(), contractInstantiateCmd(), contractCommandCmd(), contractListCmd(), contractShowCmd(), contractParamsCmd()}
 }
 
 // sendFlags are what every contract transaction command takes.
@@ -360,6 +360,30 @@ func contractShowCmd() *cobra.Command {
 				}
 				return fmt.Sprintf("contract  %s\ncode      %s\ncluster   %s\ndeployer  %s\nsalt      %s\nblock     %d\naccount   %s (%s)\npublic keys\n%s",
 					out.ID, out.CodeHash, out.Cluster, out.Deployer, out.Salt, out.Height, out.Account, acc.Balance.PHAString(), keys)
+			})
+		},
+	}
+	n.register(cmd)
+	return cmd
+}
+
+func contractParamsCmd() *cobra.Command {
+	var n nodeFlag
+	cmd := &cobra.Command{
+		Use: "params", Short: "The contracts module's rules: upload fee, code size limit, gas price and bounds", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			c, ctx, cancel, err := n.connect()
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			p, err := c.ContractParams(ctx)
+			if err != nil {
+				return err
+			}
+			return emit(p, func() string {
+				return fmt.Sprintf("upload fee       %s per byte\nmax code size    %d bytes\ngas price        %s per gas\nmax gas limit    %d\nmax sealed size  %d bytes",
+					p.UploadByteFee.PHAString(), p.MaxCodeSize, p.GasPrice.PHAString(), p.MaxGasLimit, p.MaxSealedSize)
 			})
 		},
 	}

@@ -164,6 +164,11 @@ func TestContractCommandsOnDevnet(t *testing.T) {
 	if len(list.Contracts) != 1 || list.Contracts[0].ID != inst.Contract || list.More {
 		t.Fatalf("list %+v", list)
 	}
+	var params contractsapi.Params
+	mustJSON(t, &params, append([]string{"contract", "params"}, conn...)...)
+	if params != contractsapi.DefaultParams() {
+		t.Fatalf("params %+v", params)
+	}
 	out, err := runPhala(t, "contract", "show", inst.Contract, "--node", v.Node.RPCURL())
 	if err != nil || !strings.Contains(out, "generation 1") || !strings.Contains(out, "0.5 PHA") {
 		t.Fatalf("show as text: %q (%v)", out, err)
