@@ -145,7 +145,16 @@ func (c *Client) Upload(ctx context.Context, key ed25519.PrivateKey, code []byte
 	if err != nil {
 		return out, err
 	}
-	return out, inc.Err()
+	if err := inc.Err(); err != nil {
+		// A chunk before the last may have failed in its block (the
+		// sender ran out of funds, say), and every later one with it:
+		// say where the chain stands, so the caller can resume.
+		if up, qerr := c.PendingUpload(ctx, address.FromPublicKey(pub), out.CodeHash); qerr == nil {
+			return out, fmt.Errorf("%w (the chain has %d of %d bytes: upload again to resume)", err, up.Received, up.Size)
+		}
+		return out, err
+	}
+	return out, nil
 }
 
 // isNotFound reports a query's "not found" answer (chain/module's

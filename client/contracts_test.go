@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"log/slog"
@@ -168,6 +169,23 @@ func TestContractsOnDevnet(t *testing.T) {
 	// The same code again sends nothing.
 	if again, err := cl.Upload(ctx, bob, code, client.UploadOptions{}); err != nil || !again.Existed || again.Chunks != 0 {
 		t.Fatalf("second upload %+v (%v)", again, err)
+	}
+
+	// An upload left unfinished resumes where the chain has it.
+	small := bytes.Repeat([]byte("resumable "), 30)
+	smallHash := contractsapi.Hash(sha256.Sum256(small))
+	first, err := cl.Sign(ctx, bob, contractsapi.MethodUpload, contractsapi.Upload{CodeHash: smallHash, Size: uint64(len(small)), Chunk: small[:100]}, client.SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.SubmitAndWait(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := cl.Upload(ctx, bob, small, client.UploadOptions{ChunkSize: 100}); err != nil || res.Resumed != 100 || res.Chunks != 2 {
+		t.Fatalf("resumed upload %+v (%v)", res, err)
+	}
+	if c, err := cl.Code(ctx, smallHash); err != nil || c.Size != uint64(len(small)) {
+		t.Fatalf("resumed code %+v (%v)", c, err)
 	}
 
 	inst, err := cl.Instantiate(ctx, bob, up.CodeHash, client.InstantiateOptions{InitArgs: []byte(`{}`)})

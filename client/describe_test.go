@@ -80,6 +80,8 @@ func TestDescribeTxKnownMethods(t *testing.T) {
 		{keysapi.MethodAssignWorker, keysapi.AssignWorker{Cluster: "c1", Worker: id}, map[string]any{"cluster": "c1", "worker": idHex}},
 		{contractsapi.MethodUpload, contractsapi.Upload{CodeHash: contractsapi.Hash{0xc0}, Size: 10, Offset: 4, Chunk: []byte{1, 2}},
 			map[string]any{"code_hash": contractsapi.Hash{0xc0}.String(), "size": 10.0, "offset": 4.0, "chunk_size": 2.0}},
+		{contractsapi.MethodInstantiate, contractsapi.Instantiate{CodeHash: contractsapi.Hash{0xc0}, Cluster: "default", Salt: []byte{1}, InitArgs: make([]byte, 9)},
+			map[string]any{"code_hash": contractsapi.Hash{0xc0}.String(), "cluster": "default", "salt": "01", "init_args_size": 9.0}},
 		{contractsapi.MethodCommand, contractsapi.Command{Contract: contractsapi.Hash{0xde}, Generation: 1, Sealed: []byte{1}, GasLimit: 5, Value: token.FromUint64(7)},
 			map[string]any{"contract": contractsapi.Hash{0xde}.String(), "generation": 1.0, "sealed_size": 1.0, "gas_limit": 5.0, "value": "7", "value_pha": "0.000000000007 PHA"}},
 	}
