@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/client"
@@ -71,10 +72,22 @@ transactions' fees. Progress goes to stderr.`,
 			}
 			defer cancel()
 			start := time.Now()
+			// On a terminal one line is rewritten; elsewhere (logs) a line
+			// per tenth of the code.
+			tty, lastTenth := term.IsTerminal(int(os.Stderr.Fd())), uint64(0)
 			up, err := c.Upload(ctx, key, code, client.UploadOptions{ChunkSize: chunk, Progress: func(sent, total uint64) {
-				fmt.Fprintf(os.Stderr, "\ruploading %s: %d/%d bytes (%d%%)", args[0], sent, total, sent*100/total)
+				switch tenth := sent * 10 / total; {
+				case tty:
+					fmt.Fprintf(os.Stderr, "\ruploading %s: %d/%d bytes (%d%%)", args[0], sent, total, sent*100/total)
+					if sent == total {
+						fmt.Fprintln(os.Stderr)
+					}
+				case tenth > lastTenth:
+					lastTenth = tenth
+					fmt.Fprintf(os.Stderr, "uploading %s: %d/%d bytes (%d%%)\n", args[0], sent, total, sent*100/total)
+				}
 				if sent == total {
-					fmt.Fprintf(os.Stderr, "; waiting for the last chunk's block\n")
+					fmt.Fprintf(os.Stderr, "every chunk is in the mempool; waiting for the last one's block\n")
 				}
 			}})
 			if err != nil {
@@ -358,8 +371,12 @@ func contractShowCmd() *cobra.Command {
 				if len(out.PublicKeys) == 0 {
 					keys = "  none recorded yet: the gatekeepers derive it after instantiation"
 				}
+				salt := out.Salt
+				if salt == "" {
+					salt = "none"
+				}
 				return fmt.Sprintf("contract  %s\ncode      %s\ncluster   %s\ndeployer  %s\nsalt      %s\nblock     %d\naccount   %s (%s)\npublic keys\n%s",
-					out.ID, out.CodeHash, out.Cluster, out.Deployer, out.Salt, out.Height, out.Account, acc.Balance.PHAString(), keys)
+					out.ID, out.CodeHash, out.Cluster, out.Deployer, salt, out.Height, out.Account, acc.Balance.PHAString(), keys)
 			})
 		},
 	}
