@@ -2,12 +2,18 @@ package contracts_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/hpke"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"slices"
 	"testing"
 
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/phala-go/phala/chain/app"
 	"github.com/phala-go/phala/chain/app/apptest"
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
@@ -561,5 +567,31 @@ func TestGenesisOpensEscrow(t *testing.T) {
 	}
 	if p := n.params(); p != contractsapi.DefaultParams() {
 		t.Fatalf("params %+v", p)
+	}
+}
+
+// TestGenesisSection: the section is read strictly and its params
+// validated before anything is written.
+func TestGenesisSection(t *testing.T) {
+	for name, section := range map[string]string{
+		"an unknown field":   `{"params":{"upload_byte_fee":"1","max_code_size":1,"gas_price":"1","max_gas_limit":1,"max_sealed_size":1},"extra":1}`,
+		"no code size":       `{"params":{"upload_byte_fee":"1","max_code_size":0,"gas_price":"1","max_gas_limit":1,"max_sealed_size":1}}`,
+		"a reserve overflow": `{"params":{"upload_byte_fee":"1","max_code_size":1,"gas_price":"340282366920938463463374607431768211455","max_gas_limit":2,"max_sealed_size":1}}`,
+		"not an object":      `[]`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := apptest.Genesis(t, true)
+			g.Modules[contractsapi.Name] = json.RawMessage(section)
+			a, err := app.New(apptest.ChainID, t.TempDir(), slog.Default())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			if _, err := a.InitChain(context.Background(), &abci.InitChainRequest{ChainId: apptest.ChainID, AppStateBytes: apptest.GenesisJSON(t, g)}); err == nil {
+				t.Fatal("accepted")
+			} else {
+				t.Log(err)
+			}
+		})
 	}
 }
