@@ -46,6 +46,10 @@ var (
 	appHashKeys = state.NewKeyFormat(state.ModuleMeta, 0x06) // height → app hash, for proofs at recent heights
 )
 
+// ErrOldFormat is returned for a store an older version of phala wrote, in
+// a layout this one cannot read.
+var ErrOldFormat = errors.New("state store in an old format")
+
 // BlockHashes are the hashes of recent blocks, height → block hash. They
 // are application state (in the tree, under the app hash): a transaction
 // proves it was made after a recent block by naming its hash, and every
@@ -137,6 +141,10 @@ func (s *Store) loadTree() error {
 	}
 	switch {
 	case latest == want:
+	case latest == 0:
+		return fmt.Errorf("%w: state store %s was written by an older phala, before the state tree (it committed height %d but holds no tree); "+
+			"it cannot be upgraded in place: a devnet home can be deleted and made again, a node's data directory moved aside and synced from peers",
+			ErrOldFormat, s.dir, meta.Height)
 	case latest < want:
 		return s.Damaged(fmt.Errorf("state tree ends at height %d, but the store committed height %d", latest-1, meta.Height))
 	case want == 0:

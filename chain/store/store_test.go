@@ -2,10 +2,14 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/phala-go/phala/chain/state"
+	"github.com/phala-go/phala/codec"
 )
 
 var testItem = state.NewKeyFormat(0x7f, 0x01)
@@ -182,5 +186,25 @@ func TestPrefixEnd(t *testing.T) {
 		if got := prefixEnd(tc.in); !bytes.Equal(got, tc.want) {
 			t.Errorf("prefixEnd(%x) = %x, want %x", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestOldFormatSaysSo: a store with a committed meta but no tree (written
+// before the state tree existed) is refused with what to do, not called
+// damaged.
+func TestOldFormatSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the old layout left: a meta record and plain keys.
+	if err := s.db.Set(metaKey, codec.MustMarshal(Meta{Height: 7, AppHash: make([]byte, 32)}), pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err = Open(dir)
+	if !errors.Is(err, ErrOldFormat) || errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "older phala") {
+		t.Fatalf("err = %v, want the old-format refusal", err)
 	}
 }

@@ -22,7 +22,8 @@ func matches(pattern, pkg string) bool {
 // and transaction handlers. Clients, relays and enclaves read the modules'
 // wire forms (the *api packages and mq) instead.
 var handlers = []string{
-	"chain/app", "chain/app/apptest", "chain/store", "chain/bank", "chain/registry", "chain/keys", "chain/mq",
+	"chain/app", "chain/app/apptest", "chain/store", "chain/snapshot", "chain/bank", "chain/registry", "chain/keys", "chain/mq",
+	"chain/contracts",
 }
 
 // rules: packages matching the key may not depend on packages matching the
