@@ -121,6 +121,19 @@ func ChargeFee(s *state.Overlay, payer address.Address, fee token.Amount) error 
 	return nil
 }
 
+// OpenModuleAccount creates a keyless module account (an escrow, a
+// contract's own account) with a zero balance, exempt from the minimum
+// balance that keeps users from spamming accounts: a module opens them, and
+// small amounts must be able to reach them. Opening one that exists does
+// nothing.
+func OpenModuleAccount(s *state.Overlay, a address.Address) error {
+	if _, ok, err := getAccount(s, a); err != nil || ok {
+		return err
+	}
+	putAccount(s, a, bankapi.Account{})
+	return nil
+}
+
 // GetAccount reads an account; a missing one reads as empty.
 func GetAccount(r state.Reader, a address.Address) (bankapi.Account, error) {
 	acc, _, err := getAccount(r, a)

@@ -14,11 +14,10 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/phala-go/phala/chain/bank/bankapi"
+	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/codec"
-	"github.com/phala-go/phala/crypto/address"
 )
 
 // Module is the contracts module.
@@ -39,7 +38,7 @@ func (Module) Methods() []module.Method {
 }
 
 // InitGenesis implements module.Module: params, read strictly, and the
-// escrow account opened empty (see openAccount).
+// escrow account opened empty (bank.OpenModuleAccount).
 func (Module) InitGenesis(ctx *module.Context, raw json.RawMessage) error {
 	var g contractsapi.Genesis
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -51,21 +50,5 @@ func (Module) InitGenesis(ctx *module.Context, raw json.RawMessage) error {
 		return fmt.Errorf("contracts genesis: %w", err)
 	}
 	ctx.Store.Set(contractsapi.ParamsKey.Key(), codec.MustMarshal(g.Params))
-	return openAccount(ctx, contractsapi.Escrow)
-}
-
-// openAccount creates a with a zero balance if it does not exist. The
-// bank refuses to create an account with less than its minimum balance
-// (against dust accounts); the module's own accounts (the escrow, each
-// contract's) are created by the chain itself, once, so reserves and
-// values of any size land in them. The record is the bank's Account in
-// its wire form; the supply is unchanged.
-func openAccount(ctx *module.Context, a address.Address) error {
-	key := bankapi.AccountKeyOf(a)
-	old, err := ctx.Store.Get(key)
-	if err != nil || old != nil {
-		return err
-	}
-	ctx.Store.Set(key, codec.MustMarshal(bankapi.Account{}))
-	return nil
+	return bank.OpenModuleAccount(ctx.Store, contractsapi.Escrow)
 }

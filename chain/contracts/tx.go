@@ -152,7 +152,7 @@ func handleInstantiate(ctx *module.Context, body []byte) error {
 	}
 	c := contractsapi.Contract{ID: id, CodeHash: in.CodeHash, Cluster: in.Cluster, Deployer: ctx.Sender, Salt: in.Salt, Height: ctx.Height}
 	ctx.Store.Set(contractsapi.ContractKeyOf(id), codec.MustMarshal(c))
-	if err := openAccount(ctx, contractsapi.ContractAccount(id)); err != nil {
+	if err := bank.OpenModuleAccount(ctx.Store, contractsapi.ContractAccount(id)); err != nil {
 		return err
 	}
 	ctx.Emit(contractsapi.EventInstantiated, module.A("contract", id), module.A("code_hash", in.CodeHash),
