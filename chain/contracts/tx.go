@@ -220,6 +220,10 @@ func handleCommand(ctx *module.Context, body []byte) error {
 	if err != nil {
 		return err
 	}
+	if err := recordPending(ctx.Store, contractsapi.PendingCommand{Seq: seq, Contract: c.ID, Cluster: c.Cluster, Sender: ctx.Sender,
+		GasLimit: cmd.GasLimit, GasPrice: p.GasPrice, Reserved: reserve, Height: ctx.Height}); err != nil {
+		return err
+	}
 	ctx.Emit(contractsapi.EventCommand, module.A("contract", c.ID), module.A("seq", seq), module.A("sender", ctx.Sender),
 		module.A("gas_limit", cmd.GasLimit), module.A("reserved", reserve), module.A("value", cmd.Value))
 	m := contractsapi.CommandMessage{Seq: seq, Contract: c.ID, Sender: ctx.Sender, Generation: cmd.Generation,

@@ -1,0 +1,189 @@
+package contractsapi
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/errs"
+	"github.com/phala-go/phala/token"
+)
+
+// Workers' results: what the workers of a cluster report, once per block
+// with commands of that cluster, and how the chain settles them.
+
+// TopicResults is the egress topic of a worker's results for one block
+// and one cluster (payload Results), signed like all egress by the
+// worker's identity key. Every worker of the cluster sends its own copy:
+// the topic is per sender, so copies are compared, not deduplicated.
+const TopicResults = "contracts.results"
+
+// Events of results handling.
+const (
+	// EventSettled: the first result for (height, cluster) settled its
+	// commands' gas.
+	EventSettled = "contracts.settled"
+	// EventAgreed: a later result equal to the settled one.
+	EventAgreed = "contracts.agreed"
+	// EventDiscrepancy (contracts.discrepancy): a later result that
+	// differs from the settled one; it names the worker. Slashing comes
+	// with the economy.
+	EventDiscrepancy = "contracts.discrepancy"
+)
+
+// Status is a command's outcome code in Results. Codes only get added.
+type Status uint16
+
+const (
+	StatusOK            Status = 0 // the method returned; its writes are kept
+	StatusUndecryptable Status = 1 // the envelope does not open with the contract's key of its generation
+	StatusNoKey         Status = 2 // the worker holds no key of the command's generation
+	StatusMalformed     Status = 3 // the plaintext is not a CommandPlain
+	StatusNoContract    Status = 4 // the contract is not running on the worker (unknown, or its constructor failed)
+	StatusOutOfGas      Status = 5 // gas ran out: gas used = gas limit
+	StatusReverted      Status = 6 // the contract reverted (an unknown method too: the SDK reverts it)
+	StatusTrap          Status = 7 // trap, exit (a Go panic) or stack overflow
+	StatusVMError       Status = 8 // any other VM refusal (host limit, input too large, store)
+)
+
+var statusNames = [...]string{"ok", "undecryptable", "no key", "malformed", "no contract", "out of gas", "reverted", "trap", "vm error"}
+
+func (s Status) String() string {
+	if int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return fmt.Sprintf("status %d", uint16(s))
+}
+
+// CommandResult is one command's outcome.
+type CommandResult struct {
+	_       struct{} `cbor:",toarray"`
+	Seq     uint64
+	Status  Status
+	GasUsed uint64
+}
+
+// ContractRoot is a contract's state root after the block (StateRoot).
+type ContractRoot struct {
+	_        struct{} `cbor:",toarray"`
+	Contract Hash
+	Root     Hash
+}
+
+// Results is the payload of TopicResults: the outcome of every command
+// of Cluster's contracts in block Height, in chain order (Seq ascending),
+// and the state root of each contract those commands touched, by
+// contract id ascending.
+type Results struct {
+	_        struct{} `cbor:",toarray"`
+	Height   int64
+	Cluster  string
+	Commands []CommandResult
+	Roots    []ContractRoot
+}
+
+// MaxResultCommands bounds one Results (a block holds far fewer
+// commands: each is a transaction).
+const MaxResultCommands = 1 << 16
+
+// DecodeResults decodes a TopicResults payload strictly: canonical CBOR, a
+// positive height, a cluster, at least one command, commands by Seq and
+// roots by contract strictly ascending, known status codes.
+func DecodeResults(b []byte) (Results, error) {
+	var r Results
+	if err := decode(b, &r, "results"); err != nil {
+		return r, err
+	}
+	switch {
+	case r.Height <= 0:
+		return r, ErrInvalid.Wrapf("results for height %d", r.Height)
+	case r.Cluster == "":
+		return r, ErrInvalid.Wrapf("results without a cluster")
+	case len(r.Commands) == 0:
+		return r, ErrInvalid.Wrapf("results without commands")
+	case len(r.Commands) > MaxResultCommands || len(r.Roots) > len(r.Commands):
+		return r, ErrInvalid.Wrapf("%d commands and %d roots", len(r.Commands), len(r.Roots))
+	}
+	for i, c := range r.Commands {
+		if i > 0 && c.Seq <= r.Commands[i-1].Seq {
+			return r, ErrInvalid.Wrapf("commands not in chain order at %d", i)
+		}
+		if int(c.Status) >= len(statusNames) {
+			return r, ErrInvalid.Wrapf("command %d: unknown status %d", c.Seq, c.Status)
+		}
+	}
+	for i := 1; i < len(r.Roots); i++ {
+		if string(r.Roots[i].Contract[:]) <= string(r.Roots[i-1].Contract[:]) {
+			return r, ErrInvalid.Wrapf("roots not sorted by contract at %d", i)
+		}
+	}
+	return r, nil
+}
+
+// StateRoot is a contract's state root: SHA-256 over the domain
+// "phala/contract-state/v1", then every storage entry in ascending key
+// order as len(key) (4 bytes BE) ‖ key ‖ len(value) (4 bytes BE) ‖ value.
+// next yields the entries in order and reports false at the end. An empty
+// store has the root of the domain alone.
+func StateRoot(next func() (key, value []byte, ok bool)) Hash {
+	h := sha256.New()
+	h.Write([]byte("phala/contract-state/v1"))
+	var n [4]byte
+	for {
+		k, v, ok := next()
+		if !ok {
+			break
+		}
+		binary.BigEndian.PutUint32(n[:], uint32(len(k)))
+		h.Write(n[:])
+		h.Write(k)
+		binary.BigEndian.PutUint32(n[:], uint32(len(v)))
+		h.Write(n[:])
+		h.Write(v)
+	}
+	var out Hash
+	h.Sum(out[:0])
+	return out
+}
+
+// PendingCommand is what the chain keeps of a command until a result
+// settles it: who gets the refund and how much was reserved at which
+// price.
+type PendingCommand struct {
+	_        struct{} `cbor:",toarray"`
+	Seq      uint64
+	Contract Hash
+	Cluster  string
+	Sender   address.Address
+	GasLimit uint64
+	GasPrice token.Amount
+	Reserved token.Amount
+	Height   int64
+}
+
+// Settlement is the chain's record of a settled (height, cluster): the
+// hash of the result that settled it, its worker, and the workers whose
+// later results agreed or differed.
+type Settlement struct {
+	_           struct{} `cbor:",toarray"`
+	Height      int64
+	Cluster     string
+	ResultsHash Hash
+	SettledBy   []byte // identity key of the first worker
+	Agreed      [][]byte
+	Differed    [][]byte
+}
+
+// ResultsHash is what results are compared by: SHA-256 of the canonical
+// payload.
+func ResultsHash(payload []byte) Hash { return sha256.Sum256(payload) }
+
+// Error kinds of results handling (codes continue types.go's).
+var (
+	// ErrNotWorker: results from a node that is not an active worker of
+	// the cluster.
+	ErrNotWorker = errs.Register(Name, 14, "results from a node that is not a worker of the cluster")
+	// ErrResults: results that do not match the block's commands.
+	ErrResults = errs.Register(Name, 15, "results do not match the block's commands")
+)

@@ -1,0 +1,88 @@
+package contractsapi
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/phala-go/phala/codec"
+)
+
+func goodResults() Results {
+	return Results{Height: 7, Cluster: "default",
+		Commands: []CommandResult{{Seq: 3, Status: StatusOK, GasUsed: 10}, {Seq: 4, Status: StatusOutOfGas, GasUsed: 5}},
+		Roots:    []ContractRoot{{Contract: Hash{1}, Root: Hash{9}}, {Contract: Hash{2}, Root: Hash{8}}}}
+}
+
+func TestDecodeResults(t *testing.T) {
+	good := goodResults()
+	if r, err := DecodeResults(codec.MustMarshal(good)); err != nil || r.Height != 7 || len(r.Commands) != 2 || len(r.Roots) != 2 {
+		t.Fatalf("good results: %+v (%v)", r, err)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(r *Results)
+	}{
+		{"height 0", func(r *Results) { r.Height = 0 }},
+		{"no cluster", func(r *Results) { r.Cluster = "" }},
+		{"no commands", func(r *Results) { r.Commands = nil }},
+		{"seq repeated", func(r *Results) { r.Commands[1].Seq = 3 }},
+		{"seq descending", func(r *Results) { r.Commands[0].Seq = 9 }},
+		{"unknown status", func(r *Results) { r.Commands[0].Status = 99 }},
+		{"roots unsorted", func(r *Results) { r.Roots[0].Contract, r.Roots[1].Contract = r.Roots[1].Contract, r.Roots[0].Contract }},
+		{"more roots than commands", func(r *Results) { r.Roots = append(r.Roots, ContractRoot{Contract: Hash{3}}) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := goodResults()
+			tc.edit(&r)
+			if _, err := DecodeResults(codec.MustMarshal(r)); !errors.Is(err, ErrInvalid) {
+				t.Fatalf("got %v, want ErrInvalid", err)
+			}
+		})
+	}
+	if _, err := DecodeResults(append(codec.MustMarshal(good), 0)); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("trailing byte: %v", err)
+	}
+}
+
+func entries(kv ...string) func() ([]byte, []byte, bool) {
+	return func() ([]byte, []byte, bool) {
+		if len(kv) == 0 {
+			return nil, nil, false
+		}
+		k, v := kv[0], kv[1]
+		kv = kv[2:]
+		return []byte(k), []byte(v), true
+	}
+}
+
+// TestStateRoot: the root binds keys, values and their boundaries.
+func TestStateRoot(t *testing.T) {
+	a := StateRoot(entries("a", "1", "b", "2"))
+	for _, other := range []Hash{
+		StateRoot(entries()), StateRoot(entries("a", "1")), StateRoot(entries("a", "12")),
+		StateRoot(entries("a1", "", "b", "2")), StateRoot(entries("a", "1", "b", "3")),
+	} {
+		if other == a {
+			t.Fatal("two different stores have one root")
+		}
+	}
+	if StateRoot(entries("a", "1", "b", "2")) != a {
+		t.Fatal("the root is not a function of the entries")
+	}
+}
+
+func FuzzDecodeResults(f *testing.F) {
+	f.Add(codec.MustMarshal(goodResults()))
+	f.Add([]byte{0x80})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := DecodeResults(b)
+		if err != nil {
+			return
+		}
+		// What decodes re-encodes to the same bytes (canonical).
+		if !bytes.Equal(codec.MustMarshal(r), b) {
+			t.Fatalf("accepted a non-canonical encoding")
+		}
+	})
+}
