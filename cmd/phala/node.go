@@ -95,7 +95,7 @@ Without them it replays the chain from genesis (block sync).`,
 	f := cmd.Flags()
 	f.StringVar(&home, "home", "", "the new node's home directory (must not exist)")
 	f.StringVar(&o.Genesis, "genesis", "", "the network's genesis.json")
-	f.StringVar(&o.Peers, "peers", "", "nodes to connect to, id@host:port,... (`phala node id --home DIR` prints a node's)")
+	f.StringVar(&o.Peers, "peers", "", "nodes to connect to, id@host:port,... (phala node id --home DIR prints a node's)")
 	f.StringVar(&o.Moniker, "moniker", "joiner", "the node's name on the network")
 	f.IntVar(&o.Ports.P2P, "p2p-port", 26656, "P2P listen port")
 	f.IntVar(&o.Ports.RPC, "rpc-port", 26657, "RPC listen port (127.0.0.1)")
