@@ -1,0 +1,102 @@
+package contracts
+
+import (
+	"bytes"
+	"slices"
+
+	"github.com/phala-go/phala/chain/contracts/contractsapi"
+	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/vm"
+)
+
+// State is the module's checkpoint section (canonical CBOR). Contract
+// state is kept here, in memory and in the sealed checkpoint; encrypted
+// state at rest outside the enclave's memory is the next step.
+type State struct {
+	_ struct{} `cbor:",toarray"`
+	// Generations are the master key generations the chain recorded,
+	// ascending: the cluster key generations a worker may hold.
+	Generations []uint32
+	// Uploads are codes being assembled from contracts.code, by
+	// (uploader, code hash).
+	Uploads []Upload
+	// Codes are complete codes whose hash was checked, by hash.
+	Codes []Code
+	// Contracts are the contracts of the clusters this worker holds a
+	// key of, by id.
+	Contracts []Contract
+	// Receipts are the newest MaxReceipts receipts, oldest first.
+	Receipts []ReceiptRecord
+}
+
+// Upload is a code being assembled.
+type Upload struct {
+	_        struct{} `cbor:",toarray"`
+	Uploader address.Address
+	CodeHash contractsapi.Hash
+	Size     uint64
+	Bytes    []byte
+}
+
+// Code is a complete, verified code.
+type Code struct {
+	_     struct{} `cbor:",toarray"`
+	Hash  contractsapi.Hash
+	Bytes []byte
+}
+
+// Contract is a contract this worker runs.
+type Contract struct {
+	_        struct{} `cbor:",toarray"`
+	ID       contractsapi.Hash
+	CodeHash contractsapi.Hash
+	Cluster  string
+	Deployer address.Address
+	// Generation is the key generation whose cluster key opened the init
+	// arguments; the contract's random seed and signing keys derive from
+	// its contract key of that generation, so they survive rotations.
+	Generation uint32
+	Height     int64
+	// Constructor is the constructor's outcome; only a contract whose
+	// constructor succeeded runs commands.
+	Constructor contractsapi.Status
+	// Storage is the contract's storage, by key.
+	Storage []Entry
+}
+
+// Entry is one storage entry.
+type Entry struct {
+	_     struct{} `cbor:",toarray"`
+	Key   []byte
+	Value []byte
+}
+
+func (c *Contract) running() bool { return c.Constructor == contractsapi.StatusOK }
+
+// storeEntries lists a store's entries in key order.
+func storeEntries(s *vm.MemStore) []Entry {
+	var out []Entry
+	var after []byte
+	for {
+		k, v, ok, _ := s.Next(nil, after)
+		if !ok {
+			return out
+		}
+		out = append(out, Entry{Key: k, Value: bytes.Clone(v)})
+		after = k
+	}
+}
+
+// stateRoot is contractsapi.StateRoot of a store.
+func stateRoot(s *vm.MemStore) contractsapi.Hash {
+	var after []byte
+	return contractsapi.StateRoot(func() ([]byte, []byte, bool) {
+		k, v, ok, _ := s.Next(nil, after)
+		after = k
+		return k, v, ok
+	})
+}
+
+func findCode(codes []Code, h contractsapi.Hash) (int, bool) {
+	return slices.BinarySearchFunc(codes, h, func(c Code, h contractsapi.Hash) int { return bytes.Compare(c.Hash[:], h[:]) })
+}
