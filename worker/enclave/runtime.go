@@ -2,11 +2,11 @@
 // the TEE. It is the loop around the enclave's modules: it trusts only its
 // configured genesis, verifies every block a relay hands it (package
 // lightclient), routes each final block's messages to the module owning
-// their topic (package module is the plug-in shape; registryview and keys
-// are the modules), runs the end-of-block steps, applies the effects the
-// modules return in a fixed durability order (Machine), signs egress with
-// the sealed identity key, and seals checkpoints of the state so a restart
-// resumes without replaying the chain.
+// their topic (package module is the plug-in shape; registryview, keys and
+// contracts are the modules), runs the end-of-block steps, applies the
+// effects the modules return in a fixed durability order (Machine), signs
+// egress with the sealed identity key, and seals checkpoints of the state
+// so a restart resumes without replaying the chain.
 //
 // The state is event sourced: it is a pure function of the genesis, the
 // verified blocks and the node's own keys, so two enclaves fed the same
@@ -15,8 +15,10 @@
 package enclave
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -27,6 +29,8 @@ import (
 	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/relaywire"
 	"github.com/phala-go/phala/tee"
+	"github.com/phala-go/phala/worker/enclave/contracts"
+	"github.com/phala-go/phala/worker/enclave/contracts/engine"
 	"github.com/phala-go/phala/worker/enclave/keys"
 	"github.com/phala-go/phala/worker/enclave/keystore"
 	"github.com/phala-go/phala/worker/enclave/module"
@@ -48,6 +52,7 @@ const (
 	KeysFile       = "node-keys.sealed"
 	KeystoreFile   = keystore.File
 	CheckpointsDir = "checkpoints"
+	VMCacheDir     = "vm-cache"
 )
 
 // Config starts an enclave.
@@ -67,6 +72,9 @@ type Config struct {
 	// must name the same one or none; evidence is given for it alone.
 	Operator address.Address
 	Log      *slog.Logger
+	// ContractsVM runs the contracts module's contracts; nil: a vm.Engine
+	// started on first use with its compile cache in Home/VMCacheDir.
+	ContractsVM contracts.VM
 }
 
 // Runtime is one running enclave. Its methods are safe for concurrent use:
@@ -80,13 +88,16 @@ type Runtime struct {
 	every    int64
 	role     registryapi.Role
 	regGen   registryapi.Genesis // the registry view starts from it
-	genesis  []byte              // hash of the genesis state: what checkpoints must match
+	vm       contracts.VM
+	ownVM    *engine.VM // the VM Open started, closed with the runtime
+	genesis  []byte     // hash of the genesis state: what checkpoints must match
 
 	mu             sync.Mutex
 	light          lightclient.State
 	machine        *Machine
 	registry       *registryview.Module
 	keys           *keys.Module
+	contracts      *contracts.Module
 	lastCheckpoint int64
 	evidence       *relaywire.Evidence
 	closed         bool
@@ -124,7 +135,11 @@ func Open(cfg Config) (*Runtime, error) {
 		store:  checkpointStore{dir: filepath.Join(cfg.Home, CheckpointsDir), platform: cfg.Platform, log: log},
 		every:  cfg.CheckpointEvery,
 		role:   registryapi.RoleWorker,
-		regGen: regGen, operator: operator,
+		regGen: regGen, operator: operator, vm: cfg.ContractsVM,
+	}
+	if r.vm == nil {
+		r.ownVM = engine.New(filepath.Join(cfg.Home, VMCacheDir))
+		r.vm = r.ownVM
 	}
 	if cfg.Gatekeeper {
 		r.role = registryapi.RoleGatekeeper
@@ -151,19 +166,22 @@ func Open(cfg Config) (*Runtime, error) {
 }
 
 // reset builds the modules at genesis and the machine folding into them.
-// The list is the one place a module is added: a future contracts module
-// is one more entry.
+// The list is the one place a module is added.
 func (r *Runtime) reset(light lightclient.State) error {
 	registry := registryview.New(r.regGen)
 	keyMod := keys.New(registry, r.node.Encryption)
+	contractMod := contracts.New(r.vm)
 	m, err := NewMachine(MachineConfig{
 		ChainID: light.ChainID, Key: r.node.Identity, Role: r.role, Secrets: r.ks, Log: r.log,
-		Modules: []module.Module{registry, keyMod},
+		Modules: []module.Module{registry, keyMod, contractMod},
 	})
 	if err != nil {
 		return err
 	}
-	r.light, r.machine, r.registry, r.keys = light, m, registry, keyMod
+	if r.contracts != nil {
+		r.contracts.Close()
+	}
+	r.light, r.machine, r.registry, r.keys, r.contracts = light, m, registry, keyMod, contractMod
 	return nil
 }
 
@@ -233,10 +251,15 @@ func (r *Runtime) Close() error {
 		return nil
 	}
 	r.closed = true
-	if r.light.Height == r.lastCheckpoint {
-		return nil
+	var err error
+	if r.light.Height != r.lastCheckpoint {
+		err = r.checkpointLocked()
 	}
-	return r.checkpointLocked()
+	r.contracts.Close()
+	if r.ownVM != nil {
+		err = errors.Join(err, r.ownVM.Close(context.Background()))
+	}
+	return err
 }
 
 // Status reports the enclave's position and identity.

@@ -6,11 +6,11 @@ import (
 	"crypto/hpke"
 	"crypto/sha256"
 	"encoding/hex"
-	"strconv"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -122,7 +122,9 @@ func (w *world) block(m *contracts.Module, h int64, role registryapi.Role, msgs 
 	return m.EndBlock(ctx).Egress
 }
 
-func msg(topic string, v any) mq.Message { return mq.Message{Topic: topic, Payload: codec.MustMarshal(v)} }
+func msg(topic string, v any) mq.Message {
+	return mq.Message{Topic: topic, Payload: codec.MustMarshal(v)}
+}
 
 // setup: generation 1 recorded, the code uploaded in two chunks (the
 // hash checked), and the contract instantiated with init args.
