@@ -38,8 +38,8 @@ var (
 	cacheDir  string
 )
 
-// token builds the token contract once per test process.
-func token(t *testing.T) []byte {
+// buildToken builds the token contract once per test process.
+func buildToken(t *testing.T) []byte {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds a Go contract")
@@ -86,7 +86,7 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	code := token(t)
+	code := buildToken(t)
 	var master derive.MasterKey
 	copy(master[:], bytes.Repeat([]byte{7}, len(master)))
 	ck, err := master.Cluster(chainID, []byte("default"))

@@ -1,0 +1,213 @@
+package contracts_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/phala-go/phala/chain/bank/bankapi"
+	"github.com/phala-go/phala/chain/chainapi"
+	"github.com/phala-go/phala/chain/contracts/contractsapi"
+	"github.com/phala-go/phala/client"
+	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/crypto/keyring"
+	"github.com/phala-go/phala/internal/devnettest"
+	"github.com/phala-go/phala/mq"
+	"github.com/phala-go/phala/network"
+	"github.com/phala-go/phala/network/devworker"
+	"github.com/phala-go/phala/node"
+	"github.com/phala-go/phala/token"
+)
+
+// startDevnet is a devnet with its gatekeeper and worker (sim TEE, each
+// with its relay, in process) and the default cluster set up, as phala
+// devnet runs it.
+func startDevnet(t *testing.T, ctx context.Context) *client.Client {
+	t.Helper()
+	ports, err := node.FreePorts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := node.Home(filepath.Join(t.TempDir(), "home"))
+	if err := network.InitDevnet(home, network.DevnetOptions{Ports: ports, Timing: devnettest.Timing}); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	v, err := network.Start(ctx, home, log, node.WithLogLevel("error"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := v.Stop(); err != nil {
+			t.Errorf("stop devnet: %v", err)
+		}
+	})
+	var workers []*devworker.Worker
+	for _, r := range []devworker.Role{devworker.GatekeeperRole, devworker.WorkerRole} {
+		w, err := devworker.Start(home, v, r, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := w.Stop(); err != nil {
+				t.Errorf("stop %s: %v", r.Name, err)
+			}
+		})
+		workers = append(workers, w)
+	}
+	for _, w := range workers {
+		if err := w.WaitRegistered(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl, err := client.New(v.Node.RPCURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := devworker.SetUpCluster(ctx, cl, workers[1].Runtime.Status().IdentityKey); err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+// settled waits for the worker's results for the block at height to be
+// accepted on chain and returns them with the height they landed at.
+func settled(t *testing.T, ctx context.Context, cl *client.Client, height int64) (contractsapi.Results, int64) {
+	t.Helper()
+	for h := height + 1; ; {
+		latest, err := cl.LatestHeight(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ; h <= latest; h++ {
+			var b mq.Block
+			if err := cl.Query(ctx, chainapi.QueryBlock, codec.MustMarshal(h), &b); err != nil {
+				t.Fatalf("block %d: %v", h, err)
+			}
+			for _, m := range b.Messages {
+				if m.Topic != mq.TopicEgress {
+					continue
+				}
+				rp, err := mq.DecodeRepublished(m.Payload)
+				if err != nil || rp.Egress.Egress.Topic != contractsapi.TopicResults {
+					continue
+				}
+				r, err := contractsapi.DecodeResults(rp.Egress.Egress.Payload)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Height != height {
+					continue
+				}
+				if rp.Outcome != mq.OutcomeAccepted {
+					t.Fatalf("the chain did not accept the results for height %d: outcome %v", height, rp.Outcome)
+				}
+				return r, h
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no results for height %d by height %d", height, h-1)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// TestWorkersExecuteOnDevnet deploys the token on an in-process devnet,
+// sends a transfer that runs in the devnet's worker, waits for its
+// results on chain and checks the sender got the unused gas back; then a
+// command with too little gas reports out of gas with all its gas used
+// and no refund.
+func TestWorkersExecuteOnDevnet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a CometBFT node, a gatekeeper and a worker, and builds a contract")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	code := buildToken(t)
+	cl := startDevnet(t, ctx)
+	bob := ed25519.NewKeyFromSeed(keyring.DevSeed("bob"))
+	bobAddr := address.FromPublicKey(bob.Public().(ed25519.PublicKey))
+	up, err := cl.Upload(ctx, bob, code, client.UploadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := cl.Instantiate(ctx, bob, up.CodeHash, client.InstantiateOptions{InitArgs: []byte(`{"supply":1000}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if pubs, err := cl.ContractKeys(ctx, client.DefaultCluster, inst.Contract[:]); err == nil && len(pubs) > 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the gatekeeper did not publish the contract's key")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	p, err := cl.ContractParams(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol := address.Module("carol")
+	for _, tc := range []struct {
+		name   string
+		gas    uint64
+		status contractsapi.Status
+	}{
+		{"transfer", 100_000_000, contractsapi.StatusOK},
+		{"out of gas", 2_000, contractsapi.StatusOutOfGas},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sent, err := cl.Command(ctx, bob, inst.Contract, "transfer", []byte(transfer(carol, 5)), client.CommandOptions{GasLimit: tc.gas})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			r, at := settled(t, ctx, cl, sent.Height)
+			t.Logf("results for block %d (%d commands) landed at block %d, %v after inclusion", sent.Height, len(r.Commands), at, time.Since(start))
+			if len(r.Commands) != 1 || r.Commands[0].Seq != sent.Seq || r.Commands[0].Status != tc.status || len(r.Roots) != 1 || r.Roots[0].Contract != inst.Contract {
+				t.Fatalf("results %+v", r)
+			}
+			used := r.Commands[0].GasUsed
+			if tc.status == contractsapi.StatusOutOfGas && used != tc.gas {
+				t.Fatalf("out of gas used %d, limit %d", used, tc.gas)
+			}
+			// Bob's balance after the command's block and after the
+			// results' block: he sent nothing in between.
+			before, after := balanceAt(t, ctx, cl, bobAddr, sent.Height), balanceAt(t, ctx, cl, bobAddr, at)
+			want, err := p.GasPrice.MulUint64(tc.gas - used)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := after.Sub(before)
+			if err != nil || got != want {
+				t.Fatalf("bob got back %s (%v), want %s (gas %d of %d)", got.PHAString(), err, want.PHAString(), used, tc.gas)
+			}
+			t.Logf("gas used %d of %d; refunded %s", used, tc.gas, got.PHAString())
+		})
+	}
+	if escrow, err := cl.Account(ctx, contractsapi.Escrow); err != nil || escrow.Balance != (token.Amount{}) {
+		t.Fatalf("escrow %+v (%v): not empty after settlement", escrow, err)
+	}
+}
+
+// balanceAt is a's balance in the state after block h.
+func balanceAt(t *testing.T, ctx context.Context, cl *client.Client, a address.Address, h int64) token.Amount {
+	t.Helper()
+	ans, err := cl.StateAt(ctx, bankapi.AccountKeyOf(a), h, false)
+	if err != nil || !ans.Found {
+		t.Fatalf("account %s at %d: %v", a, h, err)
+	}
+	var acc bankapi.Account
+	if err := codec.Unmarshal(ans.Value, &acc); err != nil {
+		t.Fatal(err)
+	}
+	return acc.Balance
+}
