@@ -74,6 +74,10 @@ type Module struct {
 	live     map[contractsapi.Hash]*liveContract
 	programs map[contractsapi.Hash]Program // by code hash; memory only
 	block    map[string]*blockResults      // this block's results by cluster
+	// section caches MarshalState's encoding until the state changes: the
+	// loop hashes the state at every status request, and codes weigh
+	// megabytes.
+	section []byte
 }
 
 type liveContract struct {
@@ -117,6 +121,7 @@ func (m *Module) BeginBlock(*module.Context) { m.block = map[string]*blockResult
 // decode (the loop counts and skips it); everything a contract or a user
 // got wrong is a status instead.
 func (m *Module) Fold(ctx *module.Context, msg mq.Message) (module.Effects, error) {
+	m.section = nil
 	switch msg.Topic {
 	case keysapi.TopicMasterRecorded:
 		var r keysapi.MasterRecorded
@@ -158,6 +163,9 @@ func (m *Module) Fold(ctx *module.Context, msg mq.Message) (module.Effects, erro
 // whose contracts had commands in the block, clusters in order.
 func (m *Module) EndBlock(ctx *module.Context) module.Effects {
 	var eff module.Effects
+	if len(m.block) > 0 {
+		m.section = nil
+	}
 	clusters := make([]string, 0, len(m.block))
 	for c := range m.block {
 		clusters = append(clusters, c)
@@ -428,6 +436,9 @@ func statusOf(err error) contractsapi.Status {
 
 // MarshalState implements module.Module.
 func (m *Module) MarshalState() []byte {
+	if m.section != nil {
+		return m.section
+	}
 	st := m.st
 	st.Contracts = make([]Contract, 0, len(m.live))
 	for _, lc := range m.live {
@@ -436,7 +447,8 @@ func (m *Module) MarshalState() []byte {
 		st.Contracts = append(st.Contracts, c)
 	}
 	slices.SortFunc(st.Contracts, func(a, b Contract) int { return bytes.Compare(a.ID[:], b.ID[:]) })
-	return codec.MustMarshal(st)
+	m.section = codec.MustMarshal(st)
+	return m.section
 }
 
 // UnmarshalState implements module.Module. Instances start again lazily:
@@ -459,7 +471,7 @@ func (m *Module) UnmarshalState(section []byte) error {
 		m.live[c.ID] = &liveContract{c: c, store: store}
 	}
 	st.Contracts = nil
-	m.st = st
+	m.st, m.section = st, nil
 	return nil
 }
 
