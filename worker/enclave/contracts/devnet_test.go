@@ -79,6 +79,7 @@ func startDevnet(t *testing.T, ctx context.Context) *client.Client {
 // accepted on chain and returns them with the height they landed at.
 func settled(t *testing.T, ctx context.Context, cl *client.Client, height int64) (contractsapi.Results, int64) {
 	t.Helper()
+	var lastErr error
 	for h := height + 1; ; {
 		latest, err := cl.LatestHeight(ctx)
 		if err != nil {
@@ -87,7 +88,10 @@ func settled(t *testing.T, ctx context.Context, cl *client.Client, height int64)
 		for ; h <= latest; h++ {
 			var b mq.Block
 			if err := cl.Query(ctx, chainapi.QueryBlock, codec.MustMarshal(h), &b); err != nil {
-				t.Fatalf("block %d: %v", h, err)
+				// The node's status can name a block the application is
+				// still committing: ask again shortly.
+				lastErr = err
+				break
 			}
 			for _, m := range b.Messages {
 				if m.Topic != mq.TopicEgress {
@@ -112,7 +116,7 @@ func settled(t *testing.T, ctx context.Context, cl *client.Client, height int64)
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("no results for height %d by height %d", height, h-1)
+			t.Fatalf("no results for height %d by height %d (last query error: %v)", height, h-1, lastErr)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
