@@ -39,7 +39,7 @@ var (
 )
 
 // buildToken builds the token contract once per test process.
-func buildToken(t *testing.T) []byte {
+func buildToken(t testing.TB) []byte {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds a Go contract")
@@ -74,7 +74,7 @@ func (s secrets) Cluster(c string, g uint32) (derive.ClusterKey, bool) {
 func (s secrets) Sealed([]byte) ([]byte, bool) { return nil, false }
 
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	secrets  secrets
 	clusterP hpke.PublicKey
 	vm       *engine.VM
@@ -84,7 +84,7 @@ type world struct {
 	id       contractsapi.Hash
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	code := buildToken(t)
 	var master derive.MasterKey
@@ -365,3 +365,5 @@ func TestNotOurs(t *testing.T) {
 		})
 	}
 }
+
+func newModule(w *world) *contracts.Module { return contracts.New(w.vm) }
