@@ -77,14 +77,14 @@ func TestRegisterSimWorkerThroughCLI(t *testing.T) {
 	if reg.Node.Role != "worker" || !reg.Node.Active || reg.Node.TEE != "sim" || reg.Node.Operator != bob || reg.Node.IdentityKey != w.info.IdentityKey {
 		t.Fatalf("registered node: %+v (runtime identity %s)", reg.Node, w.info.IdentityKey)
 	}
-	// The devnet's own worker is registered too.
+	// The devnet's own two workers are registered too.
 	var workers []nodeJSON
 	c.mustJSON(&workers, "query", "workers", "--node", url, "--output", "json")
 	found := map[string]bool{}
 	for _, w := range workers {
 		found[w.IdentityKey] = true
 	}
-	if len(workers) != 2 || !found[reg.Node.IdentityKey] || !found[d.info.Worker.IdentityKey] {
+	if len(workers) != 3 || !found[reg.Node.IdentityKey] || !found[d.info.Worker.IdentityKey] {
 		t.Fatalf("query workers: %+v", workers)
 	}
 

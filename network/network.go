@@ -42,13 +42,13 @@ type DevAccount struct {
 
 // DevAccounts are alice, bob and carol, holding the 21% of the supply that
 // genesis gives to private placement, developer incentives and team, then
-// dave and erin, who operate the devnet's gatekeeper and worker (their
-// relays pay for registrations and egress from these accounts, so the three
-// people's accounts stay the users' own).
+// dave, erin and frank, who operate the devnet's gatekeeper and its two
+// workers (their relays pay for registrations and egress from these
+// accounts, so the three people's accounts stay the users' own).
 func DevAccounts() []DevAccount {
-	purposes := []string{bankapi.PurposePrivatePlacement, bankapi.PurposeDeveloperIncentives, bankapi.PurposeTeam, PurposeTEEOperator, PurposeTEEOperator}
+	purposes := []string{bankapi.PurposePrivatePlacement, bankapi.PurposeDeveloperIncentives, bankapi.PurposeTeam, PurposeTEEOperator, PurposeTEEOperator, PurposeTEEOperator}
 	out := make([]DevAccount, 0, len(purposes))
-	for i, name := range []string{"alice", "bob", "carol", "dave", "erin"} {
+	for i, name := range []string{"alice", "bob", "carol", "dave", "erin", "frank"} {
 		out = append(out, DevAccount{Name: name, Address: devAddress(name), Purpose: purposes[i]})
 	}
 	return out

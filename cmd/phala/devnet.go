@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -66,7 +67,8 @@ type devnetJSON struct {
 	Accounts   []network.DevAccount `json:"accounts"`
 	Example    string               `json:"example"`
 	Gatekeeper *teeNodeJSON         `json:"gatekeeper,omitempty"`
-	Worker     *teeNodeJSON         `json:"worker,omitempty"`
+	Worker     *teeNodeJSON         `json:"worker,omitempty"` // the first of Workers
+	Workers    []*teeNodeJSON       `json:"workers,omitempty"`
 	Cluster    *devClusterJSON      `json:"cluster,omitempty"`
 }
 
@@ -92,15 +94,16 @@ type devClusterJSON struct {
 // register and its cluster to get its key before it prints what it has.
 const teeStartup = 2 * time.Minute
 
-// teeNodes are the devnet's gatekeeper and worker with their relays.
+// teeNodes are the devnet's gatekeeper and workers with their relays.
 type teeNodes struct {
-	gatekeeper, worker *devworker.Worker
-	cluster            *devworker.ClusterInfo
+	gatekeeper *devworker.Worker
+	workers    []*devworker.Worker // in devworker.WorkerRoles order
+	cluster    *devworker.ClusterInfo
 }
 
-// startTEENodes starts the gatekeeper and the worker (sim TEE) with their
-// relays, waits (bounded) for both to register, and sets up the default
-// cluster with the worker in it.
+// startTEENodes starts the gatekeeper and the two workers (sim TEE) with
+// their relays, waits (bounded) for them to register, and sets up the
+// default cluster with both workers in it.
 func startTEENodes(h node.Home, v *network.Validator) (*teeNodes, error) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	t := &teeNodes{}
@@ -108,23 +111,31 @@ func startTEENodes(h node.Home, v *network.Validator) (*teeNodes, error) {
 	if t.gatekeeper, err = devworker.Start(h, v, devworker.GatekeeperRole, log); err != nil {
 		return nil, fmt.Errorf("devnet gatekeeper: %w", err)
 	}
-	if t.worker, err = devworker.Start(h, v, devworker.WorkerRole, log); err != nil {
-		return nil, errors.Join(fmt.Errorf("devnet worker: %w", err), t.gatekeeper.Stop())
+	for _, r := range devworker.WorkerRoles {
+		w, err := devworker.Start(h, v, r, log)
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("devnet %s: %w", r.Name, err), t.stop())
+		}
+		t.workers = append(t.workers, w)
 	}
-	fmt.Fprintf(os.Stderr, "gatekeeper and worker runtimes (sim TEE) started; their relays are registering them...\n")
+	fmt.Fprintf(os.Stderr, "gatekeeper and %d worker runtimes (sim TEE) started; their relays are registering them...\n", len(t.workers))
 	ctx, cancel := context.WithTimeout(context.Background(), teeStartup)
 	defer cancel()
-	for _, w := range []*devworker.Worker{t.gatekeeper, t.worker} {
+	var keys []ed25519.PublicKey
+	for _, w := range append([]*devworker.Worker{t.gatekeeper}, t.workers...) {
 		if err := w.WaitRegistered(ctx); err != nil {
 			fmt.Fprintf(os.Stderr, "warning: %v (it keeps trying)\n", err)
 			return t, nil
+		}
+		if w != t.gatekeeper {
+			keys = append(keys, w.Runtime.Status().IdentityKey)
 		}
 	}
 	c, err := client.New(v.Node.RPCURL())
 	if err != nil {
 		return t, nil
 	}
-	info, err := devworker.SetUpCluster(ctx, c, t.worker.Runtime.Status().IdentityKey)
+	info, err := devworker.SetUpCluster(ctx, c, keys...)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "warning: default cluster: %v\n", err)
 		return t, nil
@@ -133,8 +144,14 @@ func startTEENodes(h node.Home, v *network.Validator) (*teeNodes, error) {
 	return t, nil
 }
 
-// stop stops the worker, then the gatekeeper.
-func (t *teeNodes) stop() error { return errors.Join(t.worker.Stop(), t.gatekeeper.Stop()) }
+// stop stops the workers, then the gatekeeper.
+func (t *teeNodes) stop() error {
+	var errs []error
+	for _, w := range t.workers {
+		errs = append(errs, w.Stop())
+	}
+	return errors.Join(append(errs, t.gatekeeper.Stop())...)
+}
 
 func teeNodeInfo(w *devworker.Worker, operatorName string) *teeNodeJSON {
 	st := w.Runtime.Status()
@@ -147,15 +164,24 @@ func teeNodeInfo(w *devworker.Worker, operatorName string) *teeNodeJSON {
 	return &teeNodeJSON{Status: w.PublicURL() + "/v1/status", RelayAPI: w.RelayURL(), IdentityKey: hex.EncodeToString(st.IdentityKey), Operator: operator, Registered: st.Registered, Height: st.Height}
 }
 
-func (t *teeNodes) json() (gk, wk *teeNodeJSON, cl *devClusterJSON) {
+func (t *teeNodes) json() (gk *teeNodeJSON, wks []*teeNodeJSON, cl *devClusterJSON) {
 	if t == nil {
 		return nil, nil, nil
 	}
-	gk, wk = teeNodeInfo(t.gatekeeper, devworker.GatekeeperRole.Operator), teeNodeInfo(t.worker, devworker.WorkerRole.Operator)
+	gk = teeNodeInfo(t.gatekeeper, devworker.GatekeeperRole.Operator)
+	for i, w := range t.workers {
+		wks = append(wks, teeNodeInfo(w, devworker.WorkerRoles[i].Operator))
+	}
 	if c := t.cluster; c != nil {
 		cl = &devClusterJSON{ID: c.Cluster, PublicKey: hex.EncodeToString(c.ClusterPublicKey), MasterGeneration: c.MasterGeneration, MasterPublicKey: hex.EncodeToString(c.MasterPublicKey)}
 	}
-	return gk, wk, cl
+	return gk, wks, cl
+}
+
+func printTEENode(b *strings.Builder, role string, n *teeNodeJSON) {
+	if n != nil {
+		fmt.Fprintf(b, "%-11s%s (registered %v, operator %s)\n  status  %s\n", role, n.IdentityKey, n.Registered, n.Operator, n.Status)
+	}
 }
 
 // short abbreviates a long hex key for the text output; JSON has it whole.
@@ -177,7 +203,10 @@ func printDevnet(h node.Home, v *network.Validator, tee *teeNodes) error {
 	example := fmt.Sprintf("PHALA_PASSPHRASE=%s %s tx transfer --keyring %s --from alice --to %s --amount 10%s",
 		network.DevPassphrase, selfCommand(), keys, accounts[1].Address, nodeFlag)
 	out := devnetJSON{ChainID: v.Node.ChainID(), RPC: url, Home: string(h), Keyring: keys, Accounts: accounts, Example: example}
-	out.Gatekeeper, out.Worker, out.Cluster = tee.json()
+	out.Gatekeeper, out.Workers, out.Cluster = tee.json()
+	if len(out.Workers) > 0 {
+		out.Worker = out.Workers[0]
+	}
 	return emit(out, func() string {
 		var b strings.Builder
 		fmt.Fprintln(&b, "WARNING: development network: its keys are public, it protects nothing.")
@@ -186,13 +215,9 @@ func printDevnet(h node.Home, v *network.Validator, tee *teeNodes) error {
 		for _, a := range accounts {
 			fmt.Fprintf(&b, "  %-6s %s  %s\n", a.Name, a.Address, a.Purpose)
 		}
-		for _, n := range []struct {
-			role string
-			info *teeNodeJSON
-		}{{"gatekeeper", out.Gatekeeper}, {"worker", out.Worker}} {
-			if n.info != nil {
-				fmt.Fprintf(&b, "%-11s%s (registered %v, operator %s)\n  status  %s\n", n.role, n.info.IdentityKey, n.info.Registered, n.info.Operator, n.info.Status)
-			}
+		printTEENode(&b, "gatekeeper", out.Gatekeeper)
+		for _, w := range out.Workers {
+			printTEENode(&b, "worker", w)
 		}
 		if cl := out.Cluster; cl != nil {
 			fmt.Fprintf(&b, "master key generation %d  %s\n", cl.MasterGeneration, short(cl.MasterPublicKey))

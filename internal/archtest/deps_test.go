@@ -199,7 +199,7 @@ func TestDependencyDirection(t *testing.T) {
 // pure are the enclave's modules: their steps return effects and do no I/O
 // themselves, so they import nothing that reaches files, the network or
 // the system's randomness (the loop does, in its durability order).
-var pure = []string{"worker/enclave/module", "worker/enclave/registryview", "worker/enclave/keys", "worker/enclave/outbox"}
+var pure = []string{"worker/enclave/module", "worker/enclave/registryview", "worker/enclave/keys", "worker/enclave/outbox", "worker/enclave/contracts"}
 
 var ioPackages = []string{"os", "io/fs", "io/ioutil", "net", "net/http", "crypto/rand", "math/rand", "math/rand/v2"}
 

@@ -29,11 +29,11 @@ type ClusterInfo struct {
 }
 
 // SetUpCluster waits for the gatekeeper's master key to be on chain,
-// creates the default cluster and assigns worker to it (each only if not
-// done yet, so a resumed devnet does nothing), then waits for the
+// creates the default cluster and assigns the workers to it (each only if
+// not done yet, so a resumed devnet does nothing), then waits for the
 // cluster's public key. The admin (alice) also operates the gatekeeper, so
 // a transaction may race its relay for a nonce: those are retried.
-func SetUpCluster(ctx context.Context, c *client.Client, worker ed25519.PublicKey) (ClusterInfo, error) {
+func SetUpCluster(ctx context.Context, c *client.Client, workers ...ed25519.PublicKey) (ClusterInfo, error) {
 	key := ed25519.NewKeyFromSeed(keyring.DevSeed(admin))
 	master, err := poll(ctx, "the gatekeeper's master key on chain", func() (keysapi.MasterInfo, bool, error) {
 		m, err := c.MasterKeys(ctx)
@@ -48,9 +48,12 @@ func SetUpCluster(ctx context.Context, c *client.Client, worker ed25519.PublicKe
 			return ClusterInfo{}, fmt.Errorf("create cluster %q: %w", DefaultCluster, err)
 		}
 	}
-	if !assigned(cl, worker) {
+	for _, worker := range workers {
+		if assigned(cl, worker) {
+			continue
+		}
 		if err := retryNonce(ctx, func() error { _, err := c.AssignWorker(ctx, key, DefaultCluster, worker); return err }); err != nil {
-			return ClusterInfo{}, fmt.Errorf("assign the worker to %q: %w", DefaultCluster, err)
+			return ClusterInfo{}, fmt.Errorf("assign worker %x to %q: %w", worker[:4], DefaultCluster, err)
 		}
 	}
 	cl, err = poll(ctx, "the cluster's public key on chain", func() (keysapi.ClusterInfo, bool, error) {

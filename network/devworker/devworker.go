@@ -32,12 +32,18 @@ type Role struct {
 	Operator   string
 }
 
-// The devnet's two TEE nodes, operated by the development accounts kept
-// for that: dave (whom the devnet genesis grants a gatekeeper) and erin.
+// The devnet's TEE nodes, operated by the development accounts kept for
+// that: dave (whom the devnet genesis grants a gatekeeper), erin and frank.
+// Two workers share the default cluster, so every command runs twice and
+// the chain sees their results agree.
 var (
 	GatekeeperRole = Role{Name: "gatekeeper", Gatekeeper: true, Operator: "dave"}
 	WorkerRole     = Role{Name: "worker", Operator: "erin"}
+	Worker2Role    = Role{Name: "worker2", Operator: "frank"}
 )
+
+// WorkerRoles are the devnet's workers, in the order it starts them.
+var WorkerRoles = []Role{WorkerRole, Worker2Role}
 
 // devWorkerMeasurement is the sim measurement of the devnet's worker. The
 // sim's default is the hash of the running binary, which changes with every
