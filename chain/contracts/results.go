@@ -10,7 +10,6 @@ import (
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/chain/keys"
-	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/state"
@@ -161,31 +160,19 @@ func compareResults(ctx *module.Context, worker ed25519.PublicKey, key []byte, s
 }
 
 // requireClusterWorker: results come from a worker assigned to the
-// cluster (the mq module has checked it is active). The keys module's
-// cluster record lists its workers; it is read through the keys module's
-// own query, which reads single items only.
+// cluster (the mq module has checked it is active).
 func requireClusterWorker(ctx *module.Context, from module.EgressSender, cluster string) error {
 	if from.Role != uint8(registryapi.RoleWorker) {
 		return contractsapi.ErrNotWorker.Wrapf("%x is a %s", []byte(from.IdentityKey), registryapi.Role(from.Role))
 	}
-	ans, err := keys.Module{}.Query(singleReader{ctx.Store}, keysapi.QueryCluster, []byte(cluster))
+	ok, err := keys.InCluster(ctx.Store, cluster, from.IdentityKey)
 	if err != nil {
-		return contractsapi.ErrNotWorker.Wrapf("cluster %q: %v", cluster, err)
+		return err
 	}
-	for _, w := range ans.(keysapi.ClusterInfo).Workers {
-		if bytes.Equal(w, from.IdentityKey) {
-			return nil
-		}
+	if !ok {
+		return contractsapi.ErrNotWorker.Wrapf("%x is not assigned to cluster %q", []byte(from.IdentityKey), cluster)
 	}
-	return contractsapi.ErrNotWorker.Wrapf("%x is not assigned to cluster %q", []byte(from.IdentityKey), cluster)
-}
-
-// singleReader lends a transaction's overlay to a query that reads single
-// items; iterating is refused (overlays do not iterate).
-type singleReader struct{ state.Reader }
-
-func (singleReader) Iterate([]byte, func(k, v []byte) error) error {
-	return contractsapi.ErrCorruptState.Wrapf("iteration inside a transaction")
+	return nil
 }
 
 func getPending(r state.Reader, seq uint64) (contractsapi.PendingCommand, bool, error) {

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/phala-go/phala/chain/keys/keysapi"
@@ -125,6 +126,20 @@ func RequestContractKey(ctx *module.Context, cluster string, contract []byte) er
 func HasCluster(r state.Reader, id string) (bool, error) {
 	_, ok, err := getCluster(r, id)
 	return ok, err
+}
+
+// InCluster says whether worker (its identity key) is assigned to cluster.
+func InCluster(r state.Reader, cluster string, worker []byte) (bool, error) {
+	c, _, err := getCluster(r, cluster)
+	if err != nil {
+		return false, err
+	}
+	for _, w := range c.Workers {
+		if bytes.Equal(w, worker) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // ClusterPublics returns a cluster's recorded public keys by generation
