@@ -125,6 +125,22 @@ func (c ContractKey) SigningKey(chainID string, purpose sigctx.Context) (ed25519
 	return ed25519.NewKeyFromSeed(seed[:]), nil
 }
 
+// RandomSeed is the seed of the contract's deterministic random stream:
+// the same in every worker, unknowable outside the enclaves.
+func (c ContractKey) RandomSeed(chainID string) ([KeySize]byte, error) {
+	return expand(sigctx.DeriveContractRandom, chainID, c[:])
+}
+
+// PurposeSigningKey derives the ed25519 key a contract asks for by a
+// purpose of its own choosing; each purpose gets an unrelated key.
+func (c ContractKey) PurposeSigningKey(chainID, purpose string) (ed25519.PrivateKey, error) {
+	seed, err := expand(sigctx.DeriveContractSigning, chainID, c[:], []byte(purpose))
+	if err != nil {
+		return nil, err
+	}
+	return ed25519.NewKeyFromSeed(seed[:]), nil
+}
+
 func encryptionKey(chainID string, secret []byte, level string) (hpke.PrivateKey, error) {
 	ikm, err := expand(sigctx.DeriveEncryption, chainID, secret, []byte(level))
 	if err != nil {

@@ -47,6 +47,10 @@ var (
 	RuntimeState = register("phala/worker/state/v1")
 	// Contract ids: a hash of deployer, code hash, cluster and salt.
 	ContractID = register("phala/contract-id/v1")
+	// A worker's answer on its public API (a sealed receipt, a sealed
+	// query reply), signed by its identity key with the height answered at.
+	WorkerReceipt    = register("phala/worker/receipt/v1")
+	WorkerQueryReply = register("phala/worker/query-reply/v1")
 
 	// HPKE envelopes (crypto/envelope): the info of each purpose, so a
 	// ciphertext sealed for one purpose or chain never opens as another.
@@ -55,12 +59,17 @@ var (
 	EnvelopeCommand    = register("phala/envelope/command/v1")
 	EnvelopeQuery      = register("phala/envelope/query/v1")
 	EnvelopeQueryReply = register("phala/envelope/query-reply/v1")
+	EnvelopeReceipt    = register("phala/envelope/receipt/v1")
 
 	// Key derivation (crypto/derive): one label per step of the hierarchy.
 	DeriveCluster    = register("phala/derive/cluster/v1")
 	DeriveContract   = register("phala/derive/contract/v1")
 	DeriveEncryption = register("phala/derive/encryption-key/v1")
 	DeriveSigning    = register("phala/derive/signing-key/v1")
+	// A contract's own secrets, for its deterministic random stream and the
+	// signing keys it asks for by purpose (vm host functions).
+	DeriveContractRandom  = register("phala/derive/contract-random/v1")
+	DeriveContractSigning = register("phala/derive/contract-signing/v1")
 )
 
 // Name returns the context's registered name.

@@ -38,7 +38,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/hkdf"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -370,13 +369,17 @@ func (m *Module) instance(ctx *module.Context, lc *liveContract) (Instance, erro
 	if !ok {
 		return nil, errNoKey
 	}
+	seed, err := ct.RandomSeed(ctx.ChainID)
+	if err != nil {
+		return nil, err
+	}
 	id := lc.c.ID
 	return p.NewInstance(vm.Env{
 		ContractID: id[:],
 		Store:      lc.store,
-		Seed:       expand(ct, "phala/contract/random-seed/v1", ctx.ChainID, ""),
+		Seed:       seed[:],
 		DeriveKey: func(purpose string) (ed25519.PrivateKey, error) {
-			return ed25519.NewKeyFromSeed(expand(ct, "phala/contract/signing-key/v1", ctx.ChainID, purpose)), nil
+			return ct.PurposeSigningKey(ctx.ChainID, purpose)
 		},
 	}), nil
 }
@@ -395,18 +398,6 @@ func contractKey(ctx *module.Context, cluster string, g uint32, id contractsapi.
 	}
 	ct, err := ck.Contract(ctx.ChainID, id[:])
 	return ct, err == nil
-}
-
-// expand derives 32 bytes for a contract's own use from its key: HKDF-
-// SHA256 with the label, chain id and part as info. (Candidates for
-// crypto/derive with labels in crypto/sigctx.)
-func expand(ct derive.ContractKey, label, chainID, part string) []byte {
-	info := fmt.Appendf(nil, "%s\x00%s\x00%s", label, chainID, part)
-	out, err := hkdf.Key(sha256.New, ct[:], nil, string(info), 32)
-	if err != nil {
-		panic(err) // 32 bytes of SHA-256 HKDF cannot fail
-	}
-	return out
 }
 
 // message is a call's input: method, a zero byte, the JSON arguments (the
