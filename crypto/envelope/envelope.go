@@ -58,6 +58,8 @@ var (
 	Query = Purpose{sigctx.EnvelopeQuery}
 	// QueryReply carries a contract's answer back to the querier.
 	QueryReply = Purpose{sigctx.EnvelopeQueryReply}
+	// Receipt carries a command's receipt to its sender's reply key.
+	Receipt = Purpose{sigctx.EnvelopeReceipt}
 )
 
 // Name is the purpose's registered name.

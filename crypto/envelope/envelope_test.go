@@ -222,7 +222,7 @@ func TestSealRefusals(t *testing.T) {
 // let an envelope of one open as the other.
 func TestPurposesDistinct(t *testing.T) {
 	seen := map[string]bool{}
-	for _, p := range []Purpose{MasterKeyHandout, ClusterKeyHandout, Command, Query, QueryReply} {
+	for _, p := range []Purpose{MasterKeyHandout, ClusterKeyHandout, Command, Query, QueryReply, Receipt} {
 		if p.Name() == "" || seen[p.Name()] {
 			t.Fatalf("purpose %q empty or repeated", p.Name())
 		}

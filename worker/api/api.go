@@ -103,9 +103,9 @@ func statusOf(err error) int {
 		return http.StatusMethodNotAllowed
 	case errors.Is(err, ErrContentType):
 		return http.StatusUnsupportedMediaType
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrNoReceipt):
 		return http.StatusNotFound
-	case errors.Is(err, ErrBadBody):
+	case errors.Is(err, ErrBadBody), errors.Is(err, ErrBadRequest):
 		return http.StatusBadRequest
 	case errors.Is(err, ErrUnauthorized):
 		return http.StatusUnauthorized

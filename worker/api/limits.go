@@ -128,7 +128,9 @@ func PublicLimits() Limits {
 			PublicPathStatus:      {Slots: 8},
 			PublicPathAttestation: {Slots: 8},
 		},
-		Default: Route{Slots: 4},
+		// Receipts (/v1/receipts/{seq}) come under Default: no body, and
+		// each costs a KEM (about 150 us), so 16 at once.
+		Default: Route{Slots: 16},
 		Errors:  ErrorsJSON,
 	}
 }

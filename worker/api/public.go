@@ -7,9 +7,11 @@ import (
 
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/worker/enclave"
+	"github.com/phala-go/phala/workerwire"
 )
 
-// Public API paths.
+// Public API paths (and workerwire.PathReceipts + seq: a command's
+// receipt, sealed to its reply key and signed by the worker).
 const (
 	PublicPathStatus      = "/v1/status"
 	PublicPathAttestation = "/v1/attestation"
@@ -97,6 +99,7 @@ func NewPublicHandler(rt Runtime) http.Handler {
 		}
 		return out
 	}))
+	mux.HandleFunc(workerwire.PathReceipts, receiptHandler(rt))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writePublicError(w, ErrNotFound.Wrapf("%s", r.URL.Path))
 	})

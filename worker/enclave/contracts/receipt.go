@@ -1,38 +1,23 @@
 package contracts
 
 import (
-	"encoding/binary"
-	"github.com/phala-go/phala/chain/contracts/contractsapi"
+	"slices"
 
-	"github.com/phala-go/phala/codec"
-	"github.com/phala-go/phala/crypto/envelope"
+	"github.com/phala-go/phala/workerwire"
 )
 
-// Receipt is what the sender of a command learns: its status, gas, the
-// method's output (its return value, or the revert message) and the
-// events addressed to the sender or to everyone.
-type Receipt struct {
-	_       struct{} `cbor:",toarray"`
-	Seq     uint64
-	Height  int64
-	Status  contractsapi.Status
-	GasUsed uint64
-	Output  []byte
-	Events  []ReceiptEvent
-}
+// Receipt is what the sender of a command learns (workerwire.Receipt: the
+// client decodes the same form).
+type Receipt = workerwire.Receipt
 
 // ReceiptEvent is an event in a receipt.
-type ReceiptEvent struct {
-	_     struct{} `cbor:",toarray"`
-	Topic string
-	Data  []byte
-}
+type ReceiptEvent = workerwire.ReceiptEvent
 
 // ReceiptRecord is a receipt kept for serving with the reply key of its
 // command. It is kept in the module's (sealed) state as plaintext and
-// sealed to ReplyKey when served (SealReceipt): sealing draws fresh
-// randomness, which the fold must not, so that a replay reaches the same
-// state.
+// sealed to ReplyKey when served (workerwire.SealReceipt): sealing draws
+// fresh randomness, which the fold must not, so that a replay reaches the
+// same state.
 type ReceiptRecord struct {
 	_        struct{} `cbor:",toarray"`
 	Receipt  Receipt
@@ -41,11 +26,24 @@ type ReceiptRecord struct {
 
 // ReceiptAAD is the additional data a receipt is sealed with: it opens
 // only as the receipt of that command.
-func ReceiptAAD(seq uint64) []byte { return binary.BigEndian.AppendUint64([]byte("receipt:"), seq) }
+func ReceiptAAD(seq uint64) []byte { return workerwire.ReceiptAAD(seq) }
 
-// SealReceipt seals a kept receipt to its command's reply key (default
-// suite; envelope purpose QueryReply until receipts get a purpose of
-// their own).
-func SealReceipt(chainID string, r ReceiptRecord) ([]byte, error) {
-	return envelope.SealTo(chainID, envelope.QueryReply, envelope.Default, r.ReplyKey, codec.MustMarshal(r.Receipt), ReceiptAAD(r.Receipt.Seq))
+// Receipt is the kept receipt of command seq (false: not executed here
+// yet, not a command of this worker's clusters, without a reply key, or
+// gone: only the newest MaxReceipts are kept). Receipts are kept in
+// chain order, so in ascending Seq.
+func (m *Module) Receipt(seq uint64) (ReceiptRecord, bool) {
+	i, found := slices.BinarySearchFunc(m.st.Receipts, seq, func(r ReceiptRecord, s uint64) int {
+		switch {
+		case r.Receipt.Seq < s:
+			return -1
+		case r.Receipt.Seq > s:
+			return 1
+		}
+		return 0
+	})
+	if !found {
+		return ReceiptRecord{}, false
+	}
+	return m.st.Receipts[i], true
 }
