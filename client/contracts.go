@@ -18,8 +18,8 @@ import (
 
 // Confidential contracts on chain: upload code in chunks, instantiate it
 // in a cluster, send encrypted commands. Every encryption happens here;
-// the chain sees envelopes only. (Receipts, queries to workers and
-// results come with the workers' side of contracts.)
+// the chain sees envelopes only. Receipts come from the workers
+// (receipts.go).
 
 // ContractParams reads the contracts module's params.
 func (c *Client) ContractParams(ctx context.Context) (contractsapi.Params, error) {
@@ -226,9 +226,9 @@ type CommandOptions struct {
 // DefaultCommandGas is a command's gas limit unless told otherwise.
 const DefaultCommandGas = 1_000_000
 
-// CommandSent is a command in a committed block. Its receipt will be
-// sealed to ReplyKey by the workers (not served yet: receipts come with
-// the workers' side of contracts).
+// CommandSent is a command in a committed block. The workers of the
+// contract's cluster seal its receipt to ReplyKey, which only this sender
+// holds: WaitReceipt or FetchReceipt with Seq and ReplyKey read it.
 type CommandSent struct {
 	Included
 	Seq        uint64 // the chain's number for the command

@@ -1,0 +1,186 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/hpke"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/phala-go/phala/workerwire"
+)
+
+// Receipts come from the workers of the contract's cluster (their public
+// API, GET /v1/receipts/{seq}): sealed to the command's reply key, which
+// only the sender holds (CommandSent.ReplyKey), and signed by the worker's
+// identity key. Workers' URLs are not on chain yet: the caller names them.
+
+// ReceiptAnswer is an opened receipt and who answered.
+type ReceiptAnswer struct {
+	workerwire.Receipt
+	// Worker is the answering worker's identity key; Assigned says it is
+	// one of the cluster's workers on chain (when a cluster was given).
+	Worker   ed25519.PublicKey
+	Assigned bool
+	// AnsweredAt is the worker's verified height when it answered.
+	AnsweredAt int64
+	URL        string
+}
+
+// WorkerError is a worker's refusal: its HTTP status and coded error.
+type WorkerError struct {
+	URL     string
+	Status  int
+	Module  string `json:"module"`
+	Code    uint32 `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *WorkerError) Error() string {
+	return fmt.Sprintf("worker %s: HTTP %d: %s/%d: %s", e.URL, e.Status, e.Module, e.Code, e.Message)
+}
+
+// NotYet reports a receipt the worker does not have (yet): 404.
+func (e *WorkerError) NotYet() bool { return e.Status == http.StatusNotFound }
+
+// maxAnswer bounds a worker's answer: a receipt holds at most an
+// envelope (workerwire: 1 MiB of plaintext) in base64 JSON.
+const maxAnswer = 2 << 20
+
+var workerHTTP = &http.Client{Timeout: 10 * time.Second}
+
+// FetchReceipt asks the worker at workerURL for command seq's receipt and
+// opens it with the command's reply key, after checking the worker's
+// signature. A worker without it answers a *WorkerError whose NotYet is
+// true. The receipt's own status is in the answer (Receipt.Err).
+func (c *Client) FetchReceipt(ctx context.Context, workerURL string, seq uint64, reply hpke.PrivateKey) (ReceiptAnswer, error) {
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return ReceiptAnswer{}, err
+	}
+	return fetchReceipt(ctx, chainID, workerURL, seq, reply)
+}
+
+func fetchReceipt(ctx context.Context, chainID, workerURL string, seq uint64, reply hpke.PrivateKey) (ReceiptAnswer, error) {
+	base := strings.TrimRight(workerURL, "/")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+workerwire.ReceiptPath(seq), nil)
+	if err != nil {
+		return ReceiptAnswer{}, err
+	}
+	resp, err := workerHTTP.Do(req)
+	if err != nil {
+		return ReceiptAnswer{}, fmt.Errorf("worker %s: %w", base, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	if err != nil {
+		return ReceiptAnswer{}, fmt.Errorf("worker %s: %w", base, err)
+	}
+	if len(body) > maxAnswer {
+		return ReceiptAnswer{}, fmt.Errorf("worker %s: answer over %d bytes", base, maxAnswer)
+	}
+	if resp.StatusCode != http.StatusOK {
+		we := &WorkerError{URL: base, Status: resp.StatusCode}
+		if json.Unmarshal(body, we) != nil {
+			we.Message = strings.TrimSpace(string(body))
+		}
+		return ReceiptAnswer{}, we
+	}
+	var s workerwire.SignedReceipt
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return ReceiptAnswer{}, fmt.Errorf("worker %s: %w", base, workerwire.ErrMalformed.Wrapf("%v", err))
+	}
+	r, err := s.Open(chainID, seq, reply)
+	if err != nil {
+		return ReceiptAnswer{}, fmt.Errorf("worker %s: %w", base, err)
+	}
+	return ReceiptAnswer{Receipt: r, Worker: ed25519.PublicKey(s.Worker), AnsweredAt: s.Height, URL: base}, nil
+}
+
+// ReceiptOptions say where and how to wait for a receipt.
+type ReceiptOptions struct {
+	// Workers are the public API URLs of workers of the contract's
+	// cluster; the first to answer wins.
+	Workers []string
+	// Cluster, when set, makes the answer's worker checked against the
+	// cluster's workers on chain (ReceiptAnswer.Assigned); an answer from
+	// a worker not assigned to it is refused.
+	Cluster string
+	// Poll is the wait between rounds (0: 50 ms).
+	Poll time.Duration
+}
+
+// ErrNoWorkers: no worker URL to ask.
+var ErrNoWorkers = errors.New("no worker URL to ask for the receipt (--worker, PHALA_WORKER or the client config's workers)")
+
+// WaitReceipt asks the workers for command seq's receipt until one has it
+// or ctx ends. Answers that do not verify or open are errors at once (a
+// wrong reply key does not get better by waiting); a worker that is down
+// or has no receipt yet is asked again.
+func (c *Client) WaitReceipt(ctx context.Context, seq uint64, reply hpke.PrivateKey, o ReceiptOptions) (ReceiptAnswer, error) {
+	if len(o.Workers) == 0 {
+		return ReceiptAnswer{}, ErrNoWorkers
+	}
+	if o.Poll <= 0 {
+		o.Poll = 50 * time.Millisecond
+	}
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return ReceiptAnswer{}, err
+	}
+	var assigned []ed25519.PublicKey
+	if o.Cluster != "" {
+		cl, err := c.Cluster(ctx, o.Cluster)
+		if err != nil {
+			return ReceiptAnswer{}, fmt.Errorf("cluster %q: %w", o.Cluster, err)
+		}
+		assigned = cl.Workers
+	}
+	var last error
+	for {
+		for _, u := range o.Workers {
+			a, err := fetchReceipt(ctx, chainID, u, seq, reply)
+			var we *WorkerError
+			switch {
+			case err == nil:
+				if o.Cluster == "" {
+					return a, nil
+				}
+				for _, w := range assigned {
+					if w.Equal(a.Worker) {
+						a.Assigned = true
+						return a, nil
+					}
+				}
+				return a, fmt.Errorf("worker %s (identity %x) answered, but is not assigned to cluster %q", a.URL, []byte(a.Worker), o.Cluster)
+			case errors.As(err, &we) && we.NotYet():
+				last = err
+			case errors.As(err, &we):
+				return ReceiptAnswer{}, err
+			case isTransport(err):
+				last = err
+			default:
+				return ReceiptAnswer{}, err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ReceiptAnswer{}, fmt.Errorf("no receipt for command %d: %w (last answer: %v)", seq, ctx.Err(), last)
+		case <-time.After(o.Poll):
+		}
+	}
+}
+
+// isTransport: a worker down or unreachable, not a wrong answer.
+func isTransport(err error) bool {
+	return !errors.Is(err, workerwire.ErrSignature) && !errors.Is(err, workerwire.ErrOpen) &&
+		!errors.Is(err, workerwire.ErrMalformed) && !errors.Is(err, workerwire.ErrMismatch)
+}

@@ -1,0 +1,188 @@
+package contracts_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phala-go/phala/chain/contracts/contractsapi"
+	"github.com/phala-go/phala/client"
+	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/crypto/envelope"
+	"github.com/phala-go/phala/crypto/keyring"
+	"github.com/phala-go/phala/internal/devnettest"
+	"github.com/phala-go/phala/network"
+	"github.com/phala-go/phala/network/devworker"
+	"github.com/phala-go/phala/node"
+	"github.com/phala-go/phala/workerwire"
+)
+
+// startDevnetTwoWorkers is the devnet as phala devnet runs it: a
+// gatekeeper and two workers in the default cluster; it returns the
+// workers' public API URLs.
+func startDevnetTwoWorkers(t *testing.T, ctx context.Context) (*client.Client, []string) {
+	t.Helper()
+	ports, err := node.FreePorts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := node.Home(filepath.Join(t.TempDir(), "home"))
+	if err := network.InitDevnet(home, network.DevnetOptions{Ports: ports, Timing: devnettest.Timing}); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	v, err := network.Start(ctx, home, log, node.WithLogLevel("error"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := v.Stop(); err != nil {
+			t.Errorf("stop devnet: %v", err)
+		}
+	})
+	var all []*devworker.Worker
+	for _, r := range append([]devworker.Role{devworker.GatekeeperRole}, devworker.WorkerRoles...) {
+		w, err := devworker.Start(home, v, r, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := w.Stop(); err != nil {
+				t.Errorf("stop %s: %v", r.Name, err)
+			}
+		})
+		all = append(all, w)
+	}
+	for _, w := range all {
+		if err := w.WaitRegistered(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl, err := client.New(v.Node.RPCURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []ed25519.PublicKey
+	var urls []string
+	for _, w := range all[1:] {
+		keys = append(keys, w.Runtime.Status().IdentityKey)
+		urls = append(urls, w.PublicURL())
+	}
+	if _, err := devworker.SetUpCluster(ctx, cl, keys...); err != nil {
+		t.Fatal(err)
+	}
+	return cl, urls
+}
+
+// TestReceiptsOnDevnet: a token transfer's receipt is fetched from the
+// cluster's workers, opened with the command's reply key and shows status
+// ok, the return value and the transfer event; a stranger's key does not
+// open it; each worker answers for itself; a revert's receipt carries the
+// contract's error text.
+func TestReceiptsOnDevnet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a CometBFT node, a gatekeeper and two workers, and builds a contract")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	code := buildToken(t)
+	cl, workers := startDevnetTwoWorkers(t, ctx)
+	bob := ed25519.NewKeyFromSeed(keyring.DevSeed("bob"))
+	up, err := cl.Upload(ctx, bob, code, client.UploadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := cl.Instantiate(ctx, bob, up.CodeHash, client.InstantiateOptions{InitArgs: []byte(`{"supply":1000}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if pubs, err := cl.ContractKeys(ctx, client.DefaultCluster, inst.Contract[:]); err == nil && len(pubs) > 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the gatekeeper did not publish the contract's key")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	carol := address.Module("carol")
+	opts := client.ReceiptOptions{Workers: workers, Cluster: client.DefaultCluster, Poll: 10 * time.Millisecond}
+
+	sent, err := cl.Command(ctx, bob, inst.Contract, "transfer", []byte(transfer(carol, 5)), client.CommandOptions{GasLimit: 100_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent.Seq == 0 || sent.ReplyKey == nil {
+		t.Fatalf("command sent without a number or reply key: %+v", sent)
+	}
+	start := time.Now()
+	a, err := cl.WaitReceipt(ctx, sent.Seq, sent.ReplyKey, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("receipt of command %d (block %d) from %s %v after inclusion (the first command after an instantiation waits for the code's compilation)", sent.Seq, sent.Height, a.URL, time.Since(start))
+	if a.Status != contractsapi.StatusOK || a.Err() != nil || string(a.Output) != "995" || a.Seq != sent.Seq || a.Height != sent.Height || !a.Assigned || a.GasUsed == 0 {
+		t.Fatalf("receipt %+v", a)
+	}
+	if len(a.Events) != 1 || a.Events[0].Topic != "token.transfer" {
+		t.Fatalf("events %+v", a.Events)
+	}
+	// Both workers ran it and serve the same receipt, each signing its own
+	// answer.
+	var signers [][]byte
+	for _, u := range workers {
+		var b client.ReceiptAnswer
+		for {
+			if b, err = cl.FetchReceipt(ctx, u, sent.Seq, sent.ReplyKey); err == nil {
+				break
+			}
+			var we *client.WorkerError
+			if !errors.As(err, &we) || !we.NotYet() || ctx.Err() != nil {
+				t.Fatalf("%s: %v", u, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if b.Status != a.Status || string(b.Output) != string(a.Output) || b.GasUsed != a.GasUsed {
+			t.Fatalf("%s: %+v, other %+v", u, b, a)
+		}
+		signers = append(signers, b.Worker)
+	}
+	if string(signers[0]) == string(signers[1]) {
+		t.Fatal("both answers signed by one worker")
+	}
+	// A stranger's key does not open it.
+	stranger, err := envelope.GenerateKey(envelope.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.FetchReceipt(ctx, workers[0], sent.Seq, stranger); !errors.Is(err, workerwire.ErrOpen) {
+		t.Fatalf("a stranger's key: %v", err)
+	}
+	// A command never sent: 404 with the coded error.
+	var we *client.WorkerError
+	if _, err := cl.FetchReceipt(ctx, workers[0], sent.Seq+1000, sent.ReplyKey); !errors.As(err, &we) || !we.NotYet() || we.Module != "workerapi" || we.Code != 13 {
+		t.Fatalf("unknown command: %v", err)
+	}
+	// Receipt latency once the code is compiled, and a revert's text.
+	sent, err = cl.Command(ctx, bob, inst.Contract, "transfer", []byte(transfer(carol, 5000)), client.CommandOptions{GasLimit: 100_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	a, err = cl.WaitReceipt(ctx, sent.Seq, sent.ReplyKey, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("receipt of command %d %v after inclusion", sent.Seq, time.Since(start))
+	if a.Status != contractsapi.StatusReverted || a.Err() == nil || !strings.Contains(a.Err().Error(), "insufficient balance") || !strings.Contains(a.Err().Error(), "reverted") {
+		t.Fatalf("revert receipt %+v: %v", a, a.Err())
+	}
+	t.Logf("revert: %v", a.Err())
+}
