@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phala-go/phala/crypto/envelope"
 	"github.com/phala-go/phala/workerwire"
 )
 
@@ -183,4 +184,44 @@ func (c *Client) WaitReceipt(ctx context.Context, seq uint64, reply hpke.Private
 func isTransport(err error) bool {
 	return !errors.Is(err, workerwire.ErrSignature) && !errors.Is(err, workerwire.ErrOpen) &&
 		!errors.Is(err, workerwire.ErrMalformed) && !errors.Is(err, workerwire.ErrMismatch)
+}
+
+// SavedReply is a command's reply key as a file keeps it (JSON), so that
+// its receipt can be read later (phala contract receipt). The key is a
+// secret: whoever holds it reads the receipt.
+type SavedReply struct {
+	ChainID  string `json:"chain_id"`
+	Contract string `json:"contract"`
+	Seq      uint64 `json:"seq"`
+	Suite    uint16 `json:"suite"`
+	Key      []byte `json:"reply_key"` // RFC 9180 SerializePrivateKey, base64
+}
+
+// SaveReply is sent's reply key in a SavedReply.
+func SaveReply(chainID string, contract string, sent CommandSent) (SavedReply, error) {
+	if sent.ReplyKey == nil {
+		return SavedReply{}, errors.New("the command has no reply key")
+	}
+	s, err := envelope.SuiteOf(sent.ReplyKey.KEM())
+	if err != nil {
+		return SavedReply{}, err
+	}
+	b, err := sent.ReplyKey.Bytes()
+	if err != nil {
+		return SavedReply{}, err
+	}
+	return SavedReply{ChainID: chainID, Contract: contract, Seq: sent.Seq, Suite: uint16(s), Key: b}, nil
+}
+
+// PrivateKey parses the saved reply key.
+func (r SavedReply) PrivateKey() (hpke.PrivateKey, error) {
+	kem, err := envelope.Suite(r.Suite).KEM()
+	if err != nil {
+		return nil, err
+	}
+	k, err := kem.NewPrivateKey(r.Key)
+	if err != nil {
+		return nil, envelope.ErrBadKey.Wrapf("reply key: %v", err)
+	}
+	return k, nil
 }

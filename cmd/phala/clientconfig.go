@@ -66,6 +66,10 @@ type clientConfig struct {
 	Trust *trustConfig `json:"trust,omitempty"`
 	// Witnesses are nodes proven queries cross-check headers with.
 	Witnesses []string `json:"witnesses,omitempty"`
+	// Workers are workers' public API URLs, asked for receipts (phala
+	// contract command, phala contract receipt): not on chain yet. The
+	// devnet writes its workers' here at every start.
+	Workers []string `json:"workers,omitempty"`
 }
 
 // trustConfig is a trust root as the file holds it.
@@ -110,7 +114,61 @@ func parseClientConfig(data []byte) (clientConfig, error) {
 			return clientConfig{}, fmt.Errorf("witnesses: %w", err)
 		}
 	}
+	for _, w := range c.Workers {
+		if err := checkNodeURL(w); err != nil {
+			return clientConfig{}, fmt.Errorf("workers: %w", err)
+		}
+	}
 	return c, nil
+}
+
+// envWorker names workers' public API URLs (comma-separated) for receipts.
+const envWorker = "PHALA_WORKER"
+
+// workerURLs are the workers to ask for receipts: the --worker flags,
+// else $PHALA_WORKER (comma-separated), else the client config's workers.
+func workerURLs(flags []string, getenv func(string) string) ([]string, string, error) {
+	pick := func(list []string, source string) ([]string, string, error) {
+		var out []string
+		for _, u := range list {
+			if u = strings.TrimSpace(u); u == "" {
+				continue
+			}
+			if err := checkNodeURL(u); err != nil {
+				return nil, source, fmt.Errorf("worker from %s: %w", source, err)
+			}
+			out = append(out, strings.TrimRight(u, "/"))
+		}
+		return out, source, nil
+	}
+	if len(flags) > 0 {
+		return pick(flags, "flag --worker")
+	}
+	if v := getenv(envWorker); v != "" {
+		return pick(strings.Split(v, ","), "env "+envWorker)
+	}
+	path := configPathSetting(givenFlags(nil), getenv).Value
+	c, _, err := loadClientConfig(path)
+	if err != nil {
+		return nil, sourceFile, err
+	}
+	return pick(c.Workers, path)
+}
+
+// recordDevnetWorkers adds the devnet's workers' public API URLs to the
+// client config the devnet wrote (recordDevnetClientConfig), so receipts
+// are found without flags; a file someone else wrote, or one for another
+// chain, is left alone.
+func recordDevnetWorkers(chainID string, urls []string) {
+	path := configPathSetting(givenFlags(nil), os.Getenv).Value
+	c, found, err := loadClientConfig(path)
+	if err != nil || !found || c.WrittenBy != writtenByDevnet || c.ChainID != chainID {
+		return
+	}
+	c.Workers = urls
+	if err := saveClientConfig(path, c); err != nil {
+		fmt.Fprintf(os.Stderr, "warning: %v\n", err)
+	}
 }
 
 func checkNodeURL(s string) error {

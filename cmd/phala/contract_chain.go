@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/hpke"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,11 +24,11 @@ import (
 // Contracts on chain: upload a built .wasm in chunks, instantiate it in a
 // cluster, send encrypted commands, list and show contracts. Every
 // encryption is done here, by the client package; the chain sees
-// envelopes only. Receipts and queries to workers come with the workers'
-// side of contracts.
+// envelopes only. Receipts come from the workers of the contract's
+// cluster (--worker, $PHALA_WORKER or the client config's workers).
 
 func contractChainCmds() []*cobra.Command {
-	return []*cobra.Command{contractUploadCmd(), contractInstantiateCmd(), contractCommandCmd(), contractListCmd(), contractShowCmd(), contractParamsCmd()}
+	return []*cobra.Command{contractUploadCmd(), contractInstantiateCmd(), contractCommandCmd(), contractReceiptCmd(), contractListCmd(), contractShowCmd(), contractParamsCmd()}
 }
 
 // sendFlags are what every contract transaction command takes.
@@ -198,17 +202,28 @@ func contractCommandCmd() *cobra.Command {
 		f        sendFlags
 		gas      uint64
 		valueStr string
+		w        receiptFlags
+		noWait   bool
 	)
 	cmd := &cobra.Command{
-		Use:   "command CONTRACT_ID METHOD [JSON] --from KEY [--gas N] [--value PHA]",
-		Short: "Send an encrypted command to a contract",
+		Use:   "command CONTRACT_ID METHOD [JSON] --from KEY [--gas N] [--value PHA] [--no-wait]",
+		Short: "Send an encrypted command to a contract and wait for its receipt",
 		Long: `Send METHOD with its arguments (JSON) to a contract. The command is
 sealed on this machine to the contract's public key, bound to the contract
 and the sender, with a fresh reply key inside; the chain orders it and
 hands it to the workers of the contract's cluster. --gas reserves gas ×
 the gas price from the sender (the unused part comes back when the
 workers' results land); --value moves PHA to the contract's account.
-Receipts (sealed to the reply key) are not served yet.`,
+
+The reply key is saved to --reply-key (default: ` + "`<phala home>/replies/<chain>-<seq>.json`" + `,
+mode 0600): the receipt is sealed to it, and whoever holds the file can
+read the receipt. Unless --no-wait, the command then waits for its
+receipt from the cluster's workers (--worker, else $PHALA_WORKER, else the
+client config's workers, which phala devnet writes), checks the worker's
+signature and that it is assigned to the cluster, and prints the status,
+gas used, return value and events; a command that failed (out of gas,
+reverted, trap...) exits non-zero with the status and the contract's
+error text. phala contract receipt reads a receipt later.`,
 		Args: cobra.RangeArgs(2, 3),
 		RunE: func(_ *cobra.Command, args []string) error {
 			id, err := contractsapi.ParseHash(args[0])
@@ -236,30 +251,300 @@ Receipts (sealed to the reply key) are not served yet.`,
 				return err
 			}
 			defer cancel()
+			chainID, err := c.ChainID(ctx)
+			if err != nil {
+				return err
+			}
+			rec, err := c.Contract(ctx, id)
+			if err != nil {
+				return fmt.Errorf("contract %s: %w", id, err)
+			}
+			// Where the receipt comes from is settled before anything is sent.
+			var workers []string
+			if !noWait {
+				if workers, _, err = workerURLs(w.workers, os.Getenv); err != nil {
+					return err
+				}
+				if len(workers) == 0 {
+					return fmt.Errorf("%w; or give --no-wait and read it later with phala contract receipt", client.ErrNoWorkers)
+				}
+			}
 			sent, err := c.Command(ctx, key, id, args[1], argJSON, client.CommandOptions{GasLimit: gas, Value: value})
 			if err != nil {
 				return err
 			}
-			out := struct {
-				Contract   string `json:"contract"`
-				Method     string `json:"method"`
-				Seq        uint64 `json:"seq"`
-				Generation uint32 `json:"key_generation"`
-				GasLimit   uint64 `json:"gas_limit"`
-				Value      string `json:"value"`
-				Hash       string `json:"hash"`
-				Height     int64  `json:"height"`
-			}{id.String(), args[1], sent.Seq, sent.Generation, gas, value.String(), hex.EncodeToString(sent.Hash[:]), sent.Height}
-			return emit(out, func() string {
-				return fmt.Sprintf("command %d (%s) to %s committed in block %d\ngas limit %d, value %s\nno receipt yet: workers do not execute commands in this version",
-					out.Seq, out.Method, out.Contract, out.Height, out.GasLimit, value.PHAString())
-			})
+			replyFile, err := saveReplyKey(w.replyKey, chainID, id.String(), sent)
+			if err != nil {
+				return fmt.Errorf("command %d committed in block %d, but its reply key was not saved (its receipt cannot be read): %w", sent.Seq, sent.Height, err)
+			}
+			out := commandJSON{
+				Contract: id.String(), Method: args[1], Seq: sent.Seq, Generation: sent.Generation, GasLimit: gas, Value: value.String(),
+				Hash: hex.EncodeToString(sent.Hash[:]), Height: sent.Height, ReplyKeyFile: replyFile,
+			}
+			var rerr error
+			if !noWait {
+				start := time.Now()
+				a, err := c.WaitReceipt(ctx, sent.Seq, sent.ReplyKey, client.ReceiptOptions{Workers: workers, Cluster: rec.Cluster})
+				if err != nil {
+					return fmt.Errorf("command %d committed in block %d (reply key in %s): %w", sent.Seq, sent.Height, replyFile, err)
+				}
+				out.Receipt = receiptOut(a, time.Since(start))
+				rerr = a.Err()
+			}
+			if err := emit(out, func() string {
+				s := fmt.Sprintf("command %d (%s) to %s committed in block %d\ngas limit %d, value %s\nreply key saved to %s",
+					out.Seq, out.Method, out.Contract, out.Height, out.GasLimit, value.PHAString(), replyFile)
+				if out.Receipt != nil {
+					s += "\n" + out.Receipt.text()
+				} else {
+					s += fmt.Sprintf("\nread the receipt with: %s contract receipt %d --reply-key %s", selfCommand(), out.Seq, replyFile)
+				}
+				return s
+			}); err != nil {
+				return err
+			}
+			return rerr
 		},
 	}
 	f.register(cmd)
+	w.register(cmd)
 	cmd.Flags().Uint64Var(&gas, "gas", client.DefaultCommandGas, "gas limit of the command")
 	cmd.Flags().StringVar(&valueStr, "value", "", `PHA to send to the contract ("1.5", or base units "1500u")`)
+	cmd.Flags().BoolVar(&noWait, "no-wait", false, "do not wait for the receipt (read it later with phala contract receipt)")
 	return cmd
+}
+
+type commandJSON struct {
+	Contract     string       `json:"contract"`
+	Method       string       `json:"method"`
+	Seq          uint64       `json:"seq"`
+	Generation   uint32       `json:"key_generation"`
+	GasLimit     uint64       `json:"gas_limit"`
+	Value        string       `json:"value"`
+	Hash         string       `json:"hash"`
+	Height       int64        `json:"height"`
+	ReplyKeyFile string       `json:"reply_key_file"`
+	Receipt      *receiptJSON `json:"receipt,omitempty"`
+}
+
+// receiptFlags are where receipts come from and where reply keys go.
+type receiptFlags struct {
+	workers  []string
+	replyKey string
+}
+
+func (r *receiptFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&r.workers, "worker", nil, "public API URL of a worker of the contract's cluster (repeatable; default: $"+envWorker+", comma-separated, else the client config's workers)")
+	cmd.Flags().StringVar(&r.replyKey, "reply-key", "", "file of the command's reply key")
+}
+
+// saveReplyKey writes a command's reply key (mode 0600) to path, or to
+// <phala home>/replies/<chain>-<seq>.json; the path written.
+func saveReplyKey(path, chainID, contract string, sent client.CommandSent) (string, error) {
+	saved, err := client.SaveReply(chainID, contract, sent)
+	if err != nil {
+		return "", err
+	}
+	if path == "" {
+		path = defaultDir(filepath.Join("replies", fmt.Sprintf("%s-%d.json", chainID, sent.Seq)))
+	}
+	data, err := json.MarshalIndent(saved, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", err
+	}
+	// O_EXCL: never overwrite another command's key.
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	if _, err := fh.Write(append(data, '\n')); err != nil {
+		fh.Close()
+		return "", err
+	}
+	return path, fh.Close()
+}
+
+func loadReplyKey(path string) (client.SavedReply, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return client.SavedReply{}, err
+	}
+	var r client.SavedReply
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return client.SavedReply{}, fmt.Errorf("reply key %s: %w", path, err)
+	}
+	return r, nil
+}
+
+type eventJSON struct {
+	Topic string          `json:"topic"`
+	Data  json.RawMessage `json:"data,omitempty"`
+	Hex   string          `json:"data_hex,omitempty"`
+}
+
+type receiptJSON struct {
+	Seq        uint64          `json:"seq"`
+	Height     int64           `json:"height"`
+	Status     string          `json:"status"`
+	GasUsed    uint64          `json:"gas_used"`
+	Output     json.RawMessage `json:"output,omitempty"`      // when it is JSON
+	OutputText string          `json:"output_text,omitempty"` // otherwise
+	Events     []eventJSON     `json:"events,omitempty"`
+	Error      string          `json:"error,omitempty"`
+	Worker     string          `json:"worker"`
+	WorkerURL  string          `json:"worker_url"`
+	AnsweredAt int64           `json:"answered_at"`
+	Assigned   bool            `json:"worker_assigned"`
+	WaitedMS   int64           `json:"waited_ms,omitempty"`
+}
+
+func receiptOut(a client.ReceiptAnswer, waited time.Duration) *receiptJSON {
+	r := &receiptJSON{Seq: a.Seq, Height: a.Height, Status: a.Status.String(), GasUsed: a.GasUsed,
+		Worker: hex.EncodeToString(a.Worker), WorkerURL: a.URL, AnsweredAt: a.AnsweredAt, Assigned: a.Assigned, WaitedMS: waited.Milliseconds()}
+	if json.Valid(a.Output) {
+		r.Output = a.Output
+	} else if len(a.Output) > 0 {
+		r.OutputText = string(a.Output)
+	}
+	for _, e := range a.Events {
+		ev := eventJSON{Topic: e.Topic}
+		if json.Valid(e.Data) {
+			ev.Data = e.Data
+		} else {
+			ev.Hex = hex.EncodeToString(e.Data)
+		}
+		r.Events = append(r.Events, ev)
+	}
+	if err := a.Err(); err != nil {
+		r.Error = err.Error()
+	}
+	return r
+}
+
+func (r *receiptJSON) text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "receipt: %s, gas used %d (block %d; worker %s at %s, height %d)", r.Status, r.GasUsed, r.Height, short(r.Worker), r.WorkerURL, r.AnsweredAt)
+	switch {
+	case r.Output != nil:
+		fmt.Fprintf(&b, "\nreturned %s", r.Output)
+	case r.OutputText != "":
+		fmt.Fprintf(&b, "\noutput %q", r.OutputText)
+	}
+	for _, e := range r.Events {
+		if e.Data != nil {
+			fmt.Fprintf(&b, "\nevent %s %s", e.Topic, e.Data)
+		} else {
+			fmt.Fprintf(&b, "\nevent %s %s", e.Topic, e.Hex)
+		}
+	}
+	return b.String()
+}
+
+func contractReceiptCmd() *cobra.Command {
+	var (
+		n    nodeFlag
+		w    receiptFlags
+		wait bool
+	)
+	cmd := &cobra.Command{
+		Use:   "receipt SEQ --reply-key FILE [--worker URL] [--wait]",
+		Short: "Read a command's receipt from the workers, with its reply key",
+		Long: `Ask the workers of the contract's cluster (--worker, else $PHALA_WORKER,
+else the client config's workers) for command SEQ's receipt, check the
+worker's signature and its assignment to the cluster, and open the receipt
+with the reply key phala contract command saved (--reply-key). A worker
+that has not executed the command yet answers 404; --wait asks again until
+--timeout. A command that failed exits non-zero with its status, gas used
+and the contract's error text.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			seq, err := strconv.ParseUint(args[0], 10, 64)
+			if err != nil {
+				return fmt.Errorf("SEQ %q: want the command's number: %w", args[0], err)
+			}
+			if w.replyKey == "" {
+				return fmt.Errorf("--reply-key FILE is required (phala contract command printed where it saved it)")
+			}
+			saved, err := loadReplyKey(w.replyKey)
+			if err != nil {
+				return err
+			}
+			if saved.Seq != seq {
+				return fmt.Errorf("reply key %s is command %d's, not %d's", w.replyKey, saved.Seq, seq)
+			}
+			reply, err := saved.PrivateKey()
+			if err != nil {
+				return err
+			}
+			workers, _, err := workerURLs(w.workers, os.Getenv)
+			if err != nil {
+				return err
+			}
+			c, ctx, cancel, err := n.connect()
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			if chainID, err := c.ChainID(ctx); err != nil {
+				return err
+			} else if chainID != saved.ChainID {
+				return fmt.Errorf("reply key %s is for chain %q; the node is on %q", w.replyKey, saved.ChainID, chainID)
+			}
+			o := client.ReceiptOptions{Workers: workers}
+			if id, err := contractsapi.ParseHash(saved.Contract); err == nil {
+				if rec, err := c.Contract(ctx, id); err == nil {
+					o.Cluster = rec.Cluster
+				}
+			}
+			var a client.ReceiptAnswer
+			if wait {
+				a, err = c.WaitReceipt(ctx, seq, reply, o)
+			} else {
+				a, err = firstReceipt(ctx, c, seq, reply, o)
+			}
+			if err != nil {
+				return err
+			}
+			out := receiptOut(a, 0)
+			if err := emit(out, out.text); err != nil {
+				return err
+			}
+			return a.Err()
+		},
+	}
+	n.register(cmd)
+	w.register(cmd)
+	cmd.Flags().BoolVar(&wait, "wait", false, "ask again until the receipt comes or --timeout")
+	return cmd
+}
+
+// firstReceipt asks each worker once.
+func firstReceipt(ctx context.Context, c *client.Client, seq uint64, reply hpke.PrivateKey, o client.ReceiptOptions) (client.ReceiptAnswer, error) {
+	if len(o.Workers) == 0 {
+		return client.ReceiptAnswer{}, client.ErrNoWorkers
+	}
+	var errs []error
+	for _, u := range o.Workers {
+		one := o
+		one.Workers = []string{u}
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		a, err := c.FetchReceipt(wctx, u, seq, reply)
+		cancel()
+		if err == nil {
+			if o.Cluster != "" {
+				// The cluster check: WaitReceipt does it; one round only.
+				return c.WaitReceipt(ctx, seq, reply, one)
+			}
+			return a, nil
+		}
+		errs = append(errs, err)
+	}
+	return client.ReceiptAnswer{}, fmt.Errorf("no worker has command %d's receipt: %w", seq, errors.Join(errs...))
 }
 
 type contractJSON struct {

@@ -65,6 +65,8 @@ func TestContractCommandsOnDevnet(t *testing.T) {
 	}
 
 	t.Setenv("PHALA_PASSPHRASE", network.DevPassphrase)
+	t.Setenv("PHALA_HOME", t.TempDir()) // reply keys and the client config
+	t.Setenv(envWorker, "")
 	conn := []string{"--node", v.Node.RPCURL(), "-o", "json"}
 	bob := append([]string{"--from", "bob", "--keyring", network.KeyringDir(home)}, conn...)
 	code := filepath.Join(t.TempDir(), "code.wasm")
@@ -112,6 +114,9 @@ func TestContractCommandsOnDevnet(t *testing.T) {
 		{"a code hash that is no hash", append([]string{"contract", "instantiate", "abc"}, bob...), contractsapi.ErrInvalid, ""},
 		{"a command to an unknown contract", append([]string{"contract", "command", strings.Repeat("cd", 32), "m"}, bob...), module.ErrNotFound, ""},
 		{"show an unknown contract", append([]string{"contract", "show", strings.Repeat("cd", 32)}, conn...), module.ErrNotFound, ""},
+		{"wait for a receipt without a worker to ask", append([]string{"contract", "command", inst.Contract, "m"}, bob...), nil, "no worker URL"},
+		{"a worker URL that is no URL", append([]string{"contract", "command", inst.Contract, "m", "--worker", "nope"}, bob...), nil, "not an http(s)"},
+		{"a receipt without its reply key", append([]string{"contract", "receipt", "1"}, conn...), nil, "--reply-key FILE is required"},
 	}
 	for _, r := range refusals {
 		_, err := runPhala(t, r.args...)
@@ -142,13 +147,27 @@ func TestContractCommandsOnDevnet(t *testing.T) {
 		t.Fatalf("show %+v", show)
 	}
 	var sent struct {
-		Seq      uint64 `json:"seq"`
-		GasLimit uint64 `json:"gas_limit"`
-		Value    string `json:"value"`
+		Seq          uint64 `json:"seq"`
+		GasLimit     uint64 `json:"gas_limit"`
+		Value        string `json:"value"`
+		ReplyKeyFile string `json:"reply_key_file"`
 	}
-	mustJSON(t, &sent, append([]string{"contract", "command", inst.Contract, "transfer", `{"to":"carol"}`, "--gas", "5000", "--value", "0.5"}, bob...)...)
-	if sent.Seq != 1 || sent.GasLimit != 5000 || sent.Value != "500000000000" {
+	mustJSON(t, &sent, append([]string{"contract", "command", inst.Contract, "transfer", `{"to":"carol"}`, "--gas", "5000", "--value", "0.5", "--no-wait"}, bob...)...)
+	if sent.Seq != 1 || sent.GasLimit != 5000 || sent.Value != "500000000000" || sent.ReplyKeyFile == "" {
 		t.Fatalf("command %+v", sent)
+	}
+	if fi, err := os.Stat(sent.ReplyKeyFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("reply key file %s: %v %v", sent.ReplyKeyFile, fi, err)
+	}
+	// This "code" is no wasm: the worker never runs the contract, so it
+	// has no receipt (and would not know the reply key to seal it to).
+	worker := []string{"--worker", workers[1].PublicURL()}
+	_, err = runPhala(t, append(append([]string{"contract", "receipt", "1", "--reply-key", sent.ReplyKeyFile}, worker...), conn...)...)
+	if err == nil || !strings.Contains(err.Error(), "workerapi/13") || !strings.Contains(err.Error(), "HTTP 404") {
+		t.Fatalf("receipt of a command the worker has none of: %v", err)
+	}
+	if _, err = runPhala(t, append(append([]string{"contract", "receipt", "2", "--reply-key", sent.ReplyKeyFile}, worker...), conn...)...); err == nil || !strings.Contains(err.Error(), "command 1's, not 2's") {
+		t.Fatalf("another command's reply key: %v", err)
 	}
 	mustJSON(t, &show, append([]string{"contract", "show", inst.Contract}, conn...)...)
 	if show.Balance != "500000000000" {

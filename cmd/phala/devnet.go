@@ -48,6 +48,7 @@ func newDevnetCmd() *cobra.Command {
 				if err != nil {
 					return nil, err
 				}
+				recordDevnetWorkers(v.Node.ChainID(), tee.publicURLs())
 				return tee.stop, printDevnet(h, v, tee)
 			}), h, true)
 		},
@@ -74,6 +75,9 @@ type devnetJSON struct {
 
 type teeNodeJSON struct {
 	Status string `json:"status"`
+	// PublicAPI is the runtime's public API: status, attestation and
+	// (workers) receipts, GET /v1/receipts/{seq}.
+	PublicAPI string `json:"public_api"`
 	// RelayAPI is the runtime's relay API; only its relay, holding the
 	// token in the node's home, may use it.
 	RelayAPI    string `json:"relay_api"`
@@ -153,6 +157,15 @@ func (t *teeNodes) stop() error {
 	return errors.Join(append(errs, t.gatekeeper.Stop())...)
 }
 
+// publicURLs are the workers' public API base URLs (receipts, status).
+func (t *teeNodes) publicURLs() []string {
+	var out []string
+	for _, w := range t.workers {
+		out = append(out, w.PublicURL())
+	}
+	return out
+}
+
 func teeNodeInfo(w *devworker.Worker, operatorName string) *teeNodeJSON {
 	st := w.Runtime.Status()
 	var operator string
@@ -161,7 +174,7 @@ func teeNodeInfo(w *devworker.Worker, operatorName string) *teeNodeJSON {
 			operator = a.Address.String()
 		}
 	}
-	return &teeNodeJSON{Status: w.PublicURL() + "/v1/status", RelayAPI: w.RelayURL(), IdentityKey: hex.EncodeToString(st.IdentityKey), Operator: operator, Registered: st.Registered, Height: st.Height}
+	return &teeNodeJSON{Status: w.PublicURL() + "/v1/status", PublicAPI: w.PublicURL(), RelayAPI: w.RelayURL(), IdentityKey: hex.EncodeToString(st.IdentityKey), Operator: operator, Registered: st.Registered, Height: st.Height}
 }
 
 func (t *teeNodes) json() (gk *teeNodeJSON, wks []*teeNodeJSON, cl *devClusterJSON) {
