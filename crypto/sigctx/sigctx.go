@@ -51,6 +51,9 @@ var (
 	// query reply), signed by its identity key with the height answered at.
 	WorkerReceipt    = register("phala/worker/receipt/v1")
 	WorkerQueryReply = register("phala/worker/query-reply/v1")
+	// A caller's signature over its query (inside the query envelope), so
+	// contracts see an authenticated caller.
+	QueryCaller = register("phala/query/caller/v1")
 
 	// HPKE envelopes (crypto/envelope): the info of each purpose, so a
 	// ciphertext sealed for one purpose or chain never opens as another.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/relaywire"
+	"github.com/phala-go/phala/workerwire"
 )
 
 // Errors of request admission. Codes 20 and up leave 10-19 to the API's
@@ -127,6 +128,9 @@ func PublicLimits() Limits {
 		Routes: map[string]Route{
 			PublicPathStatus:      {Slots: 8},
 			PublicPathAttestation: {Slots: 8},
+			// Queries: a sealed body of at most MaxQueryBody; 64 at once
+			// (each contract at most QueryConcurrency of them).
+			workerwire.PathQuery: {MaxBody: workerwire.MaxQueryBody, Slots: 64},
 		},
 		// Receipts (/v1/receipts/{seq}) come under Default: no body, and
 		// each costs a KEM (about 150 us), so 16 at once.

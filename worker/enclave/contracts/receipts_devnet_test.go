@@ -1,18 +1,23 @@
 package contracts_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/client"
+	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/crypto/envelope"
 	"github.com/phala-go/phala/crypto/keyring"
@@ -185,4 +190,100 @@ func TestReceiptsOnDevnet(t *testing.T) {
 		t.Fatalf("revert receipt %+v: %v", a, a.Err())
 	}
 	t.Logf("revert: %v", a.Err())
+
+	t.Run("queries", func(t *testing.T) { testQueries(t, ctx, cl, workers, inst.Contract, bob) })
+}
+
+// testQueries: honest queries (anonymous and signed: the token answers
+// the caller's own balance), then refusals with their HTTP status and
+// code: expired, replayed, badly signed, unknown contract, too large.
+func testQueries(t *testing.T, ctx context.Context, cl *client.Client, workers []string, contract contractsapi.Hash, bob ed25519.PrivateKey) {
+	o := client.QueryOptions{Workers: workers}
+	a, err := cl.ContractQuery(ctx, contract, "total_supply", []byte(`{}`), o)
+	if err != nil || a.Err() != nil || string(a.Output) != "1000" || !a.Assigned || a.AnsweredAt == 0 {
+		t.Fatalf("total_supply: %+v %v", a, err)
+	}
+	o.Key = bob
+	a, err = cl.ContractQuery(ctx, contract, "balance", []byte(`{}`), o)
+	if err != nil || a.Err() != nil || string(a.Output) != "995" {
+		t.Fatalf("bob's balance: %+v %v", a, err)
+	}
+	// Latency on one worker, one caller.
+	one := client.QueryOptions{Workers: workers[:1], Key: bob}
+	var lat []time.Duration
+	for range 100 {
+		start := time.Now()
+		if _, err := cl.ContractQuery(ctx, contract, "balance", []byte(`{}`), one); err != nil {
+			t.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	slices.Sort(lat)
+	t.Logf("signed query, client round trip incl. 4 chain reads: p50 %v p99 %v", lat[50], lat[98])
+
+	chainID, err := cl.ChainID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubs, err := cl.ContractKeys(ctx, client.DefaultCluster, contract[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := pubs[len(pubs)-1]
+	height, err := cl.LatestHeight(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, _ := envelope.GenerateKey(envelope.Default)
+	// build seals a query signed by bob: edit changes it before signing,
+	// after (tamper) after.
+	build := func(id contractsapi.Hash, edit, after func(*workerwire.QueryPlain)) []byte {
+		q := workerwire.QueryPlain{Contract: id, Method: "total_supply", Args: []byte(`{}`), Nonce: workerwire.NewNonce(), Expiry: height + 50, ReplyKey: reply.PublicKey().Bytes()}
+		if edit != nil {
+			edit(&q)
+		}
+		q.Sign(chainID, bob)
+		if after != nil {
+			after(&q)
+		}
+		sealed, err := envelope.SealTo(chainID, envelope.Query, envelope.Default, pub.PublicKey, codec.MustMarshal(q), workerwire.QueryAAD(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := json.Marshal(workerwire.QueryRequest{Contract: id, Generation: pub.Generation, Sealed: sealed})
+		return body
+	}
+	post := func(body []byte) (int, map[string]any) {
+		resp, err := http.Post(workers[0]+workerwire.PathQuery, "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	honest := build(contract, nil, nil)
+	if code, out := post(honest); code != 200 {
+		t.Fatalf("honest: %d %v", code, out)
+	}
+	other := contractsapi.Hash{1, 2, 3}
+	for _, tc := range []struct {
+		name   string
+		body   []byte
+		status int
+		code   float64
+	}{
+		{"replayed", honest, 409, 34},
+		{"expired", build(contract, func(q *workerwire.QueryPlain) { q.Expiry = 1 }, nil), 410, 33},
+		{"bad signature", build(contract, nil, func(q *workerwire.QueryPlain) { q.Signature[0] ^= 1 }), 403, 35},
+		{"signed by another", build(contract, nil, func(q *workerwire.QueryPlain) { q.Method = "balance" }), 403, 35},
+		{"unknown contract", build(other, nil, nil), 404, 30},
+		{"too large", build(contract, func(q *workerwire.QueryPlain) { q.Args = bytes.Repeat([]byte("a"), workerwire.MaxQueryBody) }, nil), 413, 2},
+		{"not JSON", []byte("{"), 400, 1},
+	} {
+		if code, out := post(tc.body); code != tc.status || out["code"] != tc.code {
+			t.Errorf("%s: %d %v, want %d code %v", tc.name, code, out, tc.status, tc.code)
+		}
+	}
 }
