@@ -28,7 +28,7 @@ import (
 // cluster (--worker, $PHALA_WORKER or the client config's workers).
 
 func contractChainCmds() []*cobra.Command {
-	return []*cobra.Command{contractUploadCmd(), contractInstantiateCmd(), contractCommandCmd(), contractReceiptCmd(), contractListCmd(), contractShowCmd(), contractParamsCmd()}
+	return []*cobra.Command{contractUploadCmd(), contractInstantiateCmd(), contractCommandCmd(), contractReceiptCmd(), contractQueryCmd(), contractListCmd(), contractShowCmd(), contractParamsCmd()}
 }
 
 // sendFlags are what every contract transaction command takes.
@@ -334,8 +334,12 @@ type receiptFlags struct {
 }
 
 func (r *receiptFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVar(&r.workers, "worker", nil, "public API URL of a worker of the contract's cluster (repeatable; default: $"+envWorker+", comma-separated, else the client config's workers)")
+	r.registerWorkers(cmd)
 	cmd.Flags().StringVar(&r.replyKey, "reply-key", "", "file of the command's reply key")
+}
+
+func (r *receiptFlags) registerWorkers(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&r.workers, "worker", nil, "public API URL of a worker of the contract's cluster (repeatable; default: $"+envWorker+", comma-separated, else the client config's workers)")
 }
 
 // saveReplyKey writes a command's reply key (mode 0600) to path, or to
@@ -520,6 +524,103 @@ and the contract's error text.`,
 	n.register(cmd)
 	w.register(cmd)
 	cmd.Flags().BoolVar(&wait, "wait", false, "ask again until the receipt comes or --timeout")
+	return cmd
+}
+
+func contractQueryCmd() *cobra.Command {
+	var (
+		k      keyringFlags
+		n      nodeFlag
+		w      receiptFlags
+		from   string
+		gas    uint64
+		window int64
+	)
+	cmd := &cobra.Command{
+		Use:   "query CONTRACT_ID METHOD [JSON] [--from KEY] [--worker URL]",
+		Short: "Run an encrypted query of a contract on a worker of its cluster",
+		Long: `Run METHOD (a query: it reads the contract's state, writes nothing) with
+its arguments (JSON) on a worker of the contract's cluster (--worker, else
+$PHALA_WORKER, else the client config's workers). The query is sealed on
+this machine to the contract's public key with a nonce, an expiry height
+(--window blocks ahead) and a fresh reply key; nothing goes on chain. With
+--from the query is signed by that key and the contract sees its address
+as the caller (the token's balance answers the caller's own); without,
+the query is anonymous. The answer is sealed to the reply key and signed
+by the worker, which is checked against the cluster's workers on chain.`,
+		Args: cobra.RangeArgs(2, 3),
+		RunE: func(_ *cobra.Command, args []string) error {
+			id, err := contractsapi.ParseHash(args[0])
+			if err != nil {
+				return err
+			}
+			argJSON := []byte("{}")
+			if len(args) == 3 {
+				if argJSON, err = jsonArg(args[2], "the arguments"); err != nil {
+					return err
+				}
+			}
+			workers, _, err := workerURLs(w.workers, os.Getenv)
+			if err != nil {
+				return err
+			}
+			o := client.QueryOptions{Workers: workers, GasLimit: gas, Window: window}
+			if from != "" {
+				if o.Key, err = loadKey(&k, from); err != nil {
+					return err
+				}
+			}
+			c, ctx, cancel, err := n.connect()
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			start := time.Now()
+			a, err := c.ContractQuery(ctx, id, args[1], argJSON, o)
+			if err != nil {
+				return err
+			}
+			out := struct {
+				Contract   string          `json:"contract"`
+				Method     string          `json:"method"`
+				Status     string          `json:"status"`
+				GasUsed    uint64          `json:"gas_used"`
+				Output     json.RawMessage `json:"output,omitempty"`
+				OutputText string          `json:"output_text,omitempty"`
+				Error      string          `json:"error,omitempty"`
+				Worker     string          `json:"worker"`
+				WorkerURL  string          `json:"worker_url"`
+				AnsweredAt int64           `json:"answered_at"`
+				TookMS     float64         `json:"took_ms"`
+			}{Contract: id.String(), Method: args[1], Status: a.Status.String(), GasUsed: a.GasUsed, Worker: hex.EncodeToString(a.Worker),
+				WorkerURL: a.URL, AnsweredAt: a.AnsweredAt, TookMS: float64(time.Since(start).Microseconds()) / 1000}
+			if json.Valid(a.Output) {
+				out.Output = a.Output
+			} else {
+				out.OutputText = string(a.Output)
+			}
+			qerr := a.Err()
+			if qerr != nil {
+				out.Error = qerr.Error()
+			}
+			if err := emit(out, func() string {
+				v := string(out.Output)
+				if out.Output == nil {
+					v = fmt.Sprintf("%q", out.OutputText)
+				}
+				return fmt.Sprintf("%s: %s, gas used %d\n%s\n(worker %s at %s, height %d)", out.Method, out.Status, out.GasUsed, v, short(out.Worker), out.WorkerURL, out.AnsweredAt)
+			}); err != nil {
+				return err
+			}
+			return qerr
+		},
+	}
+	k.register(cmd, true)
+	n.register(cmd)
+	w.registerWorkers(cmd)
+	cmd.Flags().StringVar(&from, "from", "", "name of the key that signs the query (default: anonymous)")
+	cmd.Flags().Uint64Var(&gas, "gas", 0, "gas limit of the query (0: the worker's default)")
+	cmd.Flags().Int64Var(&window, "window", 20, "blocks the query stays valid")
 	return cmd
 }
 

@@ -166,6 +166,11 @@ func TestContractCommandsOnDevnet(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "workerapi/13") || !strings.Contains(err.Error(), "HTTP 404") {
 		t.Fatalf("receipt of a command the worker has none of: %v", err)
 	}
+	// Nor does it answer queries of a contract it does not run.
+	_, err = runPhala(t, append(append([]string{"contract", "query", inst.Contract, "total_supply", "--from", "bob", "--keyring", network.KeyringDir(home)}, worker...), conn...)...)
+	if err == nil || !strings.Contains(err.Error(), "HTTP 404") || !strings.Contains(err.Error(), "runtime/30") {
+		t.Fatalf("query of a contract the worker does not run: %v", err)
+	}
 	if _, err = runPhala(t, append(append([]string{"contract", "receipt", "2", "--reply-key", sent.ReplyKeyFile}, worker...), conn...)...); err == nil || !strings.Contains(err.Error(), "command 1's, not 2's") {
 		t.Fatalf("another command's reply key: %v", err)
 	}

@@ -1,6 +1,6 @@
 // Package service builds a running worker: the runtime (the enclave side)
 // and its two loopback APIs, the relay API its relay feeds and the public
-// API that serves status and attestation. Both `phala worker` and the
+// API that serves status, attestation, receipts and encrypted queries. Both `phala worker` and the
 // development network start workers through it, so there is one wiring and
 // one shutdown order.
 package service
@@ -47,6 +47,12 @@ type Config struct {
 	RelayListen, PublicListen string
 	Log                       *slog.Logger // nil: slog.Default()
 }
+
+// The public API serves receipts and queries through these.
+var (
+	_ api.ReceiptServer = (*enclave.Runtime)(nil)
+	_ api.QueryServer   = (*enclave.Runtime)(nil)
+)
 
 // Worker is a runtime serving its two APIs.
 type Worker struct {
