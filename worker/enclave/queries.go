@@ -35,15 +35,6 @@ const (
 	maxSeen = 1 << 20
 )
 
-// guards holds each runtime's queryGuard (runtime.go, another owner's
-// file, keeps the Runtime's fields; a field there is the better home).
-var guards sync.Map // *Runtime → *queryGuard
-
-func (r *Runtime) guard() *queryGuard {
-	g, _ := guards.LoadOrStore(r, &queryGuard{})
-	return g.(*queryGuard)
-}
-
 // queryGuard remembers nonces until their expiry and meters callers.
 type queryGuard struct {
 	mu      sync.Mutex
@@ -149,11 +140,11 @@ func (r *Runtime) Query(req workerwire.QueryRequest, remote string) (workerwire.
 		a := address.FromPublicKey(ed25519.PublicKey(q.Caller))
 		callerAddr = a[:]
 	}
-	if !r.guard().allow(caller, time.Now()) {
+	if !r.queries.allow(caller, time.Now()) {
 		r.mu.Unlock()
 		return workerwire.SignedQueryReply{}, ErrQueryRate.Wrapf("at most %d per second", QueryRate)
 	}
-	if !r.guard().remember(caller, q.Nonce, q.Expiry, ctx.Height) {
+	if !r.queries.remember(caller, q.Nonce, q.Expiry, ctx.Height) {
 		r.mu.Unlock()
 		return workerwire.SignedQueryReply{}, ErrQueryReplayed.Wrapf("nonce %x", q.Nonce)
 	}

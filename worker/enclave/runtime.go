@@ -102,6 +102,8 @@ type Runtime struct {
 	evidence       *relaywire.Evidence
 	closed         bool
 	operator       address.Address // pinned; zero: none yet, no evidence
+
+	queries queryGuard // nonces and rates of encrypted queries (its own lock)
 }
 
 // Open loads or creates the node keys, then resumes from the newest valid
