@@ -6,8 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -18,65 +16,12 @@ import (
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/crypto/keyring"
-	"github.com/phala-go/phala/internal/devnettest"
+	"github.com/phala-go/phala/internal/devnettest/teedevnet"
 	"github.com/phala-go/phala/mq"
-	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/network/devworker"
-	"github.com/phala-go/phala/node"
 	"github.com/phala-go/phala/token"
 	"github.com/phala-go/phala/vm/wasmbuild"
 )
-
-// startDevnetWithTEE is a devnet with its gatekeeper and worker (sim TEE,
-// each with its relay, in process) and the default cluster set up with
-// its public key on chain, as phala devnet runs it.
-func startDevnetWithTEE(t *testing.T, ctx context.Context) *client.Client {
-	t.Helper()
-	ports, err := node.FreePorts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := node.Home(filepath.Join(t.TempDir(), "home"))
-	if err := network.InitDevnet(home, network.DevnetOptions{Ports: ports, Timing: devnettest.Timing}); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	v, err := network.Start(ctx, home, log, node.WithLogLevel("error"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := v.Stop(); err != nil {
-			t.Errorf("stop devnet: %v", err)
-		}
-	})
-	var workers []*devworker.Worker
-	for _, r := range []devworker.Role{devworker.GatekeeperRole, devworker.WorkerRole} {
-		w, err := devworker.Start(home, v, r, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := w.Stop(); err != nil {
-				t.Errorf("stop %s: %v", r.Name, err)
-			}
-		})
-		workers = append(workers, w)
-	}
-	for _, w := range workers {
-		if err := w.WaitRegistered(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cl, err := client.New(v.Node.RPCURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := devworker.SetUpCluster(ctx, cl, workers[1].Runtime.Status().IdentityKey); err != nil {
-		t.Fatal(err)
-	}
-	return cl
-}
 
 // TestContractsOnDevnet uploads the token contract (a real Go build, some
 // 3 MB) in chunks, instantiates it in the default cluster, waits for the
@@ -103,7 +48,7 @@ func TestContractsOnDevnet(t *testing.T) {
 		code, err := wasmbuild.NewCache(t.TempDir()).Code(ctx, dir)
 		build <- built{code, err}
 	}()
-	cl := startDevnetWithTEE(t, ctx)
+	cl := teedevnet.Start(t, ctx, devworker.WorkerRole).Client
 	b := <-build
 	if b.err != nil {
 		t.Fatal(b.err)

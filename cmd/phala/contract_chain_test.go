@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,11 +12,9 @@ import (
 
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/chain/module"
-	"github.com/phala-go/phala/client"
-	"github.com/phala-go/phala/internal/devnettest"
+	"github.com/phala-go/phala/internal/devnettest/teedevnet"
 	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/network/devworker"
-	"github.com/phala-go/phala/node"
 )
 
 // TestContractCommandsOnDevnet runs phala contract upload, instantiate,
@@ -30,39 +27,8 @@ func TestContractCommandsOnDevnet(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	home := node.Home(filepath.Join(t.TempDir(), "home"))
-	ports, err := node.FreePorts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := network.InitDevnet(home, network.DevnetOptions{Ports: ports, Timing: devnettest.Timing}); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	v, err := network.Start(ctx, home, log, node.WithLogLevel("error"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Stop() })
-	var workers []*devworker.Worker
-	for _, r := range []devworker.Role{devworker.GatekeeperRole, devworker.WorkerRole} {
-		w, err := devworker.Start(home, v, r, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { w.Stop() })
-		if err := w.WaitRegistered(ctx); err != nil {
-			t.Fatal(err)
-		}
-		workers = append(workers, w)
-	}
-	cl, err := client.New(v.Node.RPCURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := devworker.SetUpCluster(ctx, cl, workers[1].Runtime.Status().IdentityKey); err != nil {
-		t.Fatal(err)
-	}
+	d := teedevnet.Start(t, ctx, devworker.WorkerRole)
+	home, v := d.Home, d.Validator
 
 	t.Setenv("PHALA_PASSPHRASE", network.DevPassphrase)
 	t.Setenv("PHALA_HOME", t.TempDir()) // reply keys and the client config
@@ -161,8 +127,8 @@ func TestContractCommandsOnDevnet(t *testing.T) {
 	}
 	// This "code" is no wasm: the worker never runs the contract, so it
 	// has no receipt (and would not know the reply key to seal it to).
-	worker := []string{"--worker", workers[1].PublicURL()}
-	_, err = runPhala(t, append(append([]string{"contract", "receipt", "1", "--reply-key", sent.ReplyKeyFile}, worker...), conn...)...)
+	worker := []string{"--worker", d.Workers[0].PublicURL()}
+	_, err := runPhala(t, append(append([]string{"contract", "receipt", "1", "--reply-key", sent.ReplyKeyFile}, worker...), conn...)...)
 	if err == nil || !strings.Contains(err.Error(), "workerapi/13") || !strings.Contains(err.Error(), "HTTP 404") {
 		t.Fatalf("receipt of a command the worker has none of: %v", err)
 	}

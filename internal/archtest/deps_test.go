@@ -140,7 +140,7 @@ func TestLightproofOnlyLight(t *testing.T) {
 // testSupport are the packages that exist only for tests: they may use the
 // testing package, and nothing a program links may import them.
 var testSupport = []string{
-	"chain/app/apptest", "internal/devnettest", "internal/chaingen",
+	"chain/app/apptest", "internal/devnettest", "internal/devnettest/teedevnet", "internal/chaingen",
 	"worker/enclave/enclavetest", "contracts/internal/contracttest", "internal/damagetest", "internal/rpctest",
 }
 

@@ -3,9 +3,6 @@ package contracts_test
 import (
 	"context"
 	"crypto/ed25519"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,64 +13,11 @@ import (
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/crypto/keyring"
-	"github.com/phala-go/phala/internal/devnettest"
+	"github.com/phala-go/phala/internal/devnettest/teedevnet"
 	"github.com/phala-go/phala/mq"
-	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/network/devworker"
-	"github.com/phala-go/phala/node"
 	"github.com/phala-go/phala/token"
 )
-
-// startDevnet is a devnet with its gatekeeper and worker (sim TEE, each
-// with its relay, in process) and the default cluster set up, as phala
-// devnet runs it.
-func startDevnet(t *testing.T, ctx context.Context) *client.Client {
-	t.Helper()
-	ports, err := node.FreePorts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := node.Home(filepath.Join(t.TempDir(), "home"))
-	if err := network.InitDevnet(home, network.DevnetOptions{Ports: ports, Timing: devnettest.Timing}); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	v, err := network.Start(ctx, home, log, node.WithLogLevel("error"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := v.Stop(); err != nil {
-			t.Errorf("stop devnet: %v", err)
-		}
-	})
-	var workers []*devworker.Worker
-	for _, r := range []devworker.Role{devworker.GatekeeperRole, devworker.WorkerRole} {
-		w, err := devworker.Start(home, v, r, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := w.Stop(); err != nil {
-				t.Errorf("stop %s: %v", r.Name, err)
-			}
-		})
-		workers = append(workers, w)
-	}
-	for _, w := range workers {
-		if err := w.WaitRegistered(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cl, err := client.New(v.Node.RPCURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := devworker.SetUpCluster(ctx, cl, workers[1].Runtime.Status().IdentityKey); err != nil {
-		t.Fatal(err)
-	}
-	return cl
-}
 
 // settled waits for the worker's results for the block at height to be
 // accepted on chain and returns them with the height they landed at.
@@ -134,7 +78,7 @@ func TestWorkersExecuteOnDevnet(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
 	code := buildToken(t)
-	cl := startDevnet(t, ctx)
+	cl := teedevnet.Start(t, ctx, devworker.WorkerRole).Client
 	bob := ed25519.NewKeyFromSeed(keyring.DevSeed("bob"))
 	bobAddr := address.FromPublicKey(bob.Public().(ed25519.PublicKey))
 	up, err := cl.Upload(ctx, bob, code, client.UploadOptions{})

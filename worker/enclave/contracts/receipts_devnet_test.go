@@ -6,10 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,69 +18,10 @@ import (
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/crypto/envelope"
 	"github.com/phala-go/phala/crypto/keyring"
-	"github.com/phala-go/phala/internal/devnettest"
-	"github.com/phala-go/phala/network"
+	"github.com/phala-go/phala/internal/devnettest/teedevnet"
 	"github.com/phala-go/phala/network/devworker"
-	"github.com/phala-go/phala/node"
 	"github.com/phala-go/phala/workerwire"
 )
-
-// startDevnetTwoWorkers is the devnet as phala devnet runs it: a
-// gatekeeper and two workers in the default cluster; it returns the
-// workers' public API URLs.
-func startDevnetTwoWorkers(t *testing.T, ctx context.Context) (*client.Client, []string) {
-	t.Helper()
-	ports, err := node.FreePorts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := node.Home(filepath.Join(t.TempDir(), "home"))
-	if err := network.InitDevnet(home, network.DevnetOptions{Ports: ports, Timing: devnettest.Timing}); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	v, err := network.Start(ctx, home, log, node.WithLogLevel("error"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := v.Stop(); err != nil {
-			t.Errorf("stop devnet: %v", err)
-		}
-	})
-	var all []*devworker.Worker
-	for _, r := range append([]devworker.Role{devworker.GatekeeperRole}, devworker.WorkerRoles...) {
-		w, err := devworker.Start(home, v, r, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := w.Stop(); err != nil {
-				t.Errorf("stop %s: %v", r.Name, err)
-			}
-		})
-		all = append(all, w)
-	}
-	for _, w := range all {
-		if err := w.WaitRegistered(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cl, err := client.New(v.Node.RPCURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keys []ed25519.PublicKey
-	var urls []string
-	for _, w := range all[1:] {
-		keys = append(keys, w.Runtime.Status().IdentityKey)
-		urls = append(urls, w.PublicURL())
-	}
-	if _, err := devworker.SetUpCluster(ctx, cl, keys...); err != nil {
-		t.Fatal(err)
-	}
-	return cl, urls
-}
 
 // TestReceiptsOnDevnet: a token transfer's receipt is fetched from the
 // cluster's workers, opened with the command's reply key and shows status
@@ -97,7 +35,8 @@ func TestReceiptsOnDevnet(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
 	code := buildToken(t)
-	cl, workers := startDevnetTwoWorkers(t, ctx)
+	d := teedevnet.Start(t, ctx, devworker.WorkerRoles...)
+	cl, workers := d.Client, d.WorkerURLs()
 	bob := ed25519.NewKeyFromSeed(keyring.DevSeed("bob"))
 	up, err := cl.Upload(ctx, bob, code, client.UploadOptions{})
 	if err != nil {
