@@ -231,4 +231,6 @@ func FuzzDecodeListQuery(f *testing.F) {
 	}, ListQuery{Limit: 1})
 }
 
-func FuzzDecodeUploadQuery(f *testing.F) { fuzzDecoder(f, DecodeUploadQuery, UploadQuery{CodeHash: Hash{1}}) }
+func FuzzDecodeUploadQuery(f *testing.F) {
+	fuzzDecoder(f, DecodeUploadQuery, UploadQuery{CodeHash: Hash{1}})
+}

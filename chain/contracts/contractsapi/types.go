@@ -228,7 +228,9 @@ func CommandAAD(contract Hash, sender address.Address) []byte {
 // ContractAccount is the contract's own bank account: value sent with
 // commands lands here. No key controls it; the chain pays out of it on
 // the workers' results.
-func ContractAccount(id Hash) address.Address { return address.Module("contracts/account/" + id.String()) }
+func ContractAccount(id Hash) address.Address {
+	return address.Module("contracts/account/" + id.String())
+}
 
 // Escrow is the module account holding the gas reserved by commands
 // until the workers' results settle it.
