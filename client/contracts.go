@@ -223,8 +223,12 @@ type CommandOptions struct {
 	Value    token.Amount // moved to the contract's account
 }
 
-// DefaultCommandGas is a command's gas limit unless told otherwise.
-const DefaultCommandGas = 1_000_000
+// DefaultCommandGas is a command's gas limit unless told otherwise: room
+// for a Go contract's typical command (a token transfer takes 1 to 2
+// million gas, more when it is the first of its block), reserved at the
+// chain's gas price (0.1 PHA at the default) and refunded but for what is
+// used.
+const DefaultCommandGas = 100_000_000
 
 // CommandSent is a command in a committed block. The workers of the
 // contract's cluster seal its receipt to ReplyKey, which only this sender
