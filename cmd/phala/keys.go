@@ -27,17 +27,21 @@ func (k *keyringFlags) register(cmd *cobra.Command, needsPassphrase bool) {
 func (k *keyringFlags) open() *keyring.Keyring { return keyring.Open(k.dir) }
 
 type keyJSON struct {
-	Name      string `json:"name"`
-	Address   string `json:"address"`
-	PublicKey string `json:"public_key"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	// AddressHex is the address as contracts read it (the SDK's Address
+	// in JSON arguments is hex).
+	AddressHex string `json:"address_hex"`
+	PublicKey  string `json:"public_key"`
 }
 
 func keyOut(i keyring.Info) keyJSON {
-	return keyJSON{Name: i.Name, Address: i.Address.String(), PublicKey: hex.EncodeToString(i.PublicKey)}
+	return keyJSON{Name: i.Name, Address: i.Address.String(), AddressHex: hex.EncodeToString(i.Address[:]), PublicKey: hex.EncodeToString(i.PublicKey)}
 }
 
 func printKey(i keyring.Info) error {
-	return emit(keyOut(i), func() string { return fmt.Sprintf("%s\t%s", i.Name, i.Address) })
+	out := keyOut(i)
+	return emit(out, func() string { return fmt.Sprintf("%s\t%s\t(hex, for contract arguments: %s)", out.Name, out.Address, out.AddressHex) })
 }
 
 func newKeysCmd() *cobra.Command {
