@@ -78,6 +78,9 @@ func TestProvenQueries(t *testing.T) {
 		if text := c.mustText(t, "query", "balance", nobody, "--prove"); !strings.Contains(text, "verified: absence") {
 			t.Errorf("absent balance --prove:\n%s", text)
 		}
+		if text := c.mustText(t, "query", "supply", "--prove"); !strings.Contains(text, "1000000000 PHA") || !strings.Contains(text, "verified: value at height") {
+			t.Errorf("supply --prove:\n%s", text)
+		}
 		if text := c.mustText(t, "query", "worker", strings.Repeat("ab", 32), "--prove"); !strings.Contains(text, "no node with identity key") || !strings.Contains(text, "verified: absence") {
 			t.Errorf("absent worker --prove:\n%s", text)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/cometrpc"
 	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/token"
 )
 
 // Proven is a state entry and what vouches for it.
@@ -143,6 +144,34 @@ func (v *Verifier) Node(ctx context.Context, identityKey []byte) (registryapi.No
 // Policy proves the attestation policy.
 func (v *Verifier) Policy(ctx context.Context) (attest.Policy, Proven, error) {
 	return decodeProven[attest.Policy](ctx, v, registryapi.PolicyStateKey(), "policy")
+}
+
+// Supply proves the total supply and the reward pool's and treasury's
+// balances, all at one height (that of the returned Proven).
+func (v *Verifier) Supply(ctx context.Context) (bankapi.SupplyInfo, Proven, error) {
+	var out bankapi.SupplyInfo
+	total, p, err := decodeProven[token.Amount](ctx, v, bankapi.SupplyKey.Key(), "supply")
+	if err != nil {
+		return out, p, err
+	}
+	out.Total = total
+	for _, acc := range []struct {
+		a   address.Address
+		dst *token.Amount
+	}{{bankapi.RewardPool, &out.RewardPool}, {bankapi.Treasury, &out.Treasury}} {
+		pa, err := v.StateAt(ctx, bankapi.AccountKeyOf(acc.a), p.Height)
+		if err != nil {
+			return out, p, err
+		}
+		var a bankapi.Account
+		if pa.Found {
+			if err := codec.Unmarshal(pa.Value, &a); err != nil {
+				return out, p, ErrAnswer.Wrapf("the proven account %s does not decode: %v", acc.a, err)
+			}
+		}
+		*acc.dst = a.Balance
+	}
+	return out, p, nil
 }
 
 // decodeProven proves key and decodes its value as a T (zero if absent).

@@ -235,4 +235,11 @@ func TestTypedProvenReads(t *testing.T) {
 	if _, p, err = ver.Policy(ctx); err != nil || !p.Found {
 		t.Fatalf("policy: found %v, %v", p.Found, err)
 	}
+	sup, p, err := ver.Supply(ctx)
+	must(t, err)
+	unproven, err := cl.Supply(ctx)
+	must(t, err)
+	if !p.Found || sup.Total != bankapi.TotalSupply || sup.Total != unproven.Total || sup.RewardPool.IsZero() {
+		t.Fatalf("supply: %+v found %v, unproven %+v", sup, p.Found, unproven)
+	}
 }

@@ -192,3 +192,13 @@ func provePolicy(ctx context.Context, v *lightproof.Verifier, _ []string) (any, 
 	}
 	return pol, func() string { return rowsText("", fieldRows(client.PolicyFields(pol))) }, p, nil
 }
+
+// proveSupply proves the total supply, the reward pool and the treasury at
+// one height.
+func proveSupply(ctx context.Context, v *lightproof.Verifier, _ []string) (any, func() string, lightproof.Proven, error) {
+	s, p, err := v.Supply(ctx)
+	if err != nil {
+		return nil, nil, p, err
+	}
+	return supplyOut(s), func() string { return supplyText(s) }, p, nil
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/crypto/address"
@@ -15,7 +16,7 @@ import (
 
 func newQueryCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "query", Aliases: []string{"q"}, Short: "Read chain state"}
-	cmd.AddCommand(queryBalanceCmd(), queryAccountCmd(), querySupplyCmd(), queryTxCmd(), queryBlockCmd(), queryStatusCmd(),
+	cmd.AddCommand(queryBalanceCmd(), queryAccountCmd(), withProve(querySupplyCmd(), proveSupply), queryTxCmd(), queryBlockCmd(), queryStatusCmd(),
 		queryNodesCmd("workers", "Registered workers", registryapi.RoleWorker, false), withProve(queryWorkerCmd(), proveWorker),
 		queryNodesCmd("gatekeepers", "Gatekeeper grants and registered gatekeepers", registryapi.RoleGatekeeper, true), withProve(queryPolicyCmd(), provePolicy))
 	cmd.AddCommand(keysQueryCmds()...)
@@ -90,6 +91,14 @@ func queryAccountCmd() *cobra.Command {
 	})
 }
 
+func supplyOut(s bankapi.SupplyInfo) map[string]string {
+	return map[string]string{"total": s.Total.String(), "reward_pool": s.RewardPool.String(), "treasury": s.Treasury.String()}
+}
+
+func supplyText(s bankapi.SupplyInfo) string {
+	return rowsText("", []row{{"total", s.Total.PHAString()}, {"reward pool", s.RewardPool.PHAString()}, {"treasury", s.Treasury.PHAString()}})
+}
+
 func querySupplyCmd() *cobra.Command {
 	var n nodeFlag
 	cmd := &cobra.Command{
@@ -104,10 +113,7 @@ func querySupplyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := map[string]string{"total": s.Total.String(), "reward_pool": s.RewardPool.String(), "treasury": s.Treasury.String()}
-			return emit(out, func() string {
-				return rowsText("", []row{{"total", s.Total.PHAString()}, {"reward pool", s.RewardPool.PHAString()}, {"treasury", s.Treasury.PHAString()}})
-			})
+			return emit(supplyOut(s), func() string { return supplyText(s) })
 		},
 	}
 	n.register(cmd)
