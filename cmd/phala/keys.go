@@ -41,7 +41,9 @@ func keyOut(i keyring.Info) keyJSON {
 
 func printKey(i keyring.Info) error {
 	out := keyOut(i)
-	return emit(out, func() string { return fmt.Sprintf("%s\t%s\t(hex, for contract arguments: %s)", out.Name, out.Address, out.AddressHex) })
+	return emit(out, func() string {
+		return fmt.Sprintf("%s\t%s\t(hex, for contract arguments: %s)", out.Name, out.Address, out.AddressHex)
+	})
 }
 
 func newKeysCmd() *cobra.Command {
