@@ -71,21 +71,15 @@ func settled(t *testing.T, ctx context.Context, cl *client.Client, height int64)
 // results on chain and checks the sender got the unused gas back; then a
 // command with too little gas reports out of gas with all its gas used
 // and no refund.
-func TestWorkersExecuteOnDevnet(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a CometBFT node, a gatekeeper and a worker, and builds a contract")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
-	defer cancel()
-	code := buildToken(t)
-	cl := teedevnet.Start(t, ctx, devworker.WorkerRole).Client
-	bob := ed25519.NewKeyFromSeed(keyring.DevSeed("bob"))
-	bobAddr := address.FromPublicKey(bob.Public().(ed25519.PublicKey))
-	up, err := cl.Upload(ctx, bob, code, client.UploadOptions{})
+// deployToken uploads and instantiates the token (supply 1,000 to key)
+// and waits for the gatekeeper to publish its key.
+func deployToken(t *testing.T, ctx context.Context, cl *client.Client, key ed25519.PrivateKey, code []byte) client.Instantiated {
+	t.Helper()
+	up, err := cl.Upload(ctx, key, code, client.UploadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst, err := cl.Instantiate(ctx, bob, up.CodeHash, client.InstantiateOptions{InitArgs: []byte(`{"supply":1000}`)})
+	inst, err := cl.Instantiate(ctx, key, up.CodeHash, client.InstantiateOptions{InitArgs: []byte(`{"supply":1000}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +93,20 @@ func TestWorkersExecuteOnDevnet(t *testing.T) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+	return inst
+}
+
+func TestWorkersExecuteOnDevnet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a CometBFT node, a gatekeeper and a worker, and builds a contract")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	code := buildToken(t)
+	cl := teedevnet.Start(t, ctx, devworker.WorkerRole).Client
+	bob := ed25519.NewKeyFromSeed(keyring.DevSeed("bob"))
+	bobAddr := address.FromPublicKey(bob.Public().(ed25519.PublicKey))
+	inst := deployToken(t, ctx, cl, bob, code)
 	p, err := cl.ContractParams(ctx)
 	if err != nil {
 		t.Fatal(err)

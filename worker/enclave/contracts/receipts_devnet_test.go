@@ -38,24 +38,7 @@ func TestReceiptsOnDevnet(t *testing.T) {
 	d := teedevnet.Start(t, ctx, devworker.WorkerRoles...)
 	cl, workers := d.Client, d.WorkerURLs()
 	bob := ed25519.NewKeyFromSeed(keyring.DevSeed("bob"))
-	up, err := cl.Upload(ctx, bob, code, client.UploadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := cl.Instantiate(ctx, bob, up.CodeHash, client.InstantiateOptions{InitArgs: []byte(`{"supply":1000}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if pubs, err := cl.ContractKeys(ctx, client.DefaultCluster, inst.Contract[:]); err == nil && len(pubs) > 0 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal("the gatekeeper did not publish the contract's key")
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	inst := deployToken(t, ctx, cl, bob, code)
 	carol := address.Module("carol")
 	opts := client.ReceiptOptions{Workers: workers, Cluster: client.DefaultCluster, Poll: 10 * time.Millisecond}
 
