@@ -69,14 +69,19 @@ func (a *App) queryState(req *abci.QueryRequest, resp *abci.QueryResponse) error
 	if len(req.Data) == 0 {
 		return module.ErrBadQuery.Wrapf("%s takes a state key", chainapi.QueryState)
 	}
-	value, p, _, err := a.store.Proof(height, req.Data)
+	if !req.Prove {
+		value, err := a.store.GetAt(height, req.Data)
+		if err != nil {
+			return module.ErrNotFound.Wrapf("%v", err)
+		}
+		resp.Value = codec.MustMarshal(chainapi.StateEntry{Found: value != nil, Value: value})
+		return nil
+	}
+	value, p, err := a.store.Proof(height, req.Data)
 	if err != nil {
 		return module.ErrNotFound.Wrapf("%v", err)
 	}
 	resp.Value = codec.MustMarshal(chainapi.StateEntry{Found: value != nil, Value: value})
-	if !req.Prove {
-		return nil
-	}
 	step, err := a.appHashStep(height)
 	if err != nil {
 		return err

@@ -93,7 +93,7 @@ func BenchmarkProofs(b *testing.B) {
 		b.Run("make/"+tc.name, func(b *testing.B) {
 			size := 0
 			for i := 0; b.Loop(); i++ {
-				_, p, _, err := f.s.Proof(f.height, tc.key(i*7919))
+				_, p, err := f.s.Proof(f.height, tc.key(i*7919))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -110,7 +110,7 @@ func BenchmarkProofs(b *testing.B) {
 			answers := make([]answer, 256)
 			for i := range answers {
 				k := tc.key(i * 7919)
-				v, p, _, err := f.s.Proof(f.height, k)
+				v, p, err := f.s.Proof(f.height, k)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -65,7 +65,7 @@ func newFixture(t *testing.T, heights int64) *fixture {
 // prove is what the application answers for key at height.
 func (f *fixture) prove(t *testing.T, height int64, k []byte) ([]byte, []proof.Op) {
 	t.Helper()
-	value, p, _, err := f.s.Proof(height, k)
+	value, p, err := f.s.Proof(height, k)
 	if err != nil {
 		t.Fatal(err)
 	}

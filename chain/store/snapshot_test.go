@@ -87,7 +87,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 				t.Fatalf("meta %+v", got)
 			}
 			// Every value reads the same, and the store goes on committing.
-			want, _, _, err := src.Proof(height, testItem.Key([]byte("empty")))
+			want, err := src.GetAt(height, testItem.Key([]byte("empty")))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -360,31 +360,57 @@ func (s *Store) AppHash(height int64) ([]byte, bool, error) {
 // StateRoot is the root of the committed state tree.
 func (s *Store) StateRoot() []byte { return s.committed.Hash() }
 
+// GetAt reads key in the state after a recent height (nil: absent).
+func (s *Store) GetAt(height int64, key []byte) ([]byte, error) {
+	var value []byte
+	err := s.atHeight(height, func(t *iavl.ImmutableTree) (err error) {
+		value, err = s.getIn(t, key)
+		return err
+	})
+	return value, err
+}
+
 // Proof proves the value of key (or its absence) in the state after a
-// recent height: it returns the value (nil if absent), the ICS-23 proof
-// against that height's state root, and the root.
-func (s *Store) Proof(height int64, key []byte) (value []byte, proof *ics23.CommitmentProof, root []byte, err error) {
+// recent height: it returns the value (nil if absent) and the ICS-23 proof
+// against that height's state root.
+func (s *Store) Proof(height int64, key []byte) (value []byte, proof *ics23.CommitmentProof, err error) {
+	err = s.atHeight(height, func(t *iavl.ImmutableTree) error {
+		if value, err = s.getIn(t, key); err != nil {
+			return err
+		}
+		if value != nil {
+			proof, err = t.GetMembershipProof(key)
+		} else {
+			proof, err = t.GetNonMembershipProof(key)
+		}
+		if err != nil {
+			return fmt.Errorf("prove key at height %d: %w", height, err)
+		}
+		return nil
+	})
+	return value, proof, err
+}
+
+// atHeight runs fn on the tree of a recent height, pinned meanwhile.
+func (s *Store) atHeight(height int64, fn func(*iavl.ImmutableTree) error) error {
 	release, err := s.Pin(height)
 	if err != nil {
-		return nil, nil, nil, err
+		return err
 	}
 	defer release()
 	t, err := s.tree.GetImmutable(version(height))
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("state tree at height %d: %w", height, err)
+		return fmt.Errorf("state tree at height %d: %w", height, err)
 	}
-	if value, err = t.Get(key); err != nil {
-		return nil, nil, nil, fmt.Errorf("state get: %w", s.damaged(err))
-	}
-	if value != nil {
-		proof, err = t.GetMembershipProof(key)
-	} else {
-		proof, err = t.GetNonMembershipProof(key)
-	}
+	return fn(t)
+}
+
+func (s *Store) getIn(t *iavl.ImmutableTree, key []byte) ([]byte, error) {
+	v, err := t.Get(key)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("prove key at height %d: %w", height, err)
+		return nil, fmt.Errorf("state get: %w", s.damaged(err))
 	}
-	return value, proof, t.Hash(), nil
+	return v, nil
 }
 
 // RecordBlockHash writes block height's hash into the block's state and

@@ -158,7 +158,7 @@ func TestPruneKeepsRecentAndPinned(t *testing.T) {
 		height int64
 		want   string // "" when pruned
 	}{{0, ""}, {5, ""}, {6, "6"}, {7, "7"}, {10, "10"}} {
-		v, p, _, err := s.Proof(tc.height, key)
+		v, p, err := s.Proof(tc.height, key)
 		if tc.want == "" {
 			if err == nil {
 				t.Errorf("height %d: proof given, want pruned", tc.height)
@@ -171,7 +171,7 @@ func TestPruneKeepsRecentAndPinned(t *testing.T) {
 	}
 	release()
 	commit(t, s, 11, set("a", "11"))
-	if _, _, _, err := s.Proof(7, key); err == nil {
+	if _, _, err := s.Proof(7, key); err == nil {
 		t.Fatal("height 7 still provable after the pin was released")
 	}
 }
