@@ -57,17 +57,6 @@ func (s *stores) closeAll() {
 	}
 }
 
-// onceDB makes Close idempotent: pebble panics on a second Close.
-type onceDB struct {
-	dbm.DB
-	once sync.Once
-	err  error
-}
-
-func (d *onceDB) Close() error {
-	d.once.Do(func() { d.err = catch("closing store", d.DB.Close) })
-	return d.err
-}
 
 // pebbleLogger adapts a CometBFT logger to pebble's Logger.
 type pebbleLogger struct {
