@@ -57,7 +57,6 @@ func (s *stores) closeAll() {
 	}
 }
 
-
 // pebbleLogger adapts a CometBFT logger to pebble's Logger.
 type pebbleLogger struct {
 	l           cmtlog.Logger
