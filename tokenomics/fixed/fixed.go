@@ -239,3 +239,17 @@ func (q *Q) UnmarshalText(b []byte) error {
 	*q = v
 	return nil
 }
+
+// Rat is q as an exact rational.
+func (q Q) Rat() *big.Rat { return new(big.Rat).SetFrac(q.big(), new(big.Int).Lsh(big.NewInt(1), 64)) }
+
+// Max is the larger of q and r.
+func Max(q, r Q) Q {
+	if q.Cmp(r) >= 0 {
+		return q
+	}
+	return r
+}
+
+// Half is q/2 rounded toward zero.
+func (q Q) Half() Q { return Q{hi: q.hi >> 1, lo: q.lo>>1 | q.hi<<63} }
