@@ -74,6 +74,7 @@ type Module struct {
 	// startMu guards starting instances (lc.inst, programs), which
 	// concurrent queries may both want.
 	startMu sync.Mutex
+
 	st State // Contracts is filled only by MarshalState; live holds them
 
 	live     map[contractsapi.Hash]*liveContract
