@@ -33,6 +33,15 @@ const (
 	PathSessionQuery = "/v1/query/session/query"
 )
 
+// The worker's coded refusals a session client acts on (errs module
+// "runtime", worker/enclave registers them): an unknown session (the
+// worker restarted, or forgot it) and an expired one are opened again.
+const (
+	RuntimeModule      = "runtime"
+	CodeQueryExpired   = 33
+	CodeSessionUnknown = 50
+)
+
 // Session bounds.
 const (
 	// SessionIDSize is a session id's length.

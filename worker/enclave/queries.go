@@ -19,7 +19,7 @@ var (
 	ErrQueryUnknownContract = errs.Register(Module, 30, "query for a contract this worker does not run")
 	ErrQueryUndecryptable   = errs.Register(Module, 31, "query does not open with the contract's key")
 	ErrQueryMalformed       = errs.Register(Module, 32, "malformed query")
-	ErrQueryExpired         = errs.Register(Module, 33, "query expired")
+	ErrQueryExpired         = errs.Register(Module, workerwire.CodeQueryExpired, "query expired")
 	ErrQueryReplayed        = errs.Register(Module, 34, "query replayed")
 	ErrQuerySignature       = errs.Register(Module, 35, "query signature does not verify")
 	ErrQueryRate            = errs.Register(Module, 36, "too many queries from this caller")

@@ -19,7 +19,7 @@ import (
 
 // Errors of query sessions (codes 50-59 of this module).
 var (
-	ErrSessionUnknown  = errs.Register(Module, 50, "unknown query session")
+	ErrSessionUnknown  = errs.Register(Module, workerwire.CodeSessionUnknown, "unknown query session")
 	ErrSessionContract = errs.Register(Module, 51, "query session is for another contract")
 	ErrSessionCaller   = errs.Register(Module, 52, "query session is another caller's")
 	ErrSessionFull     = errs.Register(Module, 53, "too many query sessions")
