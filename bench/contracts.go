@@ -116,6 +116,10 @@ type LatencyResult struct {
 	P50           time.Duration `json:"p50_ns"`
 	P99           time.Duration `json:"p99_ns"`
 	BlockInterval time.Duration `json:"block_interval_ns"`
+	// Included is the median time from submission to the transaction
+	// found in a committed block: the rest of P50 is the relay, the
+	// worker and the receipt's fetch.
+	Included time.Duration `json:"included_p50_ns"`
 }
 
 // QueriesResult is the query runs.
@@ -128,7 +132,10 @@ type QueriesResult struct {
 	Refused        int           `json:"refused"`
 	Elapsed        time.Duration `json:"elapsed_ns"`
 	PerSecond      float64       `json:"per_second"`
-	ServerP50      time.Duration `json:"server_p50_ns"` // one caller, without the client's sealing (raw HTTP)
+	// CPU is the process's CPU time per answered query of the
+	// concurrent run: client, HTTP server and worker together, as they
+	// share the machine.
+	CPU time.Duration `json:"cpu_per_query_ns"`
 }
 
 // RestartResult is the restart run.

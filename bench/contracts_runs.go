@@ -335,46 +335,49 @@ func (b *contractsBench) latency(ctx context.Context) (LatencyResult, error) {
 		return LatencyResult{}, err
 	}
 	h0, t0 := b.v.Node.Height(), time.Now()
-	var lat []time.Duration
+	var lat, inc []time.Duration
 	for i := range b.o.LatencyCommands {
 		raw, err := cs.sign(s, n[0]+uint64(i), to, 1)
 		if err != nil {
 			return LatencyResult{}, err
 		}
-		d, err := b.submitToReceipt(ctx, raw, reply)
+		in, d, err := b.submitToReceipt(ctx, raw, reply)
 		if err != nil {
 			return LatencyResult{}, err
 		}
-		lat = append(lat, d)
+		lat, inc = append(lat, d), append(inc, in)
 	}
-	res := LatencyResult{Count: len(lat), P50: percentile(lat, 0.50), P99: percentile(lat, 0.99)}
+	res := LatencyResult{Count: len(lat), P50: percentile(lat, 0.50), P99: percentile(lat, 0.99), Included: percentile(inc, 0.50)}
 	if blocks := b.v.Node.Height() - h0; blocks > 0 {
 		res.BlockInterval = time.Since(t0) / time.Duration(blocks)
 	}
-	fmt.Fprintf(b.o.Progress, "latency: %d commands, p50 %s p99 %s, block interval %s\n", res.Count, res.P50.Round(time.Millisecond), res.P99.Round(time.Millisecond), res.BlockInterval.Round(time.Millisecond))
+	fmt.Fprintf(b.o.Progress, "latency: %d commands, p50 %s p99 %s (in a block after %s), block interval %s\n", res.Count, res.P50.Round(time.Millisecond), res.P99.Round(time.Millisecond), res.Included.Round(time.Millisecond), res.BlockInterval.Round(time.Millisecond))
 	return res, nil
 }
 
-func (b *contractsBench) submitToReceipt(ctx context.Context, raw []byte, reply hpke.PrivateKey) (time.Duration, error) {
+// submitToReceipt broadcasts raw and returns how long until it was in a
+// committed block and until its receipt opened.
+func (b *contractsBench) submitToReceipt(ctx context.Context, raw []byte, reply hpke.PrivateKey) (included, receipt time.Duration, err error) {
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	start := time.Now()
 	sub, err := b.cl.Broadcast(wctx, raw)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	var seq uint64
 	for seq == 0 {
 		if t, err := b.cl.Tx(wctx, sub.Hash[:]); err == nil {
 			if seq = commandSeq(t.TxResult.Events); seq == 0 {
-				return 0, fmt.Errorf("command %X: no sequence number in its events (code %d: %s)", sub.Hash, t.TxResult.Code, t.TxResult.Log)
+				return 0, 0, fmt.Errorf("command %X: no sequence number in its events (code %d: %s)", sub.Hash, t.TxResult.Code, t.TxResult.Log)
 			}
 			break
 		}
 		if err := sleepCtx(wctx, 5*time.Millisecond); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
+	included = time.Since(start)
 	for {
 		for _, u := range b.workerURLs() {
 			a, err := b.cl.FetchReceipt(wctx, u, seq, reply)
@@ -382,12 +385,12 @@ func (b *contractsBench) submitToReceipt(ctx context.Context, raw []byte, reply 
 				continue
 			}
 			if a.Status != contractsapi.StatusOK {
-				return 0, fmt.Errorf("command %d: %v", seq, a.Err())
+				return 0, 0, fmt.Errorf("command %d: %v", seq, a.Err())
 			}
-			return time.Since(start), nil
+			return included, time.Since(start), nil
 		}
 		if err := sleepCtx(wctx, 5*time.Millisecond); err != nil {
-			return 0, fmt.Errorf("command %d: no receipt: %w", seq, err)
+			return 0, 0, fmt.Errorf("command %d: no receipt: %w", seq, err)
 		}
 	}
 }
@@ -505,6 +508,7 @@ func (b *contractsBench) queries(ctx context.Context) (QueriesResult, error) {
 	}
 	var answered, refused atomic.Int64
 	var firstErr atomic.Value
+	cpu0 := processCPU()
 	start := time.Now()
 	end := start.Add(b.o.QueryDuration)
 	var wg sync.WaitGroup
@@ -524,7 +528,10 @@ func (b *contractsBench) queries(ctx context.Context) (QueriesResult, error) {
 	res.Elapsed = time.Since(start)
 	res.Answered, res.Refused = int(answered.Load()), int(refused.Load())
 	res.PerSecond = float64(res.Answered) / res.Elapsed.Seconds()
-	fmt.Fprintf(b.o.Progress, "queries: %d callers for %s: %d answered (%.0f/s), %d refused\n", len(keys), res.Elapsed.Round(time.Millisecond), res.Answered, res.PerSecond, res.Refused)
+	if res.Answered > 0 {
+		res.CPU = (processCPU() - cpu0) / time.Duration(res.Answered)
+	}
+	fmt.Fprintf(b.o.Progress, "queries: %d callers for %s: %d answered (%.0f/s, %s process CPU each), %d refused\n", len(keys), res.Elapsed.Round(time.Millisecond), res.Answered, res.PerSecond, res.CPU.Round(time.Microsecond), res.Refused)
 	if e := firstErr.Load(); e != nil {
 		fmt.Fprintf(b.o.Progress, "queries: first refusal: %s\n", e)
 	}

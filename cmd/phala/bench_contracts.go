@@ -105,13 +105,13 @@ func contractsBenchText(r bench.ContractsResult) string {
 		c.SettledOK, c.Failed, c.Submitted, c.Blocks, c.Elapsed.Round(time.Millisecond), perCommand(c))
 	l := r.Latency
 	limit := l.BlockInterval + bench.TargetLatencyOverBlock
-	fmt.Fprintf(&b, "latency    p50 %s, p99 %s   target p50 < block interval + 50 ms = %s   %s  (%d commands)\n",
-		ms(l.P50), ms(l.P99), ms(limit), verdict(l.P50 < limit), l.Count)
+	fmt.Fprintf(&b, "latency    p50 %s, p99 %s   target p50 < block interval + 50 ms = %s   %s  (%d commands; in a block after %s)\n",
+		ms(l.P50), ms(l.P99), ms(limit), verdict(l.P50 < limit), l.Count, ms(l.Included))
 	q := r.Queries
 	fmt.Fprintf(&b, "queries    1 caller: p50 %s, p99 %s   target p50 < %s, p99 < %s   %s  (%d queries)\n",
 		ms(q.P50), ms(q.P99), ms(bench.TargetQueryP50), ms(bench.TargetQueryP99), verdict(q.P50 < bench.TargetQueryP50 && q.P99 < bench.TargetQueryP99), q.OneCallerCount)
-	fmt.Fprintf(&b, "queries    %d callers: %.0f /s   target >= %d   %s  (%d answered, %d refused, %s)\n",
-		q.Callers, q.PerSecond, bench.TargetQueriesPerSecond, verdict(q.PerSecond >= bench.TargetQueriesPerSecond), q.Answered, q.Refused, q.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(&b, "queries    %d callers: %.0f /s   target >= %d   %s  (%d answered, %d refused, %s; %s process CPU per query)\n",
+		q.Callers, q.PerSecond, bench.TargetQueriesPerSecond, verdict(q.PerSecond >= bench.TargetQueriesPerSecond), q.Answered, q.Refused, q.Elapsed.Round(time.Millisecond), q.CPU.Round(time.Microsecond))
 	s := r.Restart
 	fmt.Fprintf(&b, "restart    %d contracts: first query %s after the start   target < %s   %s  (runtime open %s, stop %s)",
 		s.Contracts, ms(s.FirstQuery), bench.TargetRestart, verdict(s.FirstQuery < bench.TargetRestart), ms(s.Open), ms(s.Stop))
