@@ -31,6 +31,8 @@ type Client struct {
 	rpc     *cometrpc.Client
 	url     string
 	chainID string
+
+	sessions sessionCache // query sessions with workers (session.go)
 }
 
 // New connects lazily to the node at url.

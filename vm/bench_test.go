@@ -84,7 +84,7 @@ func BenchmarkVM(b *testing.B) {
 			reset += time.Since(t0)
 		}
 		b.ReportMetric(float64(reset.Microseconds())/float64(b.N), "reset-µs/op")
-		b.ReportMetric(float64(len(inst.reactors[Command].fresh.mem)>>10), "memory-KiB")
+		b.ReportMetric(float64(len(inst.command.fresh.mem)>>10), "memory-KiB")
 	})
 	b.Run("trivial_call_raw", func(b *testing.B) {
 		raw, err := warm.Load(ctx, rawModule(bodyNop))

@@ -28,6 +28,9 @@ var (
 	ErrClosed = errs.Register(errModule, 10, "vm closed")
 	// ErrKey: the host could not derive the contract's signing key.
 	ErrKey = errs.Register(errModule, 11, "key derivation failed")
+	// ErrBusy: every query reactor stayed busy until the call's context
+	// ended.
+	ErrBusy = errs.Register(errModule, 12, "no query reactor free")
 )
 
 const errModule = "vm"

@@ -267,7 +267,10 @@ func DecodeAudience(b []byte) ([][]byte, error) {
 // key derives (once per instance) the contract's signing key for purpose.
 func (st *callState) key(purpose string) ed25519.PrivateKey {
 	i := st.inst
-	if k, ok := i.keys[purpose]; ok {
+	i.keysMu.Lock()
+	k, ok := i.keys[purpose]
+	i.keysMu.Unlock()
+	if ok {
 		return k
 	}
 	if i.env.DeriveKey == nil {
@@ -277,6 +280,8 @@ func (st *callState) key(purpose string) ed25519.PrivateKey {
 	if err != nil || len(k) != ed25519.PrivateKeySize {
 		st.fail(ErrKey.Wrapf("purpose %q: %v", purpose, err))
 	}
+	i.keysMu.Lock()
 	i.keys[purpose] = k
+	i.keysMu.Unlock()
 	return k
 }

@@ -77,23 +77,71 @@ type Result struct {
 	Log     []byte  // captured stdout/stderr, bounded by MaxLogBytes
 }
 
-// Instance is one contract's running code. It keeps two reactors: one for
-// commands and one for queries. A call's gas depends on its reactor's
-// history (the Go heap, lazily built caches), so queries, which differ from
-// worker to worker, must never touch the reactor commands run on, and the
-// command reactor is reset to its state after _initialize at the first
-// command of every block: a command's gas is then a function of the
-// module, its input, the storage and the commands before it in the same
-// block, the same on every worker, whether it has run for months or
-// restarted from a checkpoint a minute ago. Calls are serialised.
+// Instance is one contract's running code. It keeps one reactor for
+// commands and a small pool of reactors for queries. A call's gas depends
+// on its reactor's history (the Go heap, lazily built caches), so queries,
+// which differ from worker to worker, must never touch the reactor
+// commands run on, and the command reactor is reset to its state after
+// _initialize at the first command of every block: a command's gas is then
+// a function of the module, its input, the storage and the commands before
+// it in the same block, the same on every worker, whether it has run for
+// months or restarted from a checkpoint a minute ago.
+//
+// Commands are serialised. Queries run at once, each on its own reactor
+// (at most Config.QueryReactors of them; more wait for one to come free),
+// and read the Store concurrently: the host must not change the Store
+// while queries run (the worker runtime applies blocks under its write
+// lock and answers queries under its read lock).
 type Instance struct {
 	m   *Module
 	env Env
 
-	mu       sync.Mutex
-	reactors [2]*reactor // by Mode; nil before the first call and after a failure
-	keys     map[string]ed25519.PrivateKey
-	closed   bool
+	// life is shared by every call and taken alone by Close, so Close
+	// waits for the calls in flight.
+	life   sync.RWMutex
+	closed bool
+
+	cmd     sync.Mutex // serialises commands and resets of their reactor
+	command *reactor   // nil before the first command and after a failure
+
+	queries queryPool
+
+	keysMu sync.Mutex
+	keys   map[string]ed25519.PrivateKey
+}
+
+// queryPool is an instance's query reactors. A query holds a slot while it
+// runs, so at most cap(slots) reactors exist; idle ones wait in idle.
+type queryPool struct {
+	slots chan struct{}
+	mu    sync.Mutex
+	idle  []*reactor
+}
+
+func (p *queryPool) take() *reactor {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle) == 0 {
+		return nil
+	}
+	r := p.idle[len(p.idle)-1]
+	p.idle = p.idle[:len(p.idle)-1]
+	return r
+}
+
+func (p *queryPool) put(r *reactor) {
+	p.mu.Lock()
+	p.idle = append(p.idle, r)
+	p.mu.Unlock()
+}
+
+// drain empties the idle list and returns what it held.
+func (p *queryPool) drain() []*reactor {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.idle
+	p.idle = nil
+	return out
 }
 
 // reactor is one instantiated module and its metering globals.
@@ -114,66 +162,95 @@ func (m *Module) NewInstance(env Env) *Instance {
 	if env.Store == nil {
 		env.Store = NewMemStore()
 	}
-	return &Instance{m: m, env: env, keys: map[string]ed25519.PrivateKey{}}
+	return &Instance{m: m, env: env, keys: map[string]ed25519.PrivateKey{},
+		queries: queryPool{slots: make(chan struct{}, m.e.cfg.QueryReactors)}}
 }
 
-// Close stops the reactors.
+// Close stops the reactors, once the calls in flight have returned.
 func (i *Instance) Close(ctx context.Context) error {
-	i.mu.Lock()
-	defer i.mu.Unlock()
+	i.life.Lock()
+	defer i.life.Unlock()
 	i.closed = true
-	return errors.Join(i.drop(ctx, Command), i.drop(ctx, Query))
+	err := i.dropCommand(ctx)
+	for _, r := range i.queries.drain() {
+		err = errors.Join(err, r.mod.Close(ctx))
+	}
+	return err
 }
 
-// Reset brings both reactors back to their state after _initialize, as
+// Reset brings every idle reactor back to its state after _initialize, as
 // the first command of a block does for the command reactor.
 func (i *Instance) Reset(ctx context.Context) error {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	return errors.Join(i.reset(ctx, Command), i.reset(ctx, Query))
+	i.life.RLock()
+	defer i.life.RUnlock()
+	i.cmd.Lock()
+	err := i.resetCommand(ctx)
+	i.cmd.Unlock()
+	for _, r := range i.queries.drain() {
+		if r.fresh != nil && r.fresh.restore(r.mod) {
+			i.queries.put(r)
+			continue
+		}
+		err = errors.Join(err, r.mod.Close(ctx))
+	}
+	return err
 }
 
-// reset restores m's reactor from its snapshot, or drops it (the next call
-// starts a new one) when it has none or its memory has grown.
-func (i *Instance) reset(ctx context.Context, m Mode) error {
-	r := i.reactors[m]
+// resetCommand restores the command reactor from its snapshot, or drops it
+// (the next command starts a new one) when it has none or its memory has
+// grown.
+func (i *Instance) resetCommand(ctx context.Context) error {
+	r := i.command
 	if r == nil || r.fresh != nil && r.fresh.restore(r.mod) {
 		return nil
 	}
-	return i.drop(ctx, m)
+	return i.dropCommand(ctx)
 }
 
-func (i *Instance) drop(ctx context.Context, m Mode) error {
-	r := i.reactors[m]
+func (i *Instance) dropCommand(ctx context.Context) error {
+	r := i.command
 	if r == nil {
 		return nil
 	}
-	i.reactors[m] = nil
+	i.command = nil
 	return r.mod.Close(ctx)
 }
 
-// Start runs the reactor of c.Mode's _initialize now (Call does it lazily)
-// and counts it as started in c's block. It is a no-op on a started
-// reactor.
+// Start runs the _initialize of a reactor of c.Mode now (Call does it
+// lazily): the command reactor, counted as started in c's block, or one
+// more idle query reactor. It is a no-op on a started command reactor.
 func (i *Instance) Start(ctx context.Context, c Call) error {
-	i.mu.Lock()
-	defer i.mu.Unlock()
+	i.life.RLock()
+	defer i.life.RUnlock()
 	if i.closed {
 		return ErrClosed
 	}
-	if i.reactors[c.Mode] != nil {
+	if c.Mode == Query {
+		r, _, err := i.start(ctx, c)
+		if err == nil {
+			i.queries.put(r)
+		}
+		return err
+	}
+	i.cmd.Lock()
+	defer i.cmd.Unlock()
+	if i.command != nil {
 		return nil
 	}
-	_, err := i.start(ctx, c)
+	r, _, err := i.start(ctx, c)
+	if err == nil {
+		i.command = r
+	}
 	return err
 }
 
 // Call runs one entry point with c.GasLimit. A contract failure (revert,
 // trap, exit, out of gas) is returned as an error with the Result still
-// carrying the gas used and the log; the instance stays usable.
+// carrying the gas used and the log; the instance stays usable. A query
+// waits for a free query reactor until ctx ends.
 func (i *Instance) Call(ctx context.Context, c Call) (Result, error) {
-	i.mu.Lock()
-	defer i.mu.Unlock()
+	i.life.RLock()
+	defer i.life.RUnlock()
 	if i.closed {
 		return Result{}, ErrClosed
 	}
@@ -183,47 +260,92 @@ func (i *Instance) Call(ctx context.Context, c Call) (Result, error) {
 	if len(c.Input) > i.m.e.cfg.MaxInputBytes {
 		return Result{}, ErrHostLimit.Wrapf("input is %d bytes, limit %d", len(c.Input), i.m.e.cfg.MaxInputBytes)
 	}
-	if r := i.reactors[Command]; c.Mode == Command && r != nil && r.height != c.Height {
-		if err := i.reset(ctx, Command); err != nil {
+	if c.Mode == Query {
+		return i.query(ctx, c)
+	}
+	return i.commandCall(ctx, c)
+}
+
+func (i *Instance) commandCall(ctx context.Context, c Call) (Result, error) {
+	i.cmd.Lock()
+	defer i.cmd.Unlock()
+	if r := i.command; r != nil && r.height != c.Height {
+		if err := i.resetCommand(ctx); err != nil {
 			return Result{}, err
 		}
 	}
-	if i.reactors[c.Mode] == nil {
-		if res, err := i.start(ctx, c); err != nil {
+	if i.command == nil {
+		r, res, err := i.start(ctx, c)
+		if err != nil {
+			return res, err
+		}
+		i.command = r
+	}
+	res, err, ok := i.exec(ctx, i.command, c)
+	if !ok {
+		_ = i.dropCommand(ctx)
+	}
+	return res, err
+}
+
+// query runs c on an idle query reactor, or a new one while fewer than
+// QueryReactors exist, and gives it back unless the call broke it.
+func (i *Instance) query(ctx context.Context, c Call) (Result, error) {
+	select {
+	case i.queries.slots <- struct{}{}:
+	case <-ctx.Done():
+		return Result{}, ErrBusy.Wrapf("no query reactor came free: %v", ctx.Err())
+	}
+	defer func() { <-i.queries.slots }()
+	r := i.queries.take()
+	if r == nil {
+		var res Result
+		var err error
+		if r, res, err = i.start(ctx, c); err != nil {
 			return res, err
 		}
 	}
-	r := i.reactors[c.Mode]
+	res, err, ok := i.exec(ctx, r, c)
+	if ok {
+		i.queries.put(r)
+	} else {
+		_ = r.mod.Close(ctx)
+	}
+	return res, err
+}
+
+// exec runs c on r. ok is false when r broke and must be dropped.
+func (i *Instance) exec(ctx context.Context, r *reactor, c Call) (Result, error, bool) {
 	r.height = c.Height
 	if r.entry == nil {
-		return Result{}, ErrNoEntry.Wrapf("%s", c.Mode.export())
+		return Result{}, ErrNoEntry.Wrapf("%s", c.Mode.export()), true
 	}
 	st := newCallState(i, r, c)
 	res, err := i.run(ctx, st, r.entry, c.GasLimit)
 	if err != nil {
-		return res, err
+		return res, err, false
 	}
 	if st.reverted {
 		res.Output = st.revert
-		return res, ErrReverted.Wrapf("%s", st.revert)
+		return res, ErrReverted.Wrapf("%s", st.revert), true
 	}
 	if c.Mode == Command {
 		if err := st.store.commit(); err != nil {
-			return res, ErrStore.Wrapf("%v", err)
+			return res, ErrStore.Wrapf("%v", err), true
 		}
 	}
 	res.Output, res.Events = st.output, st.events
-	return res, nil
+	return res, nil, true
 }
 
-// start instantiates c.Mode's reactor, runs _initialize with InitGas and
-// keeps a snapshot of the result. _initialize runs outside any block
+// start instantiates a reactor of c.Mode, runs _initialize with InitGas
+// and keeps a snapshot of the result. _initialize runs outside any block
 // (height and time 0), so a reactor started in any block is the same.
-func (i *Instance) start(ctx context.Context, c Call) (Result, error) {
+func (i *Instance) start(ctx context.Context, c Call) (*reactor, Result, error) {
 	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
 	mod, err := i.m.e.rt.InstantiateModule(ctx, i.m.compiled, cfg)
 	if err != nil {
-		return Result{}, ErrInit.Wrapf("%s", firstLine(err.Error()))
+		return nil, Result{}, ErrInit.Wrapf("%s", firstLine(err.Error()))
 	}
 	r := &reactor{mod: mod, height: c.Height}
 	if f := mod.ExportedFunction(c.Mode.export()); f != nil && len(f.Definition().ParamTypes()) == 0 && len(f.Definition().ResultTypes()) == 0 {
@@ -234,26 +356,27 @@ func (i *Instance) start(ctx context.Context, c Call) (Result, error) {
 		r.oog, _ = mod.ExportedGlobal(outOfGasGlobal).(api.MutableGlobal)
 		if r.gas == nil || r.oog == nil {
 			_ = mod.Close(ctx)
-			return Result{}, ErrInit.Wrapf("instrumented module lacks gas globals")
+			return nil, Result{}, ErrInit.Wrapf("instrumented module lacks gas globals")
 		}
 	}
 	r.stack, _ = mod.ExportedGlobal(meter.StackOverflowGlobal).(api.MutableGlobal)
 	r.depth, _ = mod.ExportedGlobal(meter.CallDepthGlobal).(api.MutableGlobal)
-	i.reactors[c.Mode] = r
 	st := newCallState(i, r, Call{Mode: c.Mode})
 	st.init = true
 	res, err := i.run(ctx, st, mod.ExportedFunction("_initialize"), i.m.e.cfg.InitGas)
 	if err != nil {
-		return res, ErrInit.Wrapf("%v", err)
+		_ = mod.Close(ctx)
+		return nil, res, ErrInit.Wrapf("%v", err)
 	}
 	if r.gas != nil {
 		r.fresh = takeSnapshot(mod)
 	}
-	return Result{}, nil
+	return r, Result{}, nil
 }
 
 // run sets the gas, calls fn and classifies the outcome. After any failure
-// the reactor is dropped: a Go runtime stopped mid-way cannot be resumed.
+// the caller drops the reactor: a Go runtime stopped mid-way cannot be
+// resumed.
 func (i *Instance) run(ctx context.Context, st *callState, fn api.Function, limit uint64) (Result, error) {
 	r := st.r
 	st.limit = limit
@@ -275,7 +398,6 @@ func (i *Instance) run(ctx context.Context, st *callState, fn api.Function, limi
 	if r.gas != nil && errors.Is(err, errOutOfGasKind()) {
 		res.GasUsed = limit // out of gas spends the whole budget, whatever was left
 	}
-	_ = i.drop(ctx, st.call.Mode)
 	return res, err
 }
 

@@ -8,10 +8,10 @@ import (
 	"github.com/phala-go/phala/vm/meter"
 )
 
-// state reads a reactor's memory and state globals.
-func state(t *testing.T, inst *Instance, m Mode) ([]byte, []uint64) {
+// state reads the command reactor's memory and state globals.
+func state(t *testing.T, inst *Instance) ([]byte, []uint64) {
 	t.Helper()
-	r := inst.reactors[m]
+	r := inst.command
 	if r == nil {
 		t.Fatal("no reactor")
 	}
@@ -45,19 +45,19 @@ func TestResetRestoresFreshState(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := used.reactors[Command]
-	memUsed, globalsUsed := state(t, used, Command)
-	memFresh, globalsFresh := state(t, fresh, Command)
+	before := used.command
+	memUsed, globalsUsed := state(t, used)
+	memFresh, globalsFresh := state(t, fresh)
 	if bytes.Equal(memUsed, memFresh) {
 		t.Fatal("calls left the memory unchanged; the test proves nothing")
 	}
 	if err := used.Reset(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if used.reactors[Command] != before {
+	if used.command != before {
 		t.Fatal("Reset instantiated again instead of restoring the snapshot")
 	}
-	memUsed, globalsUsed = state(t, used, Command)
+	memUsed, globalsUsed = state(t, used)
 	if !bytes.Equal(memUsed, memFresh) {
 		t.Fatal("memory after Reset differs from a fresh reactor's")
 	}
@@ -113,7 +113,7 @@ func TestGasPerBlock(t *testing.T) {
 	long := loadProbe(t, newEngine(t, Config{CacheDir: cacheDir})).NewInstance(testEnv(nil))
 	var want [][]uint64
 	for h := int64(1); h <= 4; h++ {
-		before := long.reactors[Command]
+		before := long.command
 		want = append(want, run(long, block(h)))
 		switch h {
 		case 2: // end the block with a grown memory
@@ -121,11 +121,11 @@ func TestGasPerBlock(t *testing.T) {
 				t.Fatal(err)
 			}
 		case 3:
-			if long.reactors[Command] == before {
+			if long.command == before {
 				t.Fatal("a grown memory was restored instead of instantiated again")
 			}
 		case 4:
-			if long.reactors[Command] != before {
+			if long.command != before {
 				t.Fatal("the reactor was instantiated again instead of restored")
 			}
 		}

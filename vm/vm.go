@@ -44,6 +44,10 @@ type Config struct {
 	MaxLogBytes    int // captured stdout/stderr per call; the rest is dropped
 	Costs          HostCosts
 	HTTP           HTTPConfig
+	// QueryReactors is the most queries one instance runs at once, each on
+	// its own reactor (a Go runtime in its own memory); more wait. Enough
+	// for every core is what parallelism needs; more only costs memory.
+	QueryReactors int
 
 	// unmeteredForTests runs modules without instrumentation. Only tests in
 	// this package set it (before vm/meter existed); the product never does.
@@ -60,6 +64,11 @@ type HTTPConfig struct {
 	Client     *http.Client
 }
 
+// DefaultQueryReactors is Config.QueryReactors unless set: four, twice the
+// cores of the machines this runs on, so queries never queue behind a
+// reactor while a core is idle.
+const DefaultQueryReactors = 4
+
 // DefaultConfig is the production configuration.
 func DefaultConfig() Config {
 	return Config{
@@ -75,6 +84,7 @@ func DefaultConfig() Config {
 		MaxLogBytes:    8 << 10,
 		Costs:          DefaultHostCosts(),
 		HTTP:           HTTPConfig{MaxBytes: 1 << 20, Timeout: 5 * time.Second},
+		QueryReactors:  DefaultQueryReactors,
 	}
 }
 
@@ -94,6 +104,7 @@ func (c Config) withDefaults() Config {
 	setInt(&c.MaxEventBytes, d.MaxEventBytes)
 	setInt(&c.MaxLogBytes, d.MaxLogBytes)
 	setInt(&c.HTTP.MaxBytes, d.HTTP.MaxBytes)
+	setInt(&c.QueryReactors, d.QueryReactors)
 	if c.MaxMemoryPages == 0 {
 		c.MaxMemoryPages = d.MaxMemoryPages
 	}

@@ -18,7 +18,7 @@ import (
 
 func newBenchCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Benchmarks"}
-	cmd.AddCommand(benchTransfersCmd())
+	cmd.AddCommand(benchTransfersCmd(), benchContractsCmd())
 	return cmd
 }
 

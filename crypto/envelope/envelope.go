@@ -60,6 +60,10 @@ var (
 	QueryReply = Purpose{sigctx.EnvelopeQueryReply}
 	// Receipt carries a command's receipt to its sender's reply key.
 	Receipt = Purpose{sigctx.EnvelopeReceipt}
+	// SessionOpen carries a query session's request to a contract.
+	SessionOpen = Purpose{sigctx.EnvelopeSessionOpen}
+	// SessionGrant carries a query session's secret back to the caller.
+	SessionGrant = Purpose{sigctx.EnvelopeSessionGrant}
 )
 
 // Name is the purpose's registered name.

@@ -54,6 +54,12 @@ var (
 	// A caller's signature over its query (inside the query envelope), so
 	// contracts see an authenticated caller.
 	QueryCaller = register("phala/query/caller/v1")
+	// Query sessions: the caller's signature over its session request, the
+	// worker's over the grant (the session secret sealed to the caller's
+	// reply key) and over each answer in the session.
+	QuerySessionCaller = register("phala/query-session/caller/v1")
+	WorkerSessionGrant = register("phala/worker/session-grant/v1")
+	WorkerSessionReply = register("phala/worker/session-reply/v1")
 
 	// HPKE envelopes (crypto/envelope): the info of each purpose, so a
 	// ciphertext sealed for one purpose or chain never opens as another.
@@ -63,6 +69,14 @@ var (
 	EnvelopeQuery      = register("phala/envelope/query/v1")
 	EnvelopeQueryReply = register("phala/envelope/query-reply/v1")
 	EnvelopeReceipt    = register("phala/envelope/receipt/v1")
+	// A query session's request (sealed to the contract key) and grant
+	// (sealed to the caller's reply key).
+	EnvelopeSessionOpen  = register("phala/envelope/session-open/v1")
+	EnvelopeSessionGrant = register("phala/envelope/session-grant/v1")
+	// The symmetric keys of a query session, one per direction, derived
+	// from the session secret (crypto/envelope, session.go).
+	SessionQueryKey = register("phala/session/query-key/v1")
+	SessionReplyKey = register("phala/session/reply-key/v1")
 
 	// Key derivation (crypto/derive): one label per step of the hierarchy.
 	DeriveCluster    = register("phala/derive/cluster/v1")

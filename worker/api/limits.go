@@ -129,8 +129,12 @@ func PublicLimits() Limits {
 			PublicPathStatus:      {Slots: 8},
 			PublicPathAttestation: {Slots: 8},
 			// Queries: a sealed body of at most MaxQueryBody; 64 at once
-			// (each contract at most QueryConcurrency of them).
-			workerwire.PathQuery: {MaxBody: workerwire.MaxQueryBody, Slots: 64},
+			// (each contract at most QueryConcurrency of them, one-shot
+			// and session queries together). A session costs a KEM to
+			// open and decapsulation to grant, so fewer open at once.
+			workerwire.PathQuery:        {MaxBody: workerwire.MaxQueryBody, Slots: 64},
+			workerwire.PathSession:      {MaxBody: workerwire.MaxQueryBody, Slots: 16},
+			workerwire.PathSessionQuery: {MaxBody: workerwire.MaxSessionQueryBody, Slots: 64},
 		},
 		// Receipts (/v1/receipts/{seq}) come under Default: no body, and
 		// each costs a KEM (about 150 us), so 16 at once.

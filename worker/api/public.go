@@ -100,7 +100,7 @@ func NewPublicHandler(rt Runtime) http.Handler {
 		return out
 	}))
 	mux.HandleFunc(workerwire.PathReceipts, receiptHandler(rt))
-	mux.HandleFunc(workerwire.PathQuery, queryHandler(rt))
+	queryHandlers(mux, rt)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writePublicError(w, ErrNotFound.Wrapf("%s", r.URL.Path))
 	})

@@ -19,7 +19,7 @@ var (
 	ErrQueryUnknownContract = errs.Register(Module, 30, "query for a contract this worker does not run")
 	ErrQueryUndecryptable   = errs.Register(Module, 31, "query does not open with the contract's key")
 	ErrQueryMalformed       = errs.Register(Module, 32, "malformed query")
-	ErrQueryExpired         = errs.Register(Module, 33, "query expired")
+	ErrQueryExpired         = errs.Register(Module, workerwire.CodeQueryExpired, "query expired")
 	ErrQueryReplayed        = errs.Register(Module, 34, "query replayed")
 	ErrQuerySignature       = errs.Register(Module, 35, "query signature does not verify")
 	ErrQueryRate            = errs.Register(Module, 36, "too many queries from this caller")
@@ -105,60 +105,100 @@ func (g *queryGuard) remember(caller string, nonce []byte, expiry, height int64)
 // with the query's gas limit, and seals the answer to the query's reply
 // key, signed by this enclave's identity key naming the height answered
 // at. remote names an anonymous caller for the rate limit (its address).
+//
+// Queries run concurrently with each other under the runtime's read lock;
+// blocks are applied under its write lock, so a query reads one whole
+// block's state. Sealing and signing the answer come after the lock.
 func (r *Runtime) Query(req workerwire.QueryRequest, remote string) (workerwire.SignedQueryReply, error) {
-	r.mu.Lock()
-	if r.closed {
-		r.mu.Unlock()
-		return workerwire.SignedQueryReply{}, ErrClosed
-	}
-	ctx := &module.Context{ChainID: r.light.ChainID, Identity: r.node.IdentityPublic(), Role: r.role, Height: r.light.Height,
-		Time: time.Unix(0, r.light.Time), Secrets: r.ks, Log: r.log}
-	plain, st := r.contracts.OpenQuery(ctx, req.Contract, req.Generation, req.Sealed, workerwire.QueryAAD(req.Contract))
-	if st != contractsapi.StatusOK {
-		r.mu.Unlock()
-		switch st {
-		case contractsapi.StatusNoContract:
-			return workerwire.SignedQueryReply{}, ErrQueryUnknownContract.Wrapf("%s", req.Contract)
-		case contractsapi.StatusNoKey:
-			return workerwire.SignedQueryReply{}, ErrQueryNoKey.Wrapf("contract %s generation %d", req.Contract, req.Generation)
+	var (
+		q       workerwire.QueryPlain
+		result  workerwire.QueryResult
+		chainID string
+		height  int64
+	)
+	err := r.read(func(ctx *module.Context) error {
+		chainID, height = ctx.ChainID, ctx.Height
+		plain, st := r.contracts.OpenQuery(ctx, req.Contract, req.Generation, req.Sealed, workerwire.QueryAAD(req.Contract))
+		if err := openError(st, req.Contract, req.Generation); err != nil {
+			return err
 		}
-		return workerwire.SignedQueryReply{}, ErrQueryUndecryptable.Wrapf("contract %s generation %d", req.Contract, req.Generation)
-	}
-	var q workerwire.QueryPlain
-	if err := codec.UnmarshalCanonical(plain, &q); err != nil {
-		r.mu.Unlock()
-		return workerwire.SignedQueryReply{}, ErrQueryMalformed.Wrapf("%v", err)
-	}
-	if err := checkQuery(ctx, req, q); err != nil {
-		r.mu.Unlock()
+		if err := codec.UnmarshalCanonical(plain, &q); err != nil {
+			return ErrQueryMalformed.Wrapf("%v", err)
+		}
+		if err := checkQuery(ctx, req, q); err != nil {
+			return err
+		}
+		caller, callerAddr := queryCaller(q.Caller, remote)
+		if err := r.admit(caller, q.Nonce, q.Expiry, ctx.Height); err != nil {
+			return err
+		}
+		result = r.runQuery(ctx, req.Contract, callerAddr, q.Method, q.Args, q.GasLimit)
+		return nil
+	})
+	if err != nil {
 		return workerwire.SignedQueryReply{}, err
 	}
-	caller := "ip:" + remote
-	var callerAddr []byte
-	if len(q.Caller) > 0 {
-		caller = string(q.Caller)
-		a := address.FromPublicKey(ed25519.PublicKey(q.Caller))
-		callerAddr = a[:]
-	}
-	if !r.queries.allow(caller, time.Now()) {
-		r.mu.Unlock()
-		return workerwire.SignedQueryReply{}, ErrQueryRate.Wrapf("at most %d per second", QueryRate)
-	}
-	if !r.queries.remember(caller, q.Nonce, q.Expiry, ctx.Height) {
-		r.mu.Unlock()
-		return workerwire.SignedQueryReply{}, ErrQueryReplayed.Wrapf("nonce %x", q.Nonce)
-	}
-	gas := q.GasLimit
-	if gas == 0 || gas > workerwire.DefaultQueryGas {
-		gas = workerwire.DefaultQueryGas
-	}
-	status, res := r.contracts.RunQuery(ctx, req.Contract, callerAddr, q.Method, q.Args, gas)
-	r.mu.Unlock()
-	out, err := workerwire.SealQueryReply(ctx.ChainID, ctx.Height, q, workerwire.QueryResult{Status: status, GasUsed: min(res.GasUsed, gas), Output: res.Output}, r.node.Identity)
+	out, err := workerwire.SealQueryReply(chainID, height, q, result, r.node.Identity)
 	if err != nil {
 		return workerwire.SignedQueryReply{}, ErrQueryMalformed.Wrapf("reply key: %v", err)
 	}
 	return out, nil
+}
+
+// read runs f under the read lock with a context at the current height:
+// concurrent with other reads, never with a block being applied.
+func (r *Runtime) read(f func(ctx *module.Context) error) error {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.closed {
+		return ErrClosed
+	}
+	return f(&module.Context{ChainID: r.light.ChainID, Identity: r.node.IdentityPublic(), Role: r.role, Height: r.light.Height,
+		Time: time.Unix(0, r.light.Time), Secrets: r.ks, Log: r.log})
+}
+
+// openError maps the status of opening a sealed query to its refusal.
+func openError(st contractsapi.Status, contract contractsapi.Hash, gen uint32) error {
+	switch st {
+	case contractsapi.StatusOK:
+		return nil
+	case contractsapi.StatusNoContract:
+		return ErrQueryUnknownContract.Wrapf("%s", contract)
+	case contractsapi.StatusNoKey:
+		return ErrQueryNoKey.Wrapf("contract %s generation %d", contract, gen)
+	}
+	return ErrQueryUndecryptable.Wrapf("contract %s generation %d", contract, gen)
+}
+
+// queryCaller is the rate-limit key and the contract-visible address of a
+// query's caller key (none: anonymous, limited by its network address).
+func queryCaller(key []byte, remote string) (string, []byte) {
+	if len(key) == 0 {
+		return "ip:" + remote, nil
+	}
+	a := address.FromPublicKey(ed25519.PublicKey(key))
+	return string(key), a[:]
+}
+
+// admit meters caller and refuses a nonce it used before (nil nonce:
+// metering only, for session queries, whose replays the session refuses).
+func (r *Runtime) admit(caller string, nonce []byte, expiry, height int64) error {
+	if !r.queries.allow(caller, time.Now()) {
+		return ErrQueryRate.Wrapf("at most %d per second", QueryRate)
+	}
+	if nonce != nil && !r.queries.remember(caller, nonce, expiry, height) {
+		return ErrQueryReplayed.Wrapf("nonce %x", nonce)
+	}
+	return nil
+}
+
+// runQuery runs a query with its gas limit capped at DefaultQueryGas.
+func (r *Runtime) runQuery(ctx *module.Context, contract contractsapi.Hash, caller []byte, method string, args []byte, gas uint64) workerwire.QueryResult {
+	if gas == 0 || gas > workerwire.DefaultQueryGas {
+		gas = workerwire.DefaultQueryGas
+	}
+	status, res := r.contracts.RunQuery(ctx, contract, caller, method, args, gas)
+	return workerwire.QueryResult{Status: status, GasUsed: min(res.GasUsed, gas), Output: res.Output}
 }
 
 func checkQuery(ctx *module.Context, req workerwire.QueryRequest, q workerwire.QueryPlain) error {

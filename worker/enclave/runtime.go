@@ -78,7 +78,8 @@ type Config struct {
 }
 
 // Runtime is one running enclave. Its methods are safe for concurrent use:
-// one mutex guards the state, and blocks are applied one batch at a time.
+// one read-write lock guards the state; blocks are applied one batch at a
+// time under the write lock, queries run together under the read lock.
 type Runtime struct {
 	platform tee.Platform
 	node     *nodekey.Keys
@@ -92,7 +93,7 @@ type Runtime struct {
 	ownVM    *engine.VM // the VM Open started, closed with the runtime
 	genesis  []byte     // hash of the genesis state: what checkpoints must match
 
-	mu             sync.Mutex
+	mu             sync.RWMutex
 	light          lightclient.State
 	machine        *Machine
 	registry       *registryview.Module
@@ -103,7 +104,8 @@ type Runtime struct {
 	closed         bool
 	operator       address.Address // pinned; zero: none yet, no evidence
 
-	queries queryGuard // nonces and rates of encrypted queries (its own lock)
+	queries  queryGuard   // nonces and rates of encrypted queries (its own lock)
+	sessions sessionTable // granted query sessions (its own lock)
 }
 
 // Open loads or creates the node keys, then resumes from the newest valid

@@ -43,6 +43,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/chain/keys/keysapi"
@@ -65,9 +66,15 @@ const ConstructorGas = 1_000_000_000
 // MaxReceipts bounds the receipts kept for serving (the oldest go first).
 const MaxReceipts = 4096
 
-// Module runs contracts. Not safe for concurrent use (the loop is not).
+// Module runs contracts. Folds are not safe for concurrent use (the loop
+// is not); the query methods (query.go) are safe for concurrent use with
+// each other while no fold runs.
 type Module struct {
 	vm VM
+	// startMu guards starting instances (lc.inst, programs), which
+	// concurrent queries may both want.
+	startMu sync.Mutex
+
 	st State // Contracts is filled only by MarshalState; live holds them
 
 	live     map[contractsapi.Hash]*liveContract
@@ -341,15 +348,28 @@ func (m *Module) run(ctx *module.Context, lc *liveContract, cm contractsapi.Comm
 
 // call runs c on the contract's instance, starting it if needed.
 func (m *Module) call(ctx *module.Context, lc *liveContract, c vm.Call) (vm.Result, error) {
+	inst, err := m.started(ctx, lc)
+	if err != nil {
+		return vm.Result{}, err
+	}
+	return inst.Call(context.Background(), c)
+}
+
+// started is the contract's instance, started on first use. Queries call
+// it concurrently with each other (never with a fold), so starting is
+// guarded by its own lock.
+func (m *Module) started(ctx *module.Context, lc *liveContract) (Instance, error) {
+	m.startMu.Lock()
+	defer m.startMu.Unlock()
 	if lc.inst == nil {
 		inst, err := m.instance(ctx, lc)
 		if err != nil {
 			ctx.Log.Error("contracts: cannot start a contract", "contract", lc.c.ID, "err", err)
-			return vm.Result{}, err
+			return nil, err
 		}
 		lc.inst = inst
 	}
-	return lc.inst.Call(context.Background(), c)
+	return lc.inst, nil
 }
 
 func (m *Module) instance(ctx *module.Context, lc *liveContract) (Instance, error) {

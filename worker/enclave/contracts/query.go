@@ -11,14 +11,21 @@ import (
 
 // Query access: the runtime opens a query sealed to a contract's key and
 // runs its query method (vm.Query: phala_query, writes discarded) on the
-// contract's current state. The module is not safe for concurrent use:
-// the runtime holds its lock around these, so the state does not move
-// under a query.
+// contract's current state. These methods are safe for concurrent use with
+// each other, not with a fold: the runtime holds its read lock around
+// them and its write lock around blocks, so the state does not move under
+// a query and a query never sees a block half applied.
 
 // OpenQuery opens an envelope sealed (purpose envelope.Query, additional
 // data aad) to the contract's key of generation gen. false: the contract
 // does not run here, or the generation is not held, or it does not open.
 func (m *Module) OpenQuery(ctx *module.Context, id contractsapi.Hash, gen uint32, sealed, aad []byte) ([]byte, contractsapi.Status) {
+	return m.OpenSealed(ctx, id, gen, envelope.Query, sealed, aad)
+}
+
+// OpenSealed is OpenQuery for an envelope of purpose p (a query session's
+// request is sealed as envelope.SessionOpen).
+func (m *Module) OpenSealed(ctx *module.Context, id contractsapi.Hash, gen uint32, p envelope.Purpose, sealed, aad []byte) ([]byte, contractsapi.Status) {
 	lc := m.live[id]
 	if lc == nil || !lc.c.running() {
 		return nil, contractsapi.StatusNoContract
@@ -31,7 +38,7 @@ func (m *Module) OpenQuery(ctx *module.Context, id contractsapi.Hash, gen uint32
 	if err != nil {
 		return nil, contractsapi.StatusNoKey
 	}
-	plain, err := envelope.Open(ctx.ChainID, envelope.Query, priv, sealed, aad)
+	plain, err := envelope.Open(ctx.ChainID, p, priv, sealed, aad)
 	if err != nil {
 		return nil, contractsapi.StatusUndecryptable
 	}
