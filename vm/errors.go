@@ -28,6 +28,17 @@ var (
 	ErrClosed = errs.Register(errModule, 10, "vm closed")
 	// ErrKey: the host could not derive the contract's signing key.
 	ErrKey = errs.Register(errModule, 11, "key derivation failed")
+	// ErrCommandOnly: a query or _initialize called a host function only
+	// commands may use (pay, send).
+	ErrCommandOnly = errs.Register(errModule, 12, "host function is command-only")
+	// ErrOverdrawn: the contract paid more than its balance.
+	ErrOverdrawn = errs.Register(errModule, 13, "contract paying more than it holds")
+	// ErrUnknownContract: a Peers implementation's answer for a contract it
+	// cannot call (unknown, not running, or outside the caller's reach).
+	ErrUnknownContract = errs.Register(errModule, 14, "no such contract")
+	// ErrCallDepth: a contract-to-contract call beyond the depth bound, or
+	// to a contract already in the chain of calls.
+	ErrCallDepth = errs.Register(errModule, 15, "contract call too deep")
 )
 
 const errModule = "vm"
