@@ -93,10 +93,22 @@ type Payout struct {
 	Amount   token.Amount
 }
 
-// MaxCommandPayouts bounds one command's payouts (a worker's own bounds,
-// payouts per call times the calls a command's messages may make, stay
-// below it).
-const MaxCommandPayouts = 1024
+// Bounds of what one command may set off. Workers apply the message
+// bounds alike (they are consensus among the workers of a cluster); the
+// chain checks results against them.
+const (
+	// MaxCommandPayouts bounds one command's payouts (a worker's own
+	// bound, payouts per call times the calls a command may make, stays
+	// below it).
+	MaxCommandPayouts = 1024
+	// MaxCommandMessages bounds the messages a command's contracts may
+	// send in all (sdk.Send); later ones do not run (StatusMessageLimit).
+	MaxCommandMessages = 32
+	// MaxMessageDepth bounds chains of messages: a command's contract
+	// sends at depth 1, a contract running a message of depth d sends at
+	// d+1, and a message deeper than this does not run.
+	MaxMessageDepth = 4
+)
 
 // ContractRoot is a contract's state root after the block (StateRoot).
 type ContractRoot struct {
@@ -107,8 +119,8 @@ type ContractRoot struct {
 
 // Results is the payload of TopicResults: the outcome of every command
 // of Cluster's contracts in block Height, in chain order (Seq ascending),
-// and the state root of each contract those commands touched, by
-// contract id ascending.
+// and the state root of each contract those commands touched (the
+// messages they sent included), by contract id ascending.
 type Results struct {
 	_        struct{} `cbor:",toarray"`
 	Height   int64
@@ -138,7 +150,7 @@ func DecodeResults(b []byte) (Results, error) {
 		return r, ErrInvalid.Wrapf("results without a cluster")
 	case len(r.Commands) == 0:
 		return r, ErrInvalid.Wrapf("results without commands")
-	case len(r.Commands) > MaxResultCommands || len(r.Roots) > len(r.Commands):
+	case len(r.Commands) > MaxResultCommands || len(r.Roots) > len(r.Commands)*(1+MaxCommandMessages):
 		return r, ErrInvalid.Wrapf("%d commands and %d roots", len(r.Commands), len(r.Roots))
 	}
 	for i, c := range r.Commands {

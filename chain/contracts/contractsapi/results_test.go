@@ -34,7 +34,12 @@ func TestDecodeResults(t *testing.T) {
 		{"seq descending", func(r *Results) { r.Commands[0].Seq = 9 }},
 		{"unknown status", func(r *Results) { r.Commands[0].Status = 99 }},
 		{"roots unsorted", func(r *Results) { r.Roots[0].Contract, r.Roots[1].Contract = r.Roots[1].Contract, r.Roots[0].Contract }},
-		{"more roots than commands", func(r *Results) { r.Roots = append(r.Roots, ContractRoot{Contract: Hash{3}}) }},
+		{"more roots than commands can touch", func(r *Results) {
+			r.Roots = nil
+			for i := range 2*(1+MaxCommandMessages) + 1 {
+				r.Roots = append(r.Roots, ContractRoot{Contract: Hash{byte(i >> 8), byte(i)}})
+			}
+		}},
 		{"payout of a failed command", func(r *Results) { r.Commands[1].Payouts = r.Commands[0].Payouts }},
 		{"payout of nothing", func(r *Results) { r.Commands[0].Payouts[0].Amount = token.Amount{} }},
 		{"too many payouts", func(r *Results) {
