@@ -176,7 +176,7 @@ func TestQueryContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := call(Query, whoami, gasLimit)
-	if err != nil || string(res.Output) != `"peer@c2"` || res.GasUsed < direct.GasUsed+10_000 {
+	if err != nil || string(res.Output) != `"70656572@6332"` || res.GasUsed < direct.GasUsed+10_000 {
 		t.Fatalf("ask: %s %v, gas %d (the callee alone %d)", res.Output, err, res.GasUsed, direct.GasUsed)
 	}
 	tests := []struct {
@@ -200,7 +200,7 @@ func TestQueryContract(t *testing.T) {
 		})
 	}
 	t.Run("two deep", func(t *testing.T) {
-		if res, err := call(Query, ask("c2", "ask", ask("c3", "whoami", nil)), gasLimit); err != nil || string(res.Output) != `"peer@c3"` {
+		if res, err := call(Query, ask("c2", "ask", ask("c3", "whoami", nil)), gasLimit); err != nil || string(res.Output) != `"70656572@6333"` {
 			t.Fatalf("%s %v", res.Output, err)
 		}
 	})

@@ -82,7 +82,7 @@ func init() {
 	}
 	sdk.Query("ask", ask)
 	sdk.Command("ask", ask)
-	sdk.Query("whoami", func(sdk.Empty) (string, error) { return string(sdk.Caller()) + "@" + string(sdk.ContractID()), nil })
+	sdk.Query("whoami", func(sdk.Empty) (string, error) { return fmt.Sprintf("%x@%x", sdk.Caller(), sdk.ContractID()), nil })
 	sdk.Command("noop", func(sdk.Empty) (sdk.Empty, error) { return sdk.Empty{}, nil })
 	sdk.Command("set", func(kv KV) (sdk.Empty, error) {
 		sdk.Set([]byte(kv.Key), []byte(kv.Value))

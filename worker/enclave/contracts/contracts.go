@@ -427,6 +427,8 @@ func statusOf(err error) contractsapi.Status {
 		return contractsapi.StatusOutOfGas
 	case errors.Is(err, vm.ErrReverted):
 		return contractsapi.StatusReverted
+	case errors.Is(err, vm.ErrOverdrawn):
+		return contractsapi.StatusOverdrawn
 	case errors.Is(err, vm.ErrTrap), errors.Is(err, vm.ErrExit), errors.Is(err, meter.ErrStackOverflow):
 		return contractsapi.StatusTrap
 	case errors.Is(err, errNoCode):
