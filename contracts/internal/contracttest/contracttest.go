@@ -167,7 +167,9 @@ func (c *Contract) Run(t *testing.T, steps []Step, check func(t *testing.T, s St
 	t.Helper()
 	for _, s := range steps {
 		t.Run(s.Name, func(t *testing.T) {
-			call := func(caller, method string, args any) (vm.Result, error) { return c.CommandValue(caller, method, args, s.Value) }
+			call := func(caller, method string, args any) (vm.Result, error) {
+				return c.CommandValue(caller, method, args, s.Value)
+			}
 			if s.Query {
 				call = c.Query
 			}
