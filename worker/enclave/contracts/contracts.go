@@ -10,9 +10,12 @@
 //     generation (as the gatekeepers do: crypto/derive, cluster key →
 //     contract key), opens the command, and runs its method in chain order
 //     with the command's gas limit and the sender as caller;
+//   - counts each contract's balance, runs the messages contracts send
+//     each other after the sending command, and lets queries call the
+//     cluster's other contracts (messages.go);
 //   - at the end of each block with commands sends one contracts.results
-//     message per cluster: each command's status and gas used, and the
-//     state root of each contract the block's commands named.
+//     message per cluster: each command's status, gas used and payouts,
+//     and the state root of each contract the block's commands ran.
 //
 // Bad input never stops the block: an undecryptable command, a missing
 // key generation, an unknown method, a revert, a trap or running out of
@@ -27,6 +30,8 @@
 // With empty init arguments no constructor runs. "init" stays callable as
 // a command afterwards: contracts guard it (the token refuses a second
 // mint).
+// A constructor runs with no value and a zero balance (any payment it
+// makes fails it) and its messages are not sent.
 //
 // The module does no I/O: the VM (which compiles and caches code on disk)
 // comes in through the VM interface, built by the runtime. Contract
