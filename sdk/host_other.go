@@ -30,3 +30,8 @@ func hostSign(unsafe.Pointer, int32, unsafe.Pointer, int32) int32               
 func hostReturn(unsafe.Pointer, int32)                                             { noHost() }
 func hostRevert(unsafe.Pointer, int32)                                             { noHost() }
 func hostHTTPGet(unsafe.Pointer, int32) int32                                      { noHost(); return 0 }
+func hostValue(unsafe.Pointer)                                                     { noHost() }
+func hostBalance(unsafe.Pointer)                                                   { noHost() }
+func hostPay(unsafe.Pointer, int32, unsafe.Pointer)                                { noHost() }
+func hostSend(unsafe.Pointer, int32, unsafe.Pointer, int32)                        { noHost() }
+func hostQueryContract(unsafe.Pointer, int32, unsafe.Pointer, int32) int32         { noHost(); return 0 }

@@ -64,3 +64,18 @@ func hostRevert(ptr unsafe.Pointer, len int32)
 
 //go:wasmimport phala http_get
 func hostHTTPGet(uptr unsafe.Pointer, ulen int32) int32
+
+//go:wasmimport phala value
+func hostValue(ptr unsafe.Pointer)
+
+//go:wasmimport phala balance
+func hostBalance(ptr unsafe.Pointer)
+
+//go:wasmimport phala pay
+func hostPay(tptr unsafe.Pointer, tlen int32, aptr unsafe.Pointer)
+
+//go:wasmimport phala send
+func hostSend(cptr unsafe.Pointer, clen int32, mptr unsafe.Pointer, mlen int32)
+
+//go:wasmimport phala query_contract
+func hostQueryContract(cptr unsafe.Pointer, clen int32, mptr unsafe.Pointer, mlen int32) int32

@@ -20,6 +20,12 @@
 // of every block and after any failed call, so that every worker charges
 // the same gas. A variable set in one block is gone in the next. The host
 // ABI under this package is documented in vm/ABI.md.
+//
+// Value: a command may carry PHA (Value), which becomes the contract's if
+// the command succeeds; Balance is what the contract holds and Pay pays
+// out of it. Contracts of one cluster reach each other: Send queues a
+// message run after the command, QueryContract calls another contract's
+// query from a query (value.go).
 package sdk
 
 import (

@@ -3,6 +3,7 @@ package sdk
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"testing"
 )
 
@@ -88,6 +89,79 @@ func FuzzDecodeMessage(f *testing.F) {
 		}
 		if re := append(append([]byte(m), 0), args...); !bytes.Equal(re, in) {
 			t.Fatalf("round trip %q -> %q", in, re)
+		}
+	})
+}
+
+func TestAmount(t *testing.T) {
+	max := Amount{^uint64(0), ^uint64(0)}
+	tests := []struct {
+		text string
+		a    Amount
+	}{
+		{"0", Amount{}},
+		{"1", NewAmount(1)},
+		{"1000000000000", PHA(1)},
+		{"18446744073709551615", NewAmount(^uint64(0))},
+		{"18446744073709551616", Amount{1, 0}},
+		{"1000000000000000000000", PHA(1_000_000_000)},
+		{"340282366920938463463374607431768211455", max},
+	}
+	for _, tt := range tests {
+		if got := tt.a.String(); got != tt.text {
+			t.Errorf("String(%v) = %s, want %s", tt.a, got, tt.text)
+		}
+		if got, err := ParseAmount(tt.text); err != nil || got != tt.a {
+			t.Errorf("ParseAmount(%s) = %v, %v", tt.text, got, err)
+		}
+		if got := amountFrom(tt.a.bytes()); got != tt.a {
+			t.Errorf("ABI bytes of %s read back as %s", tt.a, got)
+		}
+	}
+	for s, want := range map[string]error{"": ErrAmountSyntax, "-1": ErrAmountSyntax, "1.5": ErrAmountSyntax, " 1": ErrAmountSyntax,
+		"340282366920938463463374607431768211456": ErrAmountOverflow, "3402823669209384634633746074317682114550": ErrAmountOverflow} {
+		if _, err := ParseAmount(s); !errors.Is(err, want) {
+			t.Errorf("ParseAmount(%q): %v, want %v", s, err, want)
+		}
+	}
+	if _, err := max.Add(NewAmount(1)); !errors.Is(err, ErrAmountOverflow) {
+		t.Errorf("max+1: %v", err)
+	}
+	if _, err := NewAmount(1).Sub(NewAmount(2)); !errors.Is(err, ErrAmountUnderflow) {
+		t.Errorf("1-2: %v", err)
+	}
+	sum, err := NewAmount(^uint64(0)).Add(NewAmount(2))
+	if err != nil || sum != (Amount{1, 1}) || sum.Cmp(NewAmount(^uint64(0))) != 1 || NewAmount(3).Cmp(sum) != -1 || sum.Cmp(sum) != 0 {
+		t.Errorf("carry: %v %v", sum, err)
+	}
+	if back, err := sum.Sub(NewAmount(2)); err != nil || back != NewAmount(^uint64(0)) {
+		t.Errorf("borrow: %v %v", back, err)
+	}
+	var v struct {
+		Price Amount `json:"price"`
+	}
+	if err := json.Unmarshal([]byte(`{"price":"1500000000000"}`), &v); err != nil || v.Price != (NewAmount(1_500_000_000_000)) {
+		t.Fatalf("JSON: %v %v", v, err)
+	}
+	if b, _ := json.Marshal(v); string(b) != `{"price":"1500000000000"}` {
+		t.Fatalf("JSON: %s", b)
+	}
+	if err := json.Unmarshal([]byte(`{"price":15}`), &v); err == nil {
+		t.Fatal("a JSON number accepted as an amount")
+	}
+}
+
+func FuzzParseAmount(f *testing.F) {
+	for _, s := range []string{"0", "1", "18446744073709551616", "340282366920938463463374607431768211455", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseAmount(s)
+		if err != nil {
+			return
+		}
+		if back, err := ParseAmount(a.String()); err != nil || back != a {
+			t.Fatalf("%q -> %s -> %v %v", s, a, back, err)
 		}
 	})
 }

@@ -85,14 +85,16 @@ func (m Map[V]) Each(fn func(k string, v V) bool) error {
 	return err
 }
 
-// Value is a single typed cell in storage.
-type Value[V any] struct{ key []byte }
+// Cell is a single typed value in storage. (The type was called Value
+// until sdk.Value came to mean the command's value; NewValue keeps its
+// name.)
+type Cell[V any] struct{ key []byte }
 
 // NewValue returns the cell called name.
-func NewValue[V any](name string) Value[V] { return Value[V]{key: []byte(name)} }
+func NewValue[V any](name string) Cell[V] { return Cell[V]{key: []byte(name)} }
 
 // Get returns the value and whether it was set.
-func (c Value[V]) Get() (V, bool, error) {
+func (c Cell[V]) Get() (V, bool, error) {
 	var v V
 	raw, ok := Get(c.key)
 	if !ok {
@@ -102,7 +104,7 @@ func (c Value[V]) Get() (V, bool, error) {
 }
 
 // Set stores v.
-func (c Value[V]) Set(v V) error {
+func (c Cell[V]) Set(v V) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return err

@@ -42,6 +42,13 @@ func PHA(n uint64) Amount {
 	return a
 }
 
+// FromUint128 makes the amount hi·2^64 + lo base units.
+func FromUint128(hi, lo uint64) Amount { return Amount{hi: hi, lo: lo} }
+
+// Uint128 is a's high and low 64 bits (FromUint128's inverse), for fixed
+// binary encodings such as the contract host ABI's 16 big-endian bytes.
+func (a Amount) Uint128() (hi, lo uint64) { return a.hi, a.lo }
+
 // IsZero reports whether a is zero.
 func (a Amount) IsZero() bool { return a.hi == 0 && a.lo == 0 }
 

@@ -76,3 +76,15 @@ func TestCBORIsMinimal(t *testing.T) {
 		t.Fatal("leading zero accepted")
 	}
 }
+
+func TestUint128RoundTrip(t *testing.T) {
+	for _, a := range []Amount{{}, FromUint64(1), One, {hi: 1}, {hi: ^uint64(0), lo: ^uint64(0)}} {
+		hi, lo := a.Uint128()
+		if got := FromUint128(hi, lo); got != a {
+			t.Errorf("%s -> (%d, %d) -> %s", a, hi, lo, got)
+		}
+	}
+	if hi, lo := PHA(1_000_000_000).Uint128(); hi != 54 || lo != 3875820019684212736 {
+		t.Errorf("10^21 = (%d, %d)", hi, lo)
+	}
+}

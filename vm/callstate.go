@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 
+	"github.com/phala-go/phala/token"
+
 	"github.com/tetratelabs/wazero/api"
 )
 
@@ -26,6 +28,10 @@ type callState struct {
 	reverted bool
 	revert   []byte
 	events   []Event
+	payouts  []Payout
+	sends    []Message
+	paid     token.Amount // the sum of payouts so far
+	pays     int          // pay calls so far
 	log      []byte
 	abort    error // set by a host function before it aborts the call
 	rng      *rand.ChaCha8

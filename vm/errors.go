@@ -31,6 +31,17 @@ var (
 	// ErrBusy: every query reactor stayed busy until the call's context
 	// ended.
 	ErrBusy = errs.Register(errModule, 12, "no query reactor free")
+	// ErrCommandOnly: a query or _initialize called a host function only
+	// commands may use (pay, send).
+	ErrCommandOnly = errs.Register(errModule, 13, "host function is command-only")
+	// ErrOverdrawn: the contract paid more than its balance.
+	ErrOverdrawn = errs.Register(errModule, 14, "contract paying more than it holds")
+	// ErrUnknownContract: a Peers implementation's answer for a contract it
+	// cannot call (unknown, not running, or outside the caller's reach).
+	ErrUnknownContract = errs.Register(errModule, 15, "no such contract")
+	// ErrCallDepth: a contract-to-contract call beyond the depth bound, or
+	// to a contract already in the chain of calls.
+	ErrCallDepth = errs.Register(errModule, 16, "contract call too deep")
 )
 
 const errModule = "vm"

@@ -153,7 +153,12 @@ func phalaImpls() map[string]hostImpl {
 			st.revert = st.readReturn(mod, uint32(s[0]), uint32(s[1]))
 			st.reverted = true
 		}},
-		"http_get": {sig(i32, i32), sig(i32), httpGet},
+		"http_get":       {sig(i32, i32), sig(i32), httpGet},
+		"value":          {sig(i32), nil, valueFn},
+		"balance":        {sig(i32), nil, balanceFn},
+		"pay":            {sig(i32, i32, i32), nil, pay},
+		"send":           {sig(i32, i32, i32, i32), nil, send},
+		"query_contract": {sig(i32, i32, i32, i32), sig(i32), queryContract},
 	}
 }
 

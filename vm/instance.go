@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/phala-go/phala/token"
 	"github.com/phala-go/phala/vm/meter"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -59,6 +60,42 @@ type Call struct {
 	Nonce    uint64 // keys this call's random stream with Env.Seed (e.g. the event's sequence)
 	Input    []byte
 	GasLimit uint64
+
+	// Value is what a command moved to the contract's account (value);
+	// queries see zero whatever is set.
+	Value token.Amount
+	// Balance is the contract's balance before the call as the host knows
+	// it; balance answers it plus Value less what the call paid.
+	Balance token.Amount
+	// Depth is 0 for a call from outside, one more per contract-to-contract
+	// hop (query_contract; messages queued by send).
+	Depth int
+	// Peers serves query_contract in queries; nil: no other contract is
+	// reachable (query_contract answers -2).
+	Peers Peers
+}
+
+// Peers lets a query call another contract's query. The host supplies it
+// per call, so the VM knows nothing of where contracts live: the
+// implementation finds the contract, runs input as its query with gas as
+// the limit and depth as Call.Depth, and answers ErrUnknownContract or
+// ErrCallDepth for calls it refuses (unknown, out of reach, reentrant).
+type Peers interface {
+	QueryPeer(ctx context.Context, contract, input []byte, gas uint64, depth int) (Result, error)
+}
+
+// Payout is a payment a successful command asks the host to make from
+// the contract's account.
+type Payout struct {
+	To     []byte // an account address, AddressBytes long
+	Amount token.Amount
+}
+
+// Message is a call input a successful command queued for another
+// contract (send).
+type Message struct {
+	Contract []byte
+	Input    []byte
 }
 
 // Event is emitted by a successful call.
@@ -75,6 +112,10 @@ type Result struct {
 	Output  []byte  // return_data; the revert message when reverted
 	Events  []Event // only when the call succeeded
 	Log     []byte  // captured stdout/stderr, bounded by MaxLogBytes
+	// Payouts and Sends are what a successful command asked for, in the
+	// order it asked; a failed call's are dropped, like its writes.
+	Payouts []Payout
+	Sends   []Message
 }
 
 // Instance is one contract's running code. It keeps one reactor for
@@ -257,6 +298,12 @@ func (i *Instance) Call(ctx context.Context, c Call) (Result, error) {
 	if c.Mode != Command && c.Mode != Query {
 		return Result{}, ErrNoEntry.Wrapf("mode %d", c.Mode)
 	}
+	if c.Mode == Query {
+		c.Value = token.Amount{}
+	}
+	if _, err := c.Balance.Add(c.Value); err != nil {
+		return Result{}, ErrHostLimit.Wrapf("balance plus value overflows")
+	}
 	if len(c.Input) > i.m.e.cfg.MaxInputBytes {
 		return Result{}, ErrHostLimit.Wrapf("input is %d bytes, limit %d", len(c.Input), i.m.e.cfg.MaxInputBytes)
 	}
@@ -335,6 +382,7 @@ func (i *Instance) exec(ctx context.Context, r *reactor, c Call) (Result, error,
 		}
 	}
 	res.Output, res.Events = st.output, st.events
+	res.Payouts, res.Sends = st.payouts, st.sends
 	return res, nil, true
 }
 

@@ -42,8 +42,13 @@ type Config struct {
 	MaxEvents      int // per call
 	MaxEventBytes  int // per event (topic + data + audience)
 	MaxLogBytes    int // captured stdout/stderr per call; the rest is dropped
-	Costs          HostCosts
-	HTTP           HTTPConfig
+	MaxPayouts     int // pay calls per call
+	MaxSends       int // send calls per call
+	// MaxCallDepth bounds query_contract chains: a call at Call.Depth
+	// MaxCallDepth cannot query another contract.
+	MaxCallDepth int
+	Costs        HostCosts
+	HTTP         HTTPConfig
 	// QueryReactors is the most queries one instance runs at once, each on
 	// its own reactor (a Go runtime in its own memory); more wait. Enough
 	// for every core is what parallelism needs; more only costs memory.
@@ -82,6 +87,9 @@ func DefaultConfig() Config {
 		MaxEvents:      64,
 		MaxEventBytes:  64 << 10,
 		MaxLogBytes:    8 << 10,
+		MaxPayouts:     16,
+		MaxSends:       16,
+		MaxCallDepth:   4,
 		Costs:          DefaultHostCosts(),
 		HTTP:           HTTPConfig{MaxBytes: 1 << 20, Timeout: 5 * time.Second},
 		QueryReactors:  DefaultQueryReactors,
@@ -103,6 +111,9 @@ func (c Config) withDefaults() Config {
 	setInt(&c.MaxEvents, d.MaxEvents)
 	setInt(&c.MaxEventBytes, d.MaxEventBytes)
 	setInt(&c.MaxLogBytes, d.MaxLogBytes)
+	setInt(&c.MaxPayouts, d.MaxPayouts)
+	setInt(&c.MaxSends, d.MaxSends)
+	setInt(&c.MaxCallDepth, d.MaxCallDepth)
 	setInt(&c.HTTP.MaxBytes, d.HTTP.MaxBytes)
 	setInt(&c.QueryReactors, d.QueryReactors)
 	if c.MaxMemoryPages == 0 {

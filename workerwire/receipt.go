@@ -41,17 +41,38 @@ const PathReceipts = "/v1/receipts/"
 // ReceiptPath is the path of command seq's receipt.
 func ReceiptPath(seq uint64) string { return PathReceipts + strconv.FormatUint(seq, 10) }
 
-// Receipt is what the sender of a command learns: its status, gas, the
-// method's output (its return value, or the revert message) and the
-// events addressed to the sender or to everyone. Canonical CBOR, sealed.
+// Receipt is what the sender of a command learns: its status, gas (the
+// messages it sent included), the method's output (its return value, or
+// the revert message), the events addressed to the sender or to everyone,
+// the payouts the chain makes for it (as in the results) and how each
+// message its contracts sent fared, in the order they ran. Canonical
+// CBOR, sealed.
 type Receipt struct {
-	_       struct{} `cbor:",toarray"`
-	Seq     uint64
-	Height  int64 // the block the command ran in
-	Status  contractsapi.Status
-	GasUsed uint64
-	Output  []byte
-	Events  []ReceiptEvent
+	_        struct{} `cbor:",toarray"`
+	Seq      uint64
+	Height   int64 // the block the command ran in
+	Status   contractsapi.Status
+	GasUsed  uint64
+	Output   []byte
+	Events   []ReceiptEvent
+	Payouts  []contractsapi.Payout
+	Messages []MessageOutcome
+}
+
+// MessageOutcome is a message a contract sent (sdk.Send) while the
+// command ran: who sent it to whom, at which depth (1: sent by the
+// command's contract), its status, gas, output and the events addressed
+// to the command's sender or to everyone. A message's failure does not
+// change the command's status.
+type MessageOutcome struct {
+	_        struct{} `cbor:",toarray"`
+	From     contractsapi.Hash
+	Contract contractsapi.Hash // zero when the id sent was not a contract id's length
+	Depth    uint32
+	Status   contractsapi.Status
+	GasUsed  uint64
+	Output   []byte
+	Events   []ReceiptEvent
 }
 
 // ReceiptEvent is an event in a receipt.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/phala-go/phala/chain/bank"
@@ -39,7 +40,9 @@ func (Module) PerSenderTopic(topic string) bool { return topic == contractsapi.T
 // The first such result for (height, cluster) settles: each command's
 // unused gas (limit − used) × its price goes back from the escrow to the
 // sender, the used part to the treasury (rewards to workers come with the
-// economy). Later results for the same (height, cluster) are compared by
+// economy); a command that did not succeed has its value sent back from
+// the contract's account, one that did has its payouts made (settlement).
+// Later results for the same (height, cluster) are compared by
 // hash: equal ones are recorded as agreeing, different ones as differing
 // and announced by a discrepancy event naming the worker. A worker's
 // second result for a settled pair is refused; nothing settles twice.
@@ -92,29 +95,119 @@ func (Module) HandleEgress(ctx *module.Context, from module.EgressSender, topic 
 		}
 		pending[i] = p
 	}
-	var totalUsed, totalRefund token.Amount
+	st := settlement{ctx: ctx, cluster: r.Cluster, clusterOf: map[contractsapi.Hash]string{}}
 	for i, p := range pending {
-		used, refund, err := split(p, r.Commands[i].GasUsed)
-		if err != nil {
+		if err := st.command(p, r.Commands[i]); err != nil {
 			return err
 		}
-		if err := pay(ctx.Store, bankapi.Treasury, used); err != nil {
-			return err
-		}
-		if err := pay(ctx.Store, p.Sender, refund); err != nil {
-			return err
-		}
-		ctx.Store.Delete(contractsapi.PendingCommandKeyOf(p.Seq))
-		totalUsed, _ = totalUsed.Add(used)
-		totalRefund, _ = totalRefund.Add(refund)
 	}
 	ctx.Store.Delete(contractsapi.BlockCommandsKeyOf(r.Height, r.Cluster))
 	set = contractsapi.Settlement{Height: r.Height, Cluster: r.Cluster, ResultsHash: hash, SettledBy: from.IdentityKey}
 	ctx.Store.Set(skey, codec.MustMarshal(set))
 	ctx.Emit(contractsapi.EventSettled, module.A("height", uint64(r.Height)), module.A("cluster", r.Cluster),
 		module.A("worker", fmt.Sprintf("%x", []byte(from.IdentityKey))), module.A("commands", uint64(len(pending))),
-		module.A("used", totalUsed), module.A("refunded", totalRefund), module.A("results", hash))
+		module.A("used", st.used), module.A("refunded", st.refunded), module.A("payouts", st.payouts), module.A("paid", st.paid),
+		module.A("value_refunded", st.valueRefunded), module.A("results", hash))
 	return nil
+}
+
+// settlement carries out the first result of a (height, cluster): per
+// command, in chain order, its gas, then its value back to the sender if
+// it did not succeed, or else its payouts. In that order every account
+// stays at or above what the workers computed for it, so a payout the
+// account cannot cover means the result is wrong: the whole result is
+// refused (ErrOverdraft) and nothing of it happens.
+type settlement struct {
+	ctx       *module.Context
+	cluster   string
+	clusterOf map[contractsapi.Hash]string // contracts looked up so far
+
+	used, refunded, paid, valueRefunded token.Amount
+	payouts                             uint64
+}
+
+func (st *settlement) command(p contractsapi.PendingCommand, c contractsapi.CommandResult) error {
+	s := st.ctx.Store
+	used, refund, err := split(p, c.GasUsed)
+	if err != nil {
+		return err
+	}
+	if err := pay(s, bankapi.Treasury, used); err != nil {
+		return err
+	}
+	if err := pay(s, p.Sender, refund); err != nil {
+		return err
+	}
+	s.Delete(contractsapi.PendingCommandKeyOf(p.Seq))
+	st.used, _ = st.used.Add(used)
+	st.refunded, _ = st.refunded.Add(refund)
+	if c.Status != contractsapi.StatusOK {
+		return st.refundValue(p)
+	}
+	for _, po := range c.Payouts {
+		if err := st.payout(p.Seq, po); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refundValue sends a command's value back: it did not succeed, so the
+// contract never had it.
+func (st *settlement) refundValue(p contractsapi.PendingCommand) error {
+	if p.Value.IsZero() {
+		return nil
+	}
+	if err := move(st.ctx.Store, contractsapi.ContractAccount(p.Contract), p.Sender, p.Value); err != nil {
+		return fmt.Errorf("command %d's value back to %s: %w", p.Seq, p.Sender, err)
+	}
+	st.valueRefunded, _ = st.valueRefunded.Add(p.Value)
+	st.ctx.Emit(contractsapi.EventValueRefunded, module.A("seq", p.Seq), module.A("contract", p.Contract),
+		module.A("sender", p.Sender), module.A("amount", p.Value))
+	return nil
+}
+
+// payout pays from a contract of the results' cluster: a worker speaks
+// only for the contracts of its own cluster.
+func (st *settlement) payout(seq uint64, po contractsapi.Payout) error {
+	cluster, ok := st.clusterOf[po.Contract]
+	if !ok {
+		c, found, err := getContract(st.ctx.Store, po.Contract)
+		if err != nil {
+			return err
+		}
+		if found {
+			cluster = c.Cluster
+		}
+		st.clusterOf[po.Contract] = cluster
+	}
+	if cluster != st.cluster {
+		return contractsapi.ErrResults.Wrapf("command %d pays from contract %s, not of cluster %q", seq, po.Contract, st.cluster)
+	}
+	if err := move(st.ctx.Store, contractsapi.ContractAccount(po.Contract), po.To, po.Amount); err != nil {
+		return fmt.Errorf("command %d's payout to %s: %w", seq, po.To, err)
+	}
+	st.payouts++
+	st.paid, _ = st.paid.Add(po.Amount)
+	st.ctx.Emit(contractsapi.EventPayout, module.A("seq", seq), module.A("contract", po.Contract),
+		module.A("to", po.To), module.A("amount", po.Amount))
+	return nil
+}
+
+// move pays out of a contract's account. The recipient's account is
+// opened if it is new: the bank's minimum balance keeps strangers from
+// creating dust accounts, but a contract's payment was decided (and paid
+// for in gas) by the contract, and refusing it would leave the contract's
+// books and the chain's apart.
+func move(s *state.Overlay, from, to address.Address, amount token.Amount) error {
+	if err := bank.OpenModuleAccount(s, to); err != nil {
+		return err
+	}
+	err := bank.Move(s, from, to, amount)
+	if errors.Is(err, bankapi.ErrInsufficientFunds) {
+		return contractsapi.ErrOverdraft.Wrapf("%v", err)
+	}
+	return err
 }
 
 // split is what a command's used gas costs and what goes back.

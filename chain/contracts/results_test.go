@@ -4,6 +4,7 @@ import (
 	"crypto/hpke"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"testing"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -13,6 +14,8 @@ import (
 	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/token"
 )
 
 // resultsNet is a net with a keyed contract and two workers of the
@@ -42,13 +45,18 @@ func newResultsNet(t *testing.T) *resultsNet {
 // commands sends one command per gas limit from bob in one block and
 // returns the block's height and the commands' seqs.
 func (rn *resultsNet) commands(limits ...uint64) (int64, []uint64) {
+	return rn.valueCommands(token.Amount{}, limits...)
+}
+
+// valueCommands is commands, each sending value to the contract.
+func (rn *resultsNet) valueCommands(value token.Amount, limits ...uint64) (int64, []uint64) {
 	t := rn.T.(*testing.T)
 	t.Helper()
 	key := rn.key.PublicKey()
 	var txs [][]byte
 	nonce := rn.Account(apptest.Bob.Addr).Nonce
 	for i, l := range limits {
-		cmd := contractsapi.Command{Contract: rn.id, Generation: 1, Sealed: sealCommand(t, key, rn.id, apptest.Bob.Addr, "transfer"), GasLimit: l}
+		cmd := contractsapi.Command{Contract: rn.id, Generation: 1, Sealed: sealCommand(t, key, rn.id, apptest.Bob.Addr, "transfer"), GasLimit: l, Value: value}
 		txs = append(txs, rn.Signed(apptest.Bob, nonce+uint64(i), contractsapi.MethodCommand, cmd))
 	}
 	resp := rn.Block(txs...)
@@ -206,3 +214,88 @@ func TestResultsRefusals(t *testing.T) {
 }
 
 func hexOf(b []byte) string { return hex.EncodeToString(b) }
+
+// TestResultsValue: the first result pays each payout once, from the
+// contract's account, and sends a failed command's value back to its
+// sender; a new recipient's account is opened whatever the amount; an
+// agreeing later result moves nothing.
+func TestResultsValue(t *testing.T) {
+	rn := newResultsNet(t)
+	account := contractsapi.ContractAccount(rn.id)
+	h, seqs := rn.valueCommands(token.PHA(5), 1_000, 1_000)
+	if got := balance(rn.net, account); got != token.PHA(10) {
+		t.Fatalf("contract account holds %s before settlement", got.PHAString())
+	}
+	payee, dust := address.Module("payee"), token.FromUint64(7) // far below the bank's minimum balance
+	r := results(h, seqs, 100, 100)
+	r.Commands[0].Payouts = []contractsapi.Payout{{Contract: rn.id, To: apptest.Carol.Addr, Amount: token.PHA(3)}, {Contract: rn.id, To: payee, Amount: dust}}
+	r.Commands[1].Status = contractsapi.StatusReverted
+	bob0, carol0 := balance(rn.net, apptest.Bob.Addr), balance(rn.net, apptest.Carol.Addr)
+	ev := rn.report(rn.w1, r)
+	if !apptest.HasEvent(ev, contractsapi.EventSettled) || !apptest.HasEvent(ev, contractsapi.EventPayout) || !apptest.HasEvent(ev, contractsapi.EventValueRefunded) {
+		t.Fatalf("events %v (%v)", ev, apptest.Rejection(ev))
+	}
+	gasBack := mustMul(t, rn.params().GasPrice, 2*900)
+	wantBob, _ := gasBack.Add(token.PHA(5))
+	left, _ := token.PHA(2).Sub(dust)
+	for _, c := range []struct {
+		name      string
+		got, want token.Amount
+	}{
+		{"bob (gas and the failed command's value back)", mustSub(t, balance(rn.net, apptest.Bob.Addr), bob0), wantBob},
+		{"carol (paid)", mustSub(t, balance(rn.net, apptest.Carol.Addr), carol0), token.PHA(3)},
+		{"the new payee", balance(rn.net, payee), dust},
+		{"the contract's account", balance(rn.net, account), left},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %s, want %s", c.name, c.got.PHAString(), c.want.PHAString())
+		}
+	}
+	// Agreeing: recorded, nothing paid twice.
+	if ev := rn.report(rn.w2, r); !apptest.HasEvent(ev, contractsapi.EventAgreed) || apptest.HasEvent(ev, contractsapi.EventPayout) {
+		t.Fatalf("agreeing result: %v", ev)
+	}
+	if balance(rn.net, account) != left || balance(rn.net, payee) != dust {
+		t.Fatal("an agreeing result paid again")
+	}
+}
+
+// TestResultsOverdraft: a result whose payouts the contract's account
+// cannot cover, or that pays from a contract of another cluster, is
+// refused whole; the right one settles after it.
+func TestResultsOverdraft(t *testing.T) {
+	rn := newResultsNet(t)
+	account := contractsapi.ContractAccount(rn.id)
+	h, seqs := rn.valueCommands(token.PHA(1), 1_000, 1_000)
+	ok := results(h, seqs, 10, 10)
+	ok.Commands[1].Payouts = []contractsapi.Payout{{Contract: rn.id, To: apptest.Carol.Addr, Amount: token.PHA(2)}}
+	for _, tc := range []struct {
+		name string
+		edit func(*contractsapi.Results)
+		want error
+	}{
+		{"more than the account", func(r *contractsapi.Results) { r.Commands[1].Payouts[0].Amount = token.PHA(3) }, contractsapi.ErrOverdraft},
+		{"the refund leaves too little", func(r *contractsapi.Results) { r.Commands[0].Status = contractsapi.StatusTrap }, contractsapi.ErrOverdraft},
+		{"from an unknown contract", func(r *contractsapi.Results) { r.Commands[1].Payouts[0].Contract = contractsapi.Hash{9} }, contractsapi.ErrResults},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := results(h, seqs, 10, 10)
+			r.Commands[1].Payouts = slices.Clone(ok.Commands[1].Payouts)
+			tc.edit(&r)
+			bob, carol := balance(rn.net, apptest.Bob.Addr), balance(rn.net, apptest.Carol.Addr)
+			ev := rn.report(rn.w1, r)
+			if err := apptest.Rejection(ev); !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			if balance(rn.net, account) != token.PHA(2) || balance(rn.net, apptest.Bob.Addr) != bob || balance(rn.net, apptest.Carol.Addr) != carol {
+				t.Fatal("a refused result moved funds")
+			}
+		})
+	}
+	if ev := rn.report(rn.w1, ok); !apptest.HasEvent(ev, contractsapi.EventSettled) {
+		t.Fatalf("not settled: %v", apptest.Rejection(ev))
+	}
+	if got := balance(rn.net, account); !got.IsZero() {
+		t.Fatalf("the contract's account holds %s after paying all it had", got.PHAString())
+	}
+}

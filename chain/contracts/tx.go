@@ -221,7 +221,7 @@ func handleCommand(ctx *module.Context, body []byte) error {
 		return err
 	}
 	if err := recordPending(ctx.Store, contractsapi.PendingCommand{Seq: seq, Contract: c.ID, Cluster: c.Cluster, Sender: ctx.Sender,
-		GasLimit: cmd.GasLimit, GasPrice: p.GasPrice, Reserved: reserve, Height: ctx.Height}); err != nil {
+		GasLimit: cmd.GasLimit, GasPrice: p.GasPrice, Reserved: reserve, Height: ctx.Height, Value: cmd.Value}); err != nil {
 		return err
 	}
 	ctx.Emit(contractsapi.EventCommand, module.A("contract", c.ID), module.A("seq", seq), module.A("sender", ctx.Sender),

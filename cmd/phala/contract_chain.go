@@ -19,6 +19,7 @@ import (
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/token"
+	"github.com/phala-go/phala/workerwire"
 )
 
 // Contracts on chain: upload a built .wasm in chunks, instantiate it in a
@@ -399,6 +400,8 @@ type receiptJSON struct {
 	Output     json.RawMessage `json:"output,omitempty"`      // when it is JSON
 	OutputText string          `json:"output_text,omitempty"` // otherwise
 	Events     []eventJSON     `json:"events,omitempty"`
+	Payouts    []payoutJSON    `json:"payouts,omitempty"`
+	Messages   []messageJSON   `json:"messages,omitempty"`
 	Error      string          `json:"error,omitempty"`
 	Worker     string          `json:"worker"`
 	WorkerURL  string          `json:"worker_url"`
@@ -407,22 +410,60 @@ type receiptJSON struct {
 	WaitedMS   int64           `json:"waited_ms,omitempty"`
 }
 
-func receiptOut(a client.ReceiptAnswer, waited time.Duration) *receiptJSON {
-	r := &receiptJSON{Seq: a.Seq, Height: a.Height, Status: a.Status.String(), GasUsed: a.GasUsed,
-		Worker: hex.EncodeToString(a.Worker), WorkerURL: a.URL, AnsweredAt: a.AnsweredAt, Assigned: a.Assigned, WaitedMS: waited.Milliseconds()}
-	if json.Valid(a.Output) {
-		r.Output = a.Output
-	} else if len(a.Output) > 0 {
-		r.OutputText = string(a.Output)
-	}
-	for _, e := range a.Events {
+// payoutJSON is a payout the chain makes for a command.
+type payoutJSON struct {
+	Contract string `json:"contract"`
+	To       string `json:"to"`
+	Amount   string `json:"amount"` // base units
+}
+
+// messageJSON is how a message the command's contracts sent fared.
+type messageJSON struct {
+	From       string          `json:"from"`
+	Contract   string          `json:"contract"`
+	Depth      uint32          `json:"depth"`
+	Status     string          `json:"status"`
+	GasUsed    uint64          `json:"gas_used"`
+	Output     json.RawMessage `json:"output,omitempty"`
+	OutputText string          `json:"output_text,omitempty"`
+	Events     []eventJSON     `json:"events,omitempty"`
+}
+
+func eventsOut(events []workerwire.ReceiptEvent) []eventJSON {
+	var out []eventJSON
+	for _, e := range events {
 		ev := eventJSON{Topic: e.Topic}
 		if json.Valid(e.Data) {
 			ev.Data = e.Data
 		} else {
 			ev.Hex = hex.EncodeToString(e.Data)
 		}
-		r.Events = append(r.Events, ev)
+		out = append(out, ev)
+	}
+	return out
+}
+
+// output is a call's output as JSON when it is JSON, else as text.
+func output(b []byte) (json.RawMessage, string) {
+	if json.Valid(b) {
+		return b, ""
+	}
+	return nil, string(b)
+}
+
+func receiptOut(a client.ReceiptAnswer, waited time.Duration) *receiptJSON {
+	r := &receiptJSON{Seq: a.Seq, Height: a.Height, Status: a.Status.String(), GasUsed: a.GasUsed,
+		Worker: hex.EncodeToString(a.Worker), WorkerURL: a.URL, AnsweredAt: a.AnsweredAt, Assigned: a.Assigned, WaitedMS: waited.Milliseconds()}
+	r.Output, r.OutputText = output(a.Output)
+	r.Events = eventsOut(a.Events)
+	for _, p := range a.Payouts {
+		r.Payouts = append(r.Payouts, payoutJSON{Contract: p.Contract.String(), To: p.To.String(), Amount: p.Amount.String()})
+	}
+	for _, m := range a.Messages {
+		mj := messageJSON{From: m.From.String(), Contract: m.Contract.String(), Depth: m.Depth, Status: m.Status.String(), GasUsed: m.GasUsed,
+			Events: eventsOut(m.Events)}
+		mj.Output, mj.OutputText = output(m.Output)
+		r.Messages = append(r.Messages, mj)
 	}
 	if err := a.Err(); err != nil {
 		r.Error = err.Error()
@@ -439,14 +480,32 @@ func (r *receiptJSON) text() string {
 	case r.OutputText != "":
 		fmt.Fprintf(&b, "\noutput %q", r.OutputText)
 	}
-	for _, e := range r.Events {
-		if e.Data != nil {
-			fmt.Fprintf(&b, "\nevent %s %s", e.Topic, e.Data)
-		} else {
-			fmt.Fprintf(&b, "\nevent %s %s", e.Topic, e.Hex)
+	writeEvents(&b, "", r.Events)
+	for _, p := range r.Payouts {
+		amount, _ := token.ParseUnits(p.Amount)
+		fmt.Fprintf(&b, "\npayout %s from contract %s to %s", amount.PHAString(), short(p.Contract), p.To)
+	}
+	for _, m := range r.Messages {
+		fmt.Fprintf(&b, "\nmessage from %s to %s (depth %d): %s, gas used %d", short(m.From), short(m.Contract), m.Depth, m.Status, m.GasUsed)
+		switch {
+		case m.Output != nil:
+			fmt.Fprintf(&b, ", returned %s", m.Output)
+		case m.OutputText != "":
+			fmt.Fprintf(&b, ", output %q", m.OutputText)
 		}
+		writeEvents(&b, "  ", m.Events)
 	}
 	return b.String()
+}
+
+func writeEvents(b *strings.Builder, indent string, events []eventJSON) {
+	for _, e := range events {
+		if e.Data != nil {
+			fmt.Fprintf(b, "\n%sevent %s %s", indent, e.Topic, e.Data)
+		} else {
+			fmt.Fprintf(b, "\n%sevent %s %s", indent, e.Topic, e.Hex)
+		}
+	}
 }
 
 func contractReceiptCmd() *cobra.Command {

@@ -50,6 +50,10 @@ const (
 	// answers a fixed refusal on every worker alike, so commands stay
 	// deterministic.
 	QueryOnly
+	// CommandOnly: only a command may use it; a query or _initialize that
+	// calls it fails (vm/13), since what it does (moving value, queueing
+	// messages) takes effect only with a command's results.
+	CommandOnly
 )
 
 // Param is one parameter of a host function.
@@ -90,7 +94,7 @@ func Validate(fns []Func) error {
 		if f.Result == Ptr || f.Result == Len || f.Result > Int64 {
 			errs = append(errs, fmt.Errorf("%s: result must be None, Int32 or Int64", f.Name))
 		}
-		if f.Avail > QueryOnly {
+		if f.Avail > CommandOnly {
 			errs = append(errs, fmt.Errorf("%s: unknown availability %d", f.Name, f.Avail))
 		}
 	}

@@ -48,6 +48,16 @@ var Functions = []Func{
 		Doc: "mark the call failed with this message; takes effect when the entry point returns (the Go runtime stays intact): writes and events are dropped, the host returns `vm/4` with the message as output"},
 	{Name: "http_get", GoName: "hostHTTPGet", Params: ranges("u"), Result: Int32, Gas: 100_000, Avail: QueryOnly,
 		Doc: "GET through the host allow-list; HTTP status with body in register, or -1 in a command (always, on every worker), -2 URL/host not allowed, -3 response over `HTTPConfig.MaxBytes`, -4 fetch failed (message in register)"},
+	{Name: "value", GoName: "hostValue", Params: []Param{{"ptr", Ptr}},
+		Doc: "write the call's value (what the command moved to the contract's account) at ptr as an amount; 0 in queries"},
+	{Name: "balance", GoName: "hostBalance", Params: []Param{{"ptr", Ptr}},
+		Doc: "write the contract's balance at ptr as an amount: the host's figure before the call, plus the command's value, less what the call paid so far"},
+	{Name: "pay", GoName: "hostPay", Params: []Param{{"tptr", Ptr}, {"tlen", Len}, {"aptr", Ptr}}, Gas: 5_000, Avail: CommandOnly,
+		Doc: "pay the amount at aptr from the contract's account to the account t (`AddressBytes` bytes); more than `balance` ends the call with `vm/14`; takes effect only if the call succeeds (at most `MaxPayouts` per call)"},
+	{Name: "send", GoName: "hostSend", Params: ranges("c", "m"), Gas: 5_000, Avail: CommandOnly,
+		Doc: "queue message m (a call input) for contract c, run as a command after this one, in the same block, with this contract's account as caller; takes effect only if the call succeeds (at most `MaxSends` per call)"},
+	{Name: "query_contract", GoName: "hostQueryContract", Params: ranges("c", "m"), Result: Int32, Gas: 10_000, Avail: QueryOnly,
+		Doc: "run message m as a query of contract c, with this contract's account as caller and the gas left as its limit (the gas it uses is this call's); its output in register and its length, or -1 in a command (always), -2 no such contract here, -3 too deep (`MaxCallDepth`) or already in the chain of calls, -4 the query failed (its message in register)"},
 }
 
 // ranges is one (xptr, xlen) pair per prefix: how bytes cross the ABI.

@@ -30,6 +30,12 @@ const (
 	// differs from the settled one; it names the worker. Slashing comes
 	// with the economy.
 	EventDiscrepancy = "contracts.discrepancy"
+	// EventPayout: a settled payout moved value from a contract's account
+	// to its recipient.
+	EventPayout = "contracts.payout"
+	// EventValueRefunded: a settled command that did not succeed had its
+	// value sent back from the contract's account to its sender.
+	EventValueRefunded = "contracts.value_refunded"
 )
 
 // Status is a command's outcome code in Results. Codes only get added.
@@ -45,9 +51,18 @@ const (
 	StatusReverted      Status = 6 // the contract reverted (an unknown method too: the SDK reverts it)
 	StatusTrap          Status = 7 // trap, exit (a Go panic) or stack overflow
 	StatusVMError       Status = 8 // any other VM refusal (host limit, input too large, store)
+	StatusOverdrawn     Status = 9 // the contract paid more than it holds
+	// StatusNotInCluster: a message sent by a contract names no contract
+	// of the sender's cluster (unknown, or of another cluster: a worker
+	// cannot tell them apart, and all workers must answer alike).
+	StatusNotInCluster Status = 10
+	// StatusMessageLimit: a message sent by a contract beyond the depth
+	// bound or the per-command message bound; it did not run.
+	StatusMessageLimit Status = 11
 )
 
-var statusNames = [...]string{"ok", "undecryptable", "no key", "malformed", "no contract", "out of gas", "reverted", "trap", "vm error"}
+var statusNames = [...]string{"ok", "undecryptable", "no key", "malformed", "no contract", "out of gas", "reverted", "trap", "vm error",
+	"overdrawn", "not in cluster", "message limit"}
 
 func (s Status) String() string {
 	if int(s) < len(statusNames) {
@@ -56,13 +71,44 @@ func (s Status) String() string {
 	return fmt.Sprintf("status %d", uint16(s))
 }
 
-// CommandResult is one command's outcome.
+// CommandResult is one command's outcome: its status, the gas it used
+// (the messages it sent included) and the payouts the chain must make for
+// it, in the order the contracts made them (empty unless Status is ok).
+// A command that is not ok has its value refunded by the chain.
 type CommandResult struct {
 	_       struct{} `cbor:",toarray"`
 	Seq     uint64
 	Status  Status
 	GasUsed uint64
+	Payouts []Payout
 }
+
+// Payout is a payment a contract made: Amount from Contract's account
+// (ContractAccount) to To. Contract is the command's contract or one its
+// messages reached, always of the results' cluster.
+type Payout struct {
+	_        struct{} `cbor:",toarray"`
+	Contract Hash
+	To       address.Address
+	Amount   token.Amount
+}
+
+// Bounds of what one command may set off. Workers apply the message
+// bounds alike (they are consensus among the workers of a cluster); the
+// chain checks results against them.
+const (
+	// MaxCommandPayouts bounds one command's payouts (a worker's own
+	// bound, payouts per call times the calls a command may make, stays
+	// below it).
+	MaxCommandPayouts = 1024
+	// MaxCommandMessages bounds the messages a command's contracts may
+	// send in all (sdk.Send); later ones do not run (StatusMessageLimit).
+	MaxCommandMessages = 32
+	// MaxMessageDepth bounds chains of messages: a command's contract
+	// sends at depth 1, a contract running a message of depth d sends at
+	// d+1, and a message deeper than this does not run.
+	MaxMessageDepth = 4
+)
 
 // ContractRoot is a contract's state root after the block (StateRoot).
 type ContractRoot struct {
@@ -73,8 +119,8 @@ type ContractRoot struct {
 
 // Results is the payload of TopicResults: the outcome of every command
 // of Cluster's contracts in block Height, in chain order (Seq ascending),
-// and the state root of each contract those commands touched, by
-// contract id ascending.
+// and the state root of each contract those commands touched (the
+// messages they sent included), by contract id ascending.
 type Results struct {
 	_        struct{} `cbor:",toarray"`
 	Height   int64
@@ -89,7 +135,9 @@ const MaxResultCommands = 1 << 16
 
 // DecodeResults decodes a TopicResults payload strictly: canonical CBOR, a
 // positive height, a cluster, at least one command, commands by Seq and
-// roots by contract strictly ascending, known status codes.
+// roots by contract strictly ascending, known status codes, payouts only
+// for commands that are ok, each of a positive amount, at most
+// MaxCommandPayouts per command.
 func DecodeResults(b []byte) (Results, error) {
 	var r Results
 	if err := decode(b, &r, "results"); err != nil {
@@ -102,7 +150,7 @@ func DecodeResults(b []byte) (Results, error) {
 		return r, ErrInvalid.Wrapf("results without a cluster")
 	case len(r.Commands) == 0:
 		return r, ErrInvalid.Wrapf("results without commands")
-	case len(r.Commands) > MaxResultCommands || len(r.Roots) > len(r.Commands):
+	case len(r.Commands) > MaxResultCommands || len(r.Roots) > len(r.Commands)*(1+MaxCommandMessages):
 		return r, ErrInvalid.Wrapf("%d commands and %d roots", len(r.Commands), len(r.Roots))
 	}
 	for i, c := range r.Commands {
@@ -112,6 +160,9 @@ func DecodeResults(b []byte) (Results, error) {
 		if int(c.Status) >= len(statusNames) {
 			return r, ErrInvalid.Wrapf("command %d: unknown status %d", c.Seq, c.Status)
 		}
+		if err := checkPayouts(c); err != nil {
+			return r, err
+		}
 	}
 	for i := 1; i < len(r.Roots); i++ {
 		if string(r.Roots[i].Contract[:]) <= string(r.Roots[i-1].Contract[:]) {
@@ -119,6 +170,21 @@ func DecodeResults(b []byte) (Results, error) {
 		}
 	}
 	return r, nil
+}
+
+func checkPayouts(c CommandResult) error {
+	switch {
+	case len(c.Payouts) > 0 && c.Status != StatusOK:
+		return ErrInvalid.Wrapf("command %d: payouts of a command that is %s", c.Seq, c.Status)
+	case len(c.Payouts) > MaxCommandPayouts:
+		return ErrInvalid.Wrapf("command %d: %d payouts, at most %d", c.Seq, len(c.Payouts), MaxCommandPayouts)
+	}
+	for i, p := range c.Payouts {
+		if p.Amount.IsZero() {
+			return ErrInvalid.Wrapf("command %d: payout %d of nothing", c.Seq, i)
+		}
+	}
+	return nil
 }
 
 // StateRoot is a contract's state root: SHA-256 over the domain
@@ -160,6 +226,9 @@ type PendingCommand struct {
 	GasPrice token.Amount
 	Reserved token.Amount
 	Height   int64
+	// Value is what the command moved to the contract's account: it goes
+	// back to Sender unless the command's status is ok.
+	Value token.Amount
 }
 
 // Settlement is the chain's record of a settled (height, cluster): the
@@ -186,4 +255,9 @@ var (
 	ErrNotWorker = errs.Register(Name, 14, "results from a node that is not a worker of the cluster")
 	// ErrResults: results that do not match the block's commands.
 	ErrResults = errs.Register(Name, 15, "results do not match the block's commands")
+	// ErrOverdraft: results whose payouts or refunds a contract's account
+	// cannot cover. A worker never reports one (it tracks each contract's
+	// balance and refuses an overdrawing payment); the chain refuses the
+	// whole result rather than let an account go negative.
+	ErrOverdraft = errs.Register(Name, 16, "results pay more than a contract's account holds")
 )

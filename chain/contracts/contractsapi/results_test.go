@@ -3,15 +3,19 @@ package contractsapi
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/token"
 )
 
 func goodResults() Results {
 	return Results{Height: 7, Cluster: "default",
-		Commands: []CommandResult{{Seq: 3, Status: StatusOK, GasUsed: 10}, {Seq: 4, Status: StatusOutOfGas, GasUsed: 5}},
-		Roots:    []ContractRoot{{Contract: Hash{1}, Root: Hash{9}}, {Contract: Hash{2}, Root: Hash{8}}}}
+		Commands: []CommandResult{{Seq: 3, Status: StatusOK, GasUsed: 10, Payouts: []Payout{{Contract: Hash{1}, To: address.Module("x"), Amount: token.FromUint64(5)}}},
+			{Seq: 4, Status: StatusOutOfGas, GasUsed: 5}},
+		Roots: []ContractRoot{{Contract: Hash{1}, Root: Hash{9}}, {Contract: Hash{2}, Root: Hash{8}}}}
 }
 
 func TestDecodeResults(t *testing.T) {
@@ -30,7 +34,17 @@ func TestDecodeResults(t *testing.T) {
 		{"seq descending", func(r *Results) { r.Commands[0].Seq = 9 }},
 		{"unknown status", func(r *Results) { r.Commands[0].Status = 99 }},
 		{"roots unsorted", func(r *Results) { r.Roots[0].Contract, r.Roots[1].Contract = r.Roots[1].Contract, r.Roots[0].Contract }},
-		{"more roots than commands", func(r *Results) { r.Roots = append(r.Roots, ContractRoot{Contract: Hash{3}}) }},
+		{"more roots than commands can touch", func(r *Results) {
+			r.Roots = nil
+			for i := range 2*(1+MaxCommandMessages) + 1 {
+				r.Roots = append(r.Roots, ContractRoot{Contract: Hash{byte(i >> 8), byte(i)}})
+			}
+		}},
+		{"payout of a failed command", func(r *Results) { r.Commands[1].Payouts = r.Commands[0].Payouts }},
+		{"payout of nothing", func(r *Results) { r.Commands[0].Payouts[0].Amount = token.Amount{} }},
+		{"too many payouts", func(r *Results) {
+			r.Commands[0].Payouts = slices.Repeat(r.Commands[0].Payouts, MaxCommandPayouts+1)
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := goodResults()
@@ -75,6 +89,9 @@ func TestStateRoot(t *testing.T) {
 func FuzzDecodeResults(f *testing.F) {
 	f.Add(codec.MustMarshal(goodResults()))
 	f.Add([]byte{0x80})
+	failed := goodResults()
+	failed.Commands[1].Payouts = failed.Commands[0].Payouts
+	f.Add(codec.MustMarshal(failed))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := DecodeResults(b)
 		if err != nil {
@@ -83,6 +100,16 @@ func FuzzDecodeResults(f *testing.F) {
 		// What decodes re-encodes to the same bytes (canonical).
 		if !bytes.Equal(codec.MustMarshal(r), b) {
 			t.Fatalf("accepted a non-canonical encoding")
+		}
+		for _, c := range r.Commands {
+			if len(c.Payouts) > 0 && c.Status != StatusOK || len(c.Payouts) > MaxCommandPayouts {
+				t.Fatalf("accepted command %d with %d payouts and status %s", c.Seq, len(c.Payouts), c.Status)
+			}
+			for _, p := range c.Payouts {
+				if p.Amount.IsZero() {
+					t.Fatalf("accepted a payout of nothing")
+				}
+			}
 		}
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/phala-go/phala/sdk"
+	"github.com/phala-go/phala/token"
 	"github.com/phala-go/phala/vm"
 	"github.com/phala-go/phala/vm/wasmbuild"
 )
@@ -49,6 +50,9 @@ type Contract struct {
 	Store  *vm.MemStore
 	Height int64
 	nonce  uint64
+	// Balance is the contract's account as the workers count it: the
+	// value of the commands that succeeded, less their payouts.
+	Balance token.Amount
 }
 
 // Deploy builds (once) the contract in the test's working directory and
@@ -89,16 +93,36 @@ func Deploy(t testing.TB) *Contract {
 
 // Command runs method as caller; the block height advances by one.
 func (c *Contract) Command(caller, method string, args any) (vm.Result, error) {
+	return c.CommandValue(caller, method, args, token.Amount{})
+}
+
+// CommandValue runs method as caller sending value, and books the value
+// and the payouts on Balance if it succeeds, as the workers do.
+func (c *Contract) CommandValue(caller, method string, args any, value token.Amount) (vm.Result, error) {
 	c.Height++
-	return c.call(vm.Command, caller, method, args)
+	res, err := c.call(vm.Command, caller, method, args, value)
+	if err != nil {
+		return res, err
+	}
+	bal, err := c.Balance.Add(value)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, p := range res.Payouts {
+		if bal, err = bal.Sub(p.Amount); err != nil {
+			c.t.Fatalf("the VM let %s pay %s beyond its balance", method, p.Amount)
+		}
+	}
+	c.Balance = bal
+	return res, nil
 }
 
 // Query runs a read-only method as caller at the current height.
 func (c *Contract) Query(caller, method string, args any) (vm.Result, error) {
-	return c.call(vm.Query, caller, method, args)
+	return c.call(vm.Query, caller, method, args, token.Amount{})
 }
 
-func (c *Contract) call(mode vm.Mode, caller, method string, args any) (vm.Result, error) {
+func (c *Contract) call(mode vm.Mode, caller, method string, args any, value token.Amount) (vm.Result, error) {
 	c.t.Helper()
 	in, err := sdk.EncodeMessage(method, args)
 	if err != nil {
@@ -107,22 +131,35 @@ func (c *Contract) call(mode vm.Mode, caller, method string, args any) (vm.Resul
 	c.nonce++
 	return c.inst.Call(context.Background(), vm.Call{
 		Mode: mode, Caller: []byte(caller), Height: c.Height, Time: c.Height * 6e9,
-		Nonce: c.nonce, Input: in, GasLimit: GasLimit,
+		Nonce: c.nonce, Input: in, GasLimit: GasLimit, Value: value, Balance: c.Balance,
 	})
 }
 
 // Addr is the hex address the contract sees for a test caller name.
 func Addr(caller string) string { return sdk.Address(caller).String() }
 
-// Step is one call of a scripted test: who calls which method with what,
-// as a command or a query, and the output it must return (empty: any) or
-// the revert message it must contain.
+// Account is a test account's address for payouts (which go to 20-byte
+// addresses): its name, padded with zeros. Pass it as the caller name.
+func Account(name string) string {
+	b := make([]byte, vm.AddressBytes)
+	copy(b, name)
+	return string(b)
+}
+
+// Step is one call of a scripted test: who calls which method with what
+// (and with what value, for a command), as a command or a query, and the
+// output it must return (empty: any) or the revert message it must
+// contain.
 type Step struct {
 	Name, Caller, Method string
 	Args                 any
 	Query                bool
 	Want, Err            string
+	Value                token.Amount
 }
+
+// Paying is s sending value.
+func (s Step) Paying(value token.Amount) Step { s.Value = value; return s }
 
 // Run plays the steps in order as subtests on c. check, if not nil, looks
 // further at each successful result.
@@ -130,7 +167,9 @@ func (c *Contract) Run(t *testing.T, steps []Step, check func(t *testing.T, s St
 	t.Helper()
 	for _, s := range steps {
 		t.Run(s.Name, func(t *testing.T) {
-			call := c.Command
+			call := func(caller, method string, args any) (vm.Result, error) {
+				return c.CommandValue(caller, method, args, s.Value)
+			}
 			if s.Query {
 				call = c.Query
 			}

@@ -38,6 +38,7 @@ var sample = []abi.Func{
 	{Name: "get", GoName: "hostGet", Params: []abi.Param{{Name: "kptr", Kind: abi.Ptr}, {Name: "klen", Kind: abi.Len}}, Result: abi.Int32, Gas: 500, Doc: "value | or -1"},
 	{Name: "height", GoName: "hostHeight", Result: abi.Int64, Doc: "block height"},
 	{Name: "fetch", GoName: "hostFetch", Params: []abi.Param{{Name: "n", Kind: abi.Int64}}, Avail: abi.QueryOnly, Doc: "fetch"},
+	{Name: "spend", GoName: "hostSpend", Avail: abi.CommandOnly, Doc: "spend"},
 }
 
 func TestRender(t *testing.T) {
@@ -69,6 +70,7 @@ func TestRender(t *testing.T) {
 		{"doc row", docTable(sample), "| `get` | kptr, klen | i32 | 500 | value \\| or -1 |\n", false},
 		{"doc row, empty cells", docTable(sample), "| `height` | | i64 | 0 | block height |\n", false},
 		{"doc row, query only", docTable(sample), "| `fetch` | n | | 0 | query only: fetch |\n", false},
+		{"doc row, command only", docTable(sample), "| `spend` | | | 0 | command only: spend |\n", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -110,8 +110,11 @@ func docTable(fns []abi.Func) string {
 			names = append(names, p.Name)
 		}
 		doc := f.Doc
-		if f.Avail == abi.QueryOnly {
+		switch f.Avail {
+		case abi.QueryOnly:
 			doc = "query only: " + doc
+		case abi.CommandOnly:
+			doc = "command only: " + doc
 		}
 		b.WriteString(row("`"+f.Name+"`", strings.Join(names, ", "), f.Result.Wasm(), fmt.Sprint(f.Gas), doc))
 	}

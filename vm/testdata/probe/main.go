@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"time"
@@ -28,7 +29,60 @@ func depth(n int) int {
 	return depth(n+1) + int(pad[0])
 }
 
+// Pay is one payment: To (hex address) and Amount (decimal base units).
+type Pay struct {
+	To     sdk.Address `json:"to"`
+	Amount sdk.Amount  `json:"amount"`
+}
+
+// Peer names another contract's method and its JSON arguments.
+type Peer struct {
+	Contract sdk.Address     `json:"contract"`
+	Method   string          `json:"method"`
+	Args     json.RawMessage `json:"args"`
+}
+
+// Money is what value and balance read.
+type Money struct {
+	Value   sdk.Amount `json:"value"`
+	Balance sdk.Amount `json:"balance"`
+}
+
+func money() Money { return Money{Value: sdk.Value(), Balance: sdk.Balance()} }
+
+func pays(ps []Pay) (Money, error) {
+	for _, p := range ps {
+		sdk.Pay(p.To, p.Amount)
+	}
+	return money(), nil
+}
+
 func init() {
+	sdk.Command("money", func(sdk.Empty) (Money, error) { return money(), nil })
+	sdk.Query("money", func(sdk.Empty) (Money, error) { return money(), nil })
+	sdk.Command("pay", pays)
+	sdk.Query("pay", pays)
+	sdk.Command("pay_then_fail", func(ps []Pay) (Money, error) {
+		pays(ps)
+		return Money{}, fmt.Errorf("refused after paying")
+	})
+	sdk.Command("send", func(ps []Peer) (sdk.Empty, error) {
+		for _, p := range ps {
+			if err := sdk.Send(p.Contract, p.Method, p.Args); err != nil {
+				return sdk.Empty{}, err
+			}
+		}
+		return sdk.Empty{}, nil
+	})
+	sdk.Query("send", func(p Peer) (sdk.Empty, error) { return sdk.Empty{}, sdk.Send(p.Contract, p.Method, p.Args) })
+	ask := func(p Peer) (json.RawMessage, error) {
+		var out json.RawMessage
+		err := sdk.QueryContract(p.Contract, p.Method, p.Args, &out)
+		return out, err
+	}
+	sdk.Query("ask", ask)
+	sdk.Command("ask", ask)
+	sdk.Query("whoami", func(sdk.Empty) (string, error) { return fmt.Sprintf("%x@%x", sdk.Caller(), sdk.ContractID()), nil })
 	sdk.Command("noop", func(sdk.Empty) (sdk.Empty, error) { return sdk.Empty{}, nil })
 	sdk.Command("set", func(kv KV) (sdk.Empty, error) {
 		sdk.Set([]byte(kv.Key), []byte(kv.Value))

@@ -10,9 +10,12 @@
 //     generation (as the gatekeepers do: crypto/derive, cluster key →
 //     contract key), opens the command, and runs its method in chain order
 //     with the command's gas limit and the sender as caller;
+//   - counts each contract's balance, runs the messages contracts send
+//     each other after the sending command, and lets queries call the
+//     cluster's other contracts (messages.go);
 //   - at the end of each block with commands sends one contracts.results
-//     message per cluster: each command's status and gas used, and the
-//     state root of each contract the block's commands named.
+//     message per cluster: each command's status, gas used and payouts,
+//     and the state root of each contract the block's commands ran.
 //
 // Bad input never stops the block: an undecryptable command, a missing
 // key generation, an unknown method, a revert, a trap or running out of
@@ -27,6 +30,8 @@
 // With empty init arguments no constructor runs. "init" stays callable as
 // a command afterwards: contracts guard it (the token refuses a second
 // mint).
+// A constructor runs with no value and a zero balance (any payment it
+// makes fails it) and its messages are not sent.
 //
 // The module does no I/O: the VM (which compiles and caches code on disk)
 // comes in through the VM interface, built by the runtime. Contract
@@ -49,9 +54,11 @@ import (
 	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/crypto/derive"
 	"github.com/phala-go/phala/crypto/envelope"
 	"github.com/phala-go/phala/mq"
+	"github.com/phala-go/phala/token"
 	"github.com/phala-go/phala/vm"
 	"github.com/phala-go/phala/vm/meter"
 	"github.com/phala-go/phala/worker/enclave/module"
@@ -78,8 +85,9 @@ type Module struct {
 	st State // Contracts is filled only by MarshalState; live holds them
 
 	live     map[contractsapi.Hash]*liveContract
-	programs map[contractsapi.Hash]Program // by code hash; memory only
-	block    map[string]*blockResults      // this block's results by cluster
+	accounts map[address.Address]contractsapi.Hash // the live contracts by account
+	programs map[contractsapi.Hash]Program         // by code hash; memory only
+	block    map[string]*blockResults              // this block's results by cluster
 	// section caches MarshalState's encoding until the state changes: the
 	// loop hashes the state at every status request, and codes weigh
 	// megabytes.
@@ -104,7 +112,8 @@ var (
 
 // New is the module at genesis, running contracts on v.
 func New(v VM) *Module {
-	return &Module{vm: v, live: map[contractsapi.Hash]*liveContract{}, programs: map[contractsapi.Hash]Program{}}
+	return &Module{vm: v, live: map[contractsapi.Hash]*liveContract{}, accounts: map[address.Address]contractsapi.Hash{},
+		programs: map[contractsapi.Hash]Program{}}
 }
 
 // Name implements module.Module.
@@ -269,7 +278,7 @@ func (m *Module) instantiate(ctx *module.Context, in contractsapi.Instantiated) 
 		c:     Contract{ID: in.Contract, CodeHash: in.CodeHash, Cluster: in.Cluster, Deployer: in.Deployer, Generation: gen, Height: ctx.Height},
 		store: vm.NewMemStore(),
 	}
-	m.live[in.Contract] = lc
+	m.addLive(lc)
 	switch {
 	case gen == 0:
 		lc.c.Constructor = contractsapi.StatusUndecryptable
@@ -285,7 +294,8 @@ func (m *Module) instantiate(ctx *module.Context, in contractsapi.Instantiated) 
 	}
 }
 
-// command runs one command and records its result and receipt.
+// command runs one command, and the messages it sends, and records its
+// result and receipt.
 func (m *Module) command(ctx *module.Context, cm contractsapi.CommandMessage) {
 	lc := m.live[cm.Contract]
 	if lc == nil || ctx.Role != registryapi.RoleWorker {
@@ -298,8 +308,10 @@ func (m *Module) command(ctx *module.Context, cm contractsapi.CommandMessage) {
 	}
 	b.touched[cm.Contract] = true
 	rec := ReceiptRecord{Receipt: Receipt{Seq: cm.Seq, Height: ctx.Height}}
-	rec.Receipt.Status, rec.Receipt.GasUsed = m.run(ctx, lc, cm, &rec)
-	b.commands = append(b.commands, contractsapi.CommandResult{Seq: cm.Seq, Status: rec.Receipt.Status, GasUsed: rec.Receipt.GasUsed})
+	x := &execution{m: m, ctx: ctx, cm: cm, rec: &rec, touched: b.touched}
+	rec.Receipt.Status, rec.Receipt.GasUsed = x.run(lc)
+	b.commands = append(b.commands, contractsapi.CommandResult{Seq: cm.Seq, Status: rec.Receipt.Status, GasUsed: rec.Receipt.GasUsed,
+		Payouts: rec.Receipt.Payouts})
 	if rec.ReplyKey != nil {
 		m.st.Receipts = append(m.st.Receipts, rec)
 		if over := len(m.st.Receipts) - MaxReceipts; over > 0 {
@@ -308,51 +320,61 @@ func (m *Module) command(ctx *module.Context, cm contractsapi.CommandMessage) {
 	}
 }
 
-// run opens and executes a command: its status and gas used. Refusals
-// before the VM use no gas.
-func (m *Module) run(ctx *module.Context, lc *liveContract, cm contractsapi.CommandMessage, rec *ReceiptRecord) (contractsapi.Status, uint64) {
+// open opens a command for lc: its plaintext, or the status refusing it
+// (refusals before the VM use no gas).
+func (m *Module) open(ctx *module.Context, lc *liveContract, cm contractsapi.CommandMessage) (contractsapi.CommandPlain, contractsapi.Status) {
 	if !lc.c.running() {
-		return contractsapi.StatusNoContract, 0
+		return contractsapi.CommandPlain{}, contractsapi.StatusNoContract
 	}
 	ct, ok := contractKey(ctx, lc.c.Cluster, cm.Generation, cm.Contract)
 	if !ok {
-		return contractsapi.StatusNoKey, 0
+		return contractsapi.CommandPlain{}, contractsapi.StatusNoKey
 	}
 	priv, err := ct.EncryptionKey(ctx.ChainID)
 	if err != nil {
-		return contractsapi.StatusNoKey, 0
+		return contractsapi.CommandPlain{}, contractsapi.StatusNoKey
 	}
 	plain, err := envelope.Open(ctx.ChainID, envelope.Command, priv, cm.Sealed, contractsapi.CommandAAD(cm.Contract, cm.Sender))
 	if err != nil {
-		return contractsapi.StatusUndecryptable, 0
+		return contractsapi.CommandPlain{}, contractsapi.StatusUndecryptable
 	}
 	cp, err := contractsapi.DecodeCommandPlain(plain)
 	if err != nil || strings.IndexByte(cp.Method, 0) >= 0 {
-		return contractsapi.StatusMalformed, 0
+		return contractsapi.CommandPlain{}, contractsapi.StatusMalformed
 	}
-	rec.ReplyKey = cp.ReplyKey
-	res, err := m.call(ctx, lc, vm.Call{Mode: vm.Command, Caller: cm.Sender[:], Height: ctx.Height, Time: ctx.Time.UnixNano(),
-		Nonce: cm.Seq, Input: message(cp.Method, cp.Args), GasLimit: cm.GasLimit})
-	st := statusOf(err)
-	rec.Receipt.Output = res.Output // the return value, or the revert message
-	for _, e := range res.Events {
-		if e.Audience == nil || slices.ContainsFunc(e.Audience, func(a []byte) bool { return bytes.Equal(a, cm.Sender[:]) }) {
-			rec.Receipt.Events = append(rec.Receipt.Events, ReceiptEvent{Topic: e.Topic, Data: e.Data})
+	return cp, contractsapi.StatusOK
+}
+
+// forSender are the events of a call its sender may read: public ones
+// and those addressed to it.
+func forSender(events []vm.Event, sender address.Address) []ReceiptEvent {
+	var out []ReceiptEvent
+	for _, e := range events {
+		if e.Audience == nil || slices.ContainsFunc(e.Audience, func(a []byte) bool { return bytes.Equal(a, sender[:]) }) {
+			out = append(out, ReceiptEvent{Topic: e.Topic, Data: e.Data})
 		}
 	}
-	if res.GasUsed > cm.GasLimit { // the VM never reports more; the chain would refuse it
-		res.GasUsed = cm.GasLimit
-	}
-	return st, res.GasUsed
+	return out
+}
+
+// addLive keeps a contract running here, found by id and by account.
+func (m *Module) addLive(lc *liveContract) {
+	m.live[lc.c.ID] = lc
+	m.accounts[contractsapi.ContractAccount(lc.c.ID)] = lc.c.ID
 }
 
 // call runs c on the contract's instance, starting it if needed.
 func (m *Module) call(ctx *module.Context, lc *liveContract, c vm.Call) (vm.Result, error) {
+	return m.callWaiting(context.Background(), ctx, lc, c)
+}
+
+// callWaiting is call, waiting for a free query reactor only until wait ends.
+func (m *Module) callWaiting(wait context.Context, ctx *module.Context, lc *liveContract, c vm.Call) (vm.Result, error) {
 	inst, err := m.started(ctx, lc)
 	if err != nil {
 		return vm.Result{}, err
 	}
-	return inst.Call(context.Background(), c)
+	return inst.Call(wait, c)
 }
 
 // started is the contract's instance, started on first use. Queries call
@@ -435,6 +457,8 @@ func statusOf(err error) contractsapi.Status {
 		return contractsapi.StatusOutOfGas
 	case errors.Is(err, vm.ErrReverted):
 		return contractsapi.StatusReverted
+	case errors.Is(err, vm.ErrOverdrawn):
+		return contractsapi.StatusOverdrawn
 	case errors.Is(err, vm.ErrTrap), errors.Is(err, vm.ErrExit), errors.Is(err, meter.ErrStackOverflow):
 		return contractsapi.StatusTrap
 	case errors.Is(err, errNoCode):
@@ -470,7 +494,7 @@ func (m *Module) UnmarshalState(section []byte) error {
 		return fmt.Errorf("contracts state: %w", err)
 	}
 	m.closeInstances()
-	m.live = map[contractsapi.Hash]*liveContract{}
+	m.live, m.accounts = map[contractsapi.Hash]*liveContract{}, map[address.Address]contractsapi.Hash{}
 	for _, c := range st.Contracts {
 		store := vm.NewMemStore()
 		for _, e := range c.Storage {
@@ -479,7 +503,7 @@ func (m *Module) UnmarshalState(section []byte) error {
 			}
 		}
 		c.Storage = nil
-		m.live[c.ID] = &liveContract{c: c, store: store}
+		m.addLive(&liveContract{c: c, store: store})
 	}
 	st.Contracts = nil
 	m.st, m.section = st, nil
@@ -508,6 +532,16 @@ func (m *Module) Root(id contractsapi.Hash) (contractsapi.Hash, bool) {
 		return contractsapi.Hash{}, false
 	}
 	return stateRoot(lc.store), true
+}
+
+// Balance is a contract's balance as this worker counts it (false: not
+// running here).
+func (m *Module) Balance(id contractsapi.Hash) (token.Amount, bool) {
+	lc := m.live[id]
+	if lc == nil {
+		return token.Amount{}, false
+	}
+	return lc.c.Balance, true
 }
 
 // ContractStatus is a contract's constructor status (false: unknown here).

@@ -47,7 +47,10 @@ func (m *Module) OpenSealed(ctx *module.Context, id contractsapi.Hash, gen uint3
 
 // RunQuery runs method with args (JSON) as a query of the contract, with
 // caller (an address, or nil: anonymous) and gas limit gas, at ctx's
-// height and time. The contract's storage is read, never written.
+// height and time. The contract's storage is read, never written. It may
+// query the other running contracts of its cluster (query_contract), each
+// at most once in a chain of calls, as vm.Config.MaxCallDepth allows; the
+// gas they use is the query's.
 func (m *Module) RunQuery(ctx *module.Context, id contractsapi.Hash, caller []byte, method string, args []byte, gas uint64) (contractsapi.Status, vm.Result) {
 	lc := m.live[id]
 	if lc == nil || !lc.c.running() {
@@ -56,7 +59,8 @@ func (m *Module) RunQuery(ctx *module.Context, id contractsapi.Hash, caller []by
 	if strings.IndexByte(method, 0) >= 0 {
 		return contractsapi.StatusMalformed, vm.Result{}
 	}
+	peers := &queryPeers{m: m, ctx: ctx, cluster: lc.c.Cluster, stack: []contractsapi.Hash{id}}
 	res, err := m.call(ctx, lc, vm.Call{Mode: vm.Query, Caller: caller, Height: ctx.Height, Time: ctx.Time.UnixNano(),
-		Input: message(method, args), GasLimit: gas})
+		Input: message(method, args), GasLimit: gas, Balance: lc.c.Balance, Peers: peers})
 	return statusOf(err), res
 }

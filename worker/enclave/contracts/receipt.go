@@ -13,6 +13,9 @@ type Receipt = workerwire.Receipt
 // ReceiptEvent is an event in a receipt.
 type ReceiptEvent = workerwire.ReceiptEvent
 
+// MessageOutcome is how a message a contract sent fared, in a receipt.
+type MessageOutcome = workerwire.MessageOutcome
+
 // ReceiptRecord is a receipt kept for serving with the reply key of its
 // command. It is kept in the module's (sealed) state as plaintext and
 // sealed to ReplyKey when served (workerwire.SealReceipt): sealing draws

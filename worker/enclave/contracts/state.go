@@ -6,6 +6,7 @@ import (
 
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/crypto/address"
+	"github.com/phala-go/phala/token"
 	"github.com/phala-go/phala/vm"
 )
 
@@ -60,6 +61,13 @@ type Contract struct {
 	// Constructor is the constructor's outcome; only a contract whose
 	// constructor succeeded runs commands.
 	Constructor contractsapi.Status
+	// Balance is what the contract's account holds for it as the workers
+	// count it from the message stream: the value of its commands that
+	// succeeded, plus payouts to it from contracts of its cluster, less
+	// its payouts. The chain's figure is never lower (it adds value at
+	// once and takes payouts when results land), so a payout within it is
+	// always covered.
+	Balance token.Amount
 	// Storage is the contract's storage, by key.
 	Storage []Entry
 }

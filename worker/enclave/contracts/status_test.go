@@ -21,6 +21,8 @@ func TestStatusOf(t *testing.T) {
 		{vm.ErrExit.Wrapf("code 2"), contractsapi.StatusTrap},
 		{meter.ErrStackOverflow.Wrapf("deep"), contractsapi.StatusTrap},
 		{vm.ErrHostLimit.Wrapf("input"), contractsapi.StatusVMError},
+		{vm.ErrOverdrawn.Wrapf("paying 2 with 1 left"), contractsapi.StatusOverdrawn},
+		{vm.ErrCommandOnly.Wrapf("pay"), contractsapi.StatusVMError},
 		{errNoCode, contractsapi.StatusNoContract},
 		{errNoKey, contractsapi.StatusNoKey},
 		{errors.New("anything else"), contractsapi.StatusVMError},
