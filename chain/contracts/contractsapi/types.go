@@ -356,7 +356,22 @@ const (
 	QueryUpload    = "contracts/upload"    // data: CBOR UploadQuery → PendingUpload
 	QueryContract  = "contracts/contract"  // data: 32-byte contract id → Contract
 	QueryContracts = "contracts/contracts" // data: CBOR ListQuery (or none: the first page) → ContractList
+	QueryWorkers   = "contracts/workers"   // data: a cluster id → []ClusterWorker
 )
+
+// ClusterWorker is a worker of a cluster as clients look for it (answer
+// of QueryWorkers, in assignment order): its identity key, whether the
+// registry counts it active, the public API URL it published
+// (registry.endpoint egress; empty: none yet) with the height recording
+// it, and its newest heartbeat.
+type ClusterWorker struct {
+	_              struct{} `cbor:",toarray"`
+	IdentityKey    []byte   `json:"identity_key"`
+	Active         bool     `json:"active"`
+	URL            string   `json:"url"`
+	EndpointHeight int64    `json:"endpoint_height"`
+	LastHeartbeat  int64    `json:"last_heartbeat"`
+}
 
 // UploadQuery is the data of QueryUpload.
 type UploadQuery struct {
