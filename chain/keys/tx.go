@@ -1,8 +1,8 @@
 package keys
 
 import (
-	"crypto/ed25519"
 	"bytes"
+	"crypto/ed25519"
 	"fmt"
 
 	"github.com/phala-go/phala/chain/keys/keysapi"
