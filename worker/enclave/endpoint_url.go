@@ -13,7 +13,7 @@ func (r *Runtime) Advertise(url string) error {
 		return ErrClosed
 	}
 	if err := r.endpoint.Advertise(url); err != nil {
-		return ErrBadRequest.Wrapf("advertised URL: %v", err)
+		return err // registryapi.ErrBadEndpoint, which says what is wrong
 	}
 	r.advertised = url
 	return nil

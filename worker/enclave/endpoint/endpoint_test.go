@@ -7,8 +7,8 @@ import (
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/mq"
-	"github.com/phala-go/phala/worker/enclave/endpoint"
 	et "github.com/phala-go/phala/worker/enclave/enclavetest"
+	"github.com/phala-go/phala/worker/enclave/endpoint"
 	"github.com/phala-go/phala/worker/enclave/module"
 	"github.com/phala-go/phala/worker/enclave/registryview"
 )
