@@ -10,8 +10,10 @@ import (
 	"github.com/phala-go/phala/workerwire"
 )
 
-// Public API paths (and workerwire.PathReceipts + seq: a command's
-// receipt, sealed to its reply key and signed by the worker).
+// Public API paths (and workerwire's: PathReceipts + seq or
+// PathReceiptsTx + hash, a command's receipt sealed to its reply key and
+// signed by the worker; PathQuery, encrypted queries; PathEvents, the
+// events addressed to an account).
 const (
 	PublicPathStatus      = "/v1/status"
 	PublicPathAttestation = "/v1/attestation"
@@ -101,6 +103,7 @@ func NewPublicHandler(rt Runtime) http.Handler {
 	}))
 	mux.HandleFunc(workerwire.PathReceipts, receiptHandler(rt))
 	queryHandlers(mux, rt)
+	mux.HandleFunc(workerwire.PathEvents, eventsHandler(rt))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writePublicError(w, ErrNotFound.Wrapf("%s", r.URL.Path))
 	})

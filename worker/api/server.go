@@ -28,17 +28,17 @@ func Listen(addr string, h http.Handler) (*Server, error) {
 // operator says so (phala worker --expose), since anyone who reaches the
 // address can then use it.
 func ListenExposed(addr string, h http.Handler) (*Server, error) {
-	return serve(addr, h, limitsOf(h))
+	return listenAny(addr, h, limitsOf(h))
 }
 
 func listen(addr string, h http.Handler, l Limits) (*Server, error) {
 	if err := checkLoopback(addr); err != nil {
 		return nil, err
 	}
-	return serve(addr, h, l)
+	return listenAny(addr, h, l)
 }
 
-func serve(addr string, h http.Handler, l Limits) (*Server, error) {
+func listenAny(addr string, h http.Handler, l Limits) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, ErrListenFailed.Wrapf("%s: %v", addr, err)

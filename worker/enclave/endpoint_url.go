@@ -22,7 +22,7 @@ func (r *Runtime) Advertise(url string) error {
 // Endpoint is the advertised URL and the one the chain recorded for this
 // node ("" none).
 func (r *Runtime) Endpoint() (advertised, recorded string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	return r.advertised, r.endpoint.Recorded()
 }

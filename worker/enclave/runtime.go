@@ -109,6 +109,7 @@ type Runtime struct {
 
 	queries  queryGuard   // nonces and rates of encrypted queries (its own lock)
 	sessions sessionTable // granted query sessions (its own lock)
+	events   queryGuard   // nonces and rates of accounts' events requests
 }
 
 // Open loads or creates the node keys, then resumes from the newest valid

@@ -60,10 +60,11 @@ type Config struct {
 	Log                *slog.Logger // nil: slog.Default()
 }
 
-// The public API serves receipts and queries through these.
+// The public API serves receipts, queries and events through these.
 var (
 	_ api.ReceiptServer = (*enclave.Runtime)(nil)
 	_ api.QueryServer   = (*enclave.Runtime)(nil)
+	_ api.EventsServer  = (*enclave.Runtime)(nil)
 )
 
 // Worker is a runtime serving its two APIs.
