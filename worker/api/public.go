@@ -34,6 +34,17 @@ type StatusJSON struct {
 	MasterGenerations []uint32           `json:"master_generations,omitempty"`
 	Clusters          []ClusterKeyJSON   `json:"clusters,omitempty"`
 	MasterPublicKeys  []MasterPublicJSON `json:"master_public_keys,omitempty"`
+	// Endpoint is the public API URL the operator advertises and
+	// EndpointRecorded the one the chain recorded for this node (absent:
+	// none).
+	Endpoint         string `json:"endpoint,omitempty"`
+	EndpointRecorded string `json:"endpoint_recorded,omitempty"`
+}
+
+// EndpointReporter is implemented by runtimes that publish their endpoint
+// on chain; the public status then shows it.
+type EndpointReporter interface {
+	Endpoint() (advertised, recorded string)
 }
 
 // ClusterKeyJSON is a cluster key generation a worker holds.
@@ -91,6 +102,9 @@ func NewPublicHandler(rt Runtime) http.Handler {
 			EncryptionKey: hex.EncodeToString(s.EncryptionKey), Role: registryapi.Role(s.Role).String(), Registered: s.Registered,
 		}
 		addKeys(&out, rt)
+		if er, ok := rt.(EndpointReporter); ok {
+			out.Endpoint, out.EndpointRecorded = er.Endpoint()
+		}
 		return out
 	}))
 	mux.HandleFunc(PublicPathAttestation, getJSON(func() any {

@@ -2,8 +2,10 @@ package service
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,6 +64,16 @@ func TestPublicAPIExposure(t *testing.T) {
 	}
 	if got, _ := w.Runtime.Endpoint(); got != w.PublicURL() {
 		t.Fatalf("advertised %q, want the listen URL %s", got, w.PublicURL())
+	}
+	resp, err := http.Get(w.PublicURL() + api.PublicPathStatus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st api.StatusJSON
+	err = json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if err != nil || st.Endpoint != w.PublicURL() || st.EndpointRecorded != "" {
+		t.Fatalf("public status %+v (%v): want the advertised endpoint, none recorded yet", st, err)
 	}
 	if _, err := openWith(t, genesis, func(c *Config) { c.AdvertiseURL = "ftp://worker" }); !errors.Is(err, registryapi.ErrBadEndpoint) {
 		t.Fatalf("a bad advertised URL: %v", err)

@@ -62,9 +62,10 @@ type Config struct {
 
 // The public API serves receipts, queries and events through these.
 var (
-	_ api.ReceiptServer = (*enclave.Runtime)(nil)
-	_ api.QueryServer   = (*enclave.Runtime)(nil)
-	_ api.EventsServer  = (*enclave.Runtime)(nil)
+	_ api.ReceiptServer    = (*enclave.Runtime)(nil)
+	_ api.QueryServer      = (*enclave.Runtime)(nil)
+	_ api.EventsServer     = (*enclave.Runtime)(nil)
+	_ api.EndpointReporter = (*enclave.Runtime)(nil)
 )
 
 // Worker is a runtime serving its two APIs.
