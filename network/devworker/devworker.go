@@ -79,7 +79,11 @@ func Start(home node.Home, v *network.Validator, r Role, log *slog.Logger) (*Wor
 		Home: dir, GenesisFile: home.GenesisFile(), Platform: platform, CheckpointEvery: 100,
 		Gatekeeper: r.Gatekeeper, Operator: address.FromPublicKey(operator.Public().(ed25519.PublicKey)),
 		RelayListen: "127.0.0.1:0", PublicListen: "127.0.0.1:0",
-		Log: log.With("part", r.Name),
+		// Workers publish their loopback URL on chain, so clients of the
+		// devnet find them as they find a network's workers; a restart
+		// listens on another port and publishes it again.
+		AdvertiseListenURL: !r.Gatekeeper,
+		Log:                log.With("part", r.Name),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("devnet %s: %w", r.Name, err)

@@ -31,6 +31,7 @@ import (
 	"github.com/phala-go/phala/tee"
 	"github.com/phala-go/phala/worker/enclave/contracts"
 	"github.com/phala-go/phala/worker/enclave/contracts/engine"
+	"github.com/phala-go/phala/worker/enclave/endpoint"
 	"github.com/phala-go/phala/worker/enclave/keys"
 	"github.com/phala-go/phala/worker/enclave/keystore"
 	"github.com/phala-go/phala/worker/enclave/module"
@@ -99,6 +100,8 @@ type Runtime struct {
 	registry       *registryview.Module
 	keys           *keys.Module
 	contracts      *contracts.Module
+	endpoint       *endpoint.Module
+	advertised     string // the public API URL the operator advertises (Advertise)
 	lastCheckpoint int64
 	evidence       *relaywire.Evidence
 	closed         bool
@@ -106,6 +109,7 @@ type Runtime struct {
 
 	queries  queryGuard   // nonces and rates of encrypted queries (its own lock)
 	sessions sessionTable // granted query sessions (its own lock)
+	events   queryGuard   // nonces and rates of accounts' events requests
 }
 
 // Open loads or creates the node keys, then resumes from the newest valid
@@ -175,9 +179,13 @@ func (r *Runtime) reset(light lightclient.State) error {
 	registry := registryview.New(r.regGen)
 	keyMod := keys.New(registry, r.node.Encryption)
 	contractMod := contracts.New(r.vm)
+	endpointMod := endpoint.New(registry.Registered)
+	if err := endpointMod.Advertise(r.advertised); err != nil {
+		return err
+	}
 	m, err := NewMachine(MachineConfig{
 		ChainID: light.ChainID, Key: r.node.Identity, Role: r.role, Secrets: r.ks, Log: r.log,
-		Modules: []module.Module{registry, keyMod, contractMod},
+		Modules: []module.Module{registry, keyMod, contractMod, endpointMod},
 	})
 	if err != nil {
 		return err
@@ -185,7 +193,7 @@ func (r *Runtime) reset(light lightclient.State) error {
 	if r.contracts != nil {
 		r.contracts.Close()
 	}
-	r.light, r.machine, r.registry, r.keys, r.contracts = light, m, registry, keyMod, contractMod
+	r.light, r.machine, r.registry, r.keys, r.contracts, r.endpoint = light, m, registry, keyMod, contractMod, endpointMod
 	return nil
 }
 

@@ -121,7 +121,7 @@ func (*Module) Name() string { return Name }
 
 // Topics implements module.Module.
 func (*Module) Topics() []string {
-	return []string{contractsapi.TopicCode, contractsapi.TopicCodeStored, contractsapi.TopicInstantiate, contractsapi.TopicCommand}
+	return []string{contractsapi.TopicCode, contractsapi.TopicCodeStored, contractsapi.TopicInstantiate, contractsapi.TopicCommand, contractsapi.TopicUploadDropped}
 }
 
 // Follows implements module.Follower: the recorded master generations
@@ -170,6 +170,12 @@ func (m *Module) Fold(ctx *module.Context, msg mq.Message) (module.Effects, erro
 			return module.Effects{}, err
 		}
 		m.command(ctx, cm)
+	case contractsapi.TopicUploadDropped:
+		d, err := contractsapi.DecodeUploadDropped(msg.Payload)
+		if err != nil {
+			return module.Effects{}, err
+		}
+		m.dropUpload(d)
 	}
 	return module.Effects{}, nil
 }
@@ -307,17 +313,12 @@ func (m *Module) command(ctx *module.Context, cm contractsapi.CommandMessage) {
 		m.block[lc.c.Cluster] = b
 	}
 	b.touched[cm.Contract] = true
-	rec := ReceiptRecord{Receipt: Receipt{Seq: cm.Seq, Height: ctx.Height}}
+	rec := ReceiptRecord{Receipt: Receipt{Seq: cm.Seq, Height: ctx.Height, TxHash: cm.TxHash, Generation: cm.Generation}}
 	x := &execution{m: m, ctx: ctx, cm: cm, rec: &rec, touched: b.touched}
 	rec.Receipt.Status, rec.Receipt.GasUsed = x.run(lc)
 	b.commands = append(b.commands, contractsapi.CommandResult{Seq: cm.Seq, Status: rec.Receipt.Status, GasUsed: rec.Receipt.GasUsed,
 		Payouts: rec.Receipt.Payouts})
-	if rec.ReplyKey != nil {
-		m.st.Receipts = append(m.st.Receipts, rec)
-		if over := len(m.st.Receipts) - MaxReceipts; over > 0 {
-			m.st.Receipts = slices.Delete(m.st.Receipts, 0, over)
-		}
-	}
+	m.keepReceipt(rec)
 }
 
 // open opens a command for lc: its plaintext, or the status refusing it

@@ -27,6 +27,7 @@ import (
 	"github.com/phala-go/phala/worker/enclave/contracts"
 	"github.com/phala-go/phala/worker/enclave/contracts/engine"
 	"github.com/phala-go/phala/worker/enclave/module"
+	"github.com/phala-go/phala/workerwire"
 )
 
 const chainID = "contracts-test"
@@ -184,7 +185,12 @@ func (w *world) command(seq uint64, sender address.Address, method, args string,
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	return msg(contractsapi.TopicCommand, contractsapi.CommandMessage{Seq: seq, Contract: w.id, Sender: sender, Generation: o.gen, Sealed: sealed, GasLimit: gas})
+	return msg(contractsapi.TopicCommand, contractsapi.CommandMessage{Seq: seq, Contract: w.id, Sender: sender, Generation: o.gen, Sealed: sealed, GasLimit: gas, TxHash: txHash(seq)})
+}
+
+// txHash is the hash of the transaction of test command seq.
+func txHash(seq uint64) contractsapi.Hash {
+	return sha256.Sum256([]byte("tx " + strconv.FormatUint(seq, 10)))
 }
 
 type cmdOpts struct {
@@ -276,10 +282,22 @@ func TestCommands(t *testing.T) {
 	if len(rs[0].Roots) != 1 || rs[0].Roots[0].Contract != w.id || rs[0].Roots[0].Root != after || after == before {
 		t.Fatalf("roots %+v (before %s, after %s)", rs[0].Roots, before, after)
 	}
-	// Receipts: kept for the commands that opened, sealed when served.
+	// Receipts: kept for every command, by seq and by transaction; those
+	// that never opened have no reply key (they are served unsealed).
 	recs := m.Receipts()
-	if len(recs) != 5 || recs[0].Receipt.Seq != 1 || string(recs[0].Receipt.Output) != "990" || recs[1].Receipt.Status != contractsapi.StatusOutOfGas {
+	if len(recs) != len(rows) || recs[0].Receipt.Seq != 1 || string(recs[0].Receipt.Output) != "990" || recs[1].Receipt.Status != contractsapi.StatusOutOfGas {
 		t.Fatalf("receipts %+v", recs)
+	}
+	for i, r := range recs {
+		if opened := r.ReplyKey != nil; opened == workerwire.NeverOpened(r.Receipt.Status) || r.Receipt.TxHash != txHash(r.Receipt.Seq) || r.Receipt.Generation == 0 {
+			t.Fatalf("receipt %d: %+v (reply key %v)", i, r.Receipt, opened)
+		}
+		if got, ok := m.ReceiptByTx(txHash(r.Receipt.Seq)); !ok || got.Receipt.Seq != r.Receipt.Seq {
+			t.Fatalf("receipt of transaction %d: %+v %v", r.Receipt.Seq, got, ok)
+		}
+	}
+	if _, ok := m.ReceiptByTx(txHash(999)); ok {
+		t.Fatal("a receipt for a transaction never sent")
 	}
 	if got, ok := m.Receipt(recs[2].Receipt.Seq); !ok || got.Receipt.Seq != recs[2].Receipt.Seq || !bytes.Equal(got.ReplyKey, recs[2].ReplyKey) {
 		t.Fatalf("receipt %d: %+v %v", recs[2].Receipt.Seq, got, ok)

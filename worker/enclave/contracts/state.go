@@ -28,6 +28,11 @@ type State struct {
 	Contracts []Contract
 	// Receipts are the newest MaxReceipts receipts, oldest first.
 	Receipts []ReceiptRecord
+	// Events are the newest MaxAccountEvents events with an audience,
+	// oldest first, for the accounts they name (served by signed
+	// request); LastEvent is the newest one's index (from 1).
+	Events    []EventRecord
+	LastEvent uint64
 }
 
 // Upload is a code being assembled.
