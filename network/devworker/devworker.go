@@ -140,7 +140,10 @@ func (w *Worker) WaitRegistered(ctx context.Context) error {
 func (w *Worker) Stop() error {
 	w.cancel()
 	relayErr := <-w.done
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Shutdown returns as soon as handlers in flight end; a block being
+	// applied can take seconds on a loaded machine (a contract compiling),
+	// so the bound is generous rather than tight.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return errors.Join(relayErr, w.Close(ctx))
 }
