@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
@@ -32,6 +33,10 @@ func TestQueriesSeeWholeBlocks(t *testing.T) {
 		done    atomic.Bool
 		answers atomic.Int64
 		wg      sync.WaitGroup
+		// answered hears of answers, so that every block waits for one:
+		// on a loaded machine the blocks could otherwise all apply before
+		// the first query's reactor has started.
+		answered = make(chan struct{}, 1)
 	)
 	height.Store(1)
 	for range readers {
@@ -50,6 +55,10 @@ func TestQueriesSeeWholeBlocks(t *testing.T) {
 					return
 				}
 				answers.Add(1)
+				select {
+				case answered <- struct{}{}:
+				default:
+				}
 			}
 		})
 	}
@@ -59,6 +68,11 @@ func TestQueriesSeeWholeBlocks(t *testing.T) {
 		for i := range msgs {
 			seq++
 			msgs[i] = w.command(seq, w.deployer, "transfer", transfer(bob, 1), 100_000_000)
+		}
+		select {
+		case <-answered:
+		case <-time.After(time.Minute):
+			t.Fatalf("no query answered within a minute before block %d", h)
 		}
 		lock.Lock()
 		w.block(m, h, registryapi.RoleWorker, msgs...)
