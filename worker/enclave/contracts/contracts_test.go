@@ -267,6 +267,9 @@ func TestCommands(t *testing.T) {
 		t.Fatalf("constructor: %v %v", st, ok)
 	}
 	checkpoint := m.MarshalState()
+	if _, err := m.Checkpointed(); err != nil { // as the runtime does once it sealed one
+		t.Fatal(err)
+	}
 	before, _ := m.Root(w.id)
 	rs := results(t, w.block(m, 2, registryapi.RoleWorker, block...))
 	if len(rs) != 1 || rs[0].Height != 2 || rs[0].Cluster != "default" || len(rs[0].Commands) != len(rows) {

@@ -85,17 +85,22 @@ func (m *Module) commitStores(ctx *module.Context) map[contractsapi.Hash]error {
 // its state as it is now. The runtime keeps that checkpoint and the one
 // before, so pages that neither their roots, the current ones, nor an
 // open snapshot reach are garbage: each contract whose root moved since
-// the last checkpoint sweeps its store. It returns how many pages went.
+// the last checkpoint sweeps its store. (Pages of the versions between
+// two checkpoints went already, at the commit that replaced them.) It
+// returns how many pages went.
 func (m *Module) Checkpointed() (int, error) {
 	swept := 0
 	var errs []error
 	for id, lc := range m.live {
 		now := lc.root()
-		if lc.store != nil && now != lc.kept && !lc.store.Dirty() {
-			n, err := lc.store.Sweep(statetree.PageID(lc.kept))
-			swept += n
-			if err != nil {
-				errs = append(errs, fmt.Errorf("contract %s: %w", id, err))
+		if lc.store != nil && !lc.store.Dirty() {
+			lc.store.Checkpointed()
+			if now != lc.kept && lc.store.Err() == nil {
+				n, err := lc.store.Sweep(statetree.PageID(lc.kept))
+				swept += n
+				if err != nil {
+					errs = append(errs, fmt.Errorf("contract %s: %w", id, err))
+				}
 			}
 		}
 		lc.kept = now

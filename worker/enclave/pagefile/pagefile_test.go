@@ -28,9 +28,9 @@ func TestStore(t *testing.T) {
 	if err := s.List(func(statetree.PageID) { t.Fatal("a page in an empty store") }); err != nil {
 		t.Fatal(err)
 	}
-	for _, blob := range [][]byte{[]byte("one"), []byte("two")} {
-		if err := s.Put(id, blob); err != nil {
-			t.Fatal(err)
+	for i, blob := range [][]byte{[]byte("one"), []byte("two")} {
+		if fresh, err := s.Put(id, blob); err != nil || fresh != (i == 0) {
+			t.Fatalf("put %d: fresh %v, %v", i, fresh, err)
 		}
 		if got, err := s.Get(id); err != nil || !bytes.Equal(got, blob) {
 			t.Fatalf("get %q %v, want %q", got, err, blob)
@@ -56,11 +56,31 @@ func TestStore(t *testing.T) {
 	if err := s.Delete(id); err != nil {
 		t.Fatalf("deleting an absent page: %v", err)
 	}
+	// The deleted page's file waits in the pool (it survives reopening)
+	// and the next page is written into it.
+	free := filepath.Join(d.Path(), ".free")
+	if n := len(pageFilesIn(t, free)); n != 1 {
+		t.Fatalf("%d files in the pool after a delete", n)
+	}
+	if d, err = pagefile.Open(d.Path()); err != nil {
+		t.Fatal(err)
+	}
+	s = d.Store("c0ffee")
+	other := statetree.PageID{0xcd, 2}
+	if fresh, err := s.Put(other, []byte("three")); err != nil || !fresh {
+		t.Fatalf("put into a pooled file: %v %v", fresh, err)
+	}
+	if got, err := s.Get(other); err != nil || string(got) != "three" || len(pageFilesIn(t, free)) != 0 {
+		t.Fatalf("get %q %v, pool %d", got, err, len(pageFilesIn(t, free)))
+	}
+	if _, err := s.Get(id); !errors.Is(err, statetree.ErrNotFound) {
+		t.Fatalf("a deleted page reads: %v", err)
+	}
 	if err := d.Sync(); err != nil {
 		t.Fatal(err)
 	}
 	// A name that is not an id never becomes a path outside the directory.
-	if err := d.Store("../escape").Put(id, []byte("x")); err != nil {
+	if _, err := d.Store("../escape").Put(id, []byte("x")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(d.Path()), "escape")); err == nil {
@@ -100,6 +120,9 @@ func pageFiles(t testing.TB, dir string) map[string]bool {
 	t.Helper()
 	out := map[string]bool{}
 	err := filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+		if err == nil && e.IsDir() && e.Name() == ".free" {
+			return filepath.SkipDir // the pool of files to reuse
+		}
 		if err == nil && !e.IsDir() {
 			out[p] = true
 		}
@@ -109,6 +132,15 @@ func pageFiles(t testing.TB, dir string) map[string]bool {
 		t.Fatal(err)
 	}
 	return out
+}
+
+func pageFilesIn(t *testing.T, dir string) []os.DirEntry {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
 }
 
 // TestTamperDetected: a host that edits, swaps, rolls back or deletes a
@@ -127,6 +159,7 @@ func TestTamperDetected(t *testing.T) {
 		}
 	}
 	commit(t, tr)
+	tr.Checkpointed() // v1 is kept: its pages stay beside v2's
 	v1 := pageFiles(t, d.Path())
 	key := []byte("acct/01234")
 	if err := tr.Set(key, []byte("new balance")); err != nil {

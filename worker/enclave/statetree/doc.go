@@ -37,11 +37,14 @@
 // state: only the pages one block changes are held until its Commit.
 //
 // Garbage. A new version leaves the pages only older versions reached.
-// Sweep deletes every page that neither the committed root, the roots the
-// caller still needs (those of the checkpoints kept on disk) nor an open
-// snapshot reaches. Marking reads only internal pages (a level-1 node
-// names its leaves), so a sweep costs a listing of the store and a read
-// of about one page in fifty.
+// Those the tree created since the last checkpoint (Checkpointed) are in
+// no checkpoint: Commit deletes them as soon as a version replaces them,
+// so the versions between two checkpoints leave nothing behind. The rest
+// wait for Sweep, which deletes every page that neither the committed
+// root, the roots the caller still needs (the checkpoints kept on disk)
+// nor an open snapshot reaches. Marking reads only internal pages (a
+// level-1 node names its leaves), so a sweep costs a listing of the store
+// and a read of about one page in fifty.
 //
 // What the host still sees: the number and sizes of pages, and which
 // pages a block reads and writes (access patterns), not their contents.

@@ -38,8 +38,9 @@ type PageStore interface {
 	// Get returns the blob put under id, or an error wrapping ErrNotFound.
 	Get(id PageID) ([]byte, error)
 	// Put stores blob under id, replacing any blob there, so that a crash
-	// leaves either the old blob or the new one.
-	Put(id PageID, blob []byte) error
+	// leaves either the old blob or the new one. fresh reports that no
+	// blob was stored under id before.
+	Put(id PageID, blob []byte) (fresh bool, err error)
 	// Delete removes id's blob; deleting an absent id is not an error.
 	Delete(id PageID) error
 	// List calls fn with the id of every page stored, in any order.

@@ -21,7 +21,10 @@ func FuzzTreeAgainstMap(f *testing.F) {
 		pages := newMemPages()
 		tr := openTree(t, pages, testKeys(9), PageID{})
 		model := vm.NewMemStore()
-		var retain []PageID
+		var kept, prev PageID // the roots of the two newest checkpoints
+		// A reopened tree does not know which pages it created since the
+		// checkpoint (a restart): those wait for the next sweep.
+		reopened := false
 		for len(prog) >= 3 {
 			op, a, b := prog[0], prog[1], prog[2]
 			prog = prog[3:]
@@ -51,22 +54,50 @@ func FuzzTreeAgainstMap(f *testing.F) {
 				}
 			case 6: // commit, and sometimes reopen from the root
 				root := mustCommit(t, tr)
+				checkStore(t, tr, pages, !reopened, root, kept, prev)
 				if b%2 == 0 {
 					tr = openTree(t, pages, testKeys(9), root)
+					reopened = true
 				}
-				if b%3 == 0 {
-					retain = append(retain[max(0, len(retain)-1):], root)
-				}
-			case 7: // commit and sweep, keeping the last retained root
-				mustCommit(t, tr)
-				if _, err := tr.Sweep(retain...); err != nil {
+			case 7: // a checkpoint: commit and sweep, keeping the one before
+				root := mustCommit(t, tr)
+				tr.Checkpointed()
+				if _, err := tr.Sweep(kept); err != nil {
 					t.Fatal(err)
 				}
+				prev, kept, reopened = kept, root, false
+				checkStore(t, tr, pages, true, root, kept, prev)
 			}
 		}
 		mustCommit(t, tr)
 		sameEntries(t, checkShape(t, tr), model)
 	})
+}
+
+// checkStore: the store holds the pages of the committed root and of the
+// two newest checkpoints (exactly those, when exact), and both
+// checkpoints read whole.
+func checkStore(t *testing.T, tr *Tree, pages *memPages, exact bool, roots ...PageID) {
+	t.Helper()
+	live := map[PageID]bool{}
+	for _, r := range roots {
+		if r.IsZero() || live[r] {
+			continue
+		}
+		live[r] = true
+		if err := tr.mark(r, live); err != nil {
+			t.Fatal(err)
+		}
+		checkShape(t, openTree(t, pages, testKeys(9), r))
+	}
+	for id := range live {
+		if _, err := pages.Get(id); err != nil {
+			t.Fatalf("a kept page is gone: %v", err)
+		}
+	}
+	if exact && pages.len() != len(live) {
+		t.Fatalf("the store holds %d pages, the kept versions reach %d", pages.len(), len(live))
+	}
 }
 
 // fuzzKey maps a byte to one of 64 keys sharing prefixes: "", "a", "ab",

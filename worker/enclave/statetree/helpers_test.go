@@ -29,12 +29,13 @@ func (p *memPages) Get(id PageID) ([]byte, error) {
 	return bytes.Clone(b), nil
 }
 
-func (p *memPages) Put(id PageID, blob []byte) error {
+func (p *memPages) Put(id PageID, blob []byte) (bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	_, had := p.m[id]
 	p.m[id] = bytes.Clone(blob)
 	p.puts++
-	return nil
+	return !had, nil
 }
 
 func (p *memPages) Delete(id PageID) error {

@@ -37,6 +37,13 @@ type Tree struct {
 
 	root   kid // the working root: dirty from a change to Commit
 	broken atomic.Pointer[error]
+	// replaced are the committed pages the changes since the last Commit
+	// copied (their new versions replace them); young are the pages this
+	// tree created since the last checkpoint. A young page replaced is in
+	// no checkpoint and no committed root any more: Commit deletes it at
+	// once, so versions between checkpoints leave nothing behind.
+	replaced []PageID
+	young    map[PageID]struct{}
 
 	mu        sync.Mutex
 	committed PageID
@@ -156,22 +163,32 @@ func (t *Tree) Commit() (PageID, error) {
 		return PageID{}, err
 	}
 	if t.root.n != nil {
-		id, err := t.flush(t.root.n)
+		written := map[PageID]bool{}
+		id, err := t.flush(t.root.n, written)
 		if err != nil {
 			return PageID{}, t.fail(err)
 		}
 		t.root = kid{id: id}
 		t.mu.Lock()
 		t.committed = id
+		pinned := len(t.pins) > 0
 		t.mu.Unlock()
+		if !pinned { // a snapshot may read replaced pages: Sweep gets them later
+			t.dropYoung(written)
+		}
 	}
+	t.replaced = nil
 	return t.root.id, nil
 }
 
-func (t *Tree) flush(n *node) (PageID, error) {
+// maxYoung bounds the young pages a tree remembers; pages created past
+// it are left to Sweep.
+const maxYoung = 1 << 16
+
+func (t *Tree) flush(n *node, written map[PageID]bool) (PageID, error) {
 	for i, k := range n.kids {
 		if k.n != nil {
-			id, err := t.flush(k.n)
+			id, err := t.flush(k.n, written)
 			if err != nil {
 				return PageID{}, err
 			}
@@ -180,12 +197,40 @@ func (t *Tree) flush(n *node) (PageID, error) {
 	}
 	enc := n.encode()
 	id := t.seal.id(enc)
-	if err := t.pages.Put(id, t.seal.seal(id, enc)); err != nil {
+	fresh, err := t.pages.Put(id, t.seal.seal(id, enc))
+	if err != nil {
 		return PageID{}, ErrStore.Wrapf("put page %s of %s: %v", id, t.name, err)
+	}
+	written[id] = true
+	// Only a page that was not stored before is young: one already there
+	// (the same contents again) may be in a checkpoint.
+	if fresh && len(t.young) < maxYoung {
+		if t.young == nil {
+			t.young = map[PageID]struct{}{}
+		}
+		t.young[id] = struct{}{}
 	}
 	t.cache.add(cacheKey{t.ns, id}, n) // clean now, and never changed again
 	return id, nil
 }
+
+// dropYoung deletes the young pages the last changes replaced (unless
+// written again: the same contents). A page of one version is never at
+// another place of the next (its keys fix its place), so a replaced
+// page not written again is in no version from now on.
+func (t *Tree) dropYoung(written map[PageID]bool) {
+	for _, id := range t.replaced {
+		if _, ok := t.young[id]; !ok || written[id] {
+			continue
+		}
+		delete(t.young, id)
+		_ = t.pages.Delete(id) // a failure leaves garbage for Sweep
+	}
+}
+
+// Checkpointed tells the tree that a checkpoint naming its committed root
+// is durable: the pages it created so far are in it, no longer young.
+func (t *Tree) Checkpointed() { t.young = nil }
 
 // load is a kid's node: its dirty node, or its page through the cache.
 // level is the level its parent implies (-1: the root, any level).
@@ -281,11 +326,13 @@ func (t *Tree) seek(r kid, level int, start []byte, excl bool) ([]byte, []byte, 
 	return nil, nil, false, nil
 }
 
-// own is a node the writer may change: r's dirty node, or a copy of n.
-func own(r kid, n *node) *node {
+// own is a node the writer may change: r's dirty node, or a copy of n,
+// which replaces n's page.
+func (t *Tree) own(r kid, n *node) *node {
 	if r.n != nil {
 		return n
 	}
+	t.replaced = append(t.replaced, r.id)
 	return n.clone()
 }
 
@@ -301,7 +348,7 @@ func (t *Tree) set(r kid, level int, key, val []byte) ([]piece, bool, error) {
 		if found && bytes.Equal(n.vals[i], val) {
 			return nil, false, nil
 		}
-		n = own(r, n)
+		n = t.own(r, n)
 		if found {
 			n.vals[i] = val
 		} else {
@@ -316,7 +363,7 @@ func (t *Tree) set(r kid, level int, key, val []byte) ([]piece, bool, error) {
 	if err != nil || !changed {
 		return nil, changed, err
 	}
-	n = own(r, n)
+	n = t.own(r, n)
 	n.replace(i, ps)
 	return n.split(nil), true, nil
 }
@@ -347,7 +394,7 @@ func (t *Tree) del(r kid, level int, key []byte) (*node, bool, error) {
 		if !found {
 			return nil, false, nil
 		}
-		n = own(r, n)
+		n = t.own(r, n)
 		n.keys = slices.Delete(n.keys, i, i+1)
 		n.vals = slices.Delete(n.vals, i, i+1)
 		n.resize()
@@ -358,7 +405,7 @@ func (t *Tree) del(r kid, level int, key []byte) (*node, bool, error) {
 	if err != nil || !changed {
 		return nil, changed, err
 	}
-	n = own(r, n)
+	n = t.own(r, n)
 	n.kids[i] = kid{n: c}
 	if c.underfull() && len(n.kids) > 1 {
 		if err := t.rebalance(n, i); err != nil {
@@ -401,5 +448,5 @@ func (t *Tree) ownKid(n *node, i int) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.clone(), nil
+	return t.own(k, c), nil
 }
