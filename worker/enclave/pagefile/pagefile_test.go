@@ -341,3 +341,32 @@ func heap() int64 {
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// TestNoPlaintextOnDisk: neither keys nor values appear in the page files
+// (nor does a page's plaintext framing leak them in pieces: a long marked
+// value would show at least in part).
+func TestNoPlaintextOnDisk(t *testing.T) {
+	d, err := pagefile.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := open(t, d.Store("c0ffee"), statetree.PageID{}, nil)
+	for i := range 500 {
+		k := fmt.Appendf(nil, "secret-key-%03d-MARK", i)
+		if err := tr.Set(k, fmt.Appendf(nil, "secret-value-%03d-MARK-%s", i, strings.Repeat("v", 40))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(t, tr)
+	for p := range pageFiles(t, d.Path()) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mark := range []string{"MARK", "secret", "vvvvvvvv"} {
+			if bytes.Contains(b, []byte(mark)) {
+				t.Fatalf("%q in page file %s", mark, p)
+			}
+		}
+	}
+}
