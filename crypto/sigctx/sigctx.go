@@ -94,6 +94,9 @@ var (
 	// signing keys it asks for by purpose (vm host functions).
 	DeriveContractRandom  = register("phala/derive/contract-random/v1")
 	DeriveContractSigning = register("phala/derive/contract-signing/v1")
+	// A contract's state at rest (worker/enclave/statetree): the key of
+	// its page ids and root, and the key sealing its pages.
+	DeriveContractState = register("phala/derive/contract-state/v1")
 )
 
 // Name returns the context's registered name.

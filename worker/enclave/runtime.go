@@ -35,6 +35,7 @@ import (
 	"github.com/phala-go/phala/worker/enclave/keys"
 	"github.com/phala-go/phala/worker/enclave/keystore"
 	"github.com/phala-go/phala/worker/enclave/module"
+	"github.com/phala-go/phala/worker/enclave/pagefile"
 	"github.com/phala-go/phala/worker/enclave/registryview"
 	"github.com/phala-go/phala/worker/lightclient"
 	"github.com/phala-go/phala/worker/nodekey"
@@ -54,6 +55,9 @@ const (
 	KeystoreFile   = keystore.File
 	CheckpointsDir = "checkpoints"
 	VMCacheDir     = "vm-cache"
+	// ContractStateDir holds the contracts' encrypted state pages
+	// (package pagefile); the checkpoints hold their roots.
+	ContractStateDir = "contract-state"
 )
 
 // Config starts an enclave.
@@ -91,8 +95,9 @@ type Runtime struct {
 	role     registryapi.Role
 	regGen   registryapi.Genesis // the registry view starts from it
 	vm       contracts.VM
-	ownVM    *engine.VM // the VM Open started, closed with the runtime
-	genesis  []byte     // hash of the genesis state: what checkpoints must match
+	ownVM    *engine.VM    // the VM Open started, closed with the runtime
+	pages    *pagefile.Dir // contracts' state pages
+	genesis  []byte        // hash of the genesis state: what checkpoints must match
 
 	mu             sync.RWMutex
 	light          lightclient.State
@@ -138,8 +143,12 @@ func Open(cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
+	pages, err := pagefile.Open(filepath.Join(cfg.Home, ContractStateDir))
+	if err != nil {
+		return nil, err
+	}
 	r := &Runtime{
-		platform: cfg.Platform, node: node, ks: ks, log: log,
+		platform: cfg.Platform, node: node, ks: ks, log: log, pages: pages,
 		store:  checkpointStore{dir: filepath.Join(cfg.Home, CheckpointsDir), platform: cfg.Platform, log: log},
 		every:  cfg.CheckpointEvery,
 		role:   registryapi.RoleWorker,
@@ -178,7 +187,7 @@ func Open(cfg Config) (*Runtime, error) {
 func (r *Runtime) reset(light lightclient.State) error {
 	registry := registryview.New(r.regGen)
 	keyMod := keys.New(registry, r.node.Encryption)
-	contractMod := contracts.New(r.vm)
+	contractMod := contracts.New(r.vm, r.pages)
 	endpointMod := endpoint.New(registry.Registered)
 	if err := endpointMod.Advertise(r.advertised); err != nil {
 		return err
@@ -238,12 +247,23 @@ func (r *Runtime) Apply(b relaywire.Batch) error {
 	return nil
 }
 
+// checkpointLocked seals the state. The contracts' pages its roots name
+// are made durable first; once it is on disk, pages that neither it nor
+// the checkpoint before it reach are swept.
 func (r *Runtime) checkpointLocked() error {
 	st := r.snapshot()
+	if err := r.pages.Sync(); err != nil {
+		return fmt.Errorf("sync contract state: %w", err)
+	}
 	if err := r.store.save(r.genesis, &st); err != nil {
 		return err
 	}
 	r.lastCheckpoint = r.light.Height
+	if n, err := r.contracts.Checkpointed(); err != nil {
+		r.log.Warn("could not sweep old contract state pages; will retry at the next checkpoint", "err", err)
+	} else if n > 0 {
+		r.log.Debug("swept old contract state pages", "pages", n)
+	}
 	return nil
 }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/mq"
-	"github.com/phala-go/phala/worker/enclave/contracts"
 )
 
 // TestQueriesSeeWholeBlocks: goroutines query bob's balance while blocks
@@ -23,7 +22,7 @@ import (
 // -race it also checks the module's and the VM's shared state.
 func TestQueriesSeeWholeBlocks(t *testing.T) {
 	w := newWorld(t)
-	m := contracts.New(w.vm)
+	m := newModule(w)
 	w.block(m, 1, registryapi.RoleWorker, w.setup(`{"supply":1000000}`)...)
 	bob := address.Module("bob")
 	const perBlock, blocks, readers = 5, 6, 8

@@ -27,6 +27,7 @@ import (
 	"github.com/phala-go/phala/worker/enclave/contracts"
 	"github.com/phala-go/phala/worker/enclave/contracts/engine"
 	"github.com/phala-go/phala/worker/enclave/module"
+	"github.com/phala-go/phala/worker/enclave/pagefile"
 	"github.com/phala-go/phala/workerwire"
 )
 
@@ -257,7 +258,8 @@ func TestCommands(t *testing.T) {
 	for _, r := range rows {
 		block = append(block, r.msg)
 	}
-	m := contracts.New(w.vm)
+	dir := pageDir(t)
+	m := contracts.New(w.vm, dir)
 	if eg := w.block(m, 1, registryapi.RoleWorker, w.setup(`{"supply":1000}`)...); len(eg) != 0 {
 		t.Fatalf("egress without commands: %v", eg)
 	}
@@ -265,6 +267,9 @@ func TestCommands(t *testing.T) {
 		t.Fatalf("constructor: %v %v", st, ok)
 	}
 	checkpoint := m.MarshalState()
+	if _, err := m.Checkpointed(); err != nil { // as the runtime does once it sealed one
+		t.Fatal(err)
+	}
 	before, _ := m.Root(w.id)
 	rs := results(t, w.block(m, 2, registryapi.RoleWorker, block...))
 	if len(rs) != 1 || rs[0].Height != 2 || rs[0].Cluster != "default" || len(rs[0].Commands) != len(rows) {
@@ -307,9 +312,9 @@ func TestCommands(t *testing.T) {
 	}
 
 	// Determinism: a fresh module, and one restored after block 1.
-	fresh := contracts.New(w.vm)
+	fresh := newModule(w) // pages of its own
 	w.block(fresh, 1, registryapi.RoleWorker, w.setup(`{"supply":1000}`)...)
-	restored := contracts.New(engine.New(""))
+	restored := contracts.New(engine.New(""), dir) // the same pages: a restart
 	if err := restored.UnmarshalState(checkpoint); err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +340,7 @@ func TestNotOurs(t *testing.T) {
 	w := newWorld(t)
 	cmd := w.command(1, w.deployer, "transfer", transfer(address.Module("bob"), 1), 100_000_000)
 	t.Run("gatekeeper", func(t *testing.T) {
-		m := contracts.New(w.vm)
+		m := newModule(w)
 		w.block(m, 1, registryapi.RoleGatekeeper, w.setup(`{"supply":5}`)...)
 		if eg := w.block(m, 2, registryapi.RoleGatekeeper, cmd); len(eg) != 0 {
 			t.Fatalf("a gatekeeper sent %v", eg)
@@ -344,7 +349,7 @@ func TestNotOurs(t *testing.T) {
 	t.Run("other cluster", func(t *testing.T) {
 		other := *w
 		other.secrets.cluster = "elsewhere"
-		m := contracts.New(w.vm)
+		m := newModule(w)
 		other.block(m, 1, registryapi.RoleWorker, w.setup(`{"supply":5}`)...)
 		if _, ok := m.ContractStatus(w.id); ok {
 			t.Fatal("a contract of a cluster not held is running")
@@ -370,7 +375,7 @@ func TestNotOurs(t *testing.T) {
 		{"no constructor", ``, nil, contractsapi.StatusOK, contractsapi.StatusReverted}, // no supply: insufficient balance
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := contracts.New(w.vm)
+			m := newModule(w)
 			msgs := w.setup(tc.init)
 			if tc.edit != nil {
 				tc.edit(msgs)
@@ -387,4 +392,14 @@ func TestNotOurs(t *testing.T) {
 	}
 }
 
-func newModule(w *world) *contracts.Module { return contracts.New(w.vm) }
+func newModule(w *world) *contracts.Module { return contracts.New(w.vm, pageDir(w.t)) }
+
+// pageDir is a fresh directory of state pages.
+func pageDir(t testing.TB) *pagefile.Dir {
+	t.Helper()
+	d, err := pagefile.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

@@ -17,7 +17,8 @@ func TestAccountEvents(t *testing.T) {
 	w := newWorld(t)
 	bob, carol := address.Module("bob"), address.Module("carol")
 	const gas = 200_000_000
-	m := contracts.New(w.vm)
+	dir := pageDir(t)
+	m := contracts.New(w.vm, dir)
 	w.block(m, 1, registryapi.RoleWorker, w.setup(`{"supply":1000}`)...)
 	w.block(m, 2, registryapi.RoleWorker,
 		w.command(1, w.deployer, "transfer", transfer(bob, 10), gas),
@@ -67,7 +68,7 @@ func TestAccountEvents(t *testing.T) {
 	if len(next.Events) != 1 || next.Events[0].Seq != 4 || next.More {
 		t.Fatalf("second page %+v", next)
 	}
-	restored := contracts.New(w.vm)
+	restored := contracts.New(w.vm, dir)
 	if err := restored.UnmarshalState(m.MarshalState()); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func TestAccountEvents(t *testing.T) {
 func TestUploadDropped(t *testing.T) {
 	w := newWorld(t)
 	up := address.Module("uploader")
-	m := contracts.New(w.vm)
+	m := newModule(w)
 	chunk := contractsapi.CodeChunk{Uploader: up, CodeHash: w.codeHash, Size: uint64(len(w.code)), Chunk: w.code[:100]}
 	w.block(m, 1, registryapi.RoleWorker, msg(contractsapi.TopicCode, chunk))
 	var st contracts.State

@@ -24,7 +24,7 @@ func fullModule(b *testing.B) *contracts.Module {
 		st.LastEvent++
 		st.Events = append(st.Events, contracts.EventRecord{Event: workerwire.AccountEvent{Index: st.LastEvent, Seq: uint64(i), Topic: "t"}, Audience: [][]byte{others[:]}})
 	}
-	m := contracts.New(nil)
+	m := contracts.New(nil, pageDir(b)) // no contracts: no pages read
 	if err := m.UnmarshalState(codec.MustMarshal(st)); err != nil {
 		b.Fatal(err)
 	}
