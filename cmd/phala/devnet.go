@@ -16,6 +16,7 @@ import (
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/network/devworker"
+	"github.com/phala-go/phala/network/endpoints"
 	"github.com/phala-go/phala/node"
 )
 
@@ -42,14 +43,14 @@ func newDevnetCmd() *cobra.Command {
 			return explainPortInUse(runUntilSignal(h, func(v *network.Validator) (func() error, error) {
 				recordDevnetClientConfig(h, v)
 				if noWorker {
-					return nil, printDevnet(h, v, nil)
+					return recordEndpoints(h, v, nil, nil), printDevnet(h, v, nil)
 				}
 				tee, err := startTEENodes(h, v)
 				if err != nil {
 					return nil, err
 				}
 				recordDevnetWorkers(v.Node.ChainID(), tee.publicURLs())
-				return tee.stop, printDevnet(h, v, tee)
+				return recordEndpoints(h, v, tee.publicURLs(), tee.stop), printDevnet(h, v, tee)
 			}), h, true)
 		},
 	}
@@ -146,6 +147,23 @@ func startTEENodes(h node.Home, v *network.Validator) (*teeNodes, error) {
 	}
 	t.cluster = &info
 	return t, nil
+}
+
+// recordEndpoints writes where the validator and its workers serve into
+// the home (phala demo --home finds them there) and returns the stop that
+// removes the record, then stops what stop stops (nil: nothing).
+func recordEndpoints(h node.Home, v *network.Validator, workers []string, stop func() error) func() error {
+	err := endpoints.Write(string(h), endpoints.File{ChainID: v.Node.ChainID(), RPC: v.Node.RPCURL(), Workers: workers, PID: os.Getpid()})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "warning: %v\n", err)
+	}
+	return func() error {
+		err := endpoints.Remove(string(h))
+		if stop != nil {
+			err = errors.Join(err, stop())
+		}
+		return err
+	}
 }
 
 // stop stops the workers, then the gatekeeper.
