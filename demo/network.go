@@ -20,8 +20,8 @@ const statusPath = "/v1/status"
 
 // workerStatus is what the demo reads of a worker's public status.
 type workerStatus struct {
-	IdentityKey string `json:"identity_key"`
-	Height      int64  `json:"height"`
+	IdentityKey string    `json:"identity_key"`
+	Height      int64     `json:"height"`
 	Clusters    []heldKey `json:"clusters"`
 }
 
