@@ -40,6 +40,9 @@ func (r Report) Verdict() string {
 	if r.OK {
 		return fmt.Sprintf("verdict: ok, all %d steps did what they should", len(r.Steps))
 	}
+	if len(r.Steps) == 0 {
+		return "verdict: FAILED, no step ran"
+	}
 	var failed []string
 	for _, s := range r.Steps {
 		if !s.OK {
