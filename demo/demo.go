@@ -205,10 +205,8 @@ func newRun(ctx context.Context, cfg Config) (*run, error) {
 	if len(scenarios) == 0 {
 		scenarios = contracts.Examples
 	}
-	for _, s := range scenarios {
-		if !slices.Contains(contracts.Examples, s) {
-			return nil, fmt.Errorf("demo: no scenario %q (have %v)", s, contracts.Examples)
-		}
+	if err := CheckScenarios(scenarios); err != nil {
+		return nil, err
 	}
 	r := &run{cfg: cfg, c: cfg.Client, cluster: cfg.Cluster, scenarios: unique(scenarios), stepTimeout: cfg.StepTimeout,
 		built: map[string][]byte{}, ids: map[string]contractsapi.Hash{}, failed: map[string]bool{}}
@@ -233,6 +231,16 @@ func newRun(ctx context.Context, cfg Config) (*run, error) {
 	}
 	r.report = Report{ChainID: chainID, Node: r.c.URL(), Workers: slices.Clone(cfg.Workers), Inputs: r.inputs, Contracts: map[string]Deployed{}, Steps: []Step{}}
 	return r, nil
+}
+
+// CheckScenarios refuses names that are no scenario of the demo.
+func CheckScenarios(names []string) error {
+	for _, s := range names {
+		if !slices.Contains(contracts.Examples, s) {
+			return fmt.Errorf("demo: no scenario %q (have %v)", s, contracts.Examples)
+		}
+	}
+	return nil
 }
 
 // unique keeps the first of each name, in order.

@@ -242,3 +242,15 @@ func TestBuildExample(t *testing.T) {
 		t.Fatalf("two builds of the same source: %v", hashes)
 	}
 }
+
+func TestCheckScenarios(t *testing.T) {
+	if err := CheckScenarios([]string{"token", "inference"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckScenarios([]string{"token", "tokn"}); err == nil || !strings.Contains(err.Error(), `"tokn"`) {
+		t.Fatalf("an unknown scenario: %v", err)
+	}
+	if got := unique([]string{"voting", "token", "voting"}); strings.Join(got, ",") != "voting,token" {
+		t.Fatalf("unique: %v", got)
+	}
+}

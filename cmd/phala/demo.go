@@ -38,6 +38,9 @@ the last line is the verdict, and the exit status is 0 only if every step
 did what it should. Name scenarios to run only those (%v).
 The secret values are fresh each run (--output json lists them as inputs).`, contracts.Examples),
 		RunE: func(_ *cobra.Command, args []string) error {
+			if err := demo.CheckScenarios(args); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			ctx, cancel := context.WithTimeout(ctx, timeout)

@@ -256,6 +256,13 @@ func printDevnet(h node.Home, v *network.Validator, tee *teeNodes) error {
 		}
 		fmt.Fprintf(&b, "try:\n  %s\n", example)
 		fmt.Fprintf(&b, "  %s query balance %s%s\n", selfCommand(), accounts[1].Address, nodeFlag)
+		if tee != nil {
+			homeFlag := ""
+			if string(h) != defaultDir("devnet") {
+				homeFlag = " --home " + string(h)
+			}
+			fmt.Fprintf(&b, "  %s demo%s    (the example contracts' scenarios on this devnet)\n", selfCommand(), homeFlag)
+		}
 		fmt.Fprint(&b, "running; Ctrl-C stops")
 		return b.String()
 	})
