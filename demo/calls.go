@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -36,20 +35,21 @@ func (r *run) command(ctx context.Context, who person, name, method string, args
 		return sent{}, fmt.Errorf("%s: %w", method, err)
 	}
 	out := sent{CommandSent: cs}
-	first, err := r.c.WaitReceipt(ctx, cs.Seq, cs.ReplyKey, client.ReceiptOptions{Workers: r.cfg.Workers, Cluster: r.cluster})
-	if err != nil {
-		return out, fmt.Errorf("%s (command %d, block %d): %w", method, cs.Seq, cs.Height, err)
-	}
-	out.receipt = first.Receipt
+	var firstURL string
 	for _, u := range r.cfg.Workers {
 		a, err := r.c.WaitReceipt(ctx, cs.Seq, cs.ReplyKey, client.ReceiptOptions{Workers: []string{u}, Cluster: r.cluster})
 		if err != nil {
-			return out, fmt.Errorf("%s (command %d): worker %s: %w", method, cs.Seq, u, err)
+			return out, fmt.Errorf("%s (command %d, block %d): worker %s: %w", method, cs.Seq, cs.Height, u, err)
 		}
-		if !sameReceipt(a.Receipt, first.Receipt) {
-			return out, fmt.Errorf("%s (command %d): the workers disagree: %s says %s, %s says %s", method, cs.Seq, first.URL, describeReceipt(first.Receipt), a.URL, describeReceipt(a.Receipt))
+		if out.workers == 0 {
+			out.receipt, firstURL = a.Receipt, a.URL
+		} else if !sameReceipt(a.Receipt, out.receipt) {
+			return out, fmt.Errorf("%s (command %d): the workers disagree: %s says %s, %s says %s", method, cs.Seq, firstURL, describeReceipt(out.receipt), a.URL, describeReceipt(a.Receipt))
 		}
 		out.workers++
+	}
+	if out.workers == 0 {
+		return out, client.ErrNoWorkers
 	}
 	return out, nil
 }
@@ -225,8 +225,6 @@ func mustJSON(v any) []byte {
 	}
 	return b
 }
-
-func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
 
 // abbrev shortens a long hex string for the text output.
 func abbrev(h string) string {

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phala-go/phala/chain/contracts/contractsapi"
+	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/network/endpoints"
+	"github.com/phala-go/phala/workerwire"
 )
 
 // fakeRun is a run with no network, for the runner's own logic.
@@ -252,5 +255,53 @@ func TestCheckScenarios(t *testing.T) {
 	}
 	if got := unique([]string{"voting", "token", "voting"}); strings.Join(got, ",") != "voting,token" {
 		t.Fatalf("unique: %v", got)
+	}
+}
+
+// TestAgreementChecks: receipts agree only when every field a worker
+// computes is equal; query checks accept the wanted answer or refusal
+// only.
+func TestAgreementChecks(t *testing.T) {
+	base := workerwire.Receipt{Seq: 7, Height: 40, Status: contractsapi.StatusOK, GasUsed: 1000, Output: []byte("5"),
+		Events: []workerwire.ReceiptEvent{{Topic: "token.transfer", Data: []byte(`{"amount":5}`)}}}
+	if !sameReceipt(base, base) {
+		t.Fatal("a receipt differs from itself")
+	}
+	for name, change := range map[string]func(*workerwire.Receipt){
+		"gas":    func(r *workerwire.Receipt) { r.GasUsed++ },
+		"status": func(r *workerwire.Receipt) { r.Status = contractsapi.StatusReverted },
+		"output": func(r *workerwire.Receipt) { r.Output = []byte("6") },
+		"block":  func(r *workerwire.Receipt) { r.Height++ },
+		"event data": func(r *workerwire.Receipt) {
+			r.Events = []workerwire.ReceiptEvent{{Topic: "token.transfer", Data: []byte(`{"amount":6}`)}}
+		},
+		"no events": func(r *workerwire.Receipt) { r.Events = nil },
+	} {
+		other := base
+		change(&other)
+		if sameReceipt(base, other) {
+			t.Errorf("receipts differing in %s agree", name)
+		}
+	}
+
+	ok := client.QueryAnswer{QueryResult: workerwire.QueryResult{Status: contractsapi.StatusOK, Output: []byte(`{"votes":[2,1]}`)}}
+	refused := client.QueryAnswer{QueryResult: workerwire.QueryResult{Status: contractsapi.StatusReverted, Output: []byte("access denied")}}
+	tests := []struct {
+		name  string
+		check func(client.QueryAnswer) error
+		a     client.QueryAnswer
+		pass  bool
+	}{
+		{"wanted output", wantOutput(map[string]any{"votes": []int{2, 1}}), ok, true},
+		{"other output", wantOutput(map[string]any{"votes": []int{1, 2}}), ok, false},
+		{"refused where an output is wanted", wantOutput("x"), refused, false},
+		{"wanted refusal", wantRefused("access denied"), refused, true},
+		{"refused for another reason", wantRefused("ballot still open"), refused, false},
+		{"answered where a refusal is wanted", wantRefused("access denied"), ok, false},
+	}
+	for _, tc := range tests {
+		if err := tc.check(tc.a); (err == nil) != tc.pass {
+			t.Errorf("%s: %v, want pass %v", tc.name, err, tc.pass)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -34,7 +35,7 @@ func (r *run) build(ctx context.Context, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	code, err := readFile(res.Path)
+	code, err := os.ReadFile(res.Path)
 	if err != nil {
 		return "", err
 	}
@@ -81,19 +82,19 @@ func (r *run) deploy(ctx context.Context, name string) (string, error) {
 // contract's public key on chain: commands and queries are sealed to it.
 func (r *run) waitContractKeys(ctx context.Context) (string, error) {
 	start := time.Now()
-	var waiting []string
+	var keyed []string
 	for _, name := range r.scenarios {
 		if id, ok := r.ids[name]; ok {
 			if err := r.waitKey(ctx, id); err != nil {
 				return "", fmt.Errorf("%s: %w", name, err)
 			}
-			waiting = append(waiting, name)
+			keyed = append(keyed, name)
 		}
 	}
-	if len(waiting) == 0 {
+	if len(keyed) == 0 {
 		return "", fmt.Errorf("no contract was deployed")
 	}
-	return fmt.Sprintf("keys of %s on chain within %.1fs", strings.Join(waiting, ", "), time.Since(start).Seconds()), nil
+	return fmt.Sprintf("keys of %s on chain within %.1fs", strings.Join(keyed, ", "), time.Since(start).Seconds()), nil
 }
 
 func (r *run) waitKey(ctx context.Context, id contractsapi.Hash) error {
