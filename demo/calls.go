@@ -12,6 +12,8 @@ import (
 
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/client"
+	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/token"
 	"github.com/phala-go/phala/workerwire"
 )
 
@@ -26,11 +28,12 @@ type sent struct {
 	workers int
 }
 
-// command sends method(args) as who to example name's contract and
-// collects its receipt from every worker.
-func (r *run) command(ctx context.Context, who person, name, method string, args any) (sent, error) {
+// command sends method(args) as who to example name's contract, with
+// value moved to the contract's account, and collects its receipt from
+// every worker.
+func (r *run) command(ctx context.Context, who person, name, method string, args any, value token.Amount) (sent, error) {
 	id := r.ids[name]
-	cs, err := r.c.Command(ctx, who.key, id, method, mustJSON(args), client.CommandOptions{})
+	cs, err := r.c.Command(ctx, who.key, id, method, mustJSON(args), client.CommandOptions{Value: value})
 	if err != nil {
 		return sent{}, fmt.Errorf("%s: %w", method, err)
 	}
@@ -54,9 +57,14 @@ func (r *run) command(ctx context.Context, who person, name, method string, args
 	return out, nil
 }
 
-// commandOK is command that must succeed.
+// commandOK is command, without value, that must succeed.
 func (r *run) commandOK(ctx context.Context, who person, name, method string, args any) (sent, error) {
-	s, err := r.command(ctx, who, name, method, args)
+	return r.commandPaying(ctx, who, name, method, args, token.Amount{})
+}
+
+// commandPaying is command with value that must succeed.
+func (r *run) commandPaying(ctx context.Context, who person, name, method string, args any, value token.Amount) (sent, error) {
+	s, err := r.command(ctx, who, name, method, args, value)
 	if err == nil {
 		err = s.receipt.Err()
 	}
@@ -66,7 +74,7 @@ func (r *run) commandOK(ctx context.Context, who person, name, method string, ar
 // commandRefused is command that the contract must refuse with an error
 // containing want.
 func (r *run) commandRefused(ctx context.Context, who person, name, method string, args any, want string) (sent, error) {
-	s, err := r.command(ctx, who, name, method, args)
+	s, err := r.command(ctx, who, name, method, args, token.Amount{})
 	if err != nil {
 		return s, err
 	}
@@ -79,9 +87,17 @@ func (r *run) commandRefused(ctx context.Context, who person, name, method strin
 	return s, nil
 }
 
+// sameReceipt compares every field (status, gas, output, events,
+// payouts, messages) in the receipts' canonical encoding.
 func sameReceipt(a, b workerwire.Receipt) bool {
-	return a.Seq == b.Seq && a.Height == b.Height && a.Status == b.Status && a.GasUsed == b.GasUsed && bytes.Equal(a.Output, b.Output) &&
-		slices.EqualFunc(a.Events, b.Events, func(x, y workerwire.ReceiptEvent) bool { return x.Topic == y.Topic && bytes.Equal(x.Data, y.Data) })
+	x, errA := codec.Marshal(a)
+	y, errB := codec.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(x, y)
+}
+
+// paid reports whether the receipt holds a payout of amount to to.
+func (s sent) paid(to person, amount token.Amount) bool {
+	return slices.ContainsFunc(s.receipt.Payouts, func(p contractsapi.Payout) bool { return p.To == to.address && p.Amount == amount })
 }
 
 func describeReceipt(rc workerwire.Receipt) string {

@@ -13,6 +13,7 @@ import (
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/network/endpoints"
+	"github.com/phala-go/phala/token"
 	"github.com/phala-go/phala/workerwire"
 )
 
@@ -276,6 +277,7 @@ func TestAgreementChecks(t *testing.T) {
 			r.Events = []workerwire.ReceiptEvent{{Topic: "token.transfer", Data: []byte(`{"amount":6}`)}}
 		},
 		"no events": func(r *workerwire.Receipt) { r.Events = nil },
+		"payouts":   func(r *workerwire.Receipt) { r.Payouts = []contractsapi.Payout{{Amount: token.PHA(1)}} },
 	} {
 		other := base
 		change(&other)
