@@ -60,6 +60,11 @@ var rules = []struct {
 	{"worker/enclave/statetree", []string{"worker/enclave", "worker/enclave/contracts/...", "worker/enclave/pagefile", "worker/enclave/module", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
 	{"worker/enclave/pagefile", []string{"worker/enclave", "worker/enclave/contracts/...", "worker/enclave/module", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
 	{"sdk/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "bench/...", "vm/..."}},
+	// The demo is a client: it reaches the network through the client and
+	// finds it through the home's endpoints record, never the node or the
+	// enclave's code.
+	{"demo/...", append([]string{"node/...", "network", "network/devworker", "worker/...", "relay/...", "lightproof/...", "bench/..."}, handlers...)},
+	{"network/endpoints", []string{"chain/...", "node/...", "network", "network/devworker", "client/...", "worker/...", "relay/..."}},
 	// Leaves: nothing of ours but the few leaves they build on.
 	{"attest/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "vm/...", "tee/...", "identity/...", "token/...", "mq/..."}},
 	{"tee/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "vm/...", "identity/...", "token/...", "mq/..."}},
@@ -98,6 +103,7 @@ var external = []struct {
 }{
 	{"worker/...", heavy},
 	{"client/...", heavy},
+	{"demo/...", heavy},
 	{"relay/...", heavy},
 	{"relaywire/...", heavy},
 	{"cometrpc/...", heavy},

@@ -64,11 +64,19 @@ type Worker struct {
 // Dir is where a devnet home keeps a TEE node.
 func Dir(home node.Home, r Role) string { return filepath.Join(string(home), r.Name) }
 
+// Platform is the sim TEE of one of the devnet's TEE nodes: whoever
+// reads the node's folder can open it and unseal what the node sealed
+// (the sim protects nothing; the confidentiality test reads the master key
+// this way, as any host of a sim node could).
+func Platform(home node.Home, r Role) (*sim.Sim, error) {
+	return sim.New(sim.WithDir(filepath.Join(Dir(home, r), "tee-sim")), sim.WithMeasurement(devWorkerMeasurement))
+}
+
 // Start opens one of the devnet's workers and starts its relay against v.
 // The relay registers the runtime once it has caught up.
 func Start(home node.Home, v *network.Validator, r Role, log *slog.Logger) (*Worker, error) {
 	dir := Dir(home, r)
-	platform, err := sim.New(sim.WithDir(filepath.Join(dir, "tee-sim")), sim.WithMeasurement(devWorkerMeasurement))
+	platform, err := Platform(home, r)
 	if err != nil {
 		return nil, err
 	}
