@@ -37,15 +37,15 @@ func (m Module) handleStop(ctx *module.Context, body []byte) error {
 	if err != nil {
 		return err
 	}
-	if m.Pools == nil {
-		return computeapi.ErrNoPools.Wrapf("only a stake pool's owner stops its workers")
-	}
 	sess, ok, err := CurrentSession(ctx.Store, s.Worker)
 	if err != nil {
 		return err
 	}
 	if !ok || !sess.State.InSession() {
 		return computeapi.ErrNotComputing.Wrapf("%s", computeapi.Identity(s.Worker))
+	}
+	if m.Pools == nil {
+		return computeapi.ErrNoPools.Wrapf("only a stake pool's owner stops its workers")
 	}
 	if err := m.Pools.MayStop(ctx, ctx.Sender, sess.Pool, s.Worker); err != nil {
 		return err
