@@ -69,10 +69,11 @@ var _ abci.Application = (*App)(nil)
 func Modules() []module.Module { return ModulesWith(nil) }
 
 // ModulesWith is Modules with the stake pools compute pays and asks
-// (compute does not import them); the registry and the contracts module
-// tell compute of deactivated nodes and of discrepancies.
-func ModulesWith(pools compute.Pools) []module.Module {
-	c := compute.Module{Pools: pools}
+// (compute does not import them; tests inject others, while the pools
+// module stays in the list with its own state); the registry and the
+// contracts module tell compute of deactivated nodes and of discrepancies.
+func ModulesWith(stakePools compute.Pools) []module.Module {
+	c := compute.Module{Pools: stakePools}
 	return []module.Module{
 		bank.Module{}, registry.Module{Deactivated: c.NodeDeactivated}, mqmodule.Module{}, keys.Module{},
 		contracts.Module{Discrepancy: c.Discrepancy}, c,
