@@ -20,6 +20,7 @@ func newQueryCmd() *cobra.Command {
 		queryWorkersCmd(), withProve(queryWorkerCmd(), proveWorker),
 		queryNodesCmd("gatekeepers", "Gatekeeper grants and registered gatekeepers", registryapi.RoleGatekeeper, true), withProve(queryPolicyCmd(), provePolicy))
 	cmd.AddCommand(keysQueryCmds()...)
+	cmd.AddCommand(computeQueryCmds()...)
 	return cmd
 }
 

@@ -97,6 +97,9 @@ var (
 	// A contract's state at rest (worker/enclave/statetree): the key of
 	// its page ids and root, and the key sealing its pages.
 	DeriveContractState = register("phala/derive/contract-state/v1")
+
+	// The compute module's per-block heartbeat challenge seed.
+	ComputeChallengeSeed = register("phala/compute/challenge-seed/v1")
 )
 
 // Name returns the context's registered name.
