@@ -15,10 +15,12 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/compute"
 	"github.com/phala-go/phala/chain/contracts"
 	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/module"
 	mqmodule "github.com/phala-go/phala/chain/mq"
+	"github.com/phala-go/phala/chain/pools"
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/chain/store"
@@ -66,7 +68,7 @@ var _ abci.Application = (*App)(nil)
 
 // Modules lists the chain's modules in execution order.
 func Modules() []module.Module {
-	return []module.Module{bank.Module{}, registry.Module{}, mqmodule.Module{}, keys.Module{}, contracts.Module{}}
+	return []module.Module{bank.Module{}, registry.Module{}, mqmodule.Module{}, keys.Module{}, contracts.Module{}, compute.Module{Pools: pools.Module{}}, pools.Module{}}
 }
 
 // New opens the application over its store directory.

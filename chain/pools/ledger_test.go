@@ -344,9 +344,9 @@ type ledgerWorld struct {
 	sessions []token.Amount // the pool's count of each session's stake
 	cooling  []bool
 	lost     []token.Amount // slashed, the pool not yet told
-	compute  token.Amount // held by the compute module
-	treasury token.Amount // slashed stake
-	source   token.Amount // the reward pool
+	compute  token.Amount   // held by the compute module
+	treasury token.Amount   // slashed stake
+	source   token.Amount   // the reward pool
 	queue    []poolsapi.QueueEntry
 	queueOf  []int
 

@@ -1,6 +1,7 @@
 package pools
 
 import (
+	"github.com/phala-go/phala/chain/compute"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/pools/poolsapi"
 	"github.com/phala-go/phala/crypto/address"
@@ -12,6 +13,8 @@ import (
 // stops (StakeFor, MayStop) and tells it what became of the pool's money
 // (Rewarded, Stopped, Released): the methods of compute.Pools, which the
 // application injects into compute so that compute never imports pools.
+
+var _ compute.Pools = Module{}
 
 // StakeFor implements compute.Pools: sender must own the pool the worker
 // is in, the worker must have no stake of the pool in a session, and the
@@ -67,28 +70,39 @@ func (Module) Rewarded(ctx *module.Context, pool uint64, amount token.Amount) er
 }
 
 // Stopped implements compute.RewardSink: the session's stake is cooling
-// down and counts as releasing until it comes back. stake is what is
-// left of it: when a slash stopped the session, the loss is known now and
-// every share is worth that much less at once, so nobody leaves at the
-// old price while the rest wait for the cool-down.
-func (Module) Stopped(ctx *module.Context, pool uint64, worker []byte, stake token.Amount) error {
+// down and counts as releasing until it comes back.
+func (Module) Stopped(ctx *module.Context, pool uint64, worker []byte, _ token.Amount) error {
 	p, m, err := sessionOf(ctx, pool, worker)
 	if err != nil || m.Cooling {
 		return err
 	}
-	if loss, err := m.Stake.Sub(stake); err == nil && !loss.IsZero() {
-		slashed(&p, loss)
-		m.Stake = stake
+	if err := noteStopped(ctx, &p, &m); err != nil {
+		return err
 	}
-	markCooling(ctx, &p, &m)
 	putPool(ctx.Store, p)
 	return nil
 }
 
-func markCooling(ctx *module.Context, p *poolsapi.Pool, m *poolsapi.PoolWorker) {
+// noteStopped books a stopped session's stake as releasing. When a slash
+// stopped it, compute's session says what was lost: every share is worth
+// that much less at once, so nobody leaves at the old price while the
+// rest wait for the cool-down.
+func noteStopped(ctx *module.Context, p *poolsapi.Pool, m *poolsapi.PoolWorker) error {
+	sess, ok, err := compute.CurrentSession(ctx.Store, m.Worker)
+	if err != nil {
+		return err
+	}
+	if ok {
+		left := mustSub(sess.Stake, sess.Slashed)
+		if loss, err := m.Stake.Sub(left); err == nil && !loss.IsZero() {
+			slashed(p, loss)
+			m.Stake = left
+		}
+	}
 	releasing(p, m.Stake)
 	m.Cooling = true
 	putWorker(ctx.Store, *m)
+	return nil
 }
 
 // Released implements compute.RewardSink: the session's cool-down ended
@@ -132,4 +146,48 @@ func sessionOf(ctx *module.Context, pool uint64, worker []byte) (poolsapi.Pool, 
 		err = poolsapi.ErrCorruptState.Wrapf("worker %x has no stake of pool %s in a session", worker, p.ID)
 	}
 	return p, m, err
+}
+
+// forceStop stops every worker of the pool still computing, so that their
+// stake comes free after the cool-down and pays the overdue queue.
+// Compute's sessions are the truth: a worker it already stopped (a slash,
+// a lapsed attestation) is only booked as releasing.
+func forceStop(ctx *module.Context, p poolsapi.Pool) error {
+	prefix := poolsapi.PoolWorkersKey.Key(poolsapi.IDBytes(p.ID))
+	var workers [][]byte
+	err := ctx.Committed.Iterate(prefix, func(k, _ []byte) error {
+		workers = append(workers, append([]byte(nil), k[len(prefix):]...))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	stopped := 0
+	for _, w := range workers {
+		m, in, err := GetWorker(ctx.Store, w)
+		if err != nil {
+			return err
+		}
+		if !in || m.Pool != p.ID || m.Stake.IsZero() || m.Cooling {
+			continue
+		}
+		sess, ok, err := compute.CurrentSession(ctx.Store, w)
+		if err != nil {
+			return err
+		}
+		if ok && sess.State.InSession() {
+			if _, err := compute.StopSession(ctx, w, "pool "+p.ID.String()+": withdrawals overdue"); err != nil {
+				return err
+			}
+		}
+		if err := noteStopped(ctx, &p, &m); err != nil {
+			return err
+		}
+		stopped++
+	}
+	if stopped > 0 {
+		putPool(ctx.Store, p)
+		ctx.Emit(poolsapi.EventForceStop, module.A("pool", p.ID), module.A("workers", uint64(stopped)))
+	}
+	return nil
 }
