@@ -68,7 +68,11 @@ var _ abci.Application = (*App)(nil)
 
 // Modules lists the chain's modules in execution order.
 func Modules() []module.Module {
-	return []module.Module{bank.Module{}, registry.Module{}, mqmodule.Module{}, keys.Module{}, contracts.Module{}, compute.Module{Pools: pools.Module{}}, pools.Module{}}
+	c := compute.Module{Pools: pools.Module{}}
+	return []module.Module{
+		bank.Module{}, registry.Module{Deactivated: c.NodeDeactivated}, mqmodule.Module{}, keys.Module{},
+		contracts.Module{Discrepancy: c.Discrepancy}, c, pools.Module{},
+	}
 }
 
 // New opens the application over its store directory.
