@@ -224,7 +224,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 			msgs = append(msgs, out.ctx.Messages()...)
 		}
 	}
-	endMsgs, err := a.endBlock(s, blk)
+	endMsgs, endEvents, err := a.endBlock(s, blk)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +240,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		return nil, err
 	}
 	a.pending = &pendingBlock{height: req.Height, blockHash: req.Hash, time: req.Time, appHash: hash, digest: d}
-	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: hash}, nil
+	return &abci.FinalizeBlockResponse{TxResults: results, Events: abciEvents(endEvents), AppHash: hash}, nil
 }
 
 // block is the context every transaction of a block shares.
@@ -248,9 +248,14 @@ func (a *App) block(height int64, t time.Time) module.Block {
 	return module.Block{ChainID: a.chainID, Height: height, Time: t, Committed: a.store, RecentBlockHash: a.store.BlockHash, Egress: a.egress}
 }
 
-// endBlock runs the modules' end-of-block work on the block's overlay.
-func (a *App) endBlock(s *state.Overlay, blk module.Block) ([]mq.Message, error) {
-	var msgs []mq.Message
+// endBlock runs the modules' end-of-block work on the block's overlay. Its
+// events (a session released, a pool's workers stopped) are the block's
+// own, beside its transactions'.
+func (a *App) endBlock(s *state.Overlay, blk module.Block) ([]mq.Message, []module.Event, error) {
+	var (
+		msgs   []mq.Message
+		events []module.Event
+	)
 	for _, m := range a.modules {
 		eb, ok := m.(module.EndBlocker)
 		if !ok {
@@ -258,11 +263,12 @@ func (a *App) endBlock(s *state.Overlay, blk module.Block) ([]mq.Message, error)
 		}
 		ctx := &module.Context{Block: blk, Store: s}
 		if err := eb.EndBlock(ctx); err != nil {
-			return nil, fmt.Errorf("end of block %d, module %s: %w", blk.Height, m.Name(), err)
+			return nil, nil, fmt.Errorf("end of block %d, module %s: %w", blk.Height, m.Name(), err)
 		}
 		msgs = append(msgs, ctx.Messages()...)
+		events = append(events, ctx.Events()...)
 	}
-	return msgs, nil
+	return msgs, events, nil
 }
 
 // Commit writes the finalized block atomically and resets the mempool view.
