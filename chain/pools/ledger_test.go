@@ -537,3 +537,65 @@ func lo(a token.Amount) uint64 {
 	}
 	return l
 }
+
+// TestRewardsMatchExactShares: a reference model keeps every delegator's
+// entitlement as an exact rational (each reward's delegators' part times
+// its shares over all shares at that moment); the ledger's withdrawn plus
+// pending rewards are that entitlement rounded down, or one base unit
+// less (the accumulator's per-reward rounding, below 10^-24 a share, can
+// tip a boundary), for random delegations, withdrawals and rewards.
+func TestRewardsMatchExactShares(t *testing.T) {
+	for seed := range uint64(30) {
+		rng := rand.New(rand.NewPCG(seed, 99))
+		p := poolsapi.Pool{ID: 1, Commission: tokenomics.Permill(rng.IntN(1_000_001))}
+		const n = 5
+		ds := make([]poolsapi.Delegation, n)
+		exact := make([]*big.Rat, n)
+		got := make([]token.Amount, n) // withdrawn so far
+		for i := range exact {
+			exact[i] = new(big.Rat)
+		}
+		for step := range 300 {
+			i := rng.IntN(n)
+			switch rng.IntN(4) {
+			case 0:
+				mustDelegate(t, &p, &ds[i], units(1+rng.Uint64N(1e15)))
+			case 1:
+				if ds[i].Shares.IsZero() {
+					continue
+				}
+				e := poolsapi.QueueEntry{Shares: units(1 + rng.Uint64N(lo(ds[i].Shares)))}
+				if err := enqueue(&p, &ds[i], e.Shares); err != nil {
+					t.Fatal(err)
+				}
+				serve(&p, &ds[i], &e) // all stake is free: served whole
+				if !e.Shares.IsZero() {
+					t.Fatalf("seed %d step %d: %s shares left unserved", seed, step, e.Shares)
+				}
+			case 2:
+				if p.Shares.IsZero() {
+					continue
+				}
+				r := units(1 + rng.Uint64N(1e14))
+				owner := p.Commission.Of(r)
+				part := new(big.Rat).SetInt(mustSub(r, owner).Big())
+				for j := range ds {
+					share := new(big.Rat).SetFrac(ds[j].Shares.Big(), p.Shares.Big())
+					exact[j].Add(exact[j], new(big.Rat).Mul(part, share))
+				}
+				reward(&p, r)
+			case 3:
+				if a, err := claim(&p, &ds[i], false, token.Amount{}); err == nil {
+					got[i] = mustAdd(got[i], a)
+				}
+			}
+			for j := range ds {
+				have := mustAdd(got[j], pendingRewards(p, ds[j])).Big()
+				floor := new(big.Int).Quo(exact[j].Num(), exact[j].Denom())
+				if d := new(big.Int).Sub(floor, have); d.Sign() < 0 || d.Cmp(big.NewInt(1)) > 0 {
+					t.Fatalf("seed %d step %d: delegator %d has %s, exactly %s", seed, step, j, have, exact[j].FloatString(6))
+				}
+			}
+		}
+	}
+}
