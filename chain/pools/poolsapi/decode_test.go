@@ -7,6 +7,8 @@ import (
 	"math/big"
 	"testing"
 
+	"github.com/fxamacker/cbor/v2"
+
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/token"
@@ -180,4 +182,31 @@ func FuzzDecodeRecords(f *testing.F) {
 			t.Fatalf("delegation: a second encoding %x", b)
 		}
 	})
+}
+
+// TestScaledCBOR: the hand-written head is the library's encoding of the
+// same bytes, short and long; other forms are refused.
+func TestScaledCBOR(t *testing.T) {
+	for _, bits := range []uint{0, 1, 8, 100, 184, 200, 511} {
+		n := new(big.Int).Lsh(big.NewInt(1), bits)
+		if bits == 0 {
+			n.SetInt64(0)
+		}
+		s := NewScaled(n)
+		got, err := s.MarshalCBOR()
+		want, _ := cbor.Marshal(n.Bytes())
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("2^%d: %x, the library writes %x (%v)", bits, got, want, err)
+		}
+		var back Scaled
+		if err := back.UnmarshalCBOR(got); err != nil || back.Int().Cmp(n) != 0 {
+			t.Fatalf("2^%d back: %v %s", bits, err, back)
+		}
+	}
+	for _, bad := range [][]byte{{0x41, 0x00}, {0x58, 0x01, 0x05}, {0x59, 0x00, 0x01, 0x05}, {0x01}, {0x42, 0x01}, append([]byte{0x58, 65}, make([]byte, 65)...)} {
+		var s Scaled
+		if err := s.UnmarshalCBOR(bad); err == nil {
+			t.Errorf("%x accepted", bad)
+		}
+	}
 }

@@ -21,8 +21,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
-
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/token"
@@ -342,22 +340,42 @@ func (s Scaled) IsZero() bool { return len(s.b) == 0 }
 // String is the decimal.
 func (s Scaled) String() string { return s.Int().String() }
 
-// MarshalCBOR writes a byte string of the minimal bytes (zero is empty).
-func (s Scaled) MarshalCBOR() ([]byte, error) { return cbor.Marshal(s.b) }
+// MarshalCBOR writes a byte string of the minimal bytes (zero is empty),
+// its head written here (as the library would: one byte below 24 bytes,
+// else 0x58 and the length), since pools are encoded at every reward.
+func (s Scaled) MarshalCBOR() ([]byte, error) {
+	if len(s.b) > maxScaled {
+		return nil, fmt.Errorf("poolsapi: scaled number of %d bytes", len(s.b))
+	}
+	head := []byte{0x40 | byte(len(s.b))}
+	if len(s.b) >= 24 {
+		head = []byte{0x58, byte(len(s.b))}
+	}
+	return append(head, s.b...), nil
+}
+
+// maxScaled bounds a scaled number: 512 bits is far beyond any reward
+// per share the supply can make.
+const maxScaled = 64
 
 // UnmarshalCBOR reads minimal bytes only, so each number has one encoding.
 func (s *Scaled) UnmarshalCBOR(data []byte) error {
 	var b []byte
-	if err := cbor.Unmarshal(data, &b); err != nil {
-		return err
+	switch {
+	case len(data) > 0 && data[0]&0xe0 == 0x40 && data[0]&0x1f < 24 && len(data) == 1+int(data[0]&0x1f):
+		b = data[1:]
+	case len(data) > 1 && data[0] == 0x58 && data[1] >= 24 && len(data) == 2+int(data[1]):
+		b = data[2:]
+	default:
+		return fmt.Errorf("poolsapi: a scaled number is a byte string of at most %d bytes in its shortest form", maxScaled)
 	}
 	if len(b) > 0 && b[0] == 0 {
 		return fmt.Errorf("poolsapi: scaled number with a leading zero byte")
 	}
-	if len(b) > 64 {
+	if len(b) > maxScaled {
 		return fmt.Errorf("poolsapi: scaled number of %d bytes", len(b))
 	}
-	s.b = b
+	s.b = append([]byte(nil), b...)
 	return nil
 }
 
