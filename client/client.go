@@ -159,8 +159,12 @@ type Included struct {
 	Result *cometrpc.Tx
 }
 
-// Err is the transaction's execution error, if it failed in its block.
+// Err is the transaction's execution error, if it failed in its block; nil
+// for the zero Included that comes with a send's error.
 func (i Included) Err() error {
+	if i.Result == nil {
+		return nil
+	}
 	r := i.Result.TxResult
 	return errs.FromWire(r.Codespace, r.Code, r.Log)
 }

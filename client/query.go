@@ -34,7 +34,7 @@ import (
 
 // QueryOptions say where to ask and as whom.
 type QueryOptions struct {
-	Workers []string           // workers' public API URLs; the first that answers wins
+	Workers []string           // workers' public API URLs, the first that answers wins (none: the cluster's on chain)
 	Key     ed25519.PrivateKey // nil: an anonymous query
 	// GasLimit: 0 is workerwire.DefaultQueryGas.
 	GasLimit uint64
@@ -124,14 +124,21 @@ func (t queryTarget) assigned(worker ed25519.PublicKey) bool {
 // order. A worker that answers but is not assigned to the cluster on
 // chain gives its answer with an error.
 func (c *Client) ContractQuery(ctx context.Context, contract contractsapi.Hash, method string, args []byte, o QueryOptions) (QueryAnswer, error) {
-	if len(o.Workers) == 0 {
-		return QueryAnswer{}, ErrNoWorkers
-	}
 	if o.Window <= 0 {
 		o.Window = 20
 	}
 	if o.SessionWindow <= 0 {
 		o.SessionWindow = DefaultSessionWindow
+	}
+	if len(o.Workers) == 0 { // the cluster's, as the chain lists them
+		urls, _, err := c.ContractWorkerURLs(ctx, contract)
+		if err != nil {
+			return QueryAnswer{}, err
+		}
+		if len(urls) == 0 {
+			return QueryAnswer{}, ErrNoWorkers
+		}
+		o.Workers = urls
 	}
 	var (
 		target *queryTarget // read from the chain once, when needed

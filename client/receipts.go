@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/hpke"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,14 +14,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/crypto/envelope"
 	"github.com/phala-go/phala/workerwire"
 )
 
 // Receipts come from the workers of the contract's cluster (their public
-// API, GET /v1/receipts/{seq}): sealed to the command's reply key, which
-// only the sender holds (CommandSent.ReplyKey), and signed by the worker's
-// identity key. Workers' URLs are not on chain yet: the caller names them.
+// API, GET /v1/receipts/{seq} or /v1/receipts/tx/{hash}): sealed to the
+// command's reply key, which only the sender holds (CommandSent.ReplyKey),
+// and signed by the worker's identity key; a command that never opened
+// (undecryptable, a key generation the worker lacks, malformed) has a
+// plain receipt holding its status alone. The workers are the caller's,
+// or the cluster's as the chain lists them (ClusterWorkers).
 
 // ReceiptAnswer is an opened receipt and who answered.
 type ReceiptAnswer struct {
@@ -61,55 +66,76 @@ var workerHTTP = &http.Client{Timeout: 10 * time.Second}
 // signature. A worker without it answers a *WorkerError whose NotYet is
 // true. The receipt's own status is in the answer (Receipt.Err).
 func (c *Client) FetchReceipt(ctx context.Context, workerURL string, seq uint64, reply hpke.PrivateKey) (ReceiptAnswer, error) {
+	return c.fetchReceipt(ctx, workerURL, workerwire.BySeq(seq), reply)
+}
+
+// FetchReceiptTx is FetchReceipt of the command transaction tx carried.
+// reply may be nil: a plain receipt (a command that never opened) still
+// reads, a sealed one is workerwire.ErrOpen.
+func (c *Client) FetchReceiptTx(ctx context.Context, workerURL string, tx contractsapi.Hash, reply hpke.PrivateKey) (ReceiptAnswer, error) {
+	return c.fetchReceipt(ctx, workerURL, workerwire.ByTx(tx), reply)
+}
+
+func (c *Client) fetchReceipt(ctx context.Context, workerURL string, ref workerwire.ReceiptRef, reply hpke.PrivateKey) (ReceiptAnswer, error) {
 	chainID, err := c.ChainID(ctx)
 	if err != nil {
 		return ReceiptAnswer{}, err
 	}
-	return fetchReceipt(ctx, chainID, workerURL, seq, reply)
+	return fetchReceipt(ctx, chainID, workerURL, ref, reply)
 }
 
-func fetchReceipt(ctx context.Context, chainID, workerURL string, seq uint64, reply hpke.PrivateKey) (ReceiptAnswer, error) {
+func fetchReceipt(ctx context.Context, chainID, workerURL string, ref workerwire.ReceiptRef, reply hpke.PrivateKey) (ReceiptAnswer, error) {
 	base := strings.TrimRight(workerURL, "/")
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+workerwire.ReceiptPath(seq), nil)
-	if err != nil {
+	var s workerwire.SignedReceipt
+	if err := getWorkerJSON(ctx, base, ref.Path(), &s); err != nil {
 		return ReceiptAnswer{}, err
 	}
-	resp, err := workerHTTP.Do(req)
-	if err != nil {
-		return ReceiptAnswer{}, fmt.Errorf("worker %s: %w", base, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if err != nil {
-		return ReceiptAnswer{}, fmt.Errorf("worker %s: %w", base, err)
-	}
-	if len(body) > maxAnswer {
-		return ReceiptAnswer{}, fmt.Errorf("worker %s: answer over %d bytes", base, maxAnswer)
-	}
-	if resp.StatusCode != http.StatusOK {
-		we := &WorkerError{URL: base, Status: resp.StatusCode}
-		if json.Unmarshal(body, we) != nil {
-			we.Message = strings.TrimSpace(string(body))
-		}
-		return ReceiptAnswer{}, we
-	}
-	var s workerwire.SignedReceipt
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		return ReceiptAnswer{}, fmt.Errorf("worker %s: %w", base, workerwire.ErrMalformed.Wrapf("%v", err))
-	}
-	r, err := s.Open(chainID, seq, reply)
+	r, err := s.Open(chainID, ref, reply)
 	if err != nil {
 		return ReceiptAnswer{}, fmt.Errorf("worker %s: %w", base, err)
 	}
 	return ReceiptAnswer{Receipt: r, Worker: ed25519.PublicKey(s.Worker), AnsweredAt: s.Height, URL: base}, nil
 }
 
+// getWorkerJSON GETs path from the worker at base and decodes its JSON
+// answer strictly into out; a refusal is a *WorkerError.
+func getWorkerJSON(ctx context.Context, base, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := workerHTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("worker %s: %w", base, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	if err != nil {
+		return fmt.Errorf("worker %s: %w", base, err)
+	}
+	if len(body) > maxAnswer {
+		return fmt.Errorf("worker %s: answer over %d bytes", base, maxAnswer)
+	}
+	if resp.StatusCode != http.StatusOK {
+		we := &WorkerError{URL: base, Status: resp.StatusCode}
+		if json.Unmarshal(body, we) != nil {
+			we.Message = strings.TrimSpace(string(body))
+		}
+		return we
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("worker %s: %w", base, workerwire.ErrMalformed.Wrapf("%v", err))
+	}
+	return nil
+}
+
 // ReceiptOptions say where and how to wait for a receipt.
 type ReceiptOptions struct {
 	// Workers are the public API URLs of workers of the contract's
-	// cluster; the first to answer wins.
+	// cluster; the first to answer wins. None: the cluster's workers as
+	// the chain lists them (their published endpoints).
 	Workers []string
 	// Cluster, when set, makes the answer's worker checked against the
 	// cluster's workers on chain (ReceiptAnswer.Assigned); an answer from
@@ -120,14 +146,24 @@ type ReceiptOptions struct {
 }
 
 // ErrNoWorkers: no worker URL to ask.
-var ErrNoWorkers = errors.New("no worker URL to ask for the receipt (--worker, PHALA_WORKER or the client config's workers)")
+var ErrNoWorkers = errors.New("no worker URL to ask: give one (--worker, PHALA_WORKER or the client config's workers), or wait until the cluster's workers publish their endpoints on chain (phala query workers)")
 
 // WaitReceipt asks the workers for command seq's receipt until one has it
 // or ctx ends. Answers that do not verify or open are errors at once (a
 // wrong reply key does not get better by waiting); a worker that is down
 // or has no receipt yet is asked again.
 func (c *Client) WaitReceipt(ctx context.Context, seq uint64, reply hpke.PrivateKey, o ReceiptOptions) (ReceiptAnswer, error) {
-	if len(o.Workers) == 0 {
+	return c.waitReceipt(ctx, workerwire.BySeq(seq), reply, o)
+}
+
+// WaitReceiptTx is WaitReceipt of the command transaction tx carried (its
+// hash is known as soon as it is signed: CommandSent.Hash).
+func (c *Client) WaitReceiptTx(ctx context.Context, tx contractsapi.Hash, reply hpke.PrivateKey, o ReceiptOptions) (ReceiptAnswer, error) {
+	return c.waitReceipt(ctx, workerwire.ByTx(tx), reply, o)
+}
+
+func (c *Client) waitReceipt(ctx context.Context, ref workerwire.ReceiptRef, reply hpke.PrivateKey, o ReceiptOptions) (ReceiptAnswer, error) {
+	if len(o.Workers) == 0 && o.Cluster == "" {
 		return ReceiptAnswer{}, ErrNoWorkers
 	}
 	if o.Poll <= 0 {
@@ -145,10 +181,15 @@ func (c *Client) WaitReceipt(ctx context.Context, seq uint64, reply hpke.Private
 		}
 		assigned = cl.Workers
 	}
-	var last error
+	workers, last := o.Workers, error(ErrNoWorkers)
 	for {
-		for _, u := range o.Workers {
-			a, err := fetchReceipt(ctx, chainID, u, seq, reply)
+		if len(workers) == 0 { // none given, none published yet: ask the chain each round
+			if workers, err = c.ClusterWorkerURLs(ctx, o.Cluster); err != nil {
+				return ReceiptAnswer{}, err
+			}
+		}
+		for _, u := range workers {
+			a, err := fetchReceipt(ctx, chainID, u, ref, reply)
 			var we *WorkerError
 			switch {
 			case err == nil:
@@ -174,7 +215,7 @@ func (c *Client) WaitReceipt(ctx context.Context, seq uint64, reply hpke.Private
 		}
 		select {
 		case <-ctx.Done():
-			return ReceiptAnswer{}, fmt.Errorf("no receipt for command %d: %w (last answer: %v)", seq, ctx.Err(), last)
+			return ReceiptAnswer{}, fmt.Errorf("no receipt for %s: %w (last answer: %v)", ref, ctx.Err(), last)
 		case <-time.After(o.Poll):
 		}
 	}
@@ -193,6 +234,7 @@ type SavedReply struct {
 	ChainID  string `json:"chain_id"`
 	Contract string `json:"contract"`
 	Seq      uint64 `json:"seq"`
+	TxHash   string `json:"tx_hash,omitempty"` // the command's transaction (hex)
 	Suite    uint16 `json:"suite"`
 	Key      []byte `json:"reply_key"` // RFC 9180 SerializePrivateKey, base64
 }
@@ -210,7 +252,7 @@ func SaveReply(chainID string, contract string, sent CommandSent) (SavedReply, e
 	if err != nil {
 		return SavedReply{}, err
 	}
-	return SavedReply{ChainID: chainID, Contract: contract, Seq: sent.Seq, Suite: uint16(s), Key: b}, nil
+	return SavedReply{ChainID: chainID, Contract: contract, Seq: sent.Seq, TxHash: hex.EncodeToString(sent.Hash[:]), Suite: uint16(s), Key: b}, nil
 }
 
 // PrivateKey parses the saved reply key.

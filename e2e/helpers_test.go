@@ -404,8 +404,26 @@ func newCLI(t *testing.T) *cli {
 	}
 	phalaHome := filepath.Join(home, "phala")
 	env = append(env, "PHALA_HOME="+phalaHome, "HOME="+home)
+	// Contract builds keep the Go caches of the user running the tests:
+	// with HOME moved they would build the standard library for wasm
+	// again in every test (tens of seconds on two cores).
+	env = append(env, goCaches()...)
 	return &cli{t: t, env: env, phalaHome: phalaHome}
 }
+
+// goCaches are GOCACHE and GOMODCACHE as the go command running the tests
+// resolves them.
+var goCaches = sync.OnceValue(func() []string {
+	out, err := exec.Command(goTool(), "env", "GOCACHE", "GOMODCACHE").Output()
+	if err != nil {
+		return nil
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 || lines[0] == "" || lines[1] == "" {
+		return nil
+	}
+	return []string{"GOCACHE=" + lines[0], "GOMODCACHE=" + lines[1]}
+})
 
 // withEnv returns the environment plus extra KEY=VALUE entries.
 func (c *cli) withEnv(extra ...string) []string {
@@ -434,6 +452,12 @@ const cmdTimeout = 90 * time.Second
 func (c *cli) runCtx(ctx context.Context, env []string, args ...string) result {
 	ctx, cancel := context.WithTimeout(ctx, cmdTimeout)
 	defer cancel()
+	return c.runLong(ctx, env, args...)
+}
+
+// runLong is runCtx bounded by ctx alone, for the few commands that may
+// take longer than cmdTimeout (a whole demo).
+func (c *cli) runLong(ctx context.Context, env []string, args ...string) result {
 	cmd := exec.CommandContext(ctx, phalaBin, args...)
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer

@@ -3,10 +3,12 @@ package relay
 import (
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/phala-go/phala/attest"
+	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/worker/enclave"
 )
@@ -32,10 +34,19 @@ func TestRelayReportsAForeignOperator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc, err := d.client(t).Register(t.Context(), alice, Registration(ev, attest.Collateral{}))
-	if err != nil || inc.Err() != nil {
-		t.Fatalf("register under alice: %v %v", err, inc.Err())
-	}
+	// The runtime may anchor to a block the application has not executed
+	// yet (CometBFT serves blocks first): such a registration is refused as
+	// not yet executed, and a retry succeeds.
+	eventually(t, 60*time.Second, "alice's registration", func() (bool, string) {
+		inc, err := d.client(t).Register(t.Context(), alice, Registration(ev, attest.Collateral{}))
+		if err == nil {
+			err = inc.Err()
+		}
+		if err != nil && !errors.Is(err, registryapi.ErrStaleAnchor) {
+			t.Fatalf("register under alice: %v", err)
+		}
+		return err == nil, fmt.Sprint(err)
+	})
 	eventually(t, 60*time.Second, "the relay to report the foreign operator", func() (bool, string) {
 		return metricSum(t, r.relay.Metrics(), "phala_relay_runtime_foreign_operator") == 1, "gauge 0"
 	})

@@ -260,14 +260,12 @@ func (a *App) block(height int64, t time.Time) module.Block {
 	return module.Block{ChainID: a.chainID, Height: height, Time: t, Committed: a.store, RecentBlockHash: a.store.BlockHash, Egress: a.egress}
 }
 
-// endBlock runs the modules' end-of-block work on the block's overlay. Its
-// events (a session released, a pool's workers stopped) are the block's
-// own, beside its transactions'.
+// endBlock runs the modules' end-of-block work on the block's overlay: the
+// messages it publishes for enclaves and the events it emits for clients
+// (the block's own events, beside its transactions').
 func (a *App) endBlock(s *state.Overlay, blk module.Block) ([]mq.Message, []module.Event, error) {
-	var (
-		msgs   []mq.Message
-		events []module.Event
-	)
+	var msgs []mq.Message
+	var events []module.Event
 	for _, m := range a.modules {
 		eb, ok := m.(module.EndBlocker)
 		if !ok {

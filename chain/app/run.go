@@ -56,7 +56,7 @@ func (a *App) runTx(s *state.Overlay, blk module.Block, raw []byte, checkOnly bo
 	}
 	method := a.methods[env.Method]
 	out.gasUsed = method.Gas
-	out.ctx, out.err = a.call(charged, blk, signed, method, checkOnly)
+	out.ctx, out.err = a.call(charged, blk, signed, h, method, checkOnly)
 	if out.err == nil || !checkOnly {
 		charged.Merge()
 	}
@@ -66,10 +66,10 @@ func (a *App) runTx(s *state.Overlay, blk module.Block, raw []byte, checkOnly bo
 // call runs the method's handler on a branch of the charged state and keeps
 // its writes only if it succeeds. It returns the context (events, messages)
 // of a success, nil on failure.
-func (a *App) call(charged *state.Overlay, blk module.Block, signed *tx.Signed, method module.Method, checkOnly bool) (*module.Context, error) {
+func (a *App) call(charged *state.Overlay, blk module.Block, signed *tx.Signed, h [32]byte, method module.Method, checkOnly bool) (*module.Context, error) {
 	env := &signed.Envelope
 	branch := charged.Branch()
-	ctx := &module.Context{Block: blk, Store: branch, Sender: env.SenderAddress(), SenderKey: env.Sender, CheckOnly: checkOnly}
+	ctx := &module.Context{Block: blk, Store: branch, Sender: env.SenderAddress(), SenderKey: env.Sender, TxHash: h, CheckOnly: checkOnly}
 	if err := method.Handle(ctx, env.Body); err != nil {
 		return nil, err
 	}

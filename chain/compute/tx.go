@@ -37,15 +37,15 @@ func (m Module) handleStop(ctx *module.Context, body []byte) error {
 	if err != nil {
 		return err
 	}
-	if m.Pools == nil {
-		return computeapi.ErrNoPools.Wrapf("only a stake pool's owner stops its workers")
-	}
 	sess, ok, err := CurrentSession(ctx.Store, s.Worker)
 	if err != nil {
 		return err
 	}
 	if !ok || !sess.State.InSession() {
 		return computeapi.ErrNotComputing.Wrapf("%s", computeapi.Identity(s.Worker))
+	}
+	if m.Pools == nil {
+		return computeapi.ErrNoPools.Wrapf("only a stake pool's owner stops its workers")
 	}
 	if err := m.Pools.MayStop(ctx, ctx.Sender, sess.Pool, s.Worker); err != nil {
 		return err
@@ -90,7 +90,10 @@ func validateNow(ctx *module.Context, p computeapi.Params) error {
 	if err != nil {
 		return err
 	}
-	elapsed := time.Duration(ctx.Time.UnixNano() - start)
+	var elapsed time.Duration // the economy has not started before its first session
+	if start != 0 {
+		elapsed = time.Duration(ctx.Time.UnixNano() - start)
+	}
 	// Validate wants the whole schedule within the pool: what it emitted
 	// up to now (under p) plus what the pool still holds.
 	emitted, err := tokenomics.Emitted(p.Economy, elapsed)

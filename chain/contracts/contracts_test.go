@@ -36,9 +36,9 @@ type net struct {
 	clusterKey hpke.PrivateKey
 }
 
-func newNet(t *testing.T) *net {
+func newNet(t *testing.T, opts ...apptest.Option) *net {
 	t.Helper()
-	h := apptest.New(t)
+	h := apptest.New(t, opts...)
 	h.Block()
 	h.MustSucceed(h.Tx(apptest.Alice, registryapi.MethodSetGatekeeper, registryapi.SetGatekeeper{Grant: registryapi.Grant{Operator: apptest.Bob.Addr}, Allowed: true}))
 	n := &net{Chain: h, gk: h.Register(apptest.Bob, registryapi.RoleGatekeeper)}
@@ -436,7 +436,8 @@ func TestCommand(t *testing.T) {
 	bobCmd := contractsapi.Command{Contract: id, Generation: 1, Sealed: sealCommand(t, key.PublicKey(), id, apptest.Bob.Addr, "transfer"), GasLimit: 2_000_000, Value: token.PHA(3)}
 	carolCmd := contractsapi.Command{Contract: id, Generation: 1, Sealed: sealCommand(t, key.PublicKey(), id, apptest.Carol.Addr, "mint"), GasLimit: 500}
 	bobBefore, carolBefore, escrowBefore := balance(n, apptest.Bob.Addr), balance(n, apptest.Carol.Addr), balance(n, contractsapi.Escrow)
-	resp := n.Block(n.Tx(apptest.Bob, contractsapi.MethodCommand, bobCmd), n.Tx(apptest.Carol, contractsapi.MethodCommand, carolCmd))
+	txs := [][]byte{n.Tx(apptest.Bob, contractsapi.MethodCommand, bobCmd), n.Tx(apptest.Carol, contractsapi.MethodCommand, carolCmd)}
+	resp := n.Block(txs...)
 	for i, r := range resp.TxResults {
 		if r.Code != 0 || !apptest.HasEvent(r.Events, contractsapi.EventCommand) {
 			t.Fatalf("command %d: %s", i, r.Log)
@@ -470,7 +471,8 @@ func TestCommand(t *testing.T) {
 	}{{apptest.Bob.Addr, bobCmd, "transfer"}, {apptest.Carol.Addr, carolCmd, "mint"}} {
 		m, err := contractsapi.DecodeCommandMessage(msgs[i])
 		if err != nil || m.Seq != uint64(i+1) || m.Contract != id || m.Sender != want.sender || m.Generation != 1 ||
-			!bytes.Equal(m.Sealed, want.body.Sealed) || m.GasLimit != want.body.GasLimit || m.Value != want.body.Value {
+			!bytes.Equal(m.Sealed, want.body.Sealed) || m.GasLimit != want.body.GasLimit || m.Value != want.body.Value ||
+			m.TxHash != sha256.Sum256(txs[i]) {
 			t.Fatalf("message %d: %+v (%v)", i, m, err)
 		}
 		// What a worker will do: open it with the contract key, bound to

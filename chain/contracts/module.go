@@ -2,11 +2,12 @@
 // code upload (the chain keeps a running SHA-256 and the final record,
 // never the bytes, which go to enclaves on the message list),
 // instantiation (which asks the gatekeepers for the contract's key through
-// the keys module) and encrypted commands (gas reserved into an escrow
+// the keys module), encrypted commands (gas reserved into an escrow
 // account, value moved to the contract's account, the sealed command
-// published in chain order for the workers of the contract's cluster).
-// Workers' results, refunds and payouts come later; see the package
-// contractsapi for the wire form.
+// published in chain order for the workers of the contract's cluster),
+// the workers' results that settle them, and expiry (reserves of commands
+// whose results never come back go back; unfinished uploads are dropped).
+// See the package contractsapi for the wire form.
 package contracts
 
 import (

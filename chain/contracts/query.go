@@ -5,7 +5,9 @@ import (
 	"errors"
 
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
+	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/module"
+	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/codec"
 )
@@ -51,6 +53,8 @@ func (Module) Query(r state.IterReader, path string, data []byte) (any, error) {
 			return nil, module.ErrBadQuery.Wrapf("%s takes a CBOR ListQuery: %v", path, err)
 		}
 		return listContracts(r, q)
+	case contractsapi.QueryWorkers:
+		return clusterWorkers(r, string(data))
 	}
 	return nil, module.ErrUnknownQuery.Wrapf("%q", path)
 }
@@ -94,4 +98,34 @@ func listContracts(r state.IterReader, q contractsapi.ListQuery) (contractsapi.C
 		err = nil
 	}
 	return out, err
+}
+
+// clusterWorkers lists a cluster's workers with their standing and
+// endpoints: how a client finds where to ask for receipts and queries.
+func clusterWorkers(r state.Reader, cluster string) ([]contractsapi.ClusterWorker, error) {
+	ids, ok, err := keys.ClusterWorkers(r, cluster)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, module.ErrNotFound.Wrapf("no cluster %q", cluster)
+	}
+	out := make([]contractsapi.ClusterWorker, 0, len(ids))
+	for _, id := range ids {
+		w := contractsapi.ClusterWorker{IdentityKey: id}
+		n, ok, err := registry.GetNode(r, id)
+		if err != nil {
+			return nil, err
+		}
+		w.Active, w.LastHeartbeat = ok && n.Active, n.LastHeartbeat
+		e, ok, err := registry.GetEndpoint(r, id)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			w.URL, w.EndpointHeight = e.URL, e.Height
+		}
+		out = append(out, w)
+	}
+	return out, nil
 }

@@ -60,6 +60,11 @@ func (m Module) HandleEgress(ctx *module.Context, from module.EgressSender, topi
 	if r.Height >= ctx.Height {
 		return contractsapi.ErrResults.Wrapf("results for height %d at height %d", r.Height, ctx.Height)
 	}
+	if expired, err := ctx.Store.Get(contractsapi.ExpiredKeyOf(r.Height, r.Cluster)); err != nil {
+		return err
+	} else if expired != nil {
+		return contractsapi.ErrResultsExpired.Wrapf("cluster %q's commands of height %d expired: their reserves went back to their senders", r.Cluster, r.Height)
+	}
 	hash := contractsapi.ResultsHash(payload)
 	skey := contractsapi.SettlementKeyOf(r.Height, r.Cluster)
 	var set contractsapi.Settlement

@@ -27,9 +27,9 @@ type resultsNet struct {
 	w1, w2, stranger apptest.TEENode
 }
 
-func newResultsNet(t *testing.T) *resultsNet {
+func newResultsNet(t *testing.T, opts ...apptest.Option) *resultsNet {
 	t.Helper()
-	n := newNet(t)
+	n := newNet(t, opts...)
 	code, _ := testCode(100, 9)
 	id := n.instantiate(n.upload(apptest.Alice, code), "")
 	rn := &resultsNet{net: n, id: id, key: n.recordKey(id)}

@@ -50,6 +50,9 @@ func handleUpload(ctx *module.Context, body []byte) error {
 	}
 	h := sha256.New()
 	if u.Offset == 0 {
+		if ongoing { // a restart: the expiry clock starts again
+			ctx.Store.Delete(contractsapi.UploadExpiryKeyOf(up.Started, ctx.Sender, u.CodeHash))
+		}
 		up = contractsapi.PendingUpload{CodeHash: u.CodeHash, Uploader: ctx.Sender, Size: u.Size, Started: ctx.Height}
 	} else {
 		switch {
@@ -84,6 +87,7 @@ func handleUpload(ctx *module.Context, body []byte) error {
 		}
 		up.HashState = state
 		ctx.Store.Set(key, codec.MustMarshal(up))
+		ctx.Store.Set(contractsapi.UploadExpiryKeyOf(up.Started, ctx.Sender, u.CodeHash), []byte{})
 		ctx.Emit(contractsapi.EventCodeChunk, module.A("code_hash", u.CodeHash), module.A("offset", u.Offset),
 			module.A("received", up.Received), module.A("size", u.Size), module.A("upload_fee", fee))
 		ctx.Publish(mq.Message{Topic: contractsapi.TopicCode, Payload: codec.MustMarshal(chunk)})
@@ -96,6 +100,7 @@ func handleUpload(ctx *module.Context, body []byte) error {
 	}
 	code := contractsapi.Code{Hash: u.CodeHash, Size: u.Size, Uploader: ctx.Sender, Height: ctx.Height}
 	ctx.Store.Delete(key)
+	ctx.Store.Delete(contractsapi.UploadExpiryKeyOf(up.Started, ctx.Sender, u.CodeHash))
 	ctx.Store.Set(contractsapi.CodeKeyOf(u.CodeHash), codec.MustMarshal(code))
 	ctx.Emit(contractsapi.EventCodeStored, module.A("code_hash", u.CodeHash), module.A("size", u.Size),
 		module.A("uploader", ctx.Sender), module.A("upload_fee", fee))
@@ -227,7 +232,7 @@ func handleCommand(ctx *module.Context, body []byte) error {
 	ctx.Emit(contractsapi.EventCommand, module.A("contract", c.ID), module.A("seq", seq), module.A("sender", ctx.Sender),
 		module.A("gas_limit", cmd.GasLimit), module.A("reserved", reserve), module.A("value", cmd.Value))
 	m := contractsapi.CommandMessage{Seq: seq, Contract: c.ID, Sender: ctx.Sender, Generation: cmd.Generation,
-		Sealed: cmd.Sealed, GasLimit: cmd.GasLimit, Value: cmd.Value}
+		Sealed: cmd.Sealed, GasLimit: cmd.GasLimit, Value: cmd.Value, TxHash: ctx.TxHash}
 	ctx.Publish(mq.Message{Topic: contractsapi.TopicCommand, Payload: codec.MustMarshal(m)})
 	return nil
 }

@@ -2,6 +2,7 @@ package keys
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"fmt"
 
 	"github.com/phala-go/phala/chain/keys/keysapi"
@@ -140,6 +141,13 @@ func InCluster(r state.Reader, cluster string, worker []byte) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// ClusterWorkers returns the identity keys of a cluster's workers, in
+// assignment order; ok is false for an unknown cluster.
+func ClusterWorkers(r state.Reader, id string) ([]ed25519.PublicKey, bool, error) {
+	c, ok, err := getCluster(r, id)
+	return c.Workers, ok, err
 }
 
 // ClusterPublics returns a cluster's recorded public keys by generation

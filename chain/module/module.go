@@ -158,6 +158,10 @@ type Context struct {
 	Store     *state.Overlay
 	Sender    address.Address
 	SenderKey ed25519.PublicKey
+	// TxHash is the transaction's hash (chain/tx.Hash of its bytes; zero
+	// at genesis and at the end of a block), so what a transaction
+	// publishes can name it: a command's receipt is found by it.
+	TxHash [32]byte
 	// CheckOnly is set in the mempool check; handlers run fully against the
 	// mempool's own state so that queued transactions see each other.
 	CheckOnly bool

@@ -14,11 +14,15 @@ var (
 )
 
 // EgressTopics implements module.EgressHandler.
-func (Module) EgressTopics() []string { return []string{registryapi.TopicHeartbeat} }
+func (Module) EgressTopics() []string {
+	return []string{registryapi.TopicHeartbeat, registryapi.TopicEndpoint}
+}
 
-// PerSenderTopic implements module.PerSenderEgress: a heartbeat is about
-// its sender, so two gatekeepers' heartbeats for the same block both count.
-func (Module) PerSenderTopic(topic string) bool { return topic == registryapi.TopicHeartbeat }
+// PerSenderTopic implements module.PerSenderEgress: a heartbeat or an
+// endpoint is about its sender, so two gatekeepers' equal ones both count.
+func (Module) PerSenderTopic(topic string) bool {
+	return topic == registryapi.TopicHeartbeat || topic == registryapi.TopicEndpoint
+}
 
 // HandleEgress implements module.EgressHandler. The mq module has checked
 // the signature, the sender's registration and the sequence number.
@@ -26,6 +30,8 @@ func (Module) HandleEgress(ctx *module.Context, from module.EgressSender, topic 
 	switch topic {
 	case registryapi.TopicHeartbeat:
 		return handleHeartbeat(ctx, from, payload)
+	case registryapi.TopicEndpoint:
+		return handleEndpoint(ctx, from, payload)
 	}
 	return registryapi.ErrInvalid.Wrapf("registry owns no egress topic %q", topic)
 }

@@ -29,6 +29,12 @@ func (Module) Query(r state.IterReader, path string, data []byte) (any, error) {
 		return gatekeepers(r)
 	case registryapi.QueryPolicy:
 		return GetPolicy(r)
+	case registryapi.QueryEndpoint:
+		e, ok, err := GetEndpoint(r, data)
+		if err == nil && !ok {
+			err = module.ErrNotFound.Wrapf("node %x published no endpoint", data)
+		}
+		return e, err
 	}
 	return nil, module.ErrUnknownQuery.Wrapf("%q", path)
 }

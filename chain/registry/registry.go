@@ -134,7 +134,13 @@ func checkAnchor(ctx *module.Context, height int64) ([]byte, error) {
 		return nil, err
 	}
 	age := ctx.Height - height
-	if height <= 0 || age <= 0 || age > p.MaxAnchorAge {
+	if height > 0 && age <= 0 {
+		// CometBFT serves a block (and its commit) before the application
+		// has executed it, so a node can anchor to a block this chain's
+		// state does not hold yet; a retry a block later succeeds.
+		return nil, registryapi.ErrStaleAnchor.Wrapf("block %d is not executed yet at height %d: retry", height, ctx.Height)
+	}
+	if height <= 0 || age > p.MaxAnchorAge {
 		return nil, registryapi.ErrStaleAnchor.Wrapf("block %d is %d blocks old at height %d, limit %d", height, age, ctx.Height, p.MaxAnchorAge)
 	}
 	hash, ok, err := ctx.RecentBlockHash(height)

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -61,7 +59,7 @@ the SDK in DIR/phala-sdk as a local module (replace directive), so
 			if dir == "" {
 				dir = args[0]
 			}
-			version, err := goLanguageVersion(cmd.Context())
+			version, err := wasmbuild.LanguageVersion(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -80,22 +78,6 @@ the SDK in DIR/phala-sdk as a local module (replace directive), so
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "folder to create (default ./NAME); must not exist")
 	return cmd
-}
-
-// goLanguageVersion is the Go language version (1.N) of the toolchain on
-// PATH, for a new module's go line: the contract then builds with it,
-// without fetching another toolchain.
-func goLanguageVersion(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output()
-	if err != nil {
-		return "", fmt.Errorf("contracts are built with the Go toolchain, and 'go env GOVERSION' failed: %w", err)
-	}
-	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "go")
-	parts := strings.SplitN(v, ".", 3)
-	if len(parts) < 2 {
-		return "", fmt.Errorf("cannot read the Go version %q", v)
-	}
-	return parts[0] + "." + parts[1], nil
 }
 
 func contractVerifyCmd() *cobra.Command {

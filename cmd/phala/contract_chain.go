@@ -29,7 +29,7 @@ import (
 // cluster (--worker, $PHALA_WORKER or the client config's workers).
 
 func contractChainCmds() []*cobra.Command {
-	return []*cobra.Command{contractUploadCmd(), contractInstantiateCmd(), contractCommandCmd(), contractReceiptCmd(), contractQueryCmd(), contractListCmd(), contractShowCmd(), contractParamsCmd()}
+	return []*cobra.Command{contractUploadCmd(), contractInstantiateCmd(), contractCommandCmd(), contractReceiptCmd(), contractQueryCmd(), contractEventsCmd(), contractListCmd(), contractShowCmd(), contractParamsCmd()}
 }
 
 // sendFlags are what every contract transaction command takes.
@@ -219,12 +219,14 @@ workers' results land); --value moves PHA to the contract's account.
 The reply key is saved to --reply-key (default: ` + "`<phala home>/replies/<chain>-<seq>.json`" + `,
 mode 0600): the receipt is sealed to it, and whoever holds the file can
 read the receipt. Unless --no-wait, the command then waits for its
-receipt from the cluster's workers (--worker, else $PHALA_WORKER, else the
-client config's workers, which phala devnet writes), checks the worker's
-signature and that it is assigned to the cluster, and prints the status,
-gas used, return value and events; a command that failed (out of gas,
-reverted, trap...) exits non-zero with the status and the contract's
-error text. phala contract receipt reads a receipt later.`,
+receipt, by its transaction's hash, from the cluster's workers (--worker,
+else $PHALA_WORKER, else the client config's workers, else the endpoints
+the cluster's workers published on chain), checks the worker's signature
+and that it is assigned to the cluster, and prints the status, gas used,
+return value and events; a command that failed (out of gas, reverted,
+trap, undecryptable, sealed to a key generation the workers lack...)
+exits non-zero with the status and the contract's error text. phala
+contract receipt reads a receipt later.`,
 		Args: cobra.RangeArgs(2, 3),
 		RunE: func(_ *cobra.Command, args []string) error {
 			id, err := contractsapi.ParseHash(args[0])
@@ -263,7 +265,7 @@ error text. phala contract receipt reads a receipt later.`,
 			// Where the receipt comes from is settled before anything is sent.
 			var workers []string
 			if !noWait {
-				if workers, _, err = workerURLs(w.workers, os.Getenv); err != nil {
+				if workers, err = receiptWorkers(ctx, c, w.workers, rec.Cluster); err != nil {
 					return err
 				}
 				if len(workers) == 0 {
@@ -285,7 +287,7 @@ error text. phala contract receipt reads a receipt later.`,
 			var rerr error
 			if !noWait {
 				start := time.Now()
-				a, err := c.WaitReceipt(ctx, sent.Seq, sent.ReplyKey, client.ReceiptOptions{Workers: workers, Cluster: rec.Cluster})
+				a, err := c.WaitReceiptTx(ctx, sent.Hash, sent.ReplyKey, client.ReceiptOptions{Workers: workers, Cluster: rec.Cluster})
 				if err != nil {
 					return fmt.Errorf("command %d committed in block %d (reply key in %s): %w", sent.Seq, sent.Height, replyFile, err)
 				}
@@ -298,7 +300,7 @@ error text. phala contract receipt reads a receipt later.`,
 				if out.Receipt != nil {
 					s += "\n" + out.Receipt.text()
 				} else {
-					s += fmt.Sprintf("\nread the receipt with: %s contract receipt %d --reply-key %s", selfCommand(), out.Seq, replyFile)
+					s += fmt.Sprintf("\nread the receipt with: %s contract receipt %s --reply-key %s", selfCommand(), out.Hash, replyFile)
 				}
 				return s
 			}); err != nil {
@@ -394,6 +396,9 @@ type eventJSON struct {
 
 type receiptJSON struct {
 	Seq        uint64          `json:"seq"`
+	TxHash     string          `json:"tx_hash"`
+	Generation uint32          `json:"key_generation"`
+	Sealed     bool            `json:"sealed"`
 	Height     int64           `json:"height"`
 	Status     string          `json:"status"`
 	GasUsed    uint64          `json:"gas_used"`
@@ -452,7 +457,7 @@ func output(b []byte) (json.RawMessage, string) {
 }
 
 func receiptOut(a client.ReceiptAnswer, waited time.Duration) *receiptJSON {
-	r := &receiptJSON{Seq: a.Seq, Height: a.Height, Status: a.Status.String(), GasUsed: a.GasUsed,
+	r := &receiptJSON{Seq: a.Seq, TxHash: a.TxHash.String(), Generation: a.Generation, Sealed: !workerwire.NeverOpened(a.Status), Height: a.Height, Status: a.Status.String(), GasUsed: a.GasUsed,
 		Worker: hex.EncodeToString(a.Worker), WorkerURL: a.URL, AnsweredAt: a.AnsweredAt, Assigned: a.Assigned, WaitedMS: waited.Milliseconds()}
 	r.Output, r.OutputText = output(a.Output)
 	r.Events = eventsOut(a.Events)
@@ -473,7 +478,10 @@ func receiptOut(a client.ReceiptAnswer, waited time.Duration) *receiptJSON {
 
 func (r *receiptJSON) text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "receipt: %s, gas used %d (block %d; worker %s at %s, height %d)", r.Status, r.GasUsed, r.Height, short(r.Worker), r.WorkerURL, r.AnsweredAt)
+	fmt.Fprintf(&b, "receipt of command %d: %s, gas used %d (block %d; worker %s at %s, height %d)", r.Seq, r.Status, r.GasUsed, r.Height, short(r.Worker), r.WorkerURL, r.AnsweredAt)
+	if r.Error != "" {
+		fmt.Fprintf(&b, "\n%s", r.Error)
+	}
 	switch {
 	case r.Output != nil:
 		fmt.Fprintf(&b, "\nreturned %s", r.Output)
@@ -508,6 +516,69 @@ func writeEvents(b *strings.Builder, indent string, events []eventJSON) {
 	}
 }
 
+// receiptWorkers are the workers to ask for a receipt: the configured ones
+// (flag, environment, client config), else those of the cluster that
+// published an endpoint on chain.
+func receiptWorkers(ctx context.Context, c *client.Client, flags []string, cluster string) ([]string, error) {
+	workers, _, err := workerURLs(flags, os.Getenv)
+	if err != nil || len(workers) > 0 || cluster == "" {
+		return workers, err
+	}
+	return c.ClusterWorkerURLs(ctx, cluster)
+}
+
+// receiptTarget reads a receipt command's argument: a command number or
+// a transaction hash (64 hex digits).
+func receiptTarget(arg string) (workerwire.ReceiptRef, error) {
+	if len(strings.TrimPrefix(arg, "0x")) == 64 {
+		h, err := contractsapi.ParseHash(arg)
+		if err != nil || h == (contractsapi.Hash{}) {
+			return workerwire.ReceiptRef{}, fmt.Errorf("%q: want a command number or a transaction hash (64 hex digits)", arg)
+		}
+		return workerwire.ByTx(h), nil
+	}
+	seq, err := strconv.ParseUint(arg, 10, 64)
+	if err != nil {
+		return workerwire.ReceiptRef{}, fmt.Errorf("%q: want a command number or a transaction hash (64 hex digits)", arg)
+	}
+	return workerwire.BySeq(seq), nil
+}
+
+// findReplyKey is the saved reply key of the command ref names: the file
+// given, else the one phala contract command saved in the default place
+// (ok false: none; a receipt of a command that never opened reads
+// without it).
+func findReplyKey(path, chainID string, ref workerwire.ReceiptRef) (client.SavedReply, string, bool, error) {
+	if path != "" {
+		saved, err := loadReplyKey(path)
+		if err != nil {
+			return saved, path, false, err
+		}
+		if !ref.Names(saved.Seq, txHashOf(saved)) {
+			return saved, path, false, fmt.Errorf("reply key %s is command %d's (transaction %s), not %s's", path, saved.Seq, saved.TxHash, ref)
+		}
+		return saved, path, true, nil
+	}
+	dir := defaultDir("replies")
+	if ref.TxHash == (contractsapi.Hash{}) {
+		path = filepath.Join(dir, fmt.Sprintf("%s-%d.json", chainID, ref.Seq))
+		saved, err := loadReplyKey(path)
+		return saved, path, err == nil, nil
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, chainID+"-*.json"))
+	for _, f := range files {
+		if saved, err := loadReplyKey(f); err == nil && saved.TxHash == ref.TxHash.String() {
+			return saved, f, true, nil
+		}
+	}
+	return client.SavedReply{}, "", false, nil
+}
+
+func txHashOf(s client.SavedReply) contractsapi.Hash {
+	h, _ := contractsapi.ParseHash(s.TxHash)
+	return h
+}
+
 func contractReceiptCmd() *cobra.Command {
 	var (
 		n    nodeFlag
@@ -515,36 +586,22 @@ func contractReceiptCmd() *cobra.Command {
 		wait bool
 	)
 	cmd := &cobra.Command{
-		Use:   "receipt SEQ --reply-key FILE [--worker URL] [--wait]",
+		Use:   "receipt SEQ|TX_HASH [--reply-key FILE] [--worker URL] [--wait]",
 		Short: "Read a command's receipt from the workers, with its reply key",
 		Long: `Ask the workers of the contract's cluster (--worker, else $PHALA_WORKER,
-else the client config's workers) for command SEQ's receipt, check the
-worker's signature and its assignment to the cluster, and open the receipt
-with the reply key phala contract command saved (--reply-key). A worker
-that has not executed the command yet answers 404; --wait asks again until
---timeout. A command that failed exits non-zero with its status, gas used
-and the contract's error text.`,
+else the client config's workers, else the endpoints the cluster's workers
+published on chain) for the receipt of a command, named by its number or
+by its transaction's hash; check the worker's signature and its assignment
+to the cluster, and open the receipt with the reply key phala contract
+command saved (--reply-key, else the file it saved under the phala home).
+A command that never opened (undecryptable, sealed to a key generation
+the workers lack, malformed) has a plain receipt that reads without a
+key. A worker that has not executed the command yet answers 404; --wait
+asks again until --timeout. A command that failed exits non-zero with its
+status, gas used and the contract's error text.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			seq, err := strconv.ParseUint(args[0], 10, 64)
-			if err != nil {
-				return fmt.Errorf("SEQ %q: want the command's number: %w", args[0], err)
-			}
-			if w.replyKey == "" {
-				return fmt.Errorf("--reply-key FILE is required (phala contract command printed where it saved it)")
-			}
-			saved, err := loadReplyKey(w.replyKey)
-			if err != nil {
-				return err
-			}
-			if saved.Seq != seq {
-				return fmt.Errorf("reply key %s is command %d's, not %d's", w.replyKey, saved.Seq, seq)
-			}
-			reply, err := saved.PrivateKey()
-			if err != nil {
-				return err
-			}
-			workers, _, err := workerURLs(w.workers, os.Getenv)
+			ref, err := receiptTarget(args[0])
 			if err != nil {
 				return err
 			}
@@ -553,24 +610,40 @@ and the contract's error text.`,
 				return err
 			}
 			defer cancel()
-			if chainID, err := c.ChainID(ctx); err != nil {
+			chainID, err := c.ChainID(ctx)
+			if err != nil {
 				return err
-			} else if chainID != saved.ChainID {
-				return fmt.Errorf("reply key %s is for chain %q; the node is on %q", w.replyKey, saved.ChainID, chainID)
 			}
-			o := client.ReceiptOptions{Workers: workers}
-			if id, err := contractsapi.ParseHash(saved.Contract); err == nil {
-				if rec, err := c.Contract(ctx, id); err == nil {
-					o.Cluster = rec.Cluster
+			saved, keyFile, found, err := findReplyKey(w.replyKey, chainID, ref)
+			if err != nil {
+				return err
+			}
+			var reply hpke.PrivateKey
+			if found {
+				if saved.ChainID != chainID {
+					return fmt.Errorf("reply key %s is for chain %q; the node is on %q", keyFile, saved.ChainID, chainID)
 				}
+				if reply, err = saved.PrivateKey(); err != nil {
+					return err
+				}
+			}
+			o := client.ReceiptOptions{}
+			if o.Cluster, err = receiptCluster(ctx, c, saved, ref); err != nil && len(w.workers) == 0 {
+				return err
+			}
+			if o.Workers, err = receiptWorkers(ctx, c, w.workers, o.Cluster); err != nil {
+				return err
 			}
 			var a client.ReceiptAnswer
 			if wait {
-				a, err = c.WaitReceipt(ctx, seq, reply, o)
+				a, err = waitReceipt(ctx, c, ref, reply, o)
 			} else {
-				a, err = firstReceipt(ctx, c, seq, reply, o)
+				a, err = firstReceipt(ctx, c, ref, reply, o)
 			}
 			if err != nil {
+				if !found && errors.Is(err, workerwire.ErrOpen) {
+					return fmt.Errorf("%w: give the file phala contract command saved with --reply-key", err)
+				}
 				return err
 			}
 			out := receiptOut(a, 0)
@@ -584,6 +657,30 @@ and the contract's error text.`,
 	w.register(cmd)
 	cmd.Flags().BoolVar(&wait, "wait", false, "ask again until the receipt comes or --timeout")
 	return cmd
+}
+
+// receiptCluster is the cluster of the command's contract: from the saved
+// reply key, else (by transaction) from the transaction on chain.
+func receiptCluster(ctx context.Context, c *client.Client, saved client.SavedReply, ref workerwire.ReceiptRef) (string, error) {
+	id, err := contractsapi.ParseHash(saved.Contract)
+	if err != nil && ref.TxHash != (contractsapi.Hash{}) {
+		id, err = c.CommandContract(ctx, ref.TxHash)
+	}
+	if err != nil {
+		return "", fmt.Errorf("cannot tell the command's contract (give --reply-key or --worker): %w", err)
+	}
+	rec, err := c.Contract(ctx, id)
+	if err != nil {
+		return "", fmt.Errorf("contract %s: %w", id, err)
+	}
+	return rec.Cluster, nil
+}
+
+func waitReceipt(ctx context.Context, c *client.Client, ref workerwire.ReceiptRef, reply hpke.PrivateKey, o client.ReceiptOptions) (client.ReceiptAnswer, error) {
+	if ref.TxHash != (contractsapi.Hash{}) {
+		return c.WaitReceiptTx(ctx, ref.TxHash, reply, o)
+	}
+	return c.WaitReceipt(ctx, ref.Seq, reply, o)
 }
 
 func contractQueryCmd() *cobra.Command {
@@ -684,7 +781,7 @@ by the worker, which is checked against the cluster's workers on chain.`,
 }
 
 // firstReceipt asks each worker once.
-func firstReceipt(ctx context.Context, c *client.Client, seq uint64, reply hpke.PrivateKey, o client.ReceiptOptions) (client.ReceiptAnswer, error) {
+func firstReceipt(ctx context.Context, c *client.Client, ref workerwire.ReceiptRef, reply hpke.PrivateKey, o client.ReceiptOptions) (client.ReceiptAnswer, error) {
 	if len(o.Workers) == 0 {
 		return client.ReceiptAnswer{}, client.ErrNoWorkers
 	}
@@ -693,18 +790,24 @@ func firstReceipt(ctx context.Context, c *client.Client, seq uint64, reply hpke.
 		one := o
 		one.Workers = []string{u}
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		a, err := c.FetchReceipt(wctx, u, seq, reply)
+		var a client.ReceiptAnswer
+		var err error
+		if ref.TxHash != (contractsapi.Hash{}) {
+			a, err = c.FetchReceiptTx(wctx, u, ref.TxHash, reply)
+		} else {
+			a, err = c.FetchReceipt(wctx, u, ref.Seq, reply)
+		}
 		cancel()
 		if err == nil {
 			if o.Cluster != "" {
-				// The cluster check: WaitReceipt does it; one round only.
-				return c.WaitReceipt(ctx, seq, reply, one)
+				// The cluster check: waitReceipt does it; one round only.
+				return waitReceipt(ctx, c, ref, reply, one)
 			}
 			return a, nil
 		}
 		errs = append(errs, err)
 	}
-	return client.ReceiptAnswer{}, fmt.Errorf("no worker has command %d's receipt: %w", seq, errors.Join(errs...))
+	return client.ReceiptAnswer{}, fmt.Errorf("no worker has the receipt of %s: %w", ref, errors.Join(errs...))
 }
 
 type contractJSON struct {
@@ -832,7 +935,7 @@ func contractShowCmd() *cobra.Command {
 func contractParamsCmd() *cobra.Command {
 	var n nodeFlag
 	cmd := &cobra.Command{
-		Use: "params", Short: "The contracts module's rules: upload fee, code size limit, gas price and bounds", Args: cobra.NoArgs,
+		Use: "params", Short: "The contracts module's rules: upload fee, code size limit, gas price and bounds, timeouts", Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			c, ctx, cancel, err := n.connect()
 			if err != nil {
@@ -844,8 +947,8 @@ func contractParamsCmd() *cobra.Command {
 				return err
 			}
 			return emit(p, func() string {
-				return fmt.Sprintf("upload fee       %s per byte\nmax code size    %d bytes\ngas price        %s per gas\nmax gas limit    %d\nmax sealed size  %d bytes",
-					p.UploadByteFee.PHAString(), p.MaxCodeSize, p.GasPrice.PHAString(), p.MaxGasLimit, p.MaxSealedSize)
+				return fmt.Sprintf("upload fee       %s per byte\nmax code size    %d bytes\ngas price        %s per gas\nmax gas limit    %d\nmax sealed size  %d bytes\nresults timeout  %d blocks (then the escrow goes back to the senders)\nupload timeout   %d blocks (then an unfinished upload is dropped; its fees are not refunded)",
+					p.UploadByteFee.PHAString(), p.MaxCodeSize, p.GasPrice.PHAString(), p.MaxGasLimit, p.MaxSealedSize, p.ResultsTimeout, p.UploadTimeout)
 			})
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/phala-go/phala/internal/devnettest/teedevnet"
 	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/network/devworker"
+	"github.com/phala-go/phala/workerwire"
 )
 
 // TestContractCommandsOnDevnet runs phala contract upload, instantiate,
@@ -80,9 +82,9 @@ func TestContractCommandsOnDevnet(t *testing.T) {
 		{"a code hash that is no hash", append([]string{"contract", "instantiate", "abc"}, bob...), contractsapi.ErrInvalid, ""},
 		{"a command to an unknown contract", append([]string{"contract", "command", strings.Repeat("cd", 32), "m"}, bob...), module.ErrNotFound, ""},
 		{"show an unknown contract", append([]string{"contract", "show", strings.Repeat("cd", 32)}, conn...), module.ErrNotFound, ""},
-		{"wait for a receipt without a worker to ask", append([]string{"contract", "command", inst.Contract, "m"}, bob...), nil, "no worker URL"},
 		{"a worker URL that is no URL", append([]string{"contract", "command", inst.Contract, "m", "--worker", "nope"}, bob...), nil, "not an http(s)"},
-		{"a receipt without its reply key", append([]string{"contract", "receipt", "1"}, conn...), nil, "--reply-key FILE is required"},
+		{"a receipt of a command nobody knows", append([]string{"contract", "receipt", "1"}, conn...), nil, "cannot tell the command's contract"},
+		{"a receipt of something that is no command", append([]string{"contract", "receipt", "x1"}, conn...), nil, "a command number or a transaction hash"},
 	}
 	for _, r := range refusals {
 		_, err := runPhala(t, r.args...)
@@ -114,6 +116,7 @@ func TestContractCommandsOnDevnet(t *testing.T) {
 	}
 	var sent struct {
 		Seq          uint64 `json:"seq"`
+		Hash         string `json:"hash"`
 		GasLimit     uint64 `json:"gas_limit"`
 		Value        string `json:"value"`
 		ReplyKeyFile string `json:"reply_key_file"`
@@ -125,20 +128,39 @@ func TestContractCommandsOnDevnet(t *testing.T) {
 	if fi, err := os.Stat(sent.ReplyKeyFile); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("reply key file %s: %v %v", sent.ReplyKeyFile, fi, err)
 	}
-	// This "code" is no wasm: the worker never runs the contract, so it
-	// has no receipt (and would not know the reply key to seal it to).
+	// This "code" is no wasm: the worker never runs the contract, so the
+	// command never opens; its plain receipt says so. Found by the
+	// transaction's hash, from the worker the chain lists (none is
+	// configured here), with the reply key phala saved.
 	worker := []string{"--worker", d.Workers[0].PublicURL()}
-	_, err := runPhala(t, append(append([]string{"contract", "receipt", "1", "--reply-key", sent.ReplyKeyFile}, worker...), conn...)...)
-	if err == nil || !strings.Contains(err.Error(), "workerapi/13") || !strings.Contains(err.Error(), "HTTP 404") {
-		t.Fatalf("receipt of a command the worker has none of: %v", err)
+	var receipt struct {
+		Seq    uint64 `json:"seq"`
+		Status string `json:"status"`
+		Sealed bool   `json:"sealed"`
+		Error  string `json:"error"`
+	}
+	out, err := runPhala(t, append([]string{"contract", "receipt", sent.Hash, "--wait"}, conn...)...)
+	if err == nil || !strings.Contains(err.Error(), "unknown contract") || json.Unmarshal([]byte(out), &receipt) != nil ||
+		receipt.Seq != 1 || receipt.Status != "no contract" || receipt.Sealed {
+		t.Fatalf("receipt of a command to a contract the worker does not run: %+v %q (%v)", receipt, out, err)
+	}
+	if _, err := runPhala(t, append(append([]string{"contract", "receipt", "1", "--reply-key", sent.ReplyKeyFile}, worker...), conn...)...); err == nil || !strings.Contains(err.Error(), "unknown contract") {
+		t.Fatalf("receipt by number from the named worker: %v", err)
+	}
+	// Another command's reply key is refused before anything is asked.
+	_, err = runPhala(t, append(append([]string{"contract", "receipt", "99", "--reply-key", sent.ReplyKeyFile}, worker...), conn...)...)
+	if err == nil || !strings.Contains(err.Error(), "command 1's") {
+		t.Fatalf("another command's reply key: %v", err)
 	}
 	// Nor does it answer queries of a contract it does not run.
 	_, err = runPhala(t, append(append([]string{"contract", "query", inst.Contract, "total_supply", "--from", "bob", "--keyring", network.KeyringDir(home)}, worker...), conn...)...)
 	if err == nil || !strings.Contains(err.Error(), "HTTP 404") || !strings.Contains(err.Error(), "runtime/30") {
 		t.Fatalf("query of a contract the worker does not run: %v", err)
 	}
-	if _, err = runPhala(t, append(append([]string{"contract", "receipt", "2", "--reply-key", sent.ReplyKeyFile}, worker...), conn...)...); err == nil || !strings.Contains(err.Error(), "command 1's, not 2's") {
-		t.Fatalf("another command's reply key: %v", err)
+	// A transaction the worker never saw: 404 with the worker's code.
+	_, err = runPhala(t, append(append([]string{"contract", "receipt", strings.Repeat("ab", 32)}, worker...), conn...)...)
+	if err == nil || !strings.Contains(err.Error(), "workerapi/13") || !strings.Contains(err.Error(), "HTTP 404") {
+		t.Fatalf("receipt of a transaction the worker never saw: %v", err)
 	}
 	// The worker cannot run this code, so the command fails (no contract)
 	// and the chain sends its 0.5 PHA back when the results land.
@@ -167,7 +189,26 @@ func TestContractCommandsOnDevnet(t *testing.T) {
 	if params != contractsapi.DefaultParams() {
 		t.Fatalf("params %+v", params)
 	}
-	out, err := runPhala(t, "contract", "show", inst.Contract, "--node", v.Node.RPCURL())
+	// Events for bob: none (the contract never ran), from the worker the
+	// chain lists, signed by bob's key.
+	var events struct {
+		Events    []json.RawMessage `json:"events"`
+		WorkerURL string            `json:"worker_url"`
+	}
+	mustJSON(t, &events, append([]string{"contract", "events", "--contract", inst.Contract}, bob...)...)
+	if len(events.Events) != 0 || events.WorkerURL != d.Workers[0].PublicURL() {
+		t.Fatalf("events %+v", events)
+	}
+	var workers struct {
+		Workers []struct {
+			URL string `json:"url"`
+		} `json:"workers"`
+	}
+	mustJSON(t, &workers, append([]string{"query", "workers", "--contract", inst.Contract}, conn...)...)
+	if len(workers.Workers) != 1 || workers.Workers[0].URL != d.Workers[0].PublicURL() {
+		t.Fatalf("workers of the contract's cluster %+v", workers)
+	}
+	out, err = runPhala(t, "contract", "show", inst.Contract, "--node", v.Node.RPCURL())
 	if err != nil || !strings.Contains(out, "generation 1") || !strings.Contains(out, "account   pha1") || !strings.Contains(out, "(0 PHA)") {
 		t.Fatalf("show as text: %q (%v)", out, err)
 	}
@@ -183,5 +224,80 @@ func mustJSON(t *testing.T, v any, args ...string) {
 	}
 	if err := json.Unmarshal([]byte(out), v); err != nil {
 		t.Fatalf("phala %s: output %q: %v", strings.Join(args, " "), out, err)
+	}
+}
+
+// TestReceiptTarget: a receipt is named by a command number or a
+// transaction hash, nothing else.
+func TestReceiptTarget(t *testing.T) {
+	hash := strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		arg   string
+		seq   uint64
+		byTx  bool
+		valid bool
+	}{
+		{"7", 7, false, true},
+		{hash, 0, true, true},
+		{"0x" + hash, 0, true, true},
+		{strings.ToUpper(hash), 0, true, true},
+		{strings.Repeat("0", 64), 0, false, false},
+		{"-1", 0, false, false},
+		{"abc", 0, false, false},
+		{hash[:62], 0, false, false},
+		{strings.Repeat("zz", 32), 0, false, false},
+	} {
+		ref, err := receiptTarget(tc.arg)
+		if (err == nil) != tc.valid {
+			t.Errorf("%q: %v", tc.arg, err)
+			continue
+		}
+		if err == nil && (ref.Seq != tc.seq || (ref.TxHash != contractsapi.Hash{}) != tc.byTx) {
+			t.Errorf("%q: %+v", tc.arg, ref)
+		}
+	}
+}
+
+// TestFindReplyKey: the saved reply key of a command is found by its
+// number or its transaction's hash in the phala home; a given file must
+// be that command's.
+func TestFindReplyKey(t *testing.T) {
+	t.Setenv("PHALA_HOME", t.TempDir())
+	dir := defaultDir("replies")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tx := contractsapi.Hash{5}
+	saved := fmt.Sprintf(`{"chain_id":"c","contract":"","seq":4,"tx_hash":%q,"suite":1,"reply_key":"AA=="}`, tx)
+	path := filepath.Join(dir, "c-4.json")
+	if err := os.WriteFile(path, []byte(saved), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		file  string
+		ref   workerwire.ReceiptRef
+		found bool
+		err   string
+	}{
+		{"by number", "", workerwire.BySeq(4), true, ""},
+		{"by transaction", "", workerwire.ByTx(tx), true, ""},
+		{"another number", "", workerwire.BySeq(5), false, ""},
+		{"another transaction", "", workerwire.ByTx(contractsapi.Hash{6}), false, ""},
+		{"the file given", path, workerwire.ByTx(tx), true, ""},
+		{"a file of another command", path, workerwire.BySeq(5), false, "command 4's"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, _, found, err := findReplyKey(tc.file, "c", tc.ref)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || found != tc.found || (found && got.Seq != 4) {
+				t.Fatalf("found %v %+v (%v)", found, got, err)
+			}
+		})
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/network/devworker"
+	"github.com/phala-go/phala/network/endpoints"
 	"github.com/phala-go/phala/node"
 )
 
@@ -43,14 +44,14 @@ func newDevnetCmd() *cobra.Command {
 			return explainPortInUse(runUntilSignal(h, func(v *network.Validator) (func() error, error) {
 				recordDevnetClientConfig(h, v)
 				if noWorker {
-					return nil, printDevnet(h, v, nil)
+					return recordEndpoints(h, v, nil, nil), printDevnet(h, v, nil)
 				}
 				tee, err := startTEENodes(h, v)
 				if err != nil {
 					return nil, err
 				}
 				recordDevnetWorkers(v.Node.ChainID(), tee.publicURLs())
-				return tee.stop, printDevnet(h, v, tee)
+				return recordEndpoints(h, v, tee.publicURLs(), tee.stop), printDevnet(h, v, tee)
 			}), h, true)
 		},
 	}
@@ -191,6 +192,23 @@ func (t *teeNodes) startComputing(c *client.Client) {
 	}
 }
 
+// recordEndpoints writes where the validator and its workers serve into
+// the home (phala demo --home finds them there) and returns the stop that
+// removes the record, then stops what stop stops (nil: nothing).
+func recordEndpoints(h node.Home, v *network.Validator, workers []string, stop func() error) func() error {
+	err := endpoints.Write(string(h), endpoints.File{ChainID: v.Node.ChainID(), RPC: v.Node.RPCURL(), Workers: workers, PID: os.Getpid()})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "warning: %v\n", err)
+	}
+	return func() error {
+		err := endpoints.Remove(string(h))
+		if stop != nil {
+			err = errors.Join(err, stop())
+		}
+		return err
+	}
+}
+
 // stop stops the workers, then the gatekeeper.
 func (t *teeNodes) stop() error {
 	if t.cancel != nil {
@@ -298,6 +316,13 @@ func printDevnet(h node.Home, v *network.Validator, tee *teeNodes) error {
 		}
 		fmt.Fprintf(&b, "try:\n  %s\n", example)
 		fmt.Fprintf(&b, "  %s query balance %s%s\n", selfCommand(), accounts[1].Address, nodeFlag)
+		if tee != nil {
+			homeFlag := ""
+			if string(h) != defaultDir("devnet") {
+				homeFlag = " --home " + string(h)
+			}
+			fmt.Fprintf(&b, "  %s demo%s    (the example contracts' scenarios on this devnet)\n", selfCommand(), homeFlag)
+		}
 		fmt.Fprint(&b, "running; Ctrl-C stops")
 		return b.String()
 	})

@@ -39,5 +39,6 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newConfigCmd())
 	root.AddCommand(newRelayCmd())
 	root.AddCommand(newContractCmd())
+	root.AddCommand(newDemoCmd())
 	return root
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,8 +12,22 @@ import (
 	"github.com/phala-go/phala/node"
 )
 
+// runningNodeJSON is what a running node prints: with --tee-nodes, its
+// development TEE nodes and cluster too.
+type runningNodeJSON struct {
+	ChainID    string          `json:"chain_id"`
+	RPC        string          `json:"rpc"`
+	Home       string          `json:"home"`
+	Gatekeeper *teeNodeJSON    `json:"gatekeeper,omitempty"`
+	Workers    []*teeNodeJSON  `json:"workers,omitempty"`
+	Cluster    *devClusterJSON `json:"cluster,omitempty"`
+}
+
 func newNodeCmd() *cobra.Command {
-	var home string
+	var (
+		home    string
+		withTEE bool
+	)
 	cmd := &cobra.Command{
 		Use:   "node --home DIR",
 		Short: "Run one node from its home (a validator made by phala testnet, or a node made by phala node join)",
@@ -28,13 +43,37 @@ func newNodeCmd() *cobra.Command {
 			}
 			defer lock.Unlock()
 			return explainPortInUse(runUntilSignal(h, func(v *network.Validator) (func() error, error) {
-				return nil, emit(map[string]string{"chain_id": v.Node.ChainID(), "rpc": v.Node.RPCURL(), "home": home}, func() string {
-					return fmt.Sprintf("validator of %s running; rpc %s; Ctrl-C stops", v.Node.ChainID(), v.Node.RPCURL())
+				out := runningNodeJSON{ChainID: v.Node.ChainID(), RPC: v.Node.RPCURL(), Home: home}
+				if !withTEE {
+					return recordEndpoints(h, v, nil, nil), emit(out, func() string {
+						return fmt.Sprintf("validator of %s running; rpc %s; Ctrl-C stops", out.ChainID, out.RPC)
+					})
+				}
+				tee, err := startTEENodes(h, v)
+				if err != nil {
+					return nil, err
+				}
+				out.Gatekeeper, out.Workers, out.Cluster = tee.json()
+				return recordEndpoints(h, v, tee.publicURLs(), tee.stop), emit(out, func() string {
+					var b strings.Builder
+					fmt.Fprintf(&b, "validator of %s running; rpc %s\n", out.ChainID, out.RPC)
+					printTEENode(&b, "gatekeeper", out.Gatekeeper)
+					for _, w := range out.Workers {
+						printTEENode(&b, "worker", w)
+					}
+					if cl := out.Cluster; cl != nil {
+						fmt.Fprintf(&b, "cluster   %s  public key %s\n", cl.ID, short(cl.PublicKey))
+					}
+					fmt.Fprintf(&b, "try: %s demo --home %s\nCtrl-C stops", selfCommand(), home)
+					return b.String()
 				})
 			}), h, false)
 		},
 	}
 	cmd.Flags().StringVar(&home, "home", "", "the node's home directory")
+	cmd.Flags().BoolVar(&withTEE, "tee-nodes", false, "also run, in this process, the development TEE nodes phala devnet runs (sim TEE: a gatekeeper "+
+		"operated by dave, workers operated by erin and frank, each with its relay) and put the workers in the default cluster; "+
+		"for a testnet of phala testnet, on one of its validators")
 	cmd.MarkFlagRequired("home")
 	cmd.AddCommand(newNodeCheckCmd(), newNodeJoinCmd(), newNodeIDCmd())
 	return cmd

@@ -17,9 +17,10 @@ import (
 func newQueryCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "query", Aliases: []string{"q"}, Short: "Read chain state"}
 	cmd.AddCommand(queryBalanceCmd(), queryAccountCmd(), withProve(querySupplyCmd(), proveSupply), queryTxCmd(), queryBlockCmd(), queryStatusCmd(),
-		queryNodesCmd("workers", "Registered workers", registryapi.RoleWorker, false), withProve(queryWorkerCmd(), proveWorker),
+		queryWorkersCmd(), withProve(queryWorkerCmd(), proveWorker),
 		queryNodesCmd("gatekeepers", "Gatekeeper grants and registered gatekeepers", registryapi.RoleGatekeeper, true), withProve(queryPolicyCmd(), provePolicy))
 	cmd.AddCommand(keysQueryCmds()...)
+	cmd.AddCommand(computeQueryCmds()...)
 	cmd.AddCommand(poolQueryCmds()...)
 	return cmd
 }

@@ -31,6 +31,8 @@ const workerInfoFile = "worker.json"
 type workerFlags struct {
 	home, genesis, teeKind string
 	relayListen, listen    string
+	expose                 bool
+	advertise              string
 	checkpointEvery        int64
 	gatekeeper             bool
 	operator               string
@@ -54,7 +56,15 @@ evidence for that operator only, and a later start may omit it but not
 change it. At its first start the runtime also writes its relay API token
 (relay-api.token, mode 0600) into --home: its relay reads it
 (phala relay --worker-home DIR) and every relay API request without it is
-refused. The public API stays open.`,
+refused. The public API stays open.
+
+The public API (status, attestation, receipts, queries, events) listens on
+loopback unless --expose lets --listen name another address (0.0.0.0:8080,
+a LAN address): an explicit choice, warned about at every start, for a
+worker its clients reach over the network. --advertise names the URL
+clients use (through the host's port, a proxy or a DNS name); the runtime
+publishes it on chain, signed by its identity key, once it is registered,
+so clients find the workers of a contract's cluster without configuration.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			// Signals are caught from the start so a stop never skips the
@@ -68,7 +78,9 @@ refused. The public API stays open.`,
 	cmd.Flags().StringVar(&f.genesis, "genesis", "", "the chain's genesis.json (the runtime's only trust root)")
 	cmd.Flags().StringVar(&f.teeKind, "tee", "sim", "TEE platform: sim (no protection), sgx (Gramine) or tdx")
 	cmd.Flags().StringVar(&f.relayListen, "relay-listen", "127.0.0.1:0", "loopback address of the relay API")
-	cmd.Flags().StringVar(&f.listen, "listen", "127.0.0.1:0", "loopback address of the public API")
+	cmd.Flags().StringVar(&f.listen, "listen", "127.0.0.1:0", "address of the public API (loopback unless --expose)")
+	cmd.Flags().BoolVar(&f.expose, "expose", false, "let --listen be a non-loopback address: anyone who reaches it can use the public API")
+	cmd.Flags().StringVar(&f.advertise, "advertise", "", "public API URL clients use (http:// or https://), published on chain")
 	cmd.Flags().Int64Var(&f.checkpointEvery, "checkpoint-every", enclave.DefaultCheckpointEvery, "blocks between sealed checkpoints")
 	cmd.Flags().BoolVar(&f.gatekeeper, "gatekeeper", false, "run as a gatekeeper (registers with that role)")
 	cmd.Flags().StringVar(&f.operator, "operator", "", "operator address the runtime registers under (pinned at the first start)")
@@ -84,6 +96,7 @@ type workerJSON struct {
 	RelayToken    string `json:"relay_api_token_file"`
 	Operator      string `json:"operator"`
 	PublicAPI     string `json:"public_api"`
+	Advertised    string `json:"advertised,omitempty"`
 	IdentityKey   string `json:"identity_key"`
 	EncryptionKey string `json:"encryption_key"`
 	Role          string `json:"role"`
@@ -111,11 +124,14 @@ func (f *workerFlags) run(ctx context.Context) error {
 	w, err := service.Open(service.Config{
 		Home: f.home, GenesisFile: f.genesis, Platform: platform,
 		CheckpointEvery: f.checkpointEvery, Gatekeeper: f.gatekeeper, Operator: operator,
-		RelayListen: f.relayListen, PublicListen: f.listen,
+		RelayListen: f.relayListen, PublicListen: f.listen, PublicExposed: f.expose, AdvertiseURL: f.advertise,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	})
 	if err != nil {
 		return err
+	}
+	if f.expose {
+		fmt.Fprintf(os.Stderr, "WARNING: the public API listens on %s, beyond loopback (--expose): anyone who reaches it can use it\n", w.PublicURL())
 	}
 	runErr := f.announce(w, w.RelayURL(), w.PublicURL())
 	if runErr == nil {
@@ -156,7 +172,7 @@ func (f *workerFlags) announce(w *service.Worker, relayURL, publicURL string) er
 		role = "gatekeeper"
 	}
 	out := workerJSON{
-		Home: f.home, ChainID: s.ChainID, RelayAPI: relayURL, PublicAPI: publicURL,
+		Home: f.home, ChainID: s.ChainID, RelayAPI: relayURL, PublicAPI: publicURL, Advertised: f.advertise,
 		RelayToken: w.TokenFile, Operator: w.Runtime.Operator().String(),
 		IdentityKey: hex.EncodeToString(s.IdentityKey), EncryptionKey: hex.EncodeToString(s.EncryptionKey),
 		Role: role, Height: s.Height, StateHash: hex.EncodeToString(s.StateHash), Registered: s.Registered,

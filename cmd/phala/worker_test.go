@@ -49,6 +49,8 @@ func TestWorkerCommandRefusesBadFlags(t *testing.T) {
 		{"relay API not on loopback", workerFlags{genesis: gen, teeKind: "sim", relayListen: "0.0.0.0:0", listen: "127.0.0.1:0", checkpointEvery: 1, operator: testOperator}, "loopback"},
 		{"no operator at the first start", workerFlags{genesis: gen, teeKind: "sim", relayListen: "127.0.0.1:0", listen: "127.0.0.1:0", checkpointEvery: 1}, "--operator"},
 		{"malformed operator", workerFlags{genesis: gen, teeKind: "sim", relayListen: "127.0.0.1:0", listen: "127.0.0.1:0", checkpointEvery: 1, operator: "alice"}, "--operator"},
+		{"public API beyond loopback without --expose", workerFlags{genesis: gen, teeKind: "sim", relayListen: "127.0.0.1:0", listen: "0.0.0.0:0", checkpointEvery: 1, operator: testOperator}, "loopback"},
+		{"malformed --advertise", workerFlags{genesis: gen, teeKind: "sim", relayListen: "127.0.0.1:0", listen: "127.0.0.1:0", advertise: "worker.example.org:80", checkpointEvery: 1, operator: testOperator}, "http:// or https://"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -141,6 +141,29 @@ func (c ContractKey) PurposeSigningKey(chainID, purpose string) (ed25519.Private
 	return ed25519.NewKeyFromSeed(seed[:]), nil
 }
 
+// StateKeys are the keys of a contract's state at rest
+// (worker/enclave/statetree): MAC keys the pages' ids and so the state
+// root a worker publishes, Encryption seals the pages.
+type StateKeys struct {
+	MAC        [KeySize]byte
+	Encryption [KeySize]byte
+}
+
+// StateKeys derives the contract's state keys. A contract keeps using
+// those of the key generation it started under, so its state stays
+// readable, and its root the same, across master key rotations.
+func (c ContractKey) StateKeys(chainID string) (StateKeys, error) {
+	mac, err := expand(sigctx.DeriveContractState, chainID, c[:], []byte("mac"))
+	if err != nil {
+		return StateKeys{}, err
+	}
+	enc, err := expand(sigctx.DeriveContractState, chainID, c[:], []byte("encryption"))
+	if err != nil {
+		return StateKeys{}, err
+	}
+	return StateKeys{MAC: mac, Encryption: enc}, nil
+}
+
 func encryptionKey(chainID string, secret []byte, level string) (hpke.PrivateKey, error) {
 	ikm, err := expand(sigctx.DeriveEncryption, chainID, secret, []byte(level))
 	if err != nil {

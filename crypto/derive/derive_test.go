@@ -207,3 +207,25 @@ func BenchmarkContractEncryptionKey(b *testing.B) {
 		}
 	}
 }
+
+// TestStateKeysKnownAnswers pins the state keys of the known-answer
+// contract key (checked against Python's hmac-based HKDF), and checks they
+// differ from each other and between contracts.
+func TestStateKeysKnownAnswers(t *testing.T) {
+	ks := deriveAll(t, katMaster(), chain, []byte("default"), []byte{1, 2, 3}, sigctx.Egress)
+	sk, err := ks.contract.StateKeys(chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := hex.EncodeToString(sk.MAC[:]), "59b9b7abd68349547a59dc000acf5c2973d8e8201849a898bff2bf52343a5181"; got != want {
+		t.Errorf("state MAC key = %s, pinned %s", got, want)
+	}
+	if got, want := hex.EncodeToString(sk.Encryption[:]), "e366a0c12519f5c06212e07f7692b5cfd6eed5beef8658db7dd5ad3bdbd0cf5d"; got != want {
+		t.Errorf("state encryption key = %s, pinned %s", got, want)
+	}
+	other := deriveAll(t, katMaster(), chain, []byte("default"), []byte{1, 2, 4}, sigctx.Egress)
+	ok, err := other.contract.StateKeys(chain)
+	if err != nil || sk.MAC == sk.Encryption || ok.MAC == sk.MAC || ok.Encryption == sk.Encryption {
+		t.Fatalf("state keys not separated (%v)", err)
+	}
+}

@@ -64,6 +64,8 @@ var (
 	SessionOpen = Purpose{sigctx.EnvelopeSessionOpen}
 	// SessionGrant carries a query session's secret back to the caller.
 	SessionGrant = Purpose{sigctx.EnvelopeSessionGrant}
+	// Events carries the events addressed to an account to its reply key.
+	Events = Purpose{sigctx.EnvelopeEvents}
 )
 
 // Name is the purpose's registered name.

@@ -47,10 +47,16 @@ var (
 	RuntimeState = register("phala/worker/state/v1")
 	// Contract ids: a hash of deployer, code hash, cluster and salt.
 	ContractID = register("phala/contract-id/v1")
-	// A worker's answer on its public API (a sealed receipt, a sealed
-	// query reply), signed by its identity key with the height answered at.
-	WorkerReceipt    = register("phala/worker/receipt/v1")
-	WorkerQueryReply = register("phala/worker/query-reply/v1")
+	// A worker's answer on its public API (a receipt, a sealed query
+	// reply, an account's sealed events), signed by its identity key with
+	// the height answered at. Receipts v2 name the transaction and may be
+	// plain (commands that never opened).
+	WorkerReceipt     = register("phala/worker/receipt/v2")
+	WorkerQueryReply  = register("phala/worker/query-reply/v1")
+	WorkerEventsReply = register("phala/worker/events-reply/v1")
+	// An account's signature over its request for the events addressed
+	// to it (workerwire.EventsRequest).
+	EventsCaller = register("phala/events/caller/v1")
 	// A caller's signature over its query (inside the query envelope), so
 	// contracts see an authenticated caller.
 	QueryCaller = register("phala/query/caller/v1")
@@ -77,6 +83,7 @@ var (
 	// from the session secret (crypto/envelope, session.go).
 	SessionQueryKey = register("phala/session/query-key/v1")
 	SessionReplyKey = register("phala/session/reply-key/v1")
+	EnvelopeEvents  = register("phala/envelope/events/v1")
 
 	// Key derivation (crypto/derive): one label per step of the hierarchy.
 	DeriveCluster    = register("phala/derive/cluster/v1")
@@ -87,6 +94,9 @@ var (
 	// signing keys it asks for by purpose (vm host functions).
 	DeriveContractRandom  = register("phala/derive/contract-random/v1")
 	DeriveContractSigning = register("phala/derive/contract-signing/v1")
+	// A contract's state at rest (worker/enclave/statetree): the key of
+	// its page ids and root, and the key sealing its pages.
+	DeriveContractState = register("phala/derive/contract-state/v1")
 
 	// The compute module's per-block heartbeat challenge seed.
 	ComputeChallengeSeed = register("phala/compute/challenge-seed/v1")

@@ -55,7 +55,16 @@ var rules = []struct {
 	{"worker/enclave/keys", []string{"worker/enclave", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
 	{"worker/enclave/outbox", []string{"worker/enclave", "worker/enclave/registryview", "worker/enclave/keys", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
 	{"worker/enclave/keystore", []string{"worker/enclave", "worker/enclave/registryview", "worker/enclave/keys", "worker/enclave/outbox", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
+	// The state tree is pure and knows no module; its file store knows
+	// only the tree.
+	{"worker/enclave/statetree", []string{"worker/enclave", "worker/enclave/contracts/...", "worker/enclave/pagefile", "worker/enclave/module", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
+	{"worker/enclave/pagefile", []string{"worker/enclave", "worker/enclave/contracts/...", "worker/enclave/module", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
 	{"sdk/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "bench/...", "vm/..."}},
+	// The demo is a client: it reaches the network through the client and
+	// finds it through the home's endpoints record, never the node or the
+	// enclave's code.
+	{"demo/...", append([]string{"node/...", "network", "network/devworker", "worker/...", "relay/...", "lightproof/...", "bench/..."}, handlers...)},
+	{"network/endpoints", []string{"chain/...", "node/...", "network", "network/devworker", "client/...", "worker/...", "relay/..."}},
 	// Leaves: nothing of ours but the few leaves they build on.
 	{"attest/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "vm/...", "tee/...", "identity/...", "token/...", "mq/..."}},
 	{"tee/...", []string{"chain/...", "node/...", "network/...", "client/...", "worker/...", "relay/...", "vm/...", "identity/...", "token/...", "mq/..."}},
@@ -94,6 +103,7 @@ var external = []struct {
 }{
 	{"worker/...", heavy},
 	{"client/...", heavy},
+	{"demo/...", heavy},
 	{"relay/...", heavy},
 	{"relaywire/...", heavy},
 	{"cometrpc/...", heavy},
@@ -199,7 +209,7 @@ func TestDependencyDirection(t *testing.T) {
 // pure are the enclave's modules: their steps return effects and do no I/O
 // themselves, so they import nothing that reaches files, the network or
 // the system's randomness (the loop does, in its durability order).
-var pure = []string{"worker/enclave/module", "worker/enclave/registryview", "worker/enclave/keys", "worker/enclave/outbox", "worker/enclave/contracts"}
+var pure = []string{"worker/enclave/module", "worker/enclave/registryview", "worker/enclave/keys", "worker/enclave/outbox", "worker/enclave/contracts", "worker/enclave/statetree"}
 
 var ioPackages = []string{"os", "io/fs", "io/ioutil", "net", "net/http", "crypto/rand", "math/rand", "math/rand/v2"}
 

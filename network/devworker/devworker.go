@@ -64,11 +64,19 @@ type Worker struct {
 // Dir is where a devnet home keeps a TEE node.
 func Dir(home node.Home, r Role) string { return filepath.Join(string(home), r.Name) }
 
+// Platform is the sim TEE of one of the devnet's TEE nodes: whoever
+// reads the node's folder can open it and unseal what the node sealed
+// (the sim protects nothing; the confidentiality test reads the master key
+// this way, as any host of a sim node could).
+func Platform(home node.Home, r Role) (*sim.Sim, error) {
+	return sim.New(sim.WithDir(filepath.Join(Dir(home, r), "tee-sim")), sim.WithMeasurement(devWorkerMeasurement))
+}
+
 // Start opens one of the devnet's workers and starts its relay against v.
 // The relay registers the runtime once it has caught up.
 func Start(home node.Home, v *network.Validator, r Role, log *slog.Logger) (*Worker, error) {
 	dir := Dir(home, r)
-	platform, err := sim.New(sim.WithDir(filepath.Join(dir, "tee-sim")), sim.WithMeasurement(devWorkerMeasurement))
+	platform, err := Platform(home, r)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +87,11 @@ func Start(home node.Home, v *network.Validator, r Role, log *slog.Logger) (*Wor
 		Home: dir, GenesisFile: home.GenesisFile(), Platform: platform, CheckpointEvery: 100,
 		Gatekeeper: r.Gatekeeper, Operator: address.FromPublicKey(operator.Public().(ed25519.PublicKey)),
 		RelayListen: "127.0.0.1:0", PublicListen: "127.0.0.1:0",
-		Log: log.With("part", r.Name),
+		// Workers publish their loopback URL on chain, so clients of the
+		// devnet find them as they find a network's workers; a restart
+		// listens on another port and publishes it again.
+		AdvertiseListenURL: !r.Gatekeeper,
+		Log:                log.With("part", r.Name),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("devnet %s: %w", r.Name, err)
@@ -136,7 +148,10 @@ func (w *Worker) WaitRegistered(ctx context.Context) error {
 func (w *Worker) Stop() error {
 	w.cancel()
 	relayErr := <-w.done
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Shutdown returns as soon as handlers in flight end; a block being
+	// applied can take seconds on a loaded machine (a contract compiling),
+	// so the bound is generous rather than tight.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return errors.Join(relayErr, w.Close(ctx))
 }

@@ -28,8 +28,16 @@ var ErrExists = errors.New("folder exists")
 
 var validName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)
 
-// Write creates dir (which must not exist) holding contract name.
+// Write creates dir (which must not exist) holding contract name: the
+// starter contract.
 func Write(dir, name, goVersion string) error {
+	return WriteMain(dir, name, goVersion, []byte(starter(name)))
+}
+
+// WriteMain creates dir (which must not exist) holding contract name whose
+// main.go is mainGo: an existing contract (phala demo's examples) made a
+// module that builds on its own.
+func WriteMain(dir, name, goVersion string, mainGo []byte) error {
 	if !validName.MatchString(name) {
 		return fmt.Errorf("contract name %q: use lower-case letters, digits, '-' or '_', starting with a letter", name)
 	}
@@ -38,7 +46,7 @@ func Write(dir, name, goVersion string) error {
 	}
 	files := map[string]string{
 		"go.mod":                        contractMod(name, goVersion),
-		"main.go":                       starter(name),
+		"main.go":                       string(mainGo),
 		filepath.Join(SDKDir, "go.mod"): fmt.Sprintf("module %s\n\ngo %s\n", sdkModule, goVersion),
 	}
 	if err := sdkFiles(files); err != nil {

@@ -80,6 +80,22 @@ func goVersion(ctx context.Context, dir string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
+// LanguageVersion is the Go language version (1.N) of the toolchain on
+// PATH, for a new contract module's go line: the contract then builds with
+// that toolchain, without fetching another.
+func LanguageVersion(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output()
+	if err != nil {
+		return "", ErrBuild.Wrapf("contracts are built with the Go toolchain, and 'go env GOVERSION' failed: %v", err)
+	}
+	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "go")
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return "", ErrBuild.Wrapf("cannot read the Go version %q", v)
+	}
+	return parts[0] + "." + parts[1], nil
+}
+
 // Cache builds each directory once per process, for tests.
 type Cache struct {
 	mu   sync.Mutex

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"regexp"
 	"testing"
 )
 
@@ -27,5 +28,17 @@ func TestBuild(t *testing.T) {
 		if _, err := Build(ctx, d, filepath.Join(out, "x.wasm")); !errors.Is(err, ErrBuild) {
 			t.Errorf("Build(%s): %v, want ErrBuild", d, err)
 		}
+	}
+}
+
+// TestLanguageVersion: the toolchain's language version is 1.N, the form
+// a go.mod's go line takes.
+func TestLanguageVersion(t *testing.T) {
+	v, err := LanguageVersion(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^1\.\d+$`).MatchString(v) {
+		t.Fatalf("language version %q", v)
 	}
 }

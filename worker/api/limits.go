@@ -135,8 +135,11 @@ func PublicLimits() Limits {
 			workerwire.PathQuery:        {MaxBody: workerwire.MaxQueryBody, Slots: 64},
 			workerwire.PathSession:      {MaxBody: workerwire.MaxQueryBody, Slots: 16},
 			workerwire.PathSessionQuery: {MaxBody: workerwire.MaxSessionQueryBody, Slots: 64},
+			// Events requests: a small signed body; each answer costs a
+			// signature check and a KEM.
+			workerwire.PathEvents: {MaxBody: workerwire.MaxEventsBody, Slots: 16},
 		},
-		// Receipts (/v1/receipts/{seq}) come under Default: no body, and
+		// Receipts (/v1/receipts/{seq}, /v1/receipts/tx/{hash}) come under Default: no body, and
 		// each costs a KEM (about 150 us), so 16 at once.
 		Default: Route{Slots: 16},
 		Errors:  ErrorsJSON,

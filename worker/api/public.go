@@ -10,8 +10,10 @@ import (
 	"github.com/phala-go/phala/workerwire"
 )
 
-// Public API paths (and workerwire.PathReceipts + seq: a command's
-// receipt, sealed to its reply key and signed by the worker).
+// Public API paths (and workerwire's: PathReceipts + seq or
+// PathReceiptsTx + hash, a command's receipt sealed to its reply key and
+// signed by the worker; PathQuery, encrypted queries; PathEvents, the
+// events addressed to an account).
 const (
 	PublicPathStatus      = "/v1/status"
 	PublicPathAttestation = "/v1/attestation"
@@ -32,6 +34,17 @@ type StatusJSON struct {
 	MasterGenerations []uint32           `json:"master_generations,omitempty"`
 	Clusters          []ClusterKeyJSON   `json:"clusters,omitempty"`
 	MasterPublicKeys  []MasterPublicJSON `json:"master_public_keys,omitempty"`
+	// Endpoint is the public API URL the operator advertises and
+	// EndpointRecorded the one the chain recorded for this node (absent:
+	// none).
+	Endpoint         string `json:"endpoint,omitempty"`
+	EndpointRecorded string `json:"endpoint_recorded,omitempty"`
+}
+
+// EndpointReporter is implemented by runtimes that publish their endpoint
+// on chain; the public status then shows it.
+type EndpointReporter interface {
+	Endpoint() (advertised, recorded string)
 }
 
 // ClusterKeyJSON is a cluster key generation a worker holds.
@@ -89,6 +102,9 @@ func NewPublicHandler(rt Runtime) http.Handler {
 			EncryptionKey: hex.EncodeToString(s.EncryptionKey), Role: registryapi.Role(s.Role).String(), Registered: s.Registered,
 		}
 		addKeys(&out, rt)
+		if er, ok := rt.(EndpointReporter); ok {
+			out.Endpoint, out.EndpointRecorded = er.Endpoint()
+		}
 		return out
 	}))
 	mux.HandleFunc(PublicPathAttestation, getJSON(func() any {
@@ -101,6 +117,7 @@ func NewPublicHandler(rt Runtime) http.Handler {
 	}))
 	mux.HandleFunc(workerwire.PathReceipts, receiptHandler(rt))
 	queryHandlers(mux, rt)
+	mux.HandleFunc(workerwire.PathEvents, eventsHandler(rt))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writePublicError(w, ErrNotFound.Wrapf("%s", r.URL.Path))
 	})

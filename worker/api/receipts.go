@@ -1,10 +1,12 @@
 package api
 
 import (
+	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/errs"
 	"github.com/phala-go/phala/workerwire"
 )
@@ -21,9 +23,11 @@ var (
 )
 
 // ReceiptServer is implemented by runtimes that run contracts
-// (enclave.Runtime): the public API then serves receipts.
+// (enclave.Runtime): the public API then serves receipts, by command
+// number or by transaction hash.
 type ReceiptServer interface {
 	Receipt(seq uint64) (workerwire.SignedReceipt, bool, error)
+	ReceiptByTx(tx contractsapi.Hash) (workerwire.SignedReceipt, bool, error)
 }
 
 // maxSeqDigits: a uint64 has at most 20 decimal digits.
@@ -49,8 +53,38 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// receiptHandler serves GET /v1/receipts/{seq}: the receipt sealed to the
-// command's reply key and signed by the worker (workerwire.SignedReceipt).
+// parseTxHash reads a transaction hash: 64 hex digits, nothing else, not
+// all zeros (which names no transaction, and stands for none in a
+// workerwire.ReceiptRef).
+func parseTxHash(s string) (contractsapi.Hash, error) {
+	var h contractsapi.Hash
+	if len(s) != 2*len(h) {
+		return h, ErrBadRequest.Wrapf("transaction hash %q: want 64 hex digits", truncate(s, 80))
+	}
+	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
+		return h, ErrBadRequest.Wrapf("transaction hash %q: want 64 hex digits", truncate(s, 80))
+	}
+	if h == (contractsapi.Hash{}) {
+		return h, ErrBadRequest.Wrapf("transaction hash of zeros: no transaction has it")
+	}
+	return h, nil
+}
+
+// parseReceiptRef reads the command a receipt path names: {seq} or
+// tx/{hash}.
+func parseReceiptRef(path string) (workerwire.ReceiptRef, error) {
+	if rest, ok := strings.CutPrefix(path, workerwire.PathReceiptsTx); ok {
+		h, err := parseTxHash(rest)
+		return workerwire.ByTx(h), err
+	}
+	seq, err := parseSeq(strings.TrimPrefix(path, workerwire.PathReceipts))
+	return workerwire.BySeq(seq), err
+}
+
+// receiptHandler serves GET /v1/receipts/{seq} and
+// /v1/receipts/tx/{hash}: the receipt sealed to the command's reply key
+// (or plain, for a command that never opened) and signed by the worker
+// (workerwire.SignedReceipt).
 func receiptHandler(rt Runtime) http.HandlerFunc {
 	rs, _ := rt.(ReceiptServer)
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -59,21 +93,27 @@ func receiptHandler(rt Runtime) http.HandlerFunc {
 			writePublicError(w, ErrMethod.Wrapf("%s %s", r.Method, r.URL.Path))
 			return
 		}
-		seq, err := parseSeq(strings.TrimPrefix(r.URL.Path, workerwire.PathReceipts))
+		ref, err := parseReceiptRef(r.URL.Path)
 		if err != nil {
 			writePublicError(w, err)
 			return
 		}
 		if rs == nil {
-			writePublicError(w, ErrNoReceipt.Wrapf("command %d: this runtime runs no contracts", seq))
+			writePublicError(w, ErrNoReceipt.Wrapf("%s: this runtime runs no contracts", ref))
 			return
 		}
-		out, ok, err := rs.Receipt(seq)
+		var out workerwire.SignedReceipt
+		var ok bool
+		if ref.TxHash != (contractsapi.Hash{}) {
+			out, ok, err = rs.ReceiptByTx(ref.TxHash)
+		} else {
+			out, ok, err = rs.Receipt(ref.Seq)
+		}
 		switch {
 		case err != nil:
 			writePublicError(w, err)
 		case !ok:
-			writePublicError(w, ErrNoReceipt.Wrapf("command %d: not executed by this worker (yet)", seq))
+			writePublicError(w, ErrNoReceipt.Wrapf("%s: not executed by this worker (yet)", ref))
 		default:
 			writeJSON(w, http.StatusOK, out)
 		}

@@ -23,10 +23,22 @@ func Listen(addr string, h http.Handler) (*Server, error) {
 	return listen(addr, h, limitsOf(h))
 }
 
+// ListenExposed is Listen without the loopback rule: addr may be any
+// address. Only the public API is ever served so, and only when its
+// operator says so (phala worker --expose), since anyone who reaches the
+// address can then use it.
+func ListenExposed(addr string, h http.Handler) (*Server, error) {
+	return listenAny(addr, h, limitsOf(h))
+}
+
 func listen(addr string, h http.Handler, l Limits) (*Server, error) {
 	if err := checkLoopback(addr); err != nil {
 		return nil, err
 	}
+	return listenAny(addr, h, l)
+}
+
+func listenAny(addr string, h http.Handler, l Limits) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, ErrListenFailed.Wrapf("%s: %v", addr, err)

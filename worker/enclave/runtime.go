@@ -31,9 +31,11 @@ import (
 	"github.com/phala-go/phala/tee"
 	"github.com/phala-go/phala/worker/enclave/contracts"
 	"github.com/phala-go/phala/worker/enclave/contracts/engine"
+	"github.com/phala-go/phala/worker/enclave/endpoint"
 	"github.com/phala-go/phala/worker/enclave/keys"
 	"github.com/phala-go/phala/worker/enclave/keystore"
 	"github.com/phala-go/phala/worker/enclave/module"
+	"github.com/phala-go/phala/worker/enclave/pagefile"
 	"github.com/phala-go/phala/worker/enclave/registryview"
 	"github.com/phala-go/phala/worker/lightclient"
 	"github.com/phala-go/phala/worker/nodekey"
@@ -53,6 +55,9 @@ const (
 	KeystoreFile   = keystore.File
 	CheckpointsDir = "checkpoints"
 	VMCacheDir     = "vm-cache"
+	// ContractStateDir holds the contracts' encrypted state pages
+	// (package pagefile); the checkpoints hold their roots.
+	ContractStateDir = "contract-state"
 )
 
 // Config starts an enclave.
@@ -90,8 +95,9 @@ type Runtime struct {
 	role     registryapi.Role
 	regGen   registryapi.Genesis // the registry view starts from it
 	vm       contracts.VM
-	ownVM    *engine.VM // the VM Open started, closed with the runtime
-	genesis  []byte     // hash of the genesis state: what checkpoints must match
+	ownVM    *engine.VM    // the VM Open started, closed with the runtime
+	pages    *pagefile.Dir // contracts' state pages
+	genesis  []byte        // hash of the genesis state: what checkpoints must match
 
 	mu             sync.RWMutex
 	light          lightclient.State
@@ -99,6 +105,8 @@ type Runtime struct {
 	registry       *registryview.Module
 	keys           *keys.Module
 	contracts      *contracts.Module
+	endpoint       *endpoint.Module
+	advertised     string // the public API URL the operator advertises (Advertise)
 	lastCheckpoint int64
 	evidence       *relaywire.Evidence
 	closed         bool
@@ -106,6 +114,7 @@ type Runtime struct {
 
 	queries  queryGuard   // nonces and rates of encrypted queries (its own lock)
 	sessions sessionTable // granted query sessions (its own lock)
+	events   queryGuard   // nonces and rates of accounts' events requests
 }
 
 // Open loads or creates the node keys, then resumes from the newest valid
@@ -134,8 +143,12 @@ func Open(cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
+	pages, err := pagefile.Open(filepath.Join(cfg.Home, ContractStateDir))
+	if err != nil {
+		return nil, err
+	}
 	r := &Runtime{
-		platform: cfg.Platform, node: node, ks: ks, log: log,
+		platform: cfg.Platform, node: node, ks: ks, log: log, pages: pages,
 		store:  checkpointStore{dir: filepath.Join(cfg.Home, CheckpointsDir), platform: cfg.Platform, log: log},
 		every:  cfg.CheckpointEvery,
 		role:   registryapi.RoleWorker,
@@ -174,10 +187,14 @@ func Open(cfg Config) (*Runtime, error) {
 func (r *Runtime) reset(light lightclient.State) error {
 	registry := registryview.New(r.regGen)
 	keyMod := keys.New(registry, r.node.Encryption)
-	contractMod := contracts.New(r.vm)
+	contractMod := contracts.New(r.vm, r.pages)
+	endpointMod := endpoint.New(registry.Registered)
+	if err := endpointMod.Advertise(r.advertised); err != nil {
+		return err
+	}
 	m, err := NewMachine(MachineConfig{
 		ChainID: light.ChainID, Key: r.node.Identity, Role: r.role, Secrets: r.ks, Log: r.log,
-		Modules: []module.Module{registry, keyMod, contractMod},
+		Modules: []module.Module{registry, keyMod, contractMod, endpointMod},
 	})
 	if err != nil {
 		return err
@@ -185,7 +202,7 @@ func (r *Runtime) reset(light lightclient.State) error {
 	if r.contracts != nil {
 		r.contracts.Close()
 	}
-	r.light, r.machine, r.registry, r.keys, r.contracts = light, m, registry, keyMod, contractMod
+	r.light, r.machine, r.registry, r.keys, r.contracts, r.endpoint = light, m, registry, keyMod, contractMod, endpointMod
 	return nil
 }
 
@@ -230,12 +247,23 @@ func (r *Runtime) Apply(b relaywire.Batch) error {
 	return nil
 }
 
+// checkpointLocked seals the state. The contracts' pages its roots name
+// are made durable first; once it is on disk, pages that neither it nor
+// the checkpoint before it reach are swept.
 func (r *Runtime) checkpointLocked() error {
 	st := r.snapshot()
+	if err := r.pages.Sync(); err != nil {
+		return fmt.Errorf("sync contract state: %w", err)
+	}
 	if err := r.store.save(r.genesis, &st); err != nil {
 		return err
 	}
 	r.lastCheckpoint = r.light.Height
+	if n, err := r.contracts.Checkpointed(); err != nil {
+		r.log.Warn("could not sweep old contract state pages; will retry at the next checkpoint", "err", err)
+	} else if n > 0 {
+		r.log.Debug("swept old contract state pages", "pages", n)
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 
@@ -45,13 +46,26 @@ type Config struct {
 	// RelayListen and PublicListen are loopback host:port addresses (port
 	// 0 picks a free one).
 	RelayListen, PublicListen string
-	Log                       *slog.Logger // nil: slog.Default()
+	// PublicExposed lets PublicListen be any address, not only loopback:
+	// the operator's explicit choice for a worker that clients reach over
+	// the network (logged as a warning at every start). The relay API
+	// stays on loopback whatever this says.
+	PublicExposed bool
+	// AdvertiseURL is the public API's URL as clients reach it (through
+	// the host's port, proxy or DNS name), which the runtime publishes on
+	// chain; empty: none. AdvertiseListenURL publishes the URL the public
+	// API listens on instead, as the devnet does on loopback.
+	AdvertiseURL       string
+	AdvertiseListenURL bool
+	Log                *slog.Logger // nil: slog.Default()
 }
 
-// The public API serves receipts and queries through these.
+// The public API serves receipts, queries and events through these.
 var (
-	_ api.ReceiptServer = (*enclave.Runtime)(nil)
-	_ api.QueryServer   = (*enclave.Runtime)(nil)
+	_ api.ReceiptServer    = (*enclave.Runtime)(nil)
+	_ api.QueryServer      = (*enclave.Runtime)(nil)
+	_ api.EventsServer     = (*enclave.Runtime)(nil)
+	_ api.EndpointReporter = (*enclave.Runtime)(nil)
 )
 
 // Worker is a runtime serving its two APIs.
@@ -97,10 +111,36 @@ func Open(cfg Config) (*Worker, error) {
 	if w.relay, err = api.Listen(cfg.RelayListen, api.NewRelayHandler(rt, tok)); err != nil {
 		return nil, errors.Join(err, rt.Close())
 	}
-	if w.public, err = api.Listen(cfg.PublicListen, api.NewPublicHandler(rt)); err != nil {
+	if w.public, err = listenPublic(cfg, api.NewPublicHandler(rt)); err != nil {
+		return nil, errors.Join(err, w.closeServers(context.Background()), rt.Close())
+	}
+	advertise := cfg.AdvertiseURL
+	if advertise == "" && cfg.AdvertiseListenURL {
+		advertise = w.PublicURL()
+	}
+	if err := rt.Advertise(advertise); err != nil {
 		return nil, errors.Join(err, w.closeServers(context.Background()), rt.Close())
 	}
 	return w, nil
+}
+
+// listenPublic serves the public API on loopback, or where the operator
+// exposed it, saying so loudly.
+func listenPublic(cfg Config, h http.Handler) (*api.Server, error) {
+	if !cfg.PublicExposed {
+		return api.Listen(cfg.PublicListen, h)
+	}
+	s, err := api.ListenExposed(cfg.PublicListen, h)
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Warn("THE PUBLIC API LISTENS BEYOND LOOPBACK, as the operator asked: anyone who reaches this address can read receipts (sealed), send queries and read status",
+		"listen", s.URL(), "advertised", cfg.AdvertiseURL)
+	return s, nil
 }
 
 // RelayURL is the relay API's base URL.

@@ -2,7 +2,6 @@ package contractsapi
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 
 	"github.com/phala-go/phala/crypto/address"
@@ -110,7 +109,12 @@ const (
 	MaxMessageDepth = 4
 )
 
-// ContractRoot is a contract's state root after the block (StateRoot).
+// ContractRoot is a contract's state root after the block: the id of the
+// root page of its state tree in the workers (worker/enclave/statetree),
+// a hash keyed by a key derived from the contract key. Every worker of
+// the cluster computes the same one; without the key it reveals nothing
+// of the state (a small state cannot be guessed and checked against it).
+// The chain only compares roots.
 type ContractRoot struct {
 	_        struct{} `cbor:",toarray"`
 	Contract Hash
@@ -185,32 +189,6 @@ func checkPayouts(c CommandResult) error {
 		}
 	}
 	return nil
-}
-
-// StateRoot is a contract's state root: SHA-256 over the domain
-// "phala/contract-state/v1", then every storage entry in ascending key
-// order as len(key) (4 bytes BE) ‖ key ‖ len(value) (4 bytes BE) ‖ value.
-// next yields the entries in order and reports false at the end. An empty
-// store has the root of the domain alone.
-func StateRoot(next func() (key, value []byte, ok bool)) Hash {
-	h := sha256.New()
-	h.Write([]byte("phala/contract-state/v1"))
-	var n [4]byte
-	for {
-		k, v, ok := next()
-		if !ok {
-			break
-		}
-		binary.BigEndian.PutUint32(n[:], uint32(len(k)))
-		h.Write(n[:])
-		h.Write(k)
-		binary.BigEndian.PutUint32(n[:], uint32(len(v)))
-		h.Write(n[:])
-		h.Write(v)
-	}
-	var out Hash
-	h.Sum(out[:0])
-	return out
 }
 
 // PendingCommand is what the chain keeps of a command until a result

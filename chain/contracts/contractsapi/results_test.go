@@ -59,33 +59,6 @@ func TestDecodeResults(t *testing.T) {
 	}
 }
 
-func entries(kv ...string) func() ([]byte, []byte, bool) {
-	return func() ([]byte, []byte, bool) {
-		if len(kv) == 0 {
-			return nil, nil, false
-		}
-		k, v := kv[0], kv[1]
-		kv = kv[2:]
-		return []byte(k), []byte(v), true
-	}
-}
-
-// TestStateRoot: the root binds keys, values and their boundaries.
-func TestStateRoot(t *testing.T) {
-	a := StateRoot(entries("a", "1", "b", "2"))
-	for _, other := range []Hash{
-		StateRoot(entries()), StateRoot(entries("a", "1")), StateRoot(entries("a", "12")),
-		StateRoot(entries("a1", "", "b", "2")), StateRoot(entries("a", "1", "b", "3")),
-	} {
-		if other == a {
-			t.Fatal("two different stores have one root")
-		}
-	}
-	if StateRoot(entries("a", "1", "b", "2")) != a {
-		t.Fatal("the root is not a function of the entries")
-	}
-}
-
 func FuzzDecodeResults(f *testing.F) {
 	f.Add(codec.MustMarshal(goodResults()))
 	f.Add([]byte{0x80})

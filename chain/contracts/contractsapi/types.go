@@ -197,7 +197,9 @@ type Instantiated struct {
 
 // CommandMessage is published on TopicCommand: everything a worker needs
 // to run the command, in chain order. Seq numbers every accepted command
-// of the chain from 1, so a command is named by it (receipts, results).
+// of the chain from 1, so a command is named by it (results); TxHash is
+// the hash of the transaction that carried it, which its sender knows
+// before the block (receipts are served by it).
 type CommandMessage struct {
 	_          struct{} `cbor:",toarray"`
 	Seq        uint64
@@ -207,6 +209,7 @@ type CommandMessage struct {
 	Sealed     []byte
 	GasLimit   uint64
 	Value      token.Amount
+	TxHash     Hash
 }
 
 // ContractID is the id of the contract deployer creates from code in
@@ -264,21 +267,41 @@ type Params struct {
 	MaxGasLimit uint64 `json:"max_gas_limit"`
 	// MaxSealedSize bounds init arguments' and commands' envelopes.
 	MaxSealedSize uint64 `json:"max_sealed_size"`
+	// ResultsTimeout is how many blocks the workers of a cluster have to
+	// report a block's results: at the end of block h + ResultsTimeout the
+	// commands of block h still unsettled get their whole reserve back
+	// (EventExpired), and results for that block are refused from then on
+	// (ErrResultsExpired).
+	ResultsTimeout uint64 `json:"results_timeout_blocks"`
+	// UploadTimeout is how many blocks an upload may take from its first
+	// chunk: at the end of block start + UploadTimeout an unfinished
+	// upload is dropped (EventUploadExpired; TopicUploadDropped tells the
+	// workers). The upload fees it paid are not refunded: the chain
+	// carried its chunks to every enclave.
+	UploadTimeout uint64 `json:"upload_timeout_blocks"`
 }
 
 // DefaultParams: 0.000001 PHA per uploaded byte (a 3.4 MB Go contract
 // pays 3.4 PHA on top of its transactions' fees), codes up to 16 MiB, gas
 // at 0.000000001 PHA (a million gas reserves 0.001 PHA), at most ten
-// billion gas per command, envelopes up to 32 KiB.
+// billion gas per command, envelopes up to 32 KiB; results due within
+// 7,200 blocks (an hour at the devnet's half-second blocks, half a day at
+// six seconds), uploads finished within 7,200 blocks.
 func DefaultParams() Params {
 	return Params{
-		UploadByteFee: token.FromUint64(1_000_000),
-		MaxCodeSize:   16 << 20,
-		GasPrice:      token.FromUint64(1_000),
-		MaxGasLimit:   10_000_000_000,
-		MaxSealedSize: 32 << 10,
+		UploadByteFee:  token.FromUint64(1_000_000),
+		MaxCodeSize:    16 << 20,
+		GasPrice:       token.FromUint64(1_000),
+		MaxGasLimit:    10_000_000_000,
+		MaxSealedSize:  32 << 10,
+		ResultsTimeout: 7_200,
+		UploadTimeout:  7_200,
 	}
 }
+
+// MaxTimeout bounds both timeouts (about 2 × 10^9 blocks): a height plus a
+// timeout stays far inside int64.
+const MaxTimeout = 1 << 31
 
 // Validate checks params before the chain uses them.
 func (p Params) Validate() error {
@@ -289,6 +312,10 @@ func (p Params) Validate() error {
 		return ErrInvalid.Wrapf("max_gas_limit must be positive")
 	case p.MaxSealedSize == 0:
 		return ErrInvalid.Wrapf("max_sealed_size must be positive")
+	case p.ResultsTimeout == 0 || p.ResultsTimeout > MaxTimeout:
+		return ErrInvalid.Wrapf("results_timeout_blocks must be 1..%d", uint64(MaxTimeout))
+	case p.UploadTimeout == 0 || p.UploadTimeout > MaxTimeout:
+		return ErrInvalid.Wrapf("upload_timeout_blocks must be 1..%d", uint64(MaxTimeout))
 	}
 	if _, err := p.GasPrice.MulUint64(p.MaxGasLimit); err != nil {
 		return ErrInvalid.Wrapf("gas_price × max_gas_limit overflows")
@@ -329,7 +356,22 @@ const (
 	QueryUpload    = "contracts/upload"    // data: CBOR UploadQuery → PendingUpload
 	QueryContract  = "contracts/contract"  // data: 32-byte contract id → Contract
 	QueryContracts = "contracts/contracts" // data: CBOR ListQuery (or none: the first page) → ContractList
+	QueryWorkers   = "contracts/workers"   // data: a cluster id → []ClusterWorker
 )
+
+// ClusterWorker is a worker of a cluster as clients look for it (answer
+// of QueryWorkers, in assignment order): its identity key, whether the
+// registry counts it active, the public API URL it published
+// (registry.endpoint egress; empty: none yet) with the height recording
+// it, and its newest heartbeat.
+type ClusterWorker struct {
+	_              struct{} `cbor:",toarray"`
+	IdentityKey    []byte   `json:"identity_key"`
+	Active         bool     `json:"active"`
+	URL            string   `json:"url"`
+	EndpointHeight int64    `json:"endpoint_height"`
+	LastHeartbeat  int64    `json:"last_heartbeat"`
+}
 
 // UploadQuery is the data of QueryUpload.
 type UploadQuery struct {

@@ -5,12 +5,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/mq"
-	"github.com/phala-go/phala/worker/enclave/contracts"
 )
 
 // TestQueriesSeeWholeBlocks: goroutines query bob's balance while blocks
@@ -22,7 +22,7 @@ import (
 // -race it also checks the module's and the VM's shared state.
 func TestQueriesSeeWholeBlocks(t *testing.T) {
 	w := newWorld(t)
-	m := contracts.New(w.vm)
+	m := newModule(w)
 	w.block(m, 1, registryapi.RoleWorker, w.setup(`{"supply":1000000}`)...)
 	bob := address.Module("bob")
 	const perBlock, blocks, readers = 5, 6, 8
@@ -32,6 +32,10 @@ func TestQueriesSeeWholeBlocks(t *testing.T) {
 		done    atomic.Bool
 		answers atomic.Int64
 		wg      sync.WaitGroup
+		// answered hears of answers, so that every block waits for one:
+		// on a loaded machine the blocks could otherwise all apply before
+		// the first query's reactor has started.
+		answered = make(chan struct{}, 1)
 	)
 	height.Store(1)
 	for range readers {
@@ -50,6 +54,10 @@ func TestQueriesSeeWholeBlocks(t *testing.T) {
 					return
 				}
 				answers.Add(1)
+				select {
+				case answered <- struct{}{}:
+				default:
+				}
 			}
 		})
 	}
@@ -59,6 +67,11 @@ func TestQueriesSeeWholeBlocks(t *testing.T) {
 		for i := range msgs {
 			seq++
 			msgs[i] = w.command(seq, w.deployer, "transfer", transfer(bob, 1), 100_000_000)
+		}
+		select {
+		case <-answered:
+		case <-time.After(time.Minute):
+			t.Fatalf("no query answered within a minute before block %d", h)
 		}
 		lock.Lock()
 		w.block(m, h, registryapi.RoleWorker, msgs...)

@@ -34,9 +34,10 @@
 // makes fails it) and its messages are not sent.
 //
 // The module does no I/O: the VM (which compiles and caches code on disk)
-// comes in through the VM interface, built by the runtime. Contract
-// storage is in memory and in the module's checkpoint section; encrypting
-// it at rest outside the enclave is the next step.
+// comes in through the VM interface, and the contracts' state pages
+// through Pages, both built by the runtime. Each contract's storage is an
+// encrypted, authenticated tree of pages outside the enclave (store.go,
+// package statetree); the checkpoint section keeps its root.
 package contracts
 
 import (
@@ -62,6 +63,7 @@ import (
 	"github.com/phala-go/phala/vm"
 	"github.com/phala-go/phala/vm/meter"
 	"github.com/phala-go/phala/worker/enclave/module"
+	"github.com/phala-go/phala/worker/enclave/statetree"
 )
 
 // Name is the module's checkpoint section.
@@ -77,9 +79,11 @@ const MaxReceipts = 4096
 // is not); the query methods (query.go) are safe for concurrent use with
 // each other while no fold runs.
 type Module struct {
-	vm VM
-	// startMu guards starting instances (lc.inst, programs), which
-	// concurrent queries may both want.
+	vm    VM
+	pages Pages
+	cache *statetree.Cache // decoded state pages of every contract
+	// startMu guards starting instances (lc.inst, lc.store, programs),
+	// which concurrent queries may both want.
 	startMu sync.Mutex
 
 	st State // Contracts is filled only by MarshalState; live holds them
@@ -95,9 +99,12 @@ type Module struct {
 }
 
 type liveContract struct {
-	c     Contract // Storage lives in store
-	store *vm.MemStore
-	inst  Instance // started on first use; memory only
+	c     Contract        // Root is the store's once it is open
+	store *statetree.Tree // opened on first use (it needs the key)
+	// kept is the root in the newest checkpoint sealed: a sweep keeps
+	// its pages, since a restart may resume from it.
+	kept contractsapi.Hash
+	inst Instance // started on first use; memory only
 }
 
 type blockResults struct {
@@ -110,9 +117,11 @@ var (
 	_ module.Follower = (*Module)(nil)
 )
 
-// New is the module at genesis, running contracts on v.
-func New(v VM) *Module {
-	return &Module{vm: v, live: map[contractsapi.Hash]*liveContract{}, accounts: map[address.Address]contractsapi.Hash{},
+// New is the module at genesis, running contracts on v with their state
+// in pages.
+func New(v VM, pages Pages) *Module {
+	return &Module{vm: v, pages: pages, cache: statetree.NewCache(statetree.DefaultCacheBytes),
+		live: map[contractsapi.Hash]*liveContract{}, accounts: map[address.Address]contractsapi.Hash{},
 		programs: map[contractsapi.Hash]Program{}}
 }
 
@@ -121,7 +130,7 @@ func (*Module) Name() string { return Name }
 
 // Topics implements module.Module.
 func (*Module) Topics() []string {
-	return []string{contractsapi.TopicCode, contractsapi.TopicCodeStored, contractsapi.TopicInstantiate, contractsapi.TopicCommand}
+	return []string{contractsapi.TopicCode, contractsapi.TopicCodeStored, contractsapi.TopicInstantiate, contractsapi.TopicCommand, contractsapi.TopicUploadDropped}
 }
 
 // Follows implements module.Follower: the recorded master generations
@@ -170,6 +179,12 @@ func (m *Module) Fold(ctx *module.Context, msg mq.Message) (module.Effects, erro
 			return module.Effects{}, err
 		}
 		m.command(ctx, cm)
+	case contractsapi.TopicUploadDropped:
+		d, err := contractsapi.DecodeUploadDropped(msg.Payload)
+		if err != nil {
+			return module.Effects{}, err
+		}
+		m.dropUpload(d)
 	}
 	return module.Effects{}, nil
 }
@@ -178,6 +193,7 @@ func (m *Module) Fold(ctx *module.Context, msg mq.Message) (module.Effects, erro
 // whose contracts had commands in the block, clusters in order.
 func (m *Module) EndBlock(ctx *module.Context) module.Effects {
 	var eff module.Effects
+	failed := m.commitStores(ctx)
 	if len(m.block) > 0 {
 		m.section = nil
 	}
@@ -194,8 +210,11 @@ func (m *Module) EndBlock(ctx *module.Context) module.Effects {
 			ids = append(ids, id)
 		}
 		slices.SortFunc(ids, func(a, b contractsapi.Hash) int { return bytes.Compare(a[:], b[:]) })
+		if slices.ContainsFunc(ids, func(id contractsapi.Hash) bool { return failed[id] != nil }) {
+			continue // commitStores said why
+		}
 		for _, id := range ids {
-			r.Roots = append(r.Roots, contractsapi.ContractRoot{Contract: id, Root: stateRoot(m.live[id].store)})
+			r.Roots = append(r.Roots, contractsapi.ContractRoot{Contract: id, Root: m.live[id].root()})
 		}
 		eff.Send(contractsapi.TopicResults, codec.MustMarshal(r))
 	}
@@ -275,10 +294,14 @@ func (m *Module) instantiate(ctx *module.Context, in contractsapi.Instantiated) 
 		return // not a cluster of this worker
 	}
 	lc := &liveContract{
-		c:     Contract{ID: in.Contract, CodeHash: in.CodeHash, Cluster: in.Cluster, Deployer: in.Deployer, Generation: gen, Height: ctx.Height},
-		store: vm.NewMemStore(),
+		c: Contract{ID: in.Contract, CodeHash: in.CodeHash, Cluster: in.Cluster, Deployer: in.Deployer, Generation: gen, Height: ctx.Height},
 	}
 	m.addLive(lc)
+	if gen != 0 { // its state starts as an empty tree, committed with the block
+		if _, err := m.store(ctx, lc); err != nil {
+			ctx.Log.Error("contracts: cannot open a contract's state", "contract", in.Contract, "err", err)
+		}
+	}
 	switch {
 	case gen == 0:
 		lc.c.Constructor = contractsapi.StatusUndecryptable
@@ -307,17 +330,12 @@ func (m *Module) command(ctx *module.Context, cm contractsapi.CommandMessage) {
 		m.block[lc.c.Cluster] = b
 	}
 	b.touched[cm.Contract] = true
-	rec := ReceiptRecord{Receipt: Receipt{Seq: cm.Seq, Height: ctx.Height}}
+	rec := ReceiptRecord{Receipt: Receipt{Seq: cm.Seq, Height: ctx.Height, TxHash: cm.TxHash, Generation: cm.Generation}}
 	x := &execution{m: m, ctx: ctx, cm: cm, rec: &rec, touched: b.touched}
 	rec.Receipt.Status, rec.Receipt.GasUsed = x.run(lc)
 	b.commands = append(b.commands, contractsapi.CommandResult{Seq: cm.Seq, Status: rec.Receipt.Status, GasUsed: rec.Receipt.GasUsed,
 		Payouts: rec.Receipt.Payouts})
-	if rec.ReplyKey != nil {
-		m.st.Receipts = append(m.st.Receipts, rec)
-		if over := len(m.st.Receipts) - MaxReceipts; over > 0 {
-			m.st.Receipts = slices.Delete(m.st.Receipts, 0, over)
-		}
-	}
+	m.keepReceipt(rec)
 }
 
 // open opens a command for lc: its plaintext, or the status refusing it
@@ -415,10 +433,14 @@ func (m *Module) instance(ctx *module.Context, lc *liveContract) (Instance, erro
 	if err != nil {
 		return nil, err
 	}
+	store, err := m.store(ctx, lc)
+	if err != nil {
+		return nil, err
+	}
 	id := lc.c.ID
 	return p.NewInstance(vm.Env{
 		ContractID: id[:],
-		Store:      lc.store,
+		Store:      store,
 		Seed:       seed[:],
 		DeriveKey: func(purpose string) (ed25519.PrivateKey, error) {
 			return ct.PurposeSigningKey(ctx.ChainID, purpose)
@@ -478,7 +500,7 @@ func (m *Module) MarshalState() []byte {
 	st.Contracts = make([]Contract, 0, len(m.live))
 	for _, lc := range m.live {
 		c := lc.c
-		c.Storage = storeEntries(lc.store)
+		c.Root = lc.root()
 		st.Contracts = append(st.Contracts, c)
 	}
 	slices.SortFunc(st.Contracts, func(a, b Contract) int { return bytes.Compare(a.ID[:], b.ID[:]) })
@@ -496,14 +518,10 @@ func (m *Module) UnmarshalState(section []byte) error {
 	m.closeInstances()
 	m.live, m.accounts = map[contractsapi.Hash]*liveContract{}, map[address.Address]contractsapi.Hash{}
 	for _, c := range st.Contracts {
-		store := vm.NewMemStore()
-		for _, e := range c.Storage {
-			if err := store.Set(e.Key, e.Value); err != nil {
-				return fmt.Errorf("contracts state: %w", err)
-			}
+		if err := m.checkRoot(c); err != nil {
+			return fmt.Errorf("contracts state: %w", err)
 		}
-		c.Storage = nil
-		m.addLive(&liveContract{c: c, store: store})
+		m.addLive(&liveContract{c: c, kept: c.Root})
 	}
 	st.Contracts = nil
 	m.st, m.section = st, nil
@@ -531,7 +549,7 @@ func (m *Module) Root(id contractsapi.Hash) (contractsapi.Hash, bool) {
 	if lc == nil {
 		return contractsapi.Hash{}, false
 	}
-	return stateRoot(lc.store), true
+	return lc.root(), true
 }
 
 // Balance is a contract's balance as this worker counts it (false: not

@@ -27,6 +27,8 @@ import (
 	"github.com/phala-go/phala/worker/enclave/contracts"
 	"github.com/phala-go/phala/worker/enclave/contracts/engine"
 	"github.com/phala-go/phala/worker/enclave/module"
+	"github.com/phala-go/phala/worker/enclave/pagefile"
+	"github.com/phala-go/phala/workerwire"
 )
 
 const chainID = "contracts-test"
@@ -184,7 +186,12 @@ func (w *world) command(seq uint64, sender address.Address, method, args string,
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	return msg(contractsapi.TopicCommand, contractsapi.CommandMessage{Seq: seq, Contract: w.id, Sender: sender, Generation: o.gen, Sealed: sealed, GasLimit: gas})
+	return msg(contractsapi.TopicCommand, contractsapi.CommandMessage{Seq: seq, Contract: w.id, Sender: sender, Generation: o.gen, Sealed: sealed, GasLimit: gas, TxHash: txHash(seq)})
+}
+
+// txHash is the hash of the transaction of test command seq.
+func txHash(seq uint64) contractsapi.Hash {
+	return sha256.Sum256([]byte("tx " + strconv.FormatUint(seq, 10)))
 }
 
 type cmdOpts struct {
@@ -251,7 +258,8 @@ func TestCommands(t *testing.T) {
 	for _, r := range rows {
 		block = append(block, r.msg)
 	}
-	m := contracts.New(w.vm)
+	dir := pageDir(t)
+	m := contracts.New(w.vm, dir)
 	if eg := w.block(m, 1, registryapi.RoleWorker, w.setup(`{"supply":1000}`)...); len(eg) != 0 {
 		t.Fatalf("egress without commands: %v", eg)
 	}
@@ -259,6 +267,9 @@ func TestCommands(t *testing.T) {
 		t.Fatalf("constructor: %v %v", st, ok)
 	}
 	checkpoint := m.MarshalState()
+	if _, err := m.Checkpointed(); err != nil { // as the runtime does once it sealed one
+		t.Fatal(err)
+	}
 	before, _ := m.Root(w.id)
 	rs := results(t, w.block(m, 2, registryapi.RoleWorker, block...))
 	if len(rs) != 1 || rs[0].Height != 2 || rs[0].Cluster != "default" || len(rs[0].Commands) != len(rows) {
@@ -276,10 +287,22 @@ func TestCommands(t *testing.T) {
 	if len(rs[0].Roots) != 1 || rs[0].Roots[0].Contract != w.id || rs[0].Roots[0].Root != after || after == before {
 		t.Fatalf("roots %+v (before %s, after %s)", rs[0].Roots, before, after)
 	}
-	// Receipts: kept for the commands that opened, sealed when served.
+	// Receipts: kept for every command, by seq and by transaction; those
+	// that never opened have no reply key (they are served unsealed).
 	recs := m.Receipts()
-	if len(recs) != 5 || recs[0].Receipt.Seq != 1 || string(recs[0].Receipt.Output) != "990" || recs[1].Receipt.Status != contractsapi.StatusOutOfGas {
+	if len(recs) != len(rows) || recs[0].Receipt.Seq != 1 || string(recs[0].Receipt.Output) != "990" || recs[1].Receipt.Status != contractsapi.StatusOutOfGas {
 		t.Fatalf("receipts %+v", recs)
+	}
+	for i, r := range recs {
+		if opened := r.ReplyKey != nil; opened == workerwire.NeverOpened(r.Receipt.Status) || r.Receipt.TxHash != txHash(r.Receipt.Seq) || r.Receipt.Generation == 0 {
+			t.Fatalf("receipt %d: %+v (reply key %v)", i, r.Receipt, opened)
+		}
+		if got, ok := m.ReceiptByTx(txHash(r.Receipt.Seq)); !ok || got.Receipt.Seq != r.Receipt.Seq {
+			t.Fatalf("receipt of transaction %d: %+v %v", r.Receipt.Seq, got, ok)
+		}
+	}
+	if _, ok := m.ReceiptByTx(txHash(999)); ok {
+		t.Fatal("a receipt for a transaction never sent")
 	}
 	if got, ok := m.Receipt(recs[2].Receipt.Seq); !ok || got.Receipt.Seq != recs[2].Receipt.Seq || !bytes.Equal(got.ReplyKey, recs[2].ReplyKey) {
 		t.Fatalf("receipt %d: %+v %v", recs[2].Receipt.Seq, got, ok)
@@ -289,9 +312,9 @@ func TestCommands(t *testing.T) {
 	}
 
 	// Determinism: a fresh module, and one restored after block 1.
-	fresh := contracts.New(w.vm)
+	fresh := newModule(w) // pages of its own
 	w.block(fresh, 1, registryapi.RoleWorker, w.setup(`{"supply":1000}`)...)
-	restored := contracts.New(engine.New(""))
+	restored := contracts.New(engine.New(""), dir) // the same pages: a restart
 	if err := restored.UnmarshalState(checkpoint); err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +340,7 @@ func TestNotOurs(t *testing.T) {
 	w := newWorld(t)
 	cmd := w.command(1, w.deployer, "transfer", transfer(address.Module("bob"), 1), 100_000_000)
 	t.Run("gatekeeper", func(t *testing.T) {
-		m := contracts.New(w.vm)
+		m := newModule(w)
 		w.block(m, 1, registryapi.RoleGatekeeper, w.setup(`{"supply":5}`)...)
 		if eg := w.block(m, 2, registryapi.RoleGatekeeper, cmd); len(eg) != 0 {
 			t.Fatalf("a gatekeeper sent %v", eg)
@@ -326,7 +349,7 @@ func TestNotOurs(t *testing.T) {
 	t.Run("other cluster", func(t *testing.T) {
 		other := *w
 		other.secrets.cluster = "elsewhere"
-		m := contracts.New(w.vm)
+		m := newModule(w)
 		other.block(m, 1, registryapi.RoleWorker, w.setup(`{"supply":5}`)...)
 		if _, ok := m.ContractStatus(w.id); ok {
 			t.Fatal("a contract of a cluster not held is running")
@@ -352,7 +375,7 @@ func TestNotOurs(t *testing.T) {
 		{"no constructor", ``, nil, contractsapi.StatusOK, contractsapi.StatusReverted}, // no supply: insufficient balance
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := contracts.New(w.vm)
+			m := newModule(w)
 			msgs := w.setup(tc.init)
 			if tc.edit != nil {
 				tc.edit(msgs)
@@ -369,4 +392,14 @@ func TestNotOurs(t *testing.T) {
 	}
 }
 
-func newModule(w *world) *contracts.Module { return contracts.New(w.vm) }
+func newModule(w *world) *contracts.Module { return contracts.New(w.vm, pageDir(w.t)) }
+
+// pageDir is a fresh directory of state pages.
+func pageDir(t testing.TB) *pagefile.Dir {
+	t.Helper()
+	d, err := pagefile.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

@@ -63,6 +63,7 @@ func (x *execution) run(lc *liveContract) (contractsapi.Status, uint64) {
 	x.charge(res.GasUsed)
 	x.rec.Receipt.Output = res.Output // the return value, or the revert message
 	x.rec.Receipt.Events = forSender(res.Events, x.cm.Sender)
+	x.m.keepEvents(x.ctx, x.cm.Seq, lc.c.ID, res.Events)
 	if st = statusOf(err); st != contractsapi.StatusOK {
 		return st, x.used
 	}
@@ -139,6 +140,7 @@ func (x *execution) deliver(q queued) []queued {
 		x.charge(res.GasUsed)
 		out.Status, out.GasUsed, out.Output = statusOf(err), x.used-before, res.Output
 		out.Events = forSender(res.Events, x.cm.Sender)
+		x.m.keepEvents(x.ctx, x.cm.Seq, target.c.ID, res.Events)
 		if out.Status == contractsapi.StatusOK {
 			next = x.settle(target, token.Amount{}, res, q.depth+1)
 		}

@@ -7,12 +7,12 @@ import (
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/token"
-	"github.com/phala-go/phala/vm"
 )
 
 // State is the module's checkpoint section (canonical CBOR). Contract
-// state is kept here, in memory and in the sealed checkpoint; encrypted
-// state at rest outside the enclave's memory is the next step.
+// storage is not in it: each contract's storage is a tree of encrypted
+// pages outside the enclave (package statetree), and the section keeps
+// its root, which authenticates every page.
 type State struct {
 	_ struct{} `cbor:",toarray"`
 	// Generations are the master key generations the chain recorded,
@@ -28,6 +28,11 @@ type State struct {
 	Contracts []Contract
 	// Receipts are the newest MaxReceipts receipts, oldest first.
 	Receipts []ReceiptRecord
+	// Events are the newest MaxAccountEvents events with an audience,
+	// oldest first, for the accounts they name (served by signed
+	// request); LastEvent is the newest one's index (from 1).
+	Events    []EventRecord
+	LastEvent uint64
 }
 
 // Upload is a code being assembled.
@@ -68,42 +73,13 @@ type Contract struct {
 	// once and takes payouts when results land), so a payout within it is
 	// always covered.
 	Balance token.Amount
-	// Storage is the contract's storage, by key.
-	Storage []Entry
-}
-
-// Entry is one storage entry.
-type Entry struct {
-	_     struct{} `cbor:",toarray"`
-	Key   []byte
-	Value []byte
+	// Root is the root of the contract's state tree, sealed under the
+	// state keys of its contract key of Generation (which the keystore
+	// keeps after rotations); zero while it has none (no key held).
+	Root contractsapi.Hash
 }
 
 func (c *Contract) running() bool { return c.Constructor == contractsapi.StatusOK }
-
-// storeEntries lists a store's entries in key order.
-func storeEntries(s *vm.MemStore) []Entry {
-	var out []Entry
-	var after []byte
-	for {
-		k, v, ok, _ := s.Next(nil, after)
-		if !ok {
-			return out
-		}
-		out = append(out, Entry{Key: k, Value: bytes.Clone(v)})
-		after = k
-	}
-}
-
-// stateRoot is contractsapi.StateRoot of a store.
-func stateRoot(s *vm.MemStore) contractsapi.Hash {
-	var after []byte
-	return contractsapi.StateRoot(func() ([]byte, []byte, bool) {
-		k, v, ok, _ := s.Next(nil, after)
-		after = k
-		return k, v, ok
-	})
-}
 
 func findCode(codes []Code, h contractsapi.Hash) (int, bool) {
 	return slices.BinarySearchFunc(codes, h, func(c Code, h contractsapi.Hash) int { return bytes.Compare(c.Hash[:], h[:]) })

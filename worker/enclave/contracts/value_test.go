@@ -152,7 +152,8 @@ func balanceOf(t *testing.T, m *contracts.Module, id contractsapi.Hash) token.Am
 // a checkpoint, and a restored module reports byte-identical results.
 func TestValueAndPayouts(t *testing.T) {
 	p := newProbes(t)
-	m := contracts.New(p.vm)
+	dir := pageDir(t)
+	m := contracts.New(p.vm, dir)
 	setup, ids := p.deploy("default", "a")
 	a, x := ids[0], address.Module("x")
 	p.block(m, 1, registryapi.RoleWorker, setup...)
@@ -187,8 +188,11 @@ func TestValueAndPayouts(t *testing.T) {
 	if got := balanceOf(t, m, a); got != u(6) {
 		t.Fatalf("balance %s, want 6", got)
 	}
-	restored := contracts.New(p.vm)
+	restored := contracts.New(p.vm, dir) // a restart over the same pages
 	if err := restored.UnmarshalState(m.MarshalState()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Checkpointed(); err != nil { // as the runtime does after sealing the section
 		t.Fatal(err)
 	}
 	if got := balanceOf(t, restored, a); got != u(6) {
@@ -216,7 +220,7 @@ func equalPayouts(a, b []contractsapi.Payout) bool {
 // limit; two modules fed the same blocks agree byte for byte.
 func TestMessages(t *testing.T) {
 	p := newProbes(t)
-	m, twin := contracts.New(p.vm), contracts.New(p.vm)
+	m, twin := contracts.New(p.vm, pageDir(t)), contracts.New(p.vm, pageDir(t))
 	setup, ids := p.deploy("default", "a", "b")
 	other, far := p.deploy("other", "c")
 	a, b, c, x := ids[0], ids[1], far[0], address.Module("x")
@@ -345,7 +349,7 @@ func TestMessages(t *testing.T) {
 // cluster's, nor itself again; balance reads the contract's balance.
 func TestQueryOtherContracts(t *testing.T) {
 	p := newProbes(t)
-	m := contracts.New(p.vm)
+	m := contracts.New(p.vm, pageDir(t))
 	setup, ids := p.deploy("default", "a", "b")
 	other, far := p.deploy("other", "c")
 	a, b, c := ids[0], ids[1], far[0]

@@ -97,6 +97,9 @@ type Options struct {
 	// Secrets wraps the keystore as the machine sees it (default: as is).
 	Secrets func(*keystore.Keystore) enclave.Secrets
 	Log     *slog.Logger
+	// More are modules folded after the registry view and the keys
+	// module, given the registry view (modules that read it).
+	More func(*registryview.Module) []module.Module
 }
 
 // New is node k with role, at genesis.
@@ -125,7 +128,11 @@ func New(t testing.TB, k Keys, role registryapi.Role, o Options) *Node {
 	}
 	reg := registryview.New(registryapi.Genesis{Policy: policy})
 	km := keys.New(reg, k.Enc)
-	m, err := enclave.NewMachine(enclave.MachineConfig{ChainID: ChainID, Key: k.ID, Role: role, Modules: []module.Module{reg, km}, Secrets: secrets, Log: o.Log})
+	mods := []module.Module{reg, km}
+	if o.More != nil {
+		mods = append(mods, o.More(reg)...)
+	}
+	m, err := enclave.NewMachine(enclave.MachineConfig{ChainID: ChainID, Key: k.ID, Role: role, Modules: mods, Secrets: secrets, Log: o.Log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,352 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/phala-go/phala/chain/compute/computeapi"
+	"github.com/phala-go/phala/token"
+)
+
+// Computation: `phala tx compute start|stop|set-params` and `phala query
+// session|sessions|reward-pool|emission|compute-params`.
+
+func newComputeTxCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "compute", Short: "Start and stop workers computing with stake from their pool"}
+	cmd.AddCommand(txComputeStartCmd(), txComputeStopCmd(), txComputeSetParamsCmd())
+	return cmd
+}
+
+func computeQueryCmds() []*cobra.Command {
+	return []*cobra.Command{querySessionCmd(), querySessionsCmd(), queryRewardPoolCmd(), queryEmissionCmd(), queryComputeParamsCmd()}
+}
+
+// parseComputeWorker reads a worker's identity key in hex.
+func parseComputeWorker(s string) (ed25519.PublicKey, error) {
+	id, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
+	if err != nil || len(id) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("invalid worker %q: want its identity key, 64 hex digits", s)
+	}
+	return id, nil
+}
+
+func workerFlag(cmd *cobra.Command, worker *string) {
+	cmd.Flags().StringVar(worker, "worker", "", "the worker's identity key (hex)")
+	cmd.MarkFlagRequired("worker")
+}
+
+func txComputeStartCmd() *cobra.Command {
+	var worker, stake string
+	return adminTxCmd("start --from OWNER --worker HEX --stake PHA",
+		"Start a worker of your pool computing; the stake (at least k·sqrt(P) PHA) comes from the pool", computeapi.MethodStart,
+		func(cmd *cobra.Command) {
+			workerFlag(cmd, &worker)
+			cmd.Flags().StringVar(&stake, "stake", "", `PHA ("2500"), or base units ("1500u")`)
+			cmd.MarkFlagRequired("stake")
+		},
+		func() (any, error) {
+			w, err := parseComputeWorker(worker)
+			if err != nil {
+				return nil, err
+			}
+			a, err := token.ParsePHA(stake)
+			if err != nil {
+				return nil, fmt.Errorf("--stake: %w", err)
+			}
+			return computeapi.Start{Worker: w, Stake: a}, nil
+		})
+}
+
+func txComputeStopCmd() *cobra.Command {
+	var worker string
+	return adminTxCmd("stop --from OWNER --worker HEX", "Stop a worker of your pool; its stake returns to the pool after the cool-down", computeapi.MethodStop,
+		func(cmd *cobra.Command) { workerFlag(cmd, &worker) },
+		func() (any, error) {
+			w, err := parseComputeWorker(worker)
+			return computeapi.Stop{Worker: w}, err
+		})
+}
+
+func txComputeSetParamsCmd() *cobra.Command {
+	var file string
+	return adminTxCmd("set-params --from ADMIN --file PARAMS.json", "Change the economy's params (admin); phala query compute-params --output json prints the current ones", computeapi.MethodSetParams,
+		func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&file, "file", "", "the params as JSON (durations in nanoseconds, rates as decimals)")
+			cmd.MarkFlagRequired("file")
+		},
+		func() (any, error) {
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				return nil, err
+			}
+			var p computeapi.Params
+			dec := json.NewDecoder(strings.NewReader(string(raw)))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&p); err != nil {
+				return nil, fmt.Errorf("%s: %w", file, err)
+			}
+			return computeapi.SetParams{Params: p}, nil
+		})
+}
+
+// sessionJSON is a session for people: amounts in base units (exact) and
+// PHA, times as RFC 3339.
+type sessionJSON struct {
+	ID            uint64 `json:"id"`
+	Worker        string `json:"worker"`
+	Pool          uint64 `json:"pool"`
+	Account       string `json:"account"`
+	State         string `json:"state"`
+	Score         uint64 `json:"p"`
+	Confidence    uint8  `json:"confidence"`
+	InitialV      string `json:"initial_v"`
+	V             string `json:"v"`
+	Stake         string `json:"stake"`
+	StakePHA      string `json:"stake_pha"`
+	Rewards       string `json:"rewards"`
+	RewardsPHA    string `json:"rewards_pha"`
+	Slashed       string `json:"slashed"`
+	Started       string `json:"started"`
+	StartHeight   int64  `json:"start_height"`
+	Stopped       string `json:"stopped,omitempty"`
+	CoolDownEnds  string `json:"cool_down_ends,omitempty"`
+	LastChallenge int64  `json:"last_challenge"`
+	LastAnswer    int64  `json:"last_answer"`
+	SettledPeriod uint64 `json:"settled_period"`
+	Released      bool   `json:"released"`
+	Reason        string `json:"reason,omitempty"`
+}
+
+func unixText(ns int64) string {
+	if ns == 0 {
+		return ""
+	}
+	return time.Unix(0, ns).UTC().Format(time.RFC3339)
+}
+
+func sessionOut(s computeapi.Session) sessionJSON {
+	return sessionJSON{
+		ID: s.ID, Worker: hex.EncodeToString(s.Worker), Pool: s.Pool, Account: s.Account.String(), State: s.State.String(),
+		Score: s.Score, Confidence: uint8(s.Confidence), InitialV: s.InitialV.String(), V: s.V.String(),
+		Stake: s.Stake.String(), StakePHA: s.Stake.PHAString(), Rewards: s.Rewards.String(), RewardsPHA: s.Rewards.PHAString(),
+		Slashed: s.Slashed.String(), Started: unixText(s.StartedAt), StartHeight: s.StartHeight, Stopped: unixText(s.StoppedAt),
+		CoolDownEnds: unixText(s.CoolDownEnds), LastChallenge: s.LastChallenge, LastAnswer: s.LastAnswer,
+		SettledPeriod: s.SettledPeriod, Released: s.Released, Reason: s.Reason,
+	}
+}
+
+func sessionText(s computeapi.Session) string {
+	lines := []string{
+		fmt.Sprintf("session %d of worker %x, pool %d: %s", s.ID, s.Worker, s.Pool, s.State),
+		fmt.Sprintf("P %d, confidence %d, V %s (initially %s)", s.Score, s.Confidence, s.V, s.InitialV),
+		fmt.Sprintf("stake %s, rewards %s, slashed %s", s.Stake.PHAString(), s.Rewards.PHAString(), s.Slashed.PHAString()),
+		fmt.Sprintf("started %s at block %d; last challenge answered: block %d (in block %d); settled to period %d", unixText(s.StartedAt), s.StartHeight, s.LastChallenge, s.LastAnswer, s.SettledPeriod),
+	}
+	if s.StoppedAt != 0 {
+		lines = append(lines, fmt.Sprintf("stopped %s (%s); cool-down ends %s", unixText(s.StoppedAt), s.Reason, unixText(s.CoolDownEnds)))
+	}
+	if s.Released {
+		lines = append(lines, "released: the stake went back to the pool")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// querySessionCmd: a worker's current or last session, or one by --id.
+func querySessionCmd() *cobra.Command {
+	var (
+		n  nodeFlag
+		id uint64
+	)
+	cmd := &cobra.Command{
+		Use: "session [WORKER_HEX] [--id N]", Short: "A computing session: P, V, state, last challenge, rewards", Args: cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if (len(args) == 1) == (id != 0) {
+				return fmt.Errorf("name a worker or a session --id, one of them")
+			}
+			c, ctx, cancel, err := n.connect()
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			var s computeapi.Session
+			if id != 0 {
+				if s, err = c.Session(ctx, id); err != nil {
+					return err
+				}
+			} else {
+				w, err := parseComputeWorker(args[0])
+				if err != nil {
+					return err
+				}
+				info, err := c.ComputeWorker(ctx, w)
+				if err != nil {
+					return err
+				}
+				if info.Session == nil {
+					return emit(struct {
+						Worker string `json:"worker"`
+						Score  uint64 `json:"p"`
+						State  string `json:"state"`
+					}{hex.EncodeToString(w), info.Worker.Score, info.State.String()}, func() string {
+						return fmt.Sprintf("worker %x: P %d, %s, never computed", w, info.Worker.Score, info.State)
+					})
+				}
+				s = *info.Session
+			}
+			return emit(sessionOut(s), func() string { return sessionText(s) })
+		},
+	}
+	n.register(cmd)
+	cmd.Flags().Uint64Var(&id, "id", 0, "a session's number")
+	return cmd
+}
+
+func querySessionsCmd() *cobra.Command {
+	var (
+		n    nodeFlag
+		pool uint64
+	)
+	cmd := &cobra.Command{
+		Use: "sessions [--pool N]", Short: "Sessions not yet released, of one pool or all", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			c, ctx, cancel, err := n.connect()
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			all, err := c.Sessions(ctx, pool)
+			if err != nil {
+				return err
+			}
+			out := make([]sessionJSON, len(all))
+			lines := []string{}
+			for i, s := range all {
+				out[i] = sessionOut(s)
+				lines = append(lines, fmt.Sprintf("session %-4d pool %-4d %-13s P %-6d V %-24s stake %s  worker %x", s.ID, s.Pool, s.State, s.Score, s.V, s.Stake.PHAString(), s.Worker))
+			}
+			if len(lines) == 0 {
+				lines = append(lines, "no sessions")
+			}
+			return emit(out, func() string { return strings.Join(lines, "\n") })
+		},
+	}
+	n.register(cmd)
+	cmd.Flags().Uint64Var(&pool, "pool", 0, "one pool's (default: every pool's)")
+	return cmd
+}
+
+func queryRewardPoolCmd() *cobra.Command {
+	var n nodeFlag
+	cmd := &cobra.Command{
+		Use: "reward-pool", Short: "The reward pool: balance, emitted, paid to pools and the treasury, periods settled", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			c, ctx, cancel, err := n.connect()
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			r, err := c.RewardPool(ctx)
+			if err != nil {
+				return err
+			}
+			out := map[string]any{
+				"balance": r.Balance.String(), "balance_pha": r.Balance.PHAString(), "emitted": r.Emitted.String(), "emitted_pha": r.Emitted.PHAString(),
+				"paid_to_pools": r.Paid.String(), "paid_to_pools_pha": r.Paid.PHAString(), "to_treasury": r.ToTreasury.String(), "to_treasury_pha": r.ToTreasury.PHAString(),
+				"slashed": r.Slashed.String(), "period": r.Period, "next_period_ends": unixText(r.NextEnds), "computing": r.Computing,
+			}
+			return emit(out, func() string {
+				return fmt.Sprintf(`reward pool    %s
+emitted        %s (by the schedule so far)
+paid to pools  %s
+to treasury    %s (its share of rewards)
+slashed        %s (stake sent to the treasury)
+settled        up to period %d; the next ends %s
+computing      %d sessions`, r.Balance.PHAString(), r.Emitted.PHAString(), r.Paid.PHAString(), r.ToTreasury.PHAString(), r.Slashed.PHAString(), r.Period, unixText(r.NextEnds), r.Computing)
+			})
+		},
+	}
+	n.register(cmd)
+	return cmd
+}
+
+func queryEmissionCmd() *cobra.Command {
+	var n nodeFlag
+	cmd := &cobra.Command{
+		Use: "emission", Short: "The reward emission schedule in time: budget per day now, decay, spans", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			c, ctx, cancel, err := n.connect()
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			e, err := c.Emission(ctx)
+			if err != nil {
+				return err
+			}
+			type spanJSON struct {
+				From      string `json:"from"`
+				To        string `json:"to"`
+				Budget    string `json:"budget"`
+				BudgetPHA string `json:"budget_pha"`
+			}
+			spans := make([]spanJSON, len(e.Spans))
+			lines := []string{}
+			for i, s := range e.Spans {
+				spans[i] = spanJSON{From: unixText(s.From), To: unixText(s.To), Budget: s.Budget.String(), BudgetPHA: s.Budget.PHAString()}
+				lines = append(lines, fmt.Sprintf("  %s → %s  %s", unixText(s.From), unixText(s.To), s.Budget.PHAString()))
+			}
+			start := unixText(e.Start)
+			if start == "" {
+				start = "not yet (with the first session)"
+			}
+			out := map[string]any{
+				"start": unixText(e.Start), "now": unixText(e.Now), "total": e.Total.String(), "total_pha": e.Total.PHAString(),
+				"emitted": e.Emitted.String(), "emitted_pha": e.Emitted.PHAString(), "per_day_now": e.PerDayNow.String(),
+				"per_day_now_pha": e.PerDayNow.PHAString(), "next_decay": unixText(e.NextDecayAt), "spans": spans,
+			}
+			return emit(out, func() string {
+				return fmt.Sprintf("started        %s\nper day now    %s\nnext decay     %s\nemitted        %s of %s in all\nspans\n%s",
+					start, e.PerDayNow.PHAString(), unixText(e.NextDecayAt), e.Emitted.PHAString(), e.Total.PHAString(), strings.Join(lines, "\n"))
+			})
+		},
+	}
+	n.register(cmd)
+	return cmd
+}
+
+func queryComputeParamsCmd() *cobra.Command {
+	var n nodeFlag
+	cmd := &cobra.Command{
+		Use: "compute-params", Short: "The economy's params (JSON: the form tx compute set-params reads)", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			c, ctx, cancel, err := n.connect()
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			p, err := c.ComputeParams(ctx)
+			if err != nil {
+				return err
+			}
+			e := p.Economy
+			return emit(p, func() string {
+				return strings.Join([]string{
+					p.String(),
+					fmt.Sprintf("minimum stake %s·sqrt(P) PHA, P at least %d; V₀ = ((%s−1)·confidence + 1)·(stake + %s·P + %s), at most %s", e.K, e.MinScore, e.Re, e.RigK, e.RigB, e.VMax),
+					fmt.Sprintf("V grows ×%s an hour plus (%s·P + %s); decays ×(1−%s) an hour unresponsive", e.GrowthPerHour, e.CostK, e.CostB, e.SlashPerHour),
+					fmt.Sprintf("emission %s a day, ×%s every %s; treasury's share %s; slash %s of the stake; cool-down %s",
+						e.BudgetPerDay.PHAString(), e.DecayFactor, e.DecayEvery, e.TreasuryShare, p.SlashShare, e.CoolDown),
+				}, "\n")
+			})
+		},
+	}
+	n.register(cmd)
+	return cmd
+}
