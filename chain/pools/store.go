@@ -2,6 +2,7 @@ package pools
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/phala-go/phala/chain/pools/poolsapi"
 	"github.com/phala-go/phala/chain/state"
@@ -35,11 +36,18 @@ func nextID(s *state.Overlay) (poolsapi.ID, error) {
 	return poolsapi.ID(last + 1), nil
 }
 
-// GetPool reads a pool; ok is false if there is none.
+// GetPool reads a pool; ok is false if there is none. Its record decodes
+// itself (poolsapi's hand-written codec), without the library's pass.
 func GetPool(r state.Reader, id poolsapi.ID) (poolsapi.Pool, bool, error) {
 	var p poolsapi.Pool
-	ok, err := getOptional(r, poolsapi.PoolKeyOf(id), &p, "pool")
-	return p, ok, err
+	raw, err := r.Get(poolsapi.PoolKeyOf(id))
+	if err != nil || raw == nil {
+		return p, false, err
+	}
+	if err := p.UnmarshalCBOR(raw); err != nil {
+		return p, false, poolsapi.ErrCorruptState.Wrapf("pool %s: %v", id, err)
+	}
+	return p, true, nil
 }
 
 // mustPool reads a pool that must exist.
@@ -52,7 +60,11 @@ func mustPool(r state.Reader, id poolsapi.ID) (poolsapi.Pool, error) {
 }
 
 func putPool(s *state.Overlay, p poolsapi.Pool) {
-	s.Set(poolsapi.PoolKeyOf(p.ID), codec.MustMarshal(p))
+	raw, err := p.MarshalCBOR()
+	if err != nil {
+		panic(fmt.Sprintf("pools: encode pool %s: %v", p.ID, err)) // a scaled number beyond 512 bits: a programming error
+	}
+	s.Set(poolsapi.PoolKeyOf(p.ID), raw)
 }
 
 func getDelegation(r state.Reader, id poolsapi.ID, who address.Address) (poolsapi.Delegation, bool, error) {

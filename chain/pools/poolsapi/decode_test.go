@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
@@ -208,5 +209,62 @@ func TestScaledCBOR(t *testing.T) {
 		if err := s.UnmarshalCBOR(bad); err == nil {
 			t.Errorf("%x accepted", bad)
 		}
+	}
+}
+
+// plainPool is a Pool without its methods: the library's own encoding.
+type plainPool Pool
+
+// TestPoolCBORAsTheLibrary: the hand-written codec writes the library's
+// bytes for random pools and reads them back, and reads what the library
+// reads.
+func TestPoolCBORAsTheLibrary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	amount := func() token.Amount {
+		switch rng.IntN(4) {
+		case 0:
+			return token.Amount{}
+		case 1:
+			return token.FromUint64(rng.Uint64N(300))
+		}
+		return token.FromUint128(rng.Uint64N(1<<uint(rng.IntN(64))), rng.Uint64())
+	}
+	num := func() uint64 { return rng.Uint64() >> uint(rng.IntN(64)) }
+	for i := range 2000 {
+		var owner address.Address
+		for j := range owner {
+			owner[j] = byte(rng.IntN(256))
+		}
+		scaled := func() Scaled {
+			b := make([]byte, rng.IntN(maxScaled+1))
+			for j := range b {
+				b[j] = byte(rng.IntN(256))
+			}
+			return NewScaled(new(big.Int).SetBytes(b))
+		}
+		p := Pool{ID: ID(num()), Owner: owner, Commission: tokenomics.Permill(num() & 0xffff_ffff), Capacity: amount(), Shares: amount(),
+			Stake: amount(), Free: amount(), Locked: amount(), Releasing: amount(), RewardPerShare: scaled(), Carry: scaled(),
+			Rewards: amount(), OwnerRewards: amount(), TotalRewards: amount(), Workers: uint32(num()), Head: num(), Tail: num(), Queued: amount()}
+		got, err := p.MarshalCBOR()
+		want := codec.MustMarshal(plainPool(p))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("pool %d: %x, the library writes %x (%v)", i, got, want, err)
+		}
+		var back Pool
+		if err := codec.UnmarshalCanonical(want, &back); err != nil || !bytes.Equal(codec.MustMarshal(back), want) {
+			t.Fatalf("pool %d back: %v", i, err)
+		}
+	}
+	for _, bad := range [][]byte{{}, {0x80}, {0x92}, append(codec.MustMarshal(Pool{}), 0)} {
+		var p Pool
+		if err := p.UnmarshalCBOR(bad); err == nil {
+			t.Errorf("%x accepted", bad)
+		}
+	}
+	// A head not in its shortest form: ID 5 as 0x18 0x05.
+	good := codec.MustMarshal(Pool{ID: 5})
+	long := append([]byte{good[0], 0x18, 0x05}, good[2:]...)
+	if err := new(Pool).UnmarshalCBOR(long); err == nil {
+		t.Error("a long head accepted")
 	}
 }
