@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"syscall"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/pools/poolsapi"
