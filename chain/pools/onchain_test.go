@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/phala-go/phala/chain/app"
 	"github.com/phala-go/phala/chain/app/apptest"
@@ -106,6 +107,12 @@ func TestCreatePool(t *testing.T) {
 	if err := c.Query(poolsapi.QueryPool, codec.MustMarshal(poolsapi.ID(3)), &info); !errors.Is(err, module.ErrNotFound) {
 		t.Fatalf("unknown pool: %v", err)
 	}
+	var any []poolsapi.Position
+	for path, data := range map[string][]byte{poolsapi.QueryPool: {1, 2}, poolsapi.QueryPositions: {1, 2, 3}, poolsapi.QueryPosition: nil, poolsapi.QueryQueue: codec.MustMarshal(poolsapi.ID(0))} {
+		if err := c.Query(path, data, &any); !errors.Is(err, module.ErrBadQuery) {
+			t.Errorf("%s with %x: %v, want a bad query", path, data, err)
+		}
+	}
 }
 
 // TestAddWorker: only a registered, active worker the owner operates, in
@@ -148,6 +155,19 @@ func TestAddWorker(t *testing.T) {
 	if err := c.Query(poolsapi.QueryWorkerPool, mine.Pub(), &m); err != nil || m.Pool != a {
 		t.Fatalf("worker's pool %+v %v", m, err)
 	}
+}
+
+// TestAddInactiveWorker: a worker whose attestation lapsed is refused.
+func TestAddInactiveWorker(t *testing.T) {
+	c := newChain(t)
+	a := create(t, c, alice, 0)
+	w := c.Register(alice, registryapi.RoleWorker)
+	c.Now = c.Now.Add(time.Duration(registryapi.DefaultParams().ReattestSeconds) * time.Second)
+	c.Block()
+	if c.Node(w).Active {
+		t.Fatal("the worker is still active")
+	}
+	c.MustRefuseCharged(c.Tx(alice, poolsapi.MethodAddWorker, poolsapi.WorkerBody{Pool: a, Worker: w.Pub()}), poolsapi.ErrUnknownWorker)
 }
 
 func TestRemoveWorker(t *testing.T) {

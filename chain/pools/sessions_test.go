@@ -215,7 +215,8 @@ func TestComputingThroughAPool(t *testing.T) {
 		t.Fatalf("pool received %s, want %s", info.Pool.TotalRewards, net)
 	}
 
-	// Each withdraws exactly that.
+	// Nobody withdraws more than is pending; each withdraws exactly that.
+	e.refuse(bob, c.Tx(bob, poolsapi.MethodWithdraw, poolsapi.Withdraw{Pool: e.pool, Amount: add(t, wantBob, token.FromUint64(1))}), poolsapi.ErrBeyondRewards)
 	for _, who := range []struct {
 		acc  apptest.Account
 		want token.Amount
@@ -304,10 +305,15 @@ func TestForceStop(t *testing.T) {
 	c.MustSucceed(c.Tx(bob, poolsapi.MethodDelegate, poolsapi.Delegate{Pool: e.pool, Amount: pha(3000)}))
 	c.MustSucceed(c.Tx(alice, computeapi.MethodStart, computeapi.Start{Worker: w.Pub(), Stake: pha(3000)}))
 	c.MustSucceed(c.Tx(bob, poolsapi.MethodUndelegate, poolsapi.Undelegate{Pool: e.pool, Shares: pha(500)}))
-	// Within the grace period nothing happens.
+	// Within the grace period nothing happens, and the end of the block
+	// writes nothing of the pools'.
 	c.Now = c.Now.Add(time.Hour)
+	before := e.poolsState()
 	if resp := c.Block(); hasEvent(resp.Events, poolsapi.EventForceStop) {
 		t.Fatal("stopped within the grace period")
+	}
+	if !maps.Equal(before, e.poolsState()) {
+		t.Fatal("a block with nothing to do for the pools changed their state")
 	}
 	c.Now = c.Now.Add(time.Hour)
 	resp := c.Block()
