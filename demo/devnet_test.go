@@ -43,7 +43,7 @@ func TestDemoOnDevnet(t *testing.T) {
 	}
 
 	wrong := []string{d.WorkerURLs()[0], d.Gatekeeper.PublicURL()}
-	rep, err = demo.Run(ctx, demo.Config{Client: d.Client, Workers: wrong, WorkDir: t.TempDir(), Scenarios: []string{"token"}, StepTimeout: 3 * time.Second})
+	rep, err = demo.Run(ctx, demo.Config{Client: d.Client, Workers: wrong, WorkDir: t.TempDir(), Scenarios: []string{"token"}, StepTimeout: 30 * time.Second})
 	if !errors.Is(err, demo.ErrFailed) || rep.OK {
 		t.Fatalf("a demo asking a non-worker: %v, ok %v", err, rep.OK)
 	}

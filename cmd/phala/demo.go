@@ -29,7 +29,7 @@ same home as phala devnet; start one first). It builds the four example
 contracts from their sources (with the SDK it carries, as phala contract
 build does), deploys them as alice, and runs their scenarios:
   token        alice sends bob tokens privately; each reads only their own balance
-  secretstore  alice stores a secret and grants bob; a stranger is refused
+  secretstore  alice stores a secret, grants carol, sells bob a read grant and withdraws the proceeds; a stranger is refused
   voting       three accounts vote; the tally shows only once alice closes the ballot
   inference    bob's features, sealed, get a prediction signed by the contract
 Every command's receipt is read from every worker of the cluster and must
