@@ -97,6 +97,7 @@ func serve(p *poolsapi.Pool, d *poolsapi.Delegation, e *poolsapi.QueueEntry) (pa
 	d.Queued = mustSub(d.Queued, served)
 	e.Shares = mustSub(e.Shares, served)
 	d.Paid = poolsapi.NewScaled(new(big.Int).Mul(p.RewardPerShare.Int(), d.Shares.Big()))
+	dropDust(p, d)
 	return value, served
 }
 
@@ -144,7 +145,19 @@ func claim(p *poolsapi.Pool, d *poolsapi.Delegation, isOwner bool, amount token.
 	d.Pending = poolsapi.NewScaled(pending.Sub(pending, new(big.Int).Mul(fromMine.Big(), tokenomics.RewardScale)))
 	p.Rewards = mustSub(p.Rewards, fromMine)
 	p.OwnerRewards = mustSub(p.OwnerRewards, rest)
+	dropDust(p, d)
 	return amount, nil
+}
+
+// dropDust hands a position that holds no shares and less than a base unit
+// of rewards back to the pool: the fraction joins the carry, which the
+// next reward spreads, so the record can go and nothing is lost.
+func dropDust(p *poolsapi.Pool, d *poolsapi.Delegation) {
+	if !d.Shares.IsZero() || d.Pending.IsZero() || d.Pending.Int().Cmp(tokenomics.RewardScale) >= 0 {
+		return
+	}
+	p.Carry = poolsapi.NewScaled(new(big.Int).Add(p.Carry.Int(), d.Pending.Int()))
+	d.Pending = poolsapi.Scaled{}
 }
 
 // lock moves stake from Free into a session.

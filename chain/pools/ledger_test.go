@@ -599,3 +599,28 @@ func TestRewardsMatchExactShares(t *testing.T) {
 		}
 	}
 }
+
+// TestExitHandsDustBack: a delegator leaving with less than a base unit of
+// rewards pending leaves nothing behind; the fraction joins the carry and
+// the invariants hold.
+func TestExitHandsDustBack(t *testing.T) {
+	p := poolsapi.Pool{ID: 1}
+	var a, b poolsapi.Delegation
+	mustDelegate(t, &p, &a, units(1))
+	mustDelegate(t, &p, &b, units(2))
+	reward(&p, units(1)) // a earns a third of a unit
+	if err := enqueue(&p, &a, units(1)); err != nil {
+		t.Fatal(err)
+	}
+	e := poolsapi.QueueEntry{Shares: units(1)}
+	serve(&p, &a, &e)
+	if !a.Shares.IsZero() || !a.Pending.IsZero() || !a.Paid.IsZero() {
+		t.Fatalf("a left %+v behind", a)
+	}
+	checkLedger(t, p, []*poolsapi.Delegation{&a, &b}, nil)
+	// The next reward spreads the dust: b ends up with everything.
+	reward(&p, units(2))
+	if got := pendingRewards(p, b); got != units(3) {
+		t.Fatalf("b has %s, want all 3 units", got)
+	}
+}
