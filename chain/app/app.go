@@ -20,6 +20,7 @@ import (
 	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/module"
 	mqmodule "github.com/phala-go/phala/chain/mq"
+	"github.com/phala-go/phala/chain/pools"
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/chain/store"
@@ -66,7 +67,7 @@ type pendingBlock struct {
 var _ abci.Application = (*App)(nil)
 
 // Modules lists the chain's modules in execution order.
-func Modules() []module.Module { return ModulesWith(nil) }
+func Modules() []module.Module { return ModulesWith(pools.Module{}) }
 
 // ModulesWith is Modules with the stake pools compute pays and asks
 // (compute does not import them; tests inject others, while the pools
@@ -76,7 +77,7 @@ func ModulesWith(stakePools compute.Pools) []module.Module {
 	c := compute.Module{Pools: stakePools}
 	return []module.Module{
 		bank.Module{}, registry.Module{Deactivated: c.NodeDeactivated}, mqmodule.Module{}, keys.Module{},
-		contracts.Module{Discrepancy: c.Discrepancy}, c,
+		contracts.Module{Discrepancy: c.Discrepancy}, c, pools.Module{},
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -72,6 +73,16 @@ type devnetJSON struct {
 	Worker     *teeNodeJSON         `json:"worker,omitempty"` // the first of Workers
 	Workers    []*teeNodeJSON       `json:"workers,omitempty"`
 	Cluster    *devClusterJSON      `json:"cluster,omitempty"`
+	Pools      []devPoolJSON        `json:"pools,omitempty"`
+}
+
+// devPoolJSON is a devnet worker's stake pool.
+type devPoolJSON struct {
+	Pool      uint64 `json:"pool"`
+	Operator  string `json:"operator"`
+	Worker    string `json:"worker"`
+	Delegator string `json:"delegator"`
+	Delegated string `json:"delegated"`
 }
 
 type teeNodeJSON struct {
@@ -104,11 +115,18 @@ type teeNodes struct {
 	gatekeeper *devworker.Worker
 	workers    []*devworker.Worker // in devworker.WorkerRoles order
 	cluster    *devworker.ClusterInfo
+	pools      []devworker.PoolInfo
+
+	// background: workers waiting for their score to start computing.
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // startTEENodes starts the gatekeeper and the two workers (sim TEE) with
-// their relays, waits (bounded) for them to register, and sets up the
-// default cluster with both workers in it.
+// their relays, waits (bounded) for them to register, sets up the default
+// cluster with both workers in it, and puts each worker in a stake pool of
+// its operator's that alice delegates to; each starts computing once its
+// score is on chain (in the background).
 func startTEENodes(h node.Home, v *network.Validator) (*teeNodes, error) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	t := &teeNodes{}
@@ -146,7 +164,32 @@ func startTEENodes(h node.Home, v *network.Validator) (*teeNodes, error) {
 		return t, nil
 	}
 	t.cluster = &info
+	pw := make([]devworker.PoolWorker, len(t.workers))
+	for i, w := range t.workers {
+		pw[i] = devworker.PoolWorker{Operator: devworker.WorkerRoles[i].Operator, Key: w.Runtime.Status().IdentityKey}
+	}
+	if t.pools, err = devworker.SetUpPools(ctx, c, pw...); err != nil {
+		fmt.Fprintf(os.Stderr, "warning: stake pools: %v\n", err)
+		return t, nil
+	}
+	t.startComputing(c)
 	return t, nil
+}
+
+// startComputing starts each pool's worker computing once its score is on
+// chain, in the background until the devnet stops.
+func (t *teeNodes) startComputing(c *client.Client) {
+	var ctx context.Context
+	ctx, t.cancel = context.WithCancel(context.Background())
+	for _, p := range t.pools {
+		t.wg.Add(1)
+		go func() {
+			defer t.wg.Done()
+			if err := devworker.StartComputing(ctx, c, p); err != nil && ctx.Err() == nil {
+				fmt.Fprintf(os.Stderr, "warning: %s's worker in pool %s does not compute: %v\n", p.Operator, p.Pool, err)
+			}
+		}()
+	}
 }
 
 // recordEndpoints writes where the validator and its workers serve into
@@ -168,6 +211,10 @@ func recordEndpoints(h node.Home, v *network.Validator, workers []string, stop f
 
 // stop stops the workers, then the gatekeeper.
 func (t *teeNodes) stop() error {
+	if t.cancel != nil {
+		t.cancel()
+		t.wg.Wait()
+	}
 	var errs []error
 	for _, w := range t.workers {
 		errs = append(errs, w.Stop())
@@ -235,6 +282,12 @@ func printDevnet(h node.Home, v *network.Validator, tee *teeNodes) error {
 		network.DevPassphrase, selfCommand(), keys, accounts[1].Address, nodeFlag)
 	out := devnetJSON{ChainID: v.Node.ChainID(), RPC: url, Home: string(h), Keyring: keys, Accounts: accounts, Example: example}
 	out.Gatekeeper, out.Workers, out.Cluster = tee.json()
+	if tee != nil {
+		for _, p := range tee.pools {
+			out.Pools = append(out.Pools, devPoolJSON{Pool: uint64(p.Pool), Operator: p.Operator, Worker: hex.EncodeToString(p.Worker),
+				Delegator: devworker.Delegator, Delegated: devworker.Delegation.String()})
+		}
+	}
 	if len(out.Workers) > 0 {
 		out.Worker = out.Workers[0]
 	}
@@ -253,6 +306,13 @@ func printDevnet(h node.Home, v *network.Validator, tee *teeNodes) error {
 		if cl := out.Cluster; cl != nil {
 			fmt.Fprintf(&b, "master key generation %d  %s\n", cl.MasterGeneration, short(cl.MasterPublicKey))
 			fmt.Fprintf(&b, "cluster   %s  public key %s\n  (whole keys: %s query cluster %s)\n", cl.ID, short(cl.PublicKey), selfCommand(), cl.ID)
+		}
+		for _, p := range out.Pools {
+			fmt.Fprintf(&b, "pool %-4d %s's worker %s; %s delegated %s, it computes once its score is on chain\n",
+				p.Pool, p.Operator, short(p.Worker), p.Delegator, devworker.Delegation.PHAString())
+		}
+		if len(out.Pools) > 0 {
+			fmt.Fprintf(&b, "  (rewards: %s query position --delegator %s%s)\n", selfCommand(), devworker.Delegator, nodeFlag)
 		}
 		fmt.Fprintf(&b, "try:\n  %s\n", example)
 		fmt.Fprintf(&b, "  %s query balance %s%s\n", selfCommand(), accounts[1].Address, nodeFlag)

@@ -21,6 +21,7 @@ func newQueryCmd() *cobra.Command {
 		queryNodesCmd("gatekeepers", "Gatekeeper grants and registered gatekeepers", registryapi.RoleGatekeeper, true), withProve(queryPolicyCmd(), provePolicy))
 	cmd.AddCommand(keysQueryCmds()...)
 	cmd.AddCommand(computeQueryCmds()...)
+	cmd.AddCommand(poolQueryCmds()...)
 	return cmd
 }
 

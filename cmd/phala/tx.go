@@ -47,6 +47,7 @@ func newTxCmd() *cobra.Command {
 	cmd.AddCommand(txTransferCmd(), txRegisterWorkerCmd(), txSetPolicyCmd(), txSetGatekeeperCmd())
 	cmd.AddCommand(keysTxCmds()...)
 	cmd.AddCommand(newComputeTxCmd())
+	cmd.AddCommand(newPoolTxCmd())
 	return cmd
 }
 
