@@ -14,6 +14,8 @@ const (
 	ModuleMQ       byte = 0x03
 	ModuleContract byte = 0x04
 	ModuleKeys     byte = 0x05
+	ModuleCompute  byte = 0x06
+	ModulePools    byte = 0x07
 )
 
 // KeyFormat is one kind of stored item: a module byte, an item byte, then

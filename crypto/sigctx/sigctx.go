@@ -87,6 +87,9 @@ var (
 	// signing keys it asks for by purpose (vm host functions).
 	DeriveContractRandom  = register("phala/derive/contract-random/v1")
 	DeriveContractSigning = register("phala/derive/contract-signing/v1")
+
+	// The compute module's per-block heartbeat challenge seed.
+	ComputeChallengeSeed = register("phala/compute/challenge-seed/v1")
 )
 
 // Name returns the context's registered name.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/phala-go/phala/attest"
+	"github.com/phala-go/phala/chain/compute/computeapi"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/errs"
 )
@@ -145,6 +146,11 @@ type Heartbeat struct {
 	_ struct{} `cbor:",toarray"`
 	// Height is the block whose processing made the runtime send it.
 	Height int64
+	// Answers are a computing worker's answers to the heartbeat
+	// challenges it owes (the compute module checks and records them);
+	// a challenged worker sends a heartbeat at once rather than waiting
+	// for the next periodic one.
+	Answers []computeapi.Answer `json:"answers,omitempty"`
 }
 
 // GatekeepersInfo answers QueryGatekeepers.
