@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/crypto/address"
@@ -35,6 +36,7 @@ import (
 	"github.com/phala-go/phala/worker/enclave/keystore"
 	"github.com/phala-go/phala/worker/enclave/module"
 	"github.com/phala-go/phala/worker/enclave/registryview"
+	"github.com/phala-go/phala/worker/enclave/rewards"
 	"github.com/phala-go/phala/worker/lightclient"
 	"github.com/phala-go/phala/worker/nodekey"
 )
@@ -75,6 +77,10 @@ type Config struct {
 	// ContractsVM runs the contracts module's contracts; nil: a vm.Engine
 	// started on first use with its compile cache in Home/VMCacheDir.
 	ContractsVM contracts.VM
+	// BenchmarkTime is how long a worker measures its performance score
+	// at its first start (0: DefaultBenchmarkTime); the score is sealed
+	// into Home (ScoreFile) and kept.
+	BenchmarkTime time.Duration
 }
 
 // Runtime is one running enclave. Its methods are safe for concurrent use:
@@ -88,7 +94,9 @@ type Runtime struct {
 	store    checkpointStore
 	every    int64
 	role     registryapi.Role
-	regGen   registryapi.Genesis // the registry view starts from it
+	gen      genesisSections // the modules start from it
+	start    time.Time       // the chain's genesis time: the economy's start
+	score    uint64          // a worker's performance score (0 on a gatekeeper)
 	vm       contracts.VM
 	ownVM    *engine.VM // the VM Open started, closed with the runtime
 	genesis  []byte     // hash of the genesis state: what checkpoints must match
@@ -99,6 +107,7 @@ type Runtime struct {
 	registry       *registryview.Module
 	keys           *keys.Module
 	contracts      *contracts.Module
+	rewards        *rewards.Module
 	lastCheckpoint int64
 	evidence       *relaywire.Evidence
 	closed         bool
@@ -122,7 +131,7 @@ func Open(cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, ErrKeys.Wrapf("%v", err)
 	}
-	light, regGen, err := readGenesis(cfg.Genesis)
+	light, sections, err := readGenesis(cfg.Genesis)
 	if err != nil {
 		return nil, err
 	}
@@ -136,10 +145,10 @@ func Open(cfg Config) (*Runtime, error) {
 	}
 	r := &Runtime{
 		platform: cfg.Platform, node: node, ks: ks, log: log,
-		store:  checkpointStore{dir: filepath.Join(cfg.Home, CheckpointsDir), platform: cfg.Platform, log: log},
-		every:  cfg.CheckpointEvery,
-		role:   registryapi.RoleWorker,
-		regGen: regGen, operator: operator, vm: cfg.ContractsVM,
+		store: checkpointStore{dir: filepath.Join(cfg.Home, CheckpointsDir), platform: cfg.Platform, log: log},
+		every: cfg.CheckpointEvery,
+		role:  registryapi.RoleWorker,
+		gen:   sections, start: cfg.Genesis.Time, operator: operator, vm: cfg.ContractsVM,
 	}
 	if r.vm == nil {
 		r.ownVM = engine.New(filepath.Join(cfg.Home, VMCacheDir))
@@ -147,6 +156,13 @@ func Open(cfg Config) (*Runtime, error) {
 	}
 	if cfg.Gatekeeper {
 		r.role = registryapi.RoleGatekeeper
+	} else {
+		res, err := measureScore(cfg.Platform, cfg.Home, cfg.Genesis.ChainID, node.IdentityPublic(), cfg.BenchmarkTime)
+		if err != nil {
+			return nil, err
+		}
+		r.score = res.Score
+		log.Info("performance score", "score", res.Score, "steps", res.Steps, "elapsed", res.Elapsed)
 	}
 	if r.every <= 0 {
 		r.every = DefaultCheckpointEvery
@@ -172,12 +188,17 @@ func Open(cfg Config) (*Runtime, error) {
 // reset builds the modules at genesis and the machine folding into them.
 // The list is the one place a module is added.
 func (r *Runtime) reset(light lightclient.State) error {
-	registry := registryview.New(r.regGen)
+	registry := registryview.New(r.gen.registry)
 	keyMod := keys.New(registry, r.node.Encryption)
 	contractMod := contracts.New(r.vm)
+	rewardsMod, err := rewards.New(registry, rewards.Config{Params: r.gen.compute.Params, Start: r.start, Score: r.score})
+	if err != nil {
+		return ErrGenesis.Wrapf("%v", err)
+	}
+	registry.AnswerFrom(rewardsMod)
 	m, err := NewMachine(MachineConfig{
 		ChainID: light.ChainID, Key: r.node.Identity, Role: r.role, Secrets: r.ks, Log: r.log,
-		Modules: []module.Module{registry, keyMod, contractMod},
+		Modules: []module.Module{registry, keyMod, contractMod, rewardsMod},
 	})
 	if err != nil {
 		return err
@@ -185,7 +206,7 @@ func (r *Runtime) reset(light lightclient.State) error {
 	if r.contracts != nil {
 		r.contracts.Close()
 	}
-	r.light, r.machine, r.registry, r.keys, r.contracts = light, m, registry, keyMod, contractMod
+	r.light, r.machine, r.registry, r.keys, r.contracts, r.rewards = light, m, registry, keyMod, contractMod, rewardsMod
 	return nil
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/phala-go/phala/worker/enclave/keystore"
 	"github.com/phala-go/phala/worker/enclave/module"
 	"github.com/phala-go/phala/worker/enclave/registryview"
+	"github.com/phala-go/phala/worker/enclave/rewards"
 	"github.com/phala-go/phala/worker/lightclient"
 	"github.com/phala-go/phala/worker/nodekey"
 )
@@ -85,6 +86,7 @@ type Node struct {
 	Machine  *enclave.Machine
 	Registry *registryview.Module
 	KeyMod   *keys.Module
+	Rewards  *rewards.Module // with Options.Rewards
 	Keystore *keystore.Keystore
 }
 
@@ -97,6 +99,9 @@ type Options struct {
 	// Secrets wraps the keystore as the machine sees it (default: as is).
 	Secrets func(*keystore.Keystore) enclave.Secrets
 	Log     *slog.Logger
+	// Rewards adds the rewards module, started from this config, after
+	// the keys module (as the runtime does).
+	Rewards *rewards.Config
 }
 
 // New is node k with role, at genesis.
@@ -125,11 +130,21 @@ func New(t testing.TB, k Keys, role registryapi.Role, o Options) *Node {
 	}
 	reg := registryview.New(registryapi.Genesis{Policy: policy})
 	km := keys.New(reg, k.Enc)
-	m, err := enclave.NewMachine(enclave.MachineConfig{ChainID: ChainID, Key: k.ID, Role: role, Modules: []module.Module{reg, km}, Secrets: secrets, Log: o.Log})
+	mods := []module.Module{reg, km}
+	var rw *rewards.Module
+	if o.Rewards != nil {
+		var err error
+		if rw, err = rewards.New(reg, *o.Rewards); err != nil {
+			t.Fatal(err)
+		}
+		reg.AnswerFrom(rw)
+		mods = append(mods, rw)
+	}
+	m, err := enclave.NewMachine(enclave.MachineConfig{ChainID: ChainID, Key: k.ID, Role: role, Modules: mods, Secrets: secrets, Log: o.Log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Node{Keys: k, Machine: m, Registry: reg, KeyMod: km, Keystore: ks}
+	return &Node{Keys: k, Machine: m, Registry: reg, KeyMod: km, Rewards: rw, Keystore: ks}
 }
 
 // Fold folds blocks in order.

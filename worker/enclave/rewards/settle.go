@@ -1,0 +1,79 @@
+package rewards
+
+import (
+	"time"
+
+	"github.com/phala-go/phala/chain/compute/computeapi"
+	"github.com/phala-go/phala/codec"
+	"github.com/phala-go/phala/worker/enclave/module"
+)
+
+// settleDue settles, in order, every period that ended by now, and keeps
+// the payloads for the block's end.
+func (m *Module) settleDue(ctx *module.Context, now int64) {
+	length := m.st.Params.SettleEvery
+	if length <= 0 || now < m.start {
+		return
+	}
+	ended := uint64((now - m.start) / int64(length)) // periods ended by now
+	for m.st.Settled < ended {
+		if len(m.st.Accounts) == 0 {
+			// Nothing to account for until the next session starts,
+			// which can only come in this block or later.
+			m.st.Settled = ended
+			return
+		}
+		per := Period{N: m.st.Settled + 1, Start: m.start, Length: length}
+		m.st.Settled = per.N
+		parts, err := m.settle(per)
+		if err != nil {
+			// Every gatekeeper fails alike (the inputs are the same):
+			// the period goes unpaid and its budget stays in the pool.
+			ctx.Log.Error("cannot settle a period", "period", per.N, "err", err)
+			continue
+		}
+		m.out = append(m.out, parts...)
+	}
+}
+
+// settle accounts for one period, drops the sessions that stopped in it
+// and returns the settlement's parts, encoded.
+func (m *Module) settle(per Period) ([][]byte, error) {
+	entries, err := settle(m.st.Params, m.rates, per, m.st.Accounts)
+	if err != nil {
+		return nil, err
+	}
+	kept := m.st.Accounts[:0]
+	for _, a := range m.st.Accounts {
+		if !a.stopped() {
+			kept = append(kept, a)
+		}
+	}
+	clear(m.st.Accounts[len(kept):])
+	m.st.Accounts = kept
+	if len(m.st.Accounts) == 0 {
+		m.st.Accounts = nil
+	}
+	return Parts(per.N, entries), nil
+}
+
+// Parts cuts a period's entries (by session id) into settlement parts of
+// at most computeapi.MaxSettlementWorkers, encoded.
+func Parts(period uint64, entries []computeapi.WorkerSettlement) [][]byte {
+	const size = computeapi.MaxSettlementWorkers
+	n := max(1, (len(entries)+size-1)/size)
+	out := make([][]byte, n)
+	for i := range n {
+		chunk := entries[i*size : min(len(entries), (i+1)*size)]
+		out[i] = codec.MustMarshal(computeapi.Settlement{Period: period, Part: uint32(i), Parts: uint32(n), Workers: chunk})
+	}
+	return out
+}
+
+// periodOf is the period a block time falls in (from 1).
+func periodOf(start, at int64, length time.Duration) uint64 {
+	if at < start || length <= 0 {
+		return 0
+	}
+	return uint64((at-start)/int64(length)) + 1
+}
