@@ -268,6 +268,12 @@ func (m *Module) onChallenge(ctx *module.Context, payload []byte) error {
 		}
 		return nil
 	}
+	m.challenge(c)
+	return nil
+}
+
+// challenge notes, on a gatekeeper, every session c picks.
+func (m *Module) challenge(c computeapi.Challenge) {
 	deadline := c.Time + int64(m.st.Params.AnswerWindow)
 	for i := range m.st.Accounts {
 		a := &m.st.Accounts[i]
@@ -277,7 +283,6 @@ func (m *Module) onChallenge(ctx *module.Context, payload []byte) error {
 		a.Owed = append(a.Owed, c.Height)
 		m.st.addDue(Due{Deadline: deadline, Session: a.Session, Height: c.Height})
 	}
-	return nil
 }
 
 // expire marks unresponsive, as of now, the sessions that did not answer a

@@ -1,8 +1,6 @@
 package rewards
 
 import (
-	"time"
-
 	"github.com/phala-go/phala/chain/compute/computeapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/worker/enclave/module"
@@ -68,12 +66,4 @@ func Parts(period uint64, entries []computeapi.WorkerSettlement) [][]byte {
 		out[i] = codec.MustMarshal(computeapi.Settlement{Period: period, Part: uint32(i), Parts: uint32(n), Workers: chunk})
 	}
 	return out
-}
-
-// periodOf is the period a block time falls in (from 1).
-func periodOf(start, at int64, length time.Duration) uint64 {
-	if at < start || length <= 0 {
-		return 0
-	}
-	return uint64((at-start)/int64(length)) + 1
 }
