@@ -17,6 +17,7 @@ import (
 	"github.com/phala-go/phala/chain/app"
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/bank/bankapi"
+	"github.com/phala-go/phala/chain/compute/computeapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/snapshot"
 	"github.com/phala-go/phala/crypto/address"
@@ -81,6 +82,11 @@ func DevAppState(production bool) (json.RawMessage, error) {
 	r := registryapi.DefaultGenesis(dev[0].Address, !production, registryapi.Grant{Operator: dev[0].Address}, registryapi.Grant{Operator: dev[3].Address})
 	g, err := app.DefaultGenesis(b, r)
 	if err != nil {
+		return nil, err
+	}
+	// A development network's economy runs on a clock one can watch:
+	// settlements every few seconds, a cool-down of a minute.
+	if g.Modules[computeapi.Name], err = json.Marshal(computeapi.Genesis{Params: computeapi.DevnetParams()}); err != nil {
 		return nil, err
 	}
 	return json.Marshal(g)

@@ -15,6 +15,7 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/phala-go/phala/chain/bank"
+	"github.com/phala-go/phala/chain/compute"
 	"github.com/phala-go/phala/chain/contracts"
 	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/module"
@@ -66,7 +67,11 @@ var _ abci.Application = (*App)(nil)
 
 // Modules lists the chain's modules in execution order.
 func Modules() []module.Module {
-	return []module.Module{bank.Module{}, registry.Module{}, mqmodule.Module{}, keys.Module{}, contracts.Module{}}
+	c := compute.Module{}
+	return []module.Module{
+		bank.Module{}, registry.Module{Deactivated: c.NodeDeactivated}, mqmodule.Module{}, keys.Module{},
+		contracts.Module{Discrepancy: c.Discrepancy}, c,
+	}
 }
 
 // New opens the application over its store directory.

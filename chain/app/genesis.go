@@ -7,6 +7,7 @@ import (
 
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/bank/bankapi"
+	"github.com/phala-go/phala/chain/compute/computeapi"
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
 	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/keys/keysapi"
@@ -86,7 +87,7 @@ func ParseGenesis(raw []byte, modules []string) (Genesis, error) {
 // sections.
 func DefaultGenesis(b bank.Genesis, r registryapi.Genesis) (Genesis, error) {
 	g := Genesis{Chain: DefaultParams(), Modules: map[string]json.RawMessage{}}
-	for name, section := range map[string]any{bankapi.Name: b, registryapi.Name: r, mq.Name: mqmodule.Genesis{}, keysapi.Name: keys.Genesis{}, contractsapi.Name: contractsapi.DefaultGenesis()} {
+	for name, section := range map[string]any{bankapi.Name: b, registryapi.Name: r, mq.Name: mqmodule.Genesis{}, keysapi.Name: keys.Genesis{}, contractsapi.Name: contractsapi.DefaultGenesis(), computeapi.Name: computeapi.DefaultGenesis()} {
 		raw, err := json.Marshal(section)
 		if err != nil {
 			return Genesis{}, fmt.Errorf("genesis section %s: %w", name, err)

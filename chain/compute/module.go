@@ -48,8 +48,9 @@ func (m Module) Methods() []module.Method {
 
 // InitGenesis implements module.Module: params, read strictly and checked
 // against the reward pool the bank's genesis funded (the whole schedule
-// must fit in it), the economy's start (the genesis time) and the stake
-// account opened empty.
+// must fit in it), and the stake account opened empty. The economy's clock
+// starts with the first session (a genesis file's time may be long before
+// launch, and emission before anyone computes would pay no one).
 func (Module) InitGenesis(ctx *module.Context, raw json.RawMessage) error {
 	var g computeapi.Genesis
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -65,6 +66,5 @@ func (Module) InitGenesis(ctx *module.Context, raw json.RawMessage) error {
 		return fmt.Errorf("compute genesis: %w", err)
 	}
 	ctx.Store.Set(computeapi.ParamsKey.Key(), codec.MustMarshal(g.Params))
-	putCounter(ctx.Store, computeapi.StartKey.Key(), uint64(ctx.Time.UnixNano()))
 	return bank.OpenModuleAccount(ctx.Store, computeapi.StakeAccount)
 }

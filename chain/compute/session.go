@@ -62,12 +62,34 @@ func StartSession(ctx *module.Context, worker []byte, pool uint64, account addre
 	putWorker(ctx.Store, w)
 	putSession(ctx.Store, sess)
 	ctx.Store.Set(computeapi.PoolSessionKeyOf(pool, id), []byte{})
-	if err := addComputing(ctx.Store, 1); err != nil {
+	n, err := addComputing(ctx.Store, 1)
+	if err != nil {
+		return computeapi.Session{}, err
+	}
+	if err := startClocks(ctx, n); err != nil {
 		return computeapi.Session{}, err
 	}
 	ctx.Emit(computeapi.EventStarted, sessionAttrs(sess, module.A("stake", stake), module.A("v", v0), module.A("score", w.Score))...)
 	publish(ctx, computeapi.KindStarted, sess)
 	return sess, nil
+}
+
+// startClocks starts the economy with its first session, and the
+// challenge clock whenever a session joins an empty field: the time no one
+// computed challenges no one.
+func startClocks(ctx *module.Context, computing uint64) error {
+	now := uint64(ctx.Time.UnixNano())
+	if start, err := economyStart(ctx.Store); err != nil || start != 0 {
+		if err != nil {
+			return err
+		}
+	} else {
+		putCounter(ctx.Store, computeapi.StartKey.Key(), now)
+	}
+	if computing == 1 {
+		putCounter(ctx.Store, computeapi.LastBlockKey.Key(), now)
+	}
+	return nil
 }
 
 // activeWorker is the registry's record of an active worker.
@@ -139,7 +161,7 @@ func StopSession(ctx *module.Context, worker []byte, reason string) (computeapi.
 	sess.CoolDownEnds = now + int64(p.Economy.CoolDown)
 	putSession(ctx.Store, sess)
 	ctx.Store.Set(computeapi.CoolDownKeyOf(sess.CoolDownEnds, sess.ID), []byte{})
-	if err := addComputing(ctx.Store, -1); err != nil {
+	if _, err := addComputing(ctx.Store, -1); err != nil {
 		return sess, err
 	}
 	ctx.Emit(computeapi.EventStopped, sessionAttrs(sess, module.A("reason", reason), module.A("cool_down_ends", time.Unix(0, sess.CoolDownEnds).UTC().Format(time.RFC3339)))...)

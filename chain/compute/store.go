@@ -68,16 +68,18 @@ func nextSessionID(s *state.Overlay) (uint64, error) {
 // computing counts the sessions computing or unresponsive.
 func computing(r state.Reader) (uint64, error) { return getCounter(r, computeapi.ComputingKey.Key()) }
 
-func addComputing(s *state.Overlay, delta int) error {
+// addComputing counts a session in (+1) or out (−1) and returns the count.
+func addComputing(s *state.Overlay, delta int) (uint64, error) {
 	n, err := computing(s)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if delta < 0 && n < uint64(-delta) {
-		return computeapi.ErrCorruptState.Wrapf("%d sessions computing, %d leaving", n, -delta)
+		return 0, computeapi.ErrCorruptState.Wrapf("%d sessions computing, %d leaving", n, -delta)
 	}
-	putCounter(s, computeapi.ComputingKey.Key(), uint64(int64(n)+int64(delta)))
-	return nil
+	n = uint64(int64(n) + int64(delta))
+	putCounter(s, computeapi.ComputingKey.Key(), n)
+	return n, nil
 }
 
 func getProgress(r state.Reader) (computeapi.Progress, error) {
@@ -92,8 +94,8 @@ func getTotals(r state.Reader) (computeapi.Totals, error) {
 	return t, err
 }
 
-// economyStart is the block time (unix ns) the emission schedule counts
-// from: the genesis time.
+// economyStart is the block time (unix ns) the emission schedule and the
+// settlement periods count from: the first session's start; 0 before it.
 func economyStart(r state.Reader) (int64, error) {
 	n, err := getCounter(r, computeapi.StartKey.Key())
 	return int64(n), err

@@ -21,7 +21,12 @@ import (
 )
 
 // Module is the contracts module.
-type Module struct{}
+type Module struct {
+	// Discrepancy, if set, is told of a worker whose results differ from
+	// the settled ones (the compute module slashes it); the application
+	// wires it, so contracts imports no other module.
+	Discrepancy func(ctx *module.Context, worker []byte) error
+}
 
 var _ module.Module = Module{}
 

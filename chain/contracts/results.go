@@ -46,7 +46,7 @@ func (Module) PerSenderTopic(topic string) bool { return topic == contractsapi.T
 // hash: equal ones are recorded as agreeing, different ones as differing
 // and announced by a discrepancy event naming the worker. A worker's
 // second result for a settled pair is refused; nothing settles twice.
-func (Module) HandleEgress(ctx *module.Context, from module.EgressSender, topic string, payload []byte) error {
+func (m Module) HandleEgress(ctx *module.Context, from module.EgressSender, topic string, payload []byte) error {
 	if topic != contractsapi.TopicResults {
 		return contractsapi.ErrInvalid.Wrapf("contracts owns no egress topic %q", topic)
 	}
@@ -68,7 +68,11 @@ func (Module) HandleEgress(ctx *module.Context, from module.EgressSender, topic 
 		return err
 	}
 	if settled {
-		return compareResults(ctx, from.IdentityKey, skey, set, r, hash)
+		differs, err := compareResults(ctx, from.IdentityKey, skey, set, r, hash)
+		if err != nil || !differs || m.Discrepancy == nil {
+			return err
+		}
+		return m.Discrepancy(ctx, from.IdentityKey)
 	}
 	seqs, err := blockCommands(ctx.Store, r.Height, r.Cluster)
 	if err != nil {
@@ -231,11 +235,11 @@ func pay(s *state.Overlay, to address.Address, amount token.Amount) error {
 
 // compareResults records a later result for a settled (height, cluster):
 // agreeing or differing, once per worker.
-func compareResults(ctx *module.Context, worker ed25519.PublicKey, key []byte, set contractsapi.Settlement, r contractsapi.Results, hash contractsapi.Hash) error {
+func compareResults(ctx *module.Context, worker ed25519.PublicKey, key []byte, set contractsapi.Settlement, r contractsapi.Results, hash contractsapi.Hash) (differs bool, err error) {
 	for _, list := range [][][]byte{{set.SettledBy}, set.Agreed, set.Differed} {
 		for _, w := range list {
 			if bytes.Equal(w, worker) {
-				return contractsapi.ErrResults.Wrapf("worker %x already reported height %d of cluster %q", []byte(worker), r.Height, r.Cluster)
+				return false, contractsapi.ErrResults.Wrapf("worker %x already reported height %d of cluster %q", []byte(worker), r.Height, r.Cluster)
 			}
 		}
 	}
@@ -249,7 +253,7 @@ func compareResults(ctx *module.Context, worker ed25519.PublicKey, key []byte, s
 			module.A("settled_by", fmt.Sprintf("%x", set.SettledBy)), module.A("results", hash), module.A("settled", set.ResultsHash))
 	}
 	ctx.Store.Set(key, codec.MustMarshal(set))
-	return nil
+	return hash != set.ResultsHash, nil
 }
 
 // requireClusterWorker: results come from a worker assigned to the

@@ -66,13 +66,27 @@ type PerSenderEgress interface {
 	PerSenderTopic(topic string) bool
 }
 
-// EgressRoutes maps each egress topic to the module that owns it.
-type EgressRoutes map[string]EgressHandler
+// EgressFollower is a module that reads egress of topics another module
+// owns (the compute module reads the challenge answers in the registry's
+// heartbeats). It runs after the owner accepted the payload, on the same
+// branch: its refusal refuses the whole message.
+type EgressFollower interface {
+	FollowedEgressTopics() []string
+	FollowEgress(ctx *Context, from EgressSender, topic string, payload []byte) error
+}
+
+// EgressRoutes maps each egress topic to the module that owns it and the
+// modules that follow it.
+type EgressRoutes struct {
+	owners    map[string]EgressHandler
+	followers map[string][]EgressFollower
+}
 
 // NewEgressRoutes collects the topics of the modules that handle egress; a
-// topic with two owners is a programming error reported at start.
+// topic with two owners, or followed but owned by none, is a programming
+// error reported at start.
 func NewEgressRoutes(mods []Module) (EgressRoutes, error) {
-	routes := EgressRoutes{}
+	routes := EgressRoutes{owners: map[string]EgressHandler{}, followers: map[string][]EgressFollower{}}
 	owners := map[string]string{}
 	for _, m := range mods {
 		h, ok := m.(EgressHandler)
@@ -81,12 +95,24 @@ func NewEgressRoutes(mods []Module) (EgressRoutes, error) {
 		}
 		for _, topic := range h.EgressTopics() {
 			if topic == "" {
-				return nil, fmt.Errorf("module %s declares an empty egress topic", m.Name())
+				return EgressRoutes{}, fmt.Errorf("module %s declares an empty egress topic", m.Name())
 			}
 			if other, dup := owners[topic]; dup {
-				return nil, fmt.Errorf("egress topic %q is owned by both %s and %s", topic, other, m.Name())
+				return EgressRoutes{}, fmt.Errorf("egress topic %q is owned by both %s and %s", topic, other, m.Name())
 			}
-			owners[topic], routes[topic] = m.Name(), h
+			owners[topic], routes.owners[topic] = m.Name(), h
+		}
+	}
+	for _, m := range mods {
+		f, ok := m.(EgressFollower)
+		if !ok {
+			continue
+		}
+		for _, topic := range f.FollowedEgressTopics() {
+			if _, owned := owners[topic]; !owned {
+				return EgressRoutes{}, fmt.Errorf("module %s follows egress topic %q, which no module owns", m.Name(), topic)
+			}
+			routes.followers[topic] = append(routes.followers[topic], f)
 		}
 	}
 	return routes, nil
@@ -94,9 +120,12 @@ func NewEgressRoutes(mods []Module) (EgressRoutes, error) {
 
 // Route returns the handler of a topic.
 func (r EgressRoutes) Route(topic string) (EgressHandler, bool) {
-	h, ok := r[topic]
+	h, ok := r.owners[topic]
 	return h, ok
 }
+
+// Followers returns the modules that follow a topic, in module order.
+func (r EgressRoutes) Followers(topic string) []EgressFollower { return r.followers[topic] }
 
 // Method is one transaction kind. Handle has one shape: decode the body,
 // check it, mutate state, emit an event. Fees are charged by the application

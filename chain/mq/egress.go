@@ -100,7 +100,17 @@ func route(ctx *module.Context, h module.EgressHandler, from module.EgressSender
 			return mq.OutcomeDuplicate, nil
 		}
 	}
-	err := ctx.Try(func(sub *module.Context) error { return h.HandleEgress(sub, from, e.Topic, e.Payload) })
+	err := ctx.Try(func(sub *module.Context) error {
+		if err := h.HandleEgress(sub, from, e.Topic, e.Payload); err != nil {
+			return err
+		}
+		for _, f := range ctx.Egress.Followers(e.Topic) {
+			if err := f.FollowEgress(sub, from, e.Topic, e.Payload); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		space, code := errs.Code(err)
 		ctx.Emit(mq.EventRejected, append(attrs(e), module.A("codespace", space), module.A("code", uint64(code)), module.A("reason", err.Error()))...)

@@ -11,15 +11,24 @@ import (
 // EndBlock deactivates nodes whose attestation expired and, after a policy
 // change, every node the new policy refuses. It writes nothing when nothing
 // is due, so empty blocks keep the app hash.
-func (Module) EndBlock(ctx *module.Context) error {
-	if err := expire(ctx); err != nil {
+func (m Module) EndBlock(ctx *module.Context) error {
+	if err := m.expire(ctx); err != nil {
 		return err
 	}
-	return recheckPolicy(ctx)
+	return m.recheckPolicy(ctx)
+}
+
+// deactivated tells the wired observer.
+func (m Module) deactivated(ctx *module.Context, n registryapi.Node, reason string, cause Cause) error {
+	n = deactivate(ctx, n, reason)
+	if m.Deactivated == nil {
+		return nil
+	}
+	return m.Deactivated(ctx, n, cause)
 }
 
 // expire reads the time-ordered index only up to the block's time.
-func expire(ctx *module.Context) error {
+func (m Module) expire(ctx *module.Context) error {
 	now := ctx.Time.Unix()
 	var due [][]byte
 	err := ctx.Committed.Iterate(expiryKey.Prefix(), func(k, _ []byte) error {
@@ -34,14 +43,14 @@ func expire(ctx *module.Context) error {
 		return err
 	}
 	for _, k := range due {
-		if err := expireOne(ctx, k); err != nil {
+		if err := m.expireOne(ctx, k); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func expireOne(ctx *module.Context, indexKey []byte) error {
+func (m Module) expireOne(ctx *module.Context, indexKey []byte) error {
 	at, id := expiryOf(indexKey)
 	n, ok, err := getNode(ctx.Store, id)
 	if err != nil {
@@ -52,11 +61,10 @@ func expireOne(ctx *module.Context, indexKey []byte) error {
 		ctx.Store.Delete(indexKey)
 		return nil
 	}
-	deactivate(ctx, n, fmt.Sprintf("attestation expired at %d: re-attest within the period", at))
-	return nil
+	return m.deactivated(ctx, n, fmt.Sprintf("attestation expired at %d: re-attest within the period", at), CauseExpired)
 }
 
-func recheckPolicy(ctx *module.Context) error {
+func (m Module) recheckPolicy(ctx *module.Context) error {
 	flag, err := ctx.Store.Get(policyChangedKey.Key())
 	if err != nil || flag == nil {
 		return err
@@ -71,7 +79,7 @@ func recheckPolicy(ctx *module.Context) error {
 			return nil
 		}
 		if err := policy.Check(n.Attestation, ctx.Time); err != nil {
-			deactivate(ctx, n, "no longer passes the attestation policy: "+err.Error())
+			return m.deactivated(ctx, n, "no longer passes the attestation policy: "+err.Error(), CausePolicy)
 		}
 		return nil
 	})

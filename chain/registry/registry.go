@@ -23,7 +23,21 @@ import (
 )
 
 // Module is the registry.
-type Module struct{}
+type Module struct {
+	// Deactivated, if set, is told of every node the end of a block
+	// deactivates (the compute module stops its session); the
+	// application wires it, so the registry imports no other module.
+	Deactivated func(ctx *module.Context, n registryapi.Node, cause Cause) error
+}
+
+// Cause is why the end of a block deactivated a node.
+type Cause uint8
+
+// Causes.
+const (
+	CauseExpired Cause = 1 // its attestation expired
+	CausePolicy  Cause = 2 // the attestation policy no longer accepts it
+)
 
 var (
 	_ module.Module     = Module{}
@@ -157,13 +171,15 @@ func admit(ctx *module.Context, r registryapi.Register, v attest.Verified) error
 	return nil
 }
 
-// deactivate marks a node inactive and tells why.
-func deactivate(ctx *module.Context, n registryapi.Node, reason string) {
+// deactivate marks a node inactive and tells why; it returns the node as
+// stored.
+func deactivate(ctx *module.Context, n registryapi.Node, reason string) registryapi.Node {
 	n.Active, n.Reason = false, reason
 	putNode(ctx.Store, n)
 	ctx.Store.Delete(expiryKeyOf(n.ExpiresAt, n.IdentityKey))
 	ctx.Emit("node_deactivated", module.A("identity", fmt.Sprintf("%x", n.IdentityKey)), module.A("reason", reason))
 	ctx.Publish(mq.Message{Topic: registryapi.TopicNode, Payload: codec.MustMarshal(registryapi.NodeEvent{Kind: "deactivated", Node: n, Reason: reason})})
+	return n
 }
 
 func handleSetGatekeeper(ctx *module.Context, body []byte) error {
