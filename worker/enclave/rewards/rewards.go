@@ -226,7 +226,15 @@ func (m *Module) account(ev computeapi.SessionEvent) {
 			StartHeight: s.StartHeight, V: s.V, UpdatedAt: s.StartedAt,
 		})
 	case computeapi.KindStopped:
-		if a := m.st.account(s.ID); a != nil && !a.stopped() {
+		a := m.st.account(s.ID)
+		switch {
+		case a == nil || a.stopped():
+		case s.StoppedAt <= m.settledUntil():
+			// Stopped right at the end of the period just settled: it
+			// computed none of the next (the chain agrees, and would
+			// refuse it there).
+			m.st.removeAccount(s.ID)
+		default:
 			a.advance(m.rates, s.StoppedAt)
 			a.StopHeight, a.Owed = s.StopHeight, nil
 		}

@@ -280,3 +280,40 @@ func checkAlike(t *testing.T, n *net) []computeapi.Settlement {
 	}
 	return decodeAll(t, s0)
 }
+
+// A session stopped right at the end of a period computed none of the
+// next: settled in the one it ended, then gone (the chain would refuse it
+// in the next).
+func TestStopOnPeriodBoundary(t *testing.T) {
+	n := newNet(t)
+	n.register(at(time.Second))
+	a := n.session(0, at(2*time.Second))
+	n.block(at(2*time.Second), sessionMsg(computeapi.KindStarted, a))
+	a.StopHeight, a.StoppedAt, a.State = n.height+1, at(10*time.Second).UnixNano(), computeapi.StateCoolingDown
+	n.block(at(10*time.Second), sessionMsg(computeapi.KindStopped, a))
+	n.block(at(35 * time.Second))
+	got := checkAlike(t, n)
+	if len(got) != 1 || got[0].Period != 1 || len(got[0].Workers) != 1 {
+		t.Fatalf("settlements %+v: want period 1 only", got)
+	}
+}
+
+// After a long gap between blocks a gatekeeper settles the last few
+// periods, not every one of them.
+func TestCatchUpIsBounded(t *testing.T) {
+	n := newNet(t)
+	n.register(at(time.Second))
+	a := n.session(0, at(2*time.Second))
+	n.block(at(2*time.Second), sessionMsg(computeapi.KindStarted, a))
+	n.block(at(1000*n.params.SettleEvery + time.Second))
+	got := checkAlike(t, n)
+	if len(got) != 16 || got[0].Period != 985 || got[15].Period != 1000 {
+		t.Fatalf("%d settlements from period %d", len(got), got[0].Period)
+	}
+	for _, s := range got {
+		budget, _ := tokenomics.Budget(n.params.Economy, time.Duration(s.Period-1)*n.params.SettleEvery, time.Duration(s.Period)*n.params.SettleEvery)
+		if s.Workers[0].Reward != budget {
+			t.Fatalf("period %d: the only session got %s of %s", s.Period, s.Workers[0].Reward, budget)
+		}
+	}
+}

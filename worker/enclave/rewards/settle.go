@@ -6,14 +6,28 @@ import (
 	"github.com/phala-go/phala/worker/enclave/module"
 )
 
-// settleDue settles, in order, every period that ended by now, and keeps
-// the payloads for the block's end.
+// maxCatchUp is how many periods one block settles at most.
+const maxCatchUp = 16
+
+// settledUntil is the block time the settled periods end at.
+func (m *Module) settledUntil() int64 {
+	return m.start + int64(m.st.Settled)*int64(m.st.Params.SettleEvery)
+}
+
+// settleDue settles, in order, every period that ended by now (at most
+// maxCatchUp), and keeps the payloads for the block's end.
 func (m *Module) settleDue(ctx *module.Context, now int64) {
 	length := m.st.Params.SettleEvery
 	if length <= 0 || now < m.start {
 		return
 	}
 	ended := uint64((now - m.start) / int64(length)) // periods ended by now
+	if ended > m.st.Settled+maxCatchUp {
+		// A long gap between blocks (a halted chain): the oldest periods
+		// of it go unsettled and their emission stays in the reward pool;
+		// the sessions' time in them counts in the first one settled.
+		m.st.Settled = ended - maxCatchUp
+	}
 	for m.st.Settled < ended {
 		if len(m.st.Accounts) == 0 {
 			// Nothing to account for until the next session starts,
