@@ -194,9 +194,16 @@ func (a *Amount) UnmarshalText(b []byte) error {
 }
 
 // MarshalCBOR encodes the amount as a byte string of its minimal big-endian
-// bytes (zero is empty), which is canonical without CBOR tags.
+// bytes (zero is empty), which is canonical without CBOR tags. At most 16
+// bytes, the string's head is one byte (major type 2, length below 24),
+// written here rather than by the library: records with many amounts
+// (stake pools, settlements) are encoded thousands of times a block.
 func (a Amount) MarshalCBOR() ([]byte, error) {
-	return cbor.Marshal(a.minimalBytes())
+	b := a.minimalBytes()
+	out := make([]byte, 1+len(b))
+	out[0] = 0x40 | byte(len(b))
+	copy(out[1:], b)
+	return out, nil
 }
 
 func (a Amount) minimalBytes() []byte {
@@ -212,10 +219,14 @@ func (a Amount) minimalBytes() []byte {
 	return buf[i:]
 }
 
-// UnmarshalCBOR accepts only the minimal form written by MarshalCBOR.
+// UnmarshalCBOR accepts only the minimal form written by MarshalCBOR. The
+// short byte string MarshalCBOR writes is read here; anything else goes
+// through the library, which refuses it or reads it as before.
 func (a *Amount) UnmarshalCBOR(data []byte) error {
 	var b []byte
-	if err := cbor.Unmarshal(data, &b); err != nil {
+	if len(data) > 0 && data[0]&0xe0 == 0x40 && data[0]&0x1f < 24 && len(data) == 1+int(data[0]&0x1f) {
+		b = data[1:]
+	} else if err := cbor.Unmarshal(data, &b); err != nil {
 		return fmt.Errorf("amount: %w", err)
 	}
 	if len(b) > 16 {

@@ -66,8 +66,13 @@ type pendingBlock struct {
 var _ abci.Application = (*App)(nil)
 
 // Modules lists the chain's modules in execution order.
-func Modules() []module.Module {
-	c := compute.Module{}
+func Modules() []module.Module { return ModulesWith(nil) }
+
+// ModulesWith is Modules with the stake pools compute pays and asks
+// (compute does not import them); the registry and the contracts module
+// tell compute of deactivated nodes and of discrepancies.
+func ModulesWith(pools compute.Pools) []module.Module {
+	c := compute.Module{Pools: pools}
 	return []module.Module{
 		bank.Module{}, registry.Module{Deactivated: c.NodeDeactivated}, mqmodule.Module{}, keys.Module{},
 		contracts.Module{Discrepancy: c.Discrepancy}, c,
@@ -77,6 +82,12 @@ func Modules() []module.Module {
 // New opens the application over its store directory.
 func New(chainID, dir string, log *slog.Logger) (*App, error) {
 	return newApp(chainID, dir, log, Modules())
+}
+
+// NewWithModules opens the application over a module list of its own:
+// tests compose modules (ModulesWith and more); production uses New.
+func NewWithModules(chainID, dir string, log *slog.Logger, mods []module.Module) (*App, error) {
+	return newApp(chainID, dir, log, mods)
 }
 
 // newApp builds the application over a module list: Modules() in

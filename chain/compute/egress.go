@@ -1,6 +1,7 @@
 package compute
 
 import (
+	"errors"
 	"time"
 
 	"github.com/phala-go/phala/chain/bank"
@@ -272,36 +273,41 @@ func settleSessions(ctx *module.Context, p computeapi.Params, s computeapi.Settl
 
 // settleOne applies one session's result: it must have computed during
 // the period; its value is recorded, and a session still in a session
-// moves to the state the gatekeepers saw.
-func settleOne(ctx *module.Context, p computeapi.Params, periodN uint64, b period, w computeapi.WorkerSettlement) (computeapi.Session, error) {
-	sess, ok, err := GetSession(ctx.Store, w.Session)
+// moves to the state the gatekeepers saw. Only the session's standing is
+// read and written, unless its state changes.
+func settleOne(ctx *module.Context, p computeapi.Params, periodN uint64, b period, w computeapi.WorkerSettlement) (computeapi.Standing, error) {
+	st, ok, err := getStanding(ctx.Store, w.Session)
 	if err != nil {
-		return sess, err
+		return st, err
 	}
-	if !ok || sess.StartedAt >= b.to || (!sess.State.InSession() && sess.StoppedAt <= b.from) {
-		return sess, computeapi.ErrUnknownSession.Wrapf("session %d did not compute in period %d", w.Session, periodN)
+	if !ok || st.StartedAt >= b.to || (!st.State.InSession() && st.StoppedAt <= b.from) {
+		return st, computeapi.ErrUnknownSession.Wrapf("session %d did not compute in period %d", w.Session, periodN)
 	}
 	if w.V.Cmp(p.Economy.VMax) > 0 {
-		return sess, computeapi.ErrInvalid.Wrapf("session %d: value %s above v_max %s", w.Session, w.V, p.Economy.VMax)
+		return st, computeapi.ErrInvalid.Wrapf("session %d: value %s above v_max %s", w.Session, w.V, p.Economy.VMax)
 	}
-	changed := sess.State.InSession() && sess.State != w.State
-	if changed {
-		sess.State = w.State
+	st.V, st.SettledPeriod = w.V, periodN
+	if st.Rewards, err = st.Rewards.Add(w.Reward); err != nil {
+		return st, computeapi.ErrCorruptState.Wrapf("session %d rewards overflow", w.Session)
 	}
-	sess.V, sess.SettledPeriod = w.V, periodN
-	if sess.Rewards, err = sess.Rewards.Add(w.Reward); err != nil {
-		return sess, computeapi.ErrCorruptState.Wrapf("session %d rewards overflow", sess.ID)
+	if !st.State.InSession() || st.State == w.State {
+		putStanding(ctx.Store, w.Session, st)
+		return st, nil
 	}
+	sess, _, err := GetSession(ctx.Store, w.Session)
+	if err != nil {
+		return st, err
+	}
+	sess = sess.With(st)
+	sess.State = w.State
 	putSession(ctx.Store, sess)
-	if changed {
-		kind, event := computeapi.KindRecovered, computeapi.EventRecovered
-		if w.State == computeapi.StateUnresponsive {
-			kind, event = computeapi.KindUnresponsive, computeapi.EventUnresponsive
-		}
-		ctx.Emit(event, sessionAttrs(sess, module.A("period", periodN), module.A("v", sess.V))...)
-		publish(ctx, kind, sess)
+	kind, event := computeapi.KindRecovered, computeapi.EventRecovered
+	if w.State == computeapi.StateUnresponsive {
+		kind, event = computeapi.KindUnresponsive, computeapi.EventUnresponsive
 	}
-	return sess, nil
+	ctx.Emit(event, sessionAttrs(sess, module.A("period", periodN), module.A("v", sess.V))...)
+	publish(ctx, kind, sess)
+	return computeapi.StandingOf(sess), nil
 }
 
 // pay moves each pool's rewards out of the reward pool: the treasury's
@@ -314,9 +320,6 @@ func (m Module) pay(ctx *module.Context, p computeapi.Params, pays []poolPay) (t
 			return toPools, toTreasury, err
 		}
 		net, _ := pp.gross.Sub(cut) // share ≤ 1
-		if err := bank.OpenModuleAccount(ctx.Store, pp.account); err != nil {
-			return toPools, toTreasury, err
-		}
 		if err := moveReward(ctx, pp.account, net); err != nil {
 			return toPools, toTreasury, err
 		}
@@ -331,13 +334,19 @@ func (m Module) pay(ctx *module.Context, p computeapi.Params, pays []poolPay) (t
 	return toPools, toTreasury, moveReward(ctx, bankapi.Treasury, toTreasury)
 }
 
-// moveReward pays from the reward pool, and from it only.
+// moveReward pays from the reward pool, and from it only. The recipient
+// (a pool's account, the treasury) is opened if need be: a small reward
+// is owed whatever the bank's minimum for new accounts.
 func moveReward(ctx *module.Context, to address.Address, amount token.Amount) error {
 	if amount.IsZero() {
 		return nil
 	}
-	if err := bank.Move(ctx.Store, bankapi.RewardPool, to, amount); err != nil {
+	if err := bank.OpenModuleAccount(ctx.Store, to); err != nil {
+		return err
+	}
+	err := bank.Move(ctx.Store, bankapi.RewardPool, to, amount)
+	if errors.Is(err, bankapi.ErrInsufficientFunds) {
 		return computeapi.ErrOverBudget.Wrapf("reward pool: %v", err)
 	}
-	return nil
+	return err
 }

@@ -187,6 +187,9 @@ func Slash(ctx *module.Context, worker []byte, reason string) (token.Amount, err
 		return amount, err
 	}
 	if !amount.IsZero() {
+		if err := bank.OpenModuleAccount(ctx.Store, bankapi.Treasury); err != nil {
+			return amount, err
+		}
 		if err := bank.Move(ctx.Store, computeapi.StakeAccount, bankapi.Treasury, amount); err != nil {
 			return amount, err
 		}

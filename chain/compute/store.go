@@ -32,10 +32,26 @@ func putWorker(s *state.Overlay, w computeapi.Worker) {
 	s.Set(computeapi.WorkerKeyOf(w.Identity), codec.MustMarshal(w))
 }
 
-// GetSession reads a session by id.
+// GetSession reads a session by id, its settled figures included.
 func GetSession(r state.Reader, id uint64) (sess computeapi.Session, ok bool, err error) {
 	ok, err = getOptional(r, computeapi.SessionKeyOf(id), &sess, "session")
-	return sess, ok, err
+	if err != nil || !ok {
+		return sess, ok, err
+	}
+	st, ok, err := getStanding(r, id)
+	if err == nil && !ok {
+		err = computeapi.ErrCorruptState.Wrapf("session %d has no standing", id)
+	}
+	return sess.With(st), ok, err
+}
+
+func getStanding(r state.Reader, id uint64) (st computeapi.Standing, ok bool, err error) {
+	ok, err = getOptional(r, computeapi.StandingKeyOf(id), &st, "standing")
+	return st, ok, err
+}
+
+func putStanding(s *state.Overlay, id uint64, st computeapi.Standing) {
+	s.Set(computeapi.StandingKeyOf(id), codec.MustMarshal(st))
 }
 
 // CurrentSession is the worker's session unless it was released (or the
@@ -52,7 +68,10 @@ func CurrentSession(r state.Reader, identity []byte) (computeapi.Session, bool, 
 	return sess, true, nil
 }
 
+// putSession writes a session's record and its standing.
 func putSession(s *state.Overlay, sess computeapi.Session) {
+	putStanding(s, sess.ID, computeapi.StandingOf(sess))
+	sess = sess.With(computeapi.Standing{}) // the settled figures live in the standing
 	s.Set(computeapi.SessionKeyOf(sess.ID), codec.MustMarshal(sess))
 }
 

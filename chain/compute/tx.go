@@ -90,7 +90,10 @@ func validateNow(ctx *module.Context, p computeapi.Params) error {
 	if err != nil {
 		return err
 	}
-	elapsed := time.Duration(ctx.Time.UnixNano() - start)
+	var elapsed time.Duration // the economy has not started before its first session
+	if start != 0 {
+		elapsed = time.Duration(ctx.Time.UnixNano() - start)
+	}
 	// Validate wants the whole schedule within the pool: what it emitted
 	// up to now (under p) plus what the pool still holds.
 	emitted, err := tokenomics.Emitted(p.Economy, elapsed)

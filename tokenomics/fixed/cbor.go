@@ -2,30 +2,26 @@ package fixed
 
 import (
 	"encoding/binary"
-	"fmt"
-
-	"github.com/fxamacker/cbor/v2"
+	"errors"
 )
 
 // MarshalCBOR encodes q as a byte string of exactly 16 bytes, the integer
 // word then the fraction word, big-endian: one encoding per value, so
-// settlements that carry values hash alike on every gatekeeper.
+// settlements that carry values hash alike on every gatekeeper. The
+// header is written by hand (a settlement carries thousands of values).
 func (q Q) MarshalCBOR() ([]byte, error) {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], q.hi)
-	binary.BigEndian.PutUint64(b[8:], q.lo)
-	return cbor.Marshal(b[:])
+	b := make([]byte, 17)
+	b[0] = 0x50 // byte string of 16 bytes
+	binary.BigEndian.PutUint64(b[1:9], q.hi)
+	binary.BigEndian.PutUint64(b[9:], q.lo)
+	return b, nil
 }
 
-// UnmarshalCBOR accepts only the 16-byte form MarshalCBOR writes.
+// UnmarshalCBOR accepts only the form MarshalCBOR writes.
 func (q *Q) UnmarshalCBOR(data []byte) error {
-	var b []byte
-	if err := cbor.Unmarshal(data, &b); err != nil {
-		return fmt.Errorf("fixed: %w", err)
+	if len(data) != 17 || data[0] != 0x50 {
+		return errors.New("fixed: want a byte string of 16 bytes")
 	}
-	if len(b) != 16 {
-		return fmt.Errorf("fixed: %d bytes, want 16", len(b))
-	}
-	*q = Q{hi: binary.BigEndian.Uint64(b[:8]), lo: binary.BigEndian.Uint64(b[8:])}
+	*q = Q{hi: binary.BigEndian.Uint64(data[1:9]), lo: binary.BigEndian.Uint64(data[9:])}
 	return nil
 }

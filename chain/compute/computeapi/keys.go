@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 
 	"github.com/phala-go/phala/chain/state"
+	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/token"
+	"github.com/phala-go/phala/tokenomics/fixed"
 )
 
 // Stored items of the compute module. They live in the wire form, not
@@ -23,7 +25,41 @@ var (
 	PoolSessionKey = state.NewKeyFormat(state.ModuleCompute, 0x0a) // pool id ‖ session id → nothing, while not released
 	TotalsKey      = state.NewKeyFormat(state.ModuleCompute, 0x0b) // → Totals
 	LastBlockKey   = state.NewKeyFormat(state.ModuleCompute, 0x0c) // → the last challenged block's time (unix ns, 8 bytes BE)
+	StandingKey    = state.NewKeyFormat(state.ModuleCompute, 0x0d) // session id (8 bytes BE) → Standing
 )
+
+// Standing is what a settlement reads and writes of a session, kept apart
+// from the session's record (SessionKey, where V, Rewards and
+// SettledPeriod stay zero) so that settling 10,000 sessions touches small
+// records: the state, where rewards go, the times that say whether it
+// computed in a period, and its settled value and rewards. State,
+// StoppedAt, Pool, Account and StartedAt are the session's own, copied
+// whenever it changes.
+type Standing struct {
+	_             struct{} `cbor:",toarray"`
+	State         State
+	Pool          uint64
+	Account       address.Address
+	StartedAt     int64
+	StoppedAt     int64
+	V             fixed.Q
+	Rewards       token.Amount
+	SettledPeriod uint64
+}
+
+// StandingOf is the standing part of a session.
+func StandingOf(s Session) Standing {
+	return Standing{State: s.State, Pool: s.Pool, Account: s.Account, StartedAt: s.StartedAt, StoppedAt: s.StoppedAt, V: s.V, Rewards: s.Rewards, SettledPeriod: s.SettledPeriod}
+}
+
+// With is the session with its standing's settled figures.
+func (s Session) With(st Standing) Session {
+	s.V, s.Rewards, s.SettledPeriod = st.V, st.Rewards, st.SettledPeriod
+	return s
+}
+
+// StandingKeyOf is the state key of a session's standing.
+func StandingKeyOf(id uint64) []byte { return StandingKey.Key(u64(id)) }
 
 // Progress is where settlements stand: the newest period settled, in
 // whole or in part.
