@@ -20,6 +20,7 @@ import (
 	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/module"
 	mqmodule "github.com/phala-go/phala/chain/mq"
+	"github.com/phala-go/phala/chain/pools"
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/chain/store"
@@ -66,16 +67,17 @@ type pendingBlock struct {
 var _ abci.Application = (*App)(nil)
 
 // Modules lists the chain's modules in execution order.
-func Modules() []module.Module { return ModulesWith(nil) }
+func Modules() []module.Module { return ModulesWith(pools.Module{}) }
 
 // ModulesWith is Modules with the stake pools compute pays and asks
-// (compute does not import them); the registry and the contracts module
-// tell compute of deactivated nodes and of discrepancies.
-func ModulesWith(pools compute.Pools) []module.Module {
-	c := compute.Module{Pools: pools}
+// (compute does not import them; tests inject others, while the pools
+// module stays in the list with its own state); the registry and the
+// contracts module tell compute of deactivated nodes and of discrepancies.
+func ModulesWith(stakePools compute.Pools) []module.Module {
+	c := compute.Module{Pools: stakePools}
 	return []module.Module{
 		bank.Module{}, registry.Module{Deactivated: c.NodeDeactivated}, mqmodule.Module{}, keys.Module{},
-		contracts.Module{Discrepancy: c.Discrepancy}, c,
+		contracts.Module{Discrepancy: c.Discrepancy}, c, pools.Module{},
 	}
 }
 
@@ -234,7 +236,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 			msgs = append(msgs, out.ctx.Messages()...)
 		}
 	}
-	endMsgs, err := a.endBlock(s, blk)
+	endMsgs, endEvents, err := a.endBlock(s, blk)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +252,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		return nil, err
 	}
 	a.pending = &pendingBlock{height: req.Height, blockHash: req.Hash, time: req.Time, appHash: hash, digest: d}
-	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: hash}, nil
+	return &abci.FinalizeBlockResponse{TxResults: results, Events: abciEvents(endEvents), AppHash: hash}, nil
 }
 
 // block is the context every transaction of a block shares.
@@ -258,9 +260,14 @@ func (a *App) block(height int64, t time.Time) module.Block {
 	return module.Block{ChainID: a.chainID, Height: height, Time: t, Committed: a.store, RecentBlockHash: a.store.BlockHash, Egress: a.egress}
 }
 
-// endBlock runs the modules' end-of-block work on the block's overlay.
-func (a *App) endBlock(s *state.Overlay, blk module.Block) ([]mq.Message, error) {
-	var msgs []mq.Message
+// endBlock runs the modules' end-of-block work on the block's overlay. Its
+// events (a session released, a pool's workers stopped) are the block's
+// own, beside its transactions'.
+func (a *App) endBlock(s *state.Overlay, blk module.Block) ([]mq.Message, []module.Event, error) {
+	var (
+		msgs   []mq.Message
+		events []module.Event
+	)
 	for _, m := range a.modules {
 		eb, ok := m.(module.EndBlocker)
 		if !ok {
@@ -268,11 +275,12 @@ func (a *App) endBlock(s *state.Overlay, blk module.Block) ([]mq.Message, error)
 		}
 		ctx := &module.Context{Block: blk, Store: s}
 		if err := eb.EndBlock(ctx); err != nil {
-			return nil, fmt.Errorf("end of block %d, module %s: %w", blk.Height, m.Name(), err)
+			return nil, nil, fmt.Errorf("end of block %d, module %s: %w", blk.Height, m.Name(), err)
 		}
 		msgs = append(msgs, ctx.Messages()...)
+		events = append(events, ctx.Events()...)
 	}
-	return msgs, nil
+	return msgs, events, nil
 }
 
 // Commit writes the finalized block atomically and resets the mempool view.

@@ -12,6 +12,7 @@ import (
 	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/keys/keysapi"
 	mqmodule "github.com/phala-go/phala/chain/mq"
+	"github.com/phala-go/phala/chain/pools/poolsapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/tx"
 	"github.com/phala-go/phala/mq"
@@ -87,7 +88,7 @@ func ParseGenesis(raw []byte, modules []string) (Genesis, error) {
 // sections.
 func DefaultGenesis(b bank.Genesis, r registryapi.Genesis) (Genesis, error) {
 	g := Genesis{Chain: DefaultParams(), Modules: map[string]json.RawMessage{}}
-	for name, section := range map[string]any{bankapi.Name: b, registryapi.Name: r, mq.Name: mqmodule.Genesis{}, keysapi.Name: keys.Genesis{}, contractsapi.Name: contractsapi.DefaultGenesis(), computeapi.Name: computeapi.DefaultGenesis()} {
+	for name, section := range map[string]any{bankapi.Name: b, registryapi.Name: r, mq.Name: mqmodule.Genesis{}, keysapi.Name: keys.Genesis{}, contractsapi.Name: contractsapi.DefaultGenesis(), computeapi.Name: computeapi.DefaultGenesis(), poolsapi.Name: poolsapi.DefaultGenesis()} {
 		raw, err := json.Marshal(section)
 		if err != nil {
 			return Genesis{}, fmt.Errorf("genesis section %s: %w", name, err)

@@ -4,11 +4,13 @@ import (
 	"crypto/ed25519"
 
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/phala-go/phala/attest"
 
+	"github.com/phala-go/phala/chain/app"
 	"github.com/phala-go/phala/chain/app/apptest"
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/compute"
@@ -167,7 +169,9 @@ func TestStartRefusals(t *testing.T) {
 }
 
 func TestStartWithoutPools(t *testing.T) {
-	h := apptest.New(t)
+	h := apptest.New(t, apptest.WithApp(func(chainID, dir string) (*app.App, error) {
+		return app.NewWithModules(chainID, dir, slog.Default(), app.ModulesWith(nil))
+	}))
 	h.Block()
 	w := h.Register(apptest.Carol, registryapi.RoleWorker)
 	raw := h.Tx(apptest.Carol, computeapi.MethodStart, computeapi.Start{Worker: w.Pub(), Stake: minStake})

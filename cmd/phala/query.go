@@ -20,6 +20,7 @@ func newQueryCmd() *cobra.Command {
 		queryNodesCmd("workers", "Registered workers", registryapi.RoleWorker, false), withProve(queryWorkerCmd(), proveWorker),
 		queryNodesCmd("gatekeepers", "Gatekeeper grants and registered gatekeepers", registryapi.RoleGatekeeper, true), withProve(queryPolicyCmd(), provePolicy))
 	cmd.AddCommand(keysQueryCmds()...)
+	cmd.AddCommand(poolQueryCmds()...)
 	return cmd
 }
 

@@ -46,6 +46,7 @@ func newTxCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "tx", Short: "Sign and send transactions"}
 	cmd.AddCommand(txTransferCmd(), txRegisterWorkerCmd(), txSetPolicyCmd(), txSetGatekeeperCmd())
 	cmd.AddCommand(keysTxCmds()...)
+	cmd.AddCommand(newPoolTxCmd())
 	return cmd
 }
 
