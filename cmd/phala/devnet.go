@@ -71,6 +71,20 @@ type devnetJSON struct {
 	Worker     *teeNodeJSON         `json:"worker,omitempty"` // the first of Workers
 	Workers    []*teeNodeJSON       `json:"workers,omitempty"`
 	Cluster    *devClusterJSON      `json:"cluster,omitempty"`
+	Pools      []devPoolJSON        `json:"pools,omitempty"`
+}
+
+// devPoolJSON is a stake pool the devnet set up: its worker computes
+// with Stake, delegated by devworker.Delegator.
+type devPoolJSON struct {
+	Pool       uint64 `json:"pool"`
+	Owner      string `json:"owner"`
+	Worker     string `json:"worker"`
+	Score      uint64 `json:"score"`
+	Session    uint64 `json:"session"`
+	Stake      string `json:"stake"`
+	Delegator  string `json:"delegator"`
+	Delegation string `json:"delegation"`
 }
 
 type teeNodeJSON struct {
@@ -103,6 +117,7 @@ type teeNodes struct {
 	gatekeeper *devworker.Worker
 	workers    []*devworker.Worker // in devworker.WorkerRoles order
 	cluster    *devworker.ClusterInfo
+	pools      []devworker.PoolSetup // where the workers compute
 }
 
 // startTEENodes starts the gatekeeper and the two workers (sim TEE) with
@@ -145,7 +160,28 @@ func startTEENodes(h node.Home, v *network.Validator) (*teeNodes, error) {
 		return t, nil
 	}
 	t.cluster = &info
+	var members []devworker.Member
+	for i, k := range keys {
+		members = append(members, devworker.Member{Role: devworker.WorkerRoles[i], Identity: k})
+	}
+	if t.pools, err = devworker.SetUpEconomy(ctx, c, members...); err != nil {
+		fmt.Fprintf(os.Stderr, "warning: stake pools: %v\n", err)
+	}
 	return t, nil
+}
+
+func (t *teeNodes) poolsJSON() []devPoolJSON {
+	if t == nil {
+		return nil
+	}
+	var out []devPoolJSON
+	for i, p := range t.pools {
+		out = append(out, devPoolJSON{
+			Pool: uint64(p.Pool), Owner: devworker.WorkerRoles[i].Operator, Worker: hex.EncodeToString(p.Worker), Score: p.Score,
+			Session: p.Session, Stake: p.Stake.PHAString(), Delegator: devworker.Delegator, Delegation: devworker.DevDelegation.PHAString(),
+		})
+	}
+	return out
 }
 
 // stop stops the workers, then the gatekeeper.
@@ -217,6 +253,7 @@ func printDevnet(h node.Home, v *network.Validator, tee *teeNodes) error {
 		network.DevPassphrase, selfCommand(), keys, accounts[1].Address, nodeFlag)
 	out := devnetJSON{ChainID: v.Node.ChainID(), RPC: url, Home: string(h), Keyring: keys, Accounts: accounts, Example: example}
 	out.Gatekeeper, out.Workers, out.Cluster = tee.json()
+	out.Pools = tee.poolsJSON()
 	if len(out.Workers) > 0 {
 		out.Worker = out.Workers[0]
 	}
@@ -235,6 +272,13 @@ func printDevnet(h node.Home, v *network.Validator, tee *teeNodes) error {
 		if cl := out.Cluster; cl != nil {
 			fmt.Fprintf(&b, "master key generation %d  %s\n", cl.MasterGeneration, short(cl.MasterPublicKey))
 			fmt.Fprintf(&b, "cluster   %s  public key %s\n  (whole keys: %s query cluster %s)\n", cl.ID, short(cl.PublicKey), selfCommand(), cl.ID)
+		}
+		for _, p := range out.Pools {
+			fmt.Fprintf(&b, "pool %d    owner %s, worker %s computing (score %d, session %d, stake %s PHA); %s delegated %s PHA\n",
+				p.Pool, p.Owner, short(p.Worker), p.Score, p.Session, p.Stake, p.Delegator, p.Delegation)
+		}
+		if len(out.Pools) > 0 {
+			fmt.Fprintf(&b, "  (rewards every 10 s: %s query pools; %s query position --delegator %s)\n", selfCommand(), selfCommand(), devworker.Delegator)
 		}
 		fmt.Fprintf(&b, "try:\n  %s\n", example)
 		fmt.Fprintf(&b, "  %s query balance %s%s\n", selfCommand(), accounts[1].Address, nodeFlag)
