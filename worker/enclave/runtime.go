@@ -95,7 +95,6 @@ type Runtime struct {
 	every    int64
 	role     registryapi.Role
 	gen      genesisSections // the modules start from it
-	start    time.Time       // the chain's genesis time: the economy's start
 	score    uint64          // a worker's performance score (0 on a gatekeeper)
 	vm       contracts.VM
 	ownVM    *engine.VM // the VM Open started, closed with the runtime
@@ -148,7 +147,7 @@ func Open(cfg Config) (*Runtime, error) {
 		store: checkpointStore{dir: filepath.Join(cfg.Home, CheckpointsDir), platform: cfg.Platform, log: log},
 		every: cfg.CheckpointEvery,
 		role:  registryapi.RoleWorker,
-		gen:   sections, start: cfg.Genesis.Time, operator: operator, vm: cfg.ContractsVM,
+		gen:   sections, operator: operator, vm: cfg.ContractsVM,
 	}
 	if r.vm == nil {
 		r.ownVM = engine.New(filepath.Join(cfg.Home, VMCacheDir))
@@ -191,7 +190,7 @@ func (r *Runtime) reset(light lightclient.State) error {
 	registry := registryview.New(r.gen.registry)
 	keyMod := keys.New(registry, r.node.Encryption)
 	contractMod := contracts.New(r.vm)
-	rewardsMod, err := rewards.New(registry, rewards.Config{Params: r.gen.compute.Params, Start: r.start, Score: r.score})
+	rewardsMod, err := rewards.New(registry, rewards.Config{Params: r.gen.compute.Params, Score: r.score})
 	if err != nil {
 		return ErrGenesis.Wrapf("%v", err)
 	}

@@ -16,7 +16,7 @@ import (
 func computing(tb testing.TB, n int) *Module {
 	tb.Helper()
 	p := computeapi.DefaultParams()
-	m, err := New(nil, Config{Params: p, Start: time.Unix(0, 0)})
+	m, err := New(nil, Config{Params: p})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -36,10 +36,13 @@ func TestEconomyOnDevnet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a devnet for minutes")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
+	begin := time.Now()
+	step := func(what string) { t.Logf("%5.1fs %s", time.Since(begin).Seconds(), what) }
 	worker3 := devworker.Role{Name: "worker3", Operator: "erin"}
 	d := teedevnet.Start(t, ctx, devworker.WorkerRole, devworker.Worker2Role, worker3)
+	step("devnet up")
 	cl := d.Client
 	supply0, err := cl.Supply(ctx)
 	if err != nil {
@@ -55,7 +58,9 @@ func TestEconomyOnDevnet(t *testing.T) {
 	gk2 := d.StartTEE(t, ctx, devworker.Role{Name: "gatekeeper2", Gatekeeper: true, Operator: "bob"})
 	gatekeepers := [][]byte{d.Gatekeeper.Runtime.Status().IdentityKey, gk2.Runtime.Status().IdentityKey}
 
+	step("second gatekeeper registered")
 	setups := d.SetUpEconomy(t, ctx)
+	step("economy set up")
 	if len(setups) != 3 || setups[0].Pool != setups[2].Pool || setups[0].Pool == setups[1].Pool {
 		t.Fatalf("pools %+v: want erin's two workers in one pool, frank's in another", setups)
 	}
@@ -77,18 +82,21 @@ func TestEconomyOnDevnet(t *testing.T) {
 		return len(settlementsBy(t, ctx, cl, gatekeepers[1])) > 0
 	})
 
+	step("rewards flow")
 	// worker3 loses its relay: unresponsive once a challenge it owes
 	// goes unanswered past the window and a period settles.
 	if err := d.Workers[2].PauseRelay(); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "worker3 unresponsive", func() bool { return state(t, ctx, cl, quiet.Worker) == computeapi.StateUnresponsive })
+	step("worker3 unresponsive")
 	// Two more periods without it.
 	waitPeriods(t, ctx, cl, 2)
 	if err := d.Workers[2].ResumeRelay(); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "worker3 computing again", func() bool { return state(t, ctx, cl, quiet.Worker) == computeapi.StateComputing })
+	step("worker3 recovered")
 	waitPeriods(t, ctx, cl, 2)
 
 	// No more settlements: the gatekeepers' relays stop, and what they

@@ -36,7 +36,7 @@ func FuzzFold(f *testing.F) {
 			// The two modules driven as the machine drives them (the
 			// machine's own cost, signing egress, is not what is fuzzed).
 			reg := registryview.New(registryapi.Genesis{})
-			m, err := rewards.New(reg, rewards.Config{Params: computeapi.DevnetParams(), Start: start, Score: 100})
+			m, err := rewards.New(reg, rewards.Config{Params: computeapi.DevnetParams(), Score: 100})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,7 +58,7 @@ func FuzzFold(f *testing.F) {
 				m.EndBlock(ctx)
 			}
 			raw := m.MarshalState()
-			again, err := rewards.New(reg, rewards.Config{Params: computeapi.DevnetParams(), Start: start})
+			again, err := rewards.New(reg, rewards.Config{Params: computeapi.DevnetParams()})
 			if err != nil {
 				t.Fatal(err)
 			}

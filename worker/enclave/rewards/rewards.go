@@ -23,7 +23,6 @@ package rewards
 import (
 	"bytes"
 	"fmt"
-	"time"
 
 	"github.com/phala-go/phala/chain/compute/computeapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
@@ -49,9 +48,6 @@ type Registry interface {
 type Config struct {
 	// Params are the compute module's genesis params.
 	Params computeapi.Params
-	// Start is the economy's start: the chain's genesis time, where
-	// settlement periods count from.
-	Start time.Time
 	// Score is the performance score this worker measured (0: none to
 	// report, as on a gatekeeper).
 	Score uint64
@@ -60,7 +56,6 @@ type Config struct {
 // Module is the rewards module.
 type Module struct {
 	reg   Registry
-	start int64
 	score uint64
 	st    State
 	rates tokenomics.Rates
@@ -78,7 +73,7 @@ var (
 
 // New is the module at genesis.
 func New(reg Registry, cfg Config) (*Module, error) {
-	m := &Module{reg: reg, start: cfg.Start.UnixNano(), score: cfg.Score}
+	m := &Module{reg: reg, score: cfg.Score}
 	if err := m.setParams(cfg.Params); err != nil {
 		return nil, err
 	}
@@ -221,6 +216,11 @@ func (m *Module) account(ev computeapi.SessionEvent) {
 	s := ev.Session
 	switch ev.Kind {
 	case computeapi.KindStarted:
+		if m.st.Start == 0 {
+			// The economy's clock starts with its first session, on
+			// chain as here.
+			m.st.Start = s.StartedAt
+		}
 		m.st.addAccount(Account{
 			Session: s.ID, Worker: s.Worker, Score: s.Score, Confidence: s.Confidence,
 			StartHeight: s.StartHeight, V: s.V, UpdatedAt: s.StartedAt,

@@ -16,7 +16,8 @@ import (
 	"github.com/phala-go/phala/worker/lightclient"
 )
 
-// start is the economy's start (the genesis time) in these tests.
+// start is the chain's genesis time in these tests; the economy's clock
+// starts with the first session (at 2 s in most).
 var start = time.Unix(1_700_000_000, 0).UTC()
 
 // at is block time start + d.
@@ -47,7 +48,7 @@ func newNet(t *testing.T) *net {
 	p := computeapi.DevnetParams()
 	n := &net{t: t, params: p}
 	cfg := func(score uint64) et.Options {
-		return et.Options{Rewards: &rewards.Config{Params: p, Start: start, Score: score}}
+		return et.Options{Rewards: &rewards.Config{Params: p, Score: score}}
 	}
 	for seed := byte(1); seed <= 2; seed++ {
 		n.gks = append(n.gks, et.New(t, et.NewKeys(t, seed), registryapi.RoleGatekeeper, cfg(0)))
@@ -213,9 +214,10 @@ func TestGatekeepersSettleAlike(t *testing.T) {
 			t.Fatal("settled before the period ended")
 		}
 	}
-	// Block 5 at 14 s: period 1 (to 10 s) settles with both responsive
-	// (each active 8 s, same value: half each); then worker 1's window
-	// (3 s + 10 s) has closed: unresponsive.
+	// Block 5 at 14 s: period 1 (from the first session's start at 2 s
+	// to 12 s) settles with both responsive (each active 10 s, same value:
+	// half each); then worker 1's window (3 s + 10 s) has closed:
+	// unresponsive.
 	n.block(at(14 * time.Second))
 	p1 := checkAlike(t, n)
 	if len(p1) != 1 || p1[0].Period != 1 || len(p1[0].Workers) != 2 {
@@ -230,9 +232,9 @@ func TestGatekeepersSettleAlike(t *testing.T) {
 	if w0.Reward != half {
 		t.Fatalf("period 1 reward %s, want half of %s = %s", w0.Reward, budget1, half)
 	}
-	// Block 6 at 21 s: period 2 settles; worker 1 is unresponsive and
-	// gets nothing, worker 0 the whole budget.
-	n.block(at(21 * time.Second))
+	// Block 6 at 23 s: period 2 (to 22 s) settles; worker 1 is
+	// unresponsive and gets nothing, worker 0 the whole budget.
+	n.block(at(23 * time.Second))
 	p2 := checkAlike(t, n)[1:]
 	budget2, _ := tokenomics.Budget(n.params.Economy, 10*time.Second, 20*time.Second)
 	w0, w1 = p2[0].Workers[0], p2[0].Workers[1]
@@ -244,14 +246,14 @@ func TestGatekeepersSettleAlike(t *testing.T) {
 	}
 	// Block 7: both challenged again; both answer (block 8): worker 1
 	// recovers and earns in period 3, less than worker 0 (shorter, lower V).
-	n.block(at(22*time.Second), n.challenge(at(22*time.Second), everyone))
+	n.block(at(24*time.Second), n.challenge(at(24*time.Second), everyone))
 	hb0, _ = n.heartbeats(0)
 	hb1, answers1 := n.heartbeats(1, 7) // its answer to block 3 is late
 	if len(answers1) != 1 || answers1[0].Challenge != 7 {
 		t.Fatalf("worker 1 answers %+v", answers1)
 	}
-	n.block(at(23*time.Second), append(hb0, hb1...)...)
-	n.block(at(31 * time.Second))
+	n.block(at(25*time.Second), append(hb0, hb1...)...)
+	n.block(at(33 * time.Second))
 	p3 := checkAlike(t, n)[2:]
 	w0, w1 = p3[0].Workers[0], p3[0].Workers[1]
 	budget3, _ := tokenomics.Budget(n.params.Economy, 20*time.Second, 30*time.Second)
@@ -289,8 +291,8 @@ func TestStopOnPeriodBoundary(t *testing.T) {
 	n.register(at(time.Second))
 	a := n.session(0, at(2*time.Second))
 	n.block(at(2*time.Second), sessionMsg(computeapi.KindStarted, a))
-	a.StopHeight, a.StoppedAt, a.State = n.height+1, at(10*time.Second).UnixNano(), computeapi.StateCoolingDown
-	n.block(at(10*time.Second), sessionMsg(computeapi.KindStopped, a))
+	a.StopHeight, a.StoppedAt, a.State = n.height+1, at(12*time.Second).UnixNano(), computeapi.StateCoolingDown
+	n.block(at(12*time.Second), sessionMsg(computeapi.KindStopped, a))
 	n.block(at(35 * time.Second))
 	got := checkAlike(t, n)
 	if len(got) != 1 || got[0].Period != 1 || len(got[0].Workers) != 1 {
@@ -305,7 +307,7 @@ func TestCatchUpIsBounded(t *testing.T) {
 	n.register(at(time.Second))
 	a := n.session(0, at(2*time.Second))
 	n.block(at(2*time.Second), sessionMsg(computeapi.KindStarted, a))
-	n.block(at(1000*n.params.SettleEvery + time.Second))
+	n.block(at(2*time.Second + 1000*n.params.SettleEvery + time.Second))
 	got := checkAlike(t, n)
 	if len(got) != 16 || got[0].Period != 985 || got[15].Period != 1000 {
 		t.Fatalf("%d settlements from period %d", len(got), got[0].Period)

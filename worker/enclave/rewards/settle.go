@@ -11,17 +11,17 @@ const maxCatchUp = 16
 
 // settledUntil is the block time the settled periods end at.
 func (m *Module) settledUntil() int64 {
-	return m.start + int64(m.st.Settled)*int64(m.st.Params.SettleEvery)
+	return m.st.Start + int64(m.st.Settled)*int64(m.st.Params.SettleEvery)
 }
 
 // settleDue settles, in order, every period that ended by now (at most
 // maxCatchUp), and keeps the payloads for the block's end.
 func (m *Module) settleDue(ctx *module.Context, now int64) {
-	length := m.st.Params.SettleEvery
-	if length <= 0 || now < m.start {
+	length, start := m.st.Params.SettleEvery, m.st.Start
+	if length <= 0 || start == 0 || now < start {
 		return
 	}
-	ended := uint64((now - m.start) / int64(length)) // periods ended by now
+	ended := uint64((now - start) / int64(length)) // periods ended by now
 	if ended > m.st.Settled+maxCatchUp {
 		// A long gap between blocks (a halted chain): the oldest periods
 		// of it go unsettled and their emission stays in the reward pool;
@@ -35,7 +35,7 @@ func (m *Module) settleDue(ctx *module.Context, now int64) {
 			m.st.Settled = ended
 			return
 		}
-		per := Period{N: m.st.Settled + 1, Start: m.start, Length: length}
+		per := Period{N: m.st.Settled + 1, Start: start, Length: length}
 		m.st.Settled = per.N
 		parts, err := m.settle(per)
 		if err != nil {

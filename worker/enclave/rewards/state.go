@@ -11,6 +11,9 @@ import (
 type State struct {
 	_      struct{} `cbor:",toarray"`
 	Params computeapi.Params
+	// Start is the economy's start (block time, unix ns): the first
+	// session's start, where settlement periods count from; 0 before.
+	Start int64
 	// Settled is the last period accounted for (settled, or passed with
 	// no session to settle).
 	Settled uint64
