@@ -274,7 +274,7 @@ func printDevnet(h node.Home, v *network.Validator, tee *teeNodes) error {
 			fmt.Fprintf(&b, "cluster   %s  public key %s\n  (whole keys: %s query cluster %s)\n", cl.ID, short(cl.PublicKey), selfCommand(), cl.ID)
 		}
 		for _, p := range out.Pools {
-			fmt.Fprintf(&b, "pool %d    owner %s, worker %s computing (score %d, session %d, stake %s PHA); %s delegated %s PHA\n",
+			fmt.Fprintf(&b, "pool %d    owner %s, worker %s computing (score %d, session %d, stake %s); %s delegated %s\n",
 				p.Pool, p.Owner, short(p.Worker), p.Score, p.Session, p.Stake, p.Delegator, p.Delegation)
 		}
 		if len(out.Pools) > 0 {

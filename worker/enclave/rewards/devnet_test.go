@@ -169,7 +169,7 @@ func TestEconomyOnDevnet(t *testing.T) {
 			t.Fatalf("pool %s: rewards %s, owner %s, alice %s; by hand %s, %s, %s",
 				pool, p.Pool.TotalRewards, p.Pool.OwnerRewards, pos.Rewards, e.net, e.owner, e.delegators)
 		}
-		t.Logf("pool %s: %s PHA in rewards, %s to its owner, %s to alice", pool, e.net.PHAString(), e.owner.PHAString(), e.delegators.PHAString())
+		t.Logf("pool %s: %s in rewards, %s to its owner, %s to alice", pool, e.net.PHAString(), e.owner.PHAString(), e.delegators.PHAString())
 	}
 
 	// The reward pool paid exactly what was settled (pools' and treasury's
