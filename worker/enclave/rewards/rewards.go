@@ -251,7 +251,9 @@ func (m *Module) mine(ev computeapi.SessionEvent) {
 		m.st.Mine, m.st.Answers = Mine{Session: s.ID, StartHeight: s.StartHeight}, nil
 	case computeapi.KindStopped:
 		if m.st.Mine.Session == s.ID {
-			m.st.Mine.StopHeight = s.StopHeight
+			// The chain takes answers from sessions in session only: the
+			// ones still queued would only get a heartbeat refused.
+			m.st.Mine.StopHeight, m.st.Answers = s.StopHeight, nil
 		}
 	case computeapi.KindReleased:
 		if m.st.Mine.Session == s.ID {
