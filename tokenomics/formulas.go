@@ -2,31 +2,36 @@ package tokenomics
 
 import (
 	"fmt"
-	"math/big"
+	"math/bits"
 	"time"
 
 	"github.com/phala-go/phala/token"
 	"github.com/phala-go/phala/tokenomics/fixed"
 )
 
+// unit is one PHA in base units.
+const unit = 1_000_000_000_000
+
 // PHA is an amount in whole PHA as a fixed-point number, rounded down to
 // 2^-64 PHA. It fails above 2^64 PHA, far beyond the supply.
 func PHA(a token.Amount) (fixed.Q, error) {
-	n := a.Big()
-	n.Lsh(n, 64)
-	n.Quo(n, token.One.Big())
-	hi := new(big.Int).Rsh(n, 64)
-	if !hi.IsUint64() {
+	hi, lo := a.Uint128()
+	if hi >= unit {
 		return fixed.Q{}, fixed.ErrOverflow
 	}
-	return fixed.FromBits(hi.Uint64(), new(big.Int).And(n, new(big.Int).SetUint64(^uint64(0))).Uint64()), nil
+	// a·2^64/unit = whole·2^64 + rem·2^64/unit.
+	whole, rem := bits.Div64(hi, lo, unit)
+	frac, _ := bits.Div64(rem, 0, unit)
+	return fixed.FromBits(whole, frac), nil
 }
 
 // Amount is q PHA in base units, rounded down.
 func Amount(q fixed.Q) (token.Amount, error) {
-	n := q.Rat()
-	n.Mul(n, new(big.Rat).SetInt(token.One.Big()))
-	return floorAmount(n)
+	whole, frac := q.Bits()
+	hi, lo := bits.Mul64(whole, unit)
+	fracUnits, _ := bits.Mul64(frac, unit) // frac·unit/2^64 < unit
+	lo, carry := bits.Add64(lo, fracUnits, 0)
+	return token.FromUint128(hi+carry, lo), nil // whole·unit < 2^104: no overflow
 }
 
 // MinStake is the least stake a worker of score P computes with: K·sqrt(P) PHA.

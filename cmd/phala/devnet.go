@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -76,13 +75,17 @@ type devnetJSON struct {
 	Pools      []devPoolJSON        `json:"pools,omitempty"`
 }
 
-// devPoolJSON is a devnet worker's stake pool.
+// devPoolJSON is a stake pool the devnet set up: its worker computes
+// with Stake, delegated by devworker.Delegator.
 type devPoolJSON struct {
-	Pool      uint64 `json:"pool"`
-	Operator  string `json:"operator"`
-	Worker    string `json:"worker"`
-	Delegator string `json:"delegator"`
-	Delegated string `json:"delegated"`
+	Pool       uint64 `json:"pool"`
+	Owner      string `json:"owner"`
+	Worker     string `json:"worker"`
+	Score      uint64 `json:"score"`
+	Session    uint64 `json:"session"`
+	Stake      string `json:"stake"`
+	Delegator  string `json:"delegator"`
+	Delegation string `json:"delegation"`
 }
 
 type teeNodeJSON struct {
@@ -115,11 +118,7 @@ type teeNodes struct {
 	gatekeeper *devworker.Worker
 	workers    []*devworker.Worker // in devworker.WorkerRoles order
 	cluster    *devworker.ClusterInfo
-	pools      []devworker.PoolInfo
-
-	// background: workers waiting for their score to start computing.
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	pools      []devworker.PoolSetup // where the workers compute
 }
 
 // startTEENodes starts the gatekeeper and the two workers (sim TEE) with
@@ -164,32 +163,28 @@ func startTEENodes(h node.Home, v *network.Validator) (*teeNodes, error) {
 		return t, nil
 	}
 	t.cluster = &info
-	pw := make([]devworker.PoolWorker, len(t.workers))
-	for i, w := range t.workers {
-		pw[i] = devworker.PoolWorker{Operator: devworker.WorkerRoles[i].Operator, Key: w.Runtime.Status().IdentityKey}
+	var members []devworker.Member
+	for i, k := range keys {
+		members = append(members, devworker.Member{Role: devworker.WorkerRoles[i], Identity: k})
 	}
-	if t.pools, err = devworker.SetUpPools(ctx, c, pw...); err != nil {
+	if t.pools, err = devworker.SetUpEconomy(ctx, c, members...); err != nil {
 		fmt.Fprintf(os.Stderr, "warning: stake pools: %v\n", err)
-		return t, nil
 	}
-	t.startComputing(c)
 	return t, nil
 }
 
-// startComputing starts each pool's worker computing once its score is on
-// chain, in the background until the devnet stops.
-func (t *teeNodes) startComputing(c *client.Client) {
-	var ctx context.Context
-	ctx, t.cancel = context.WithCancel(context.Background())
-	for _, p := range t.pools {
-		t.wg.Add(1)
-		go func() {
-			defer t.wg.Done()
-			if err := devworker.StartComputing(ctx, c, p); err != nil && ctx.Err() == nil {
-				fmt.Fprintf(os.Stderr, "warning: %s's worker in pool %s does not compute: %v\n", p.Operator, p.Pool, err)
-			}
-		}()
+func (t *teeNodes) poolsJSON() []devPoolJSON {
+	if t == nil {
+		return nil
 	}
+	var out []devPoolJSON
+	for i, p := range t.pools {
+		out = append(out, devPoolJSON{
+			Pool: uint64(p.Pool), Owner: devworker.WorkerRoles[i].Operator, Worker: hex.EncodeToString(p.Worker), Score: p.Score,
+			Session: p.Session, Stake: p.Stake.PHAString(), Delegator: devworker.Delegator, Delegation: devworker.DevDelegation.PHAString(),
+		})
+	}
+	return out
 }
 
 // recordEndpoints writes where the validator and its workers serve into
@@ -211,10 +206,6 @@ func recordEndpoints(h node.Home, v *network.Validator, workers []string, stop f
 
 // stop stops the workers, then the gatekeeper.
 func (t *teeNodes) stop() error {
-	if t.cancel != nil {
-		t.cancel()
-		t.wg.Wait()
-	}
 	var errs []error
 	for _, w := range t.workers {
 		errs = append(errs, w.Stop())
@@ -282,12 +273,7 @@ func printDevnet(h node.Home, v *network.Validator, tee *teeNodes) error {
 		network.DevPassphrase, selfCommand(), keys, accounts[1].Address, nodeFlag)
 	out := devnetJSON{ChainID: v.Node.ChainID(), RPC: url, Home: string(h), Keyring: keys, Accounts: accounts, Example: example}
 	out.Gatekeeper, out.Workers, out.Cluster = tee.json()
-	if tee != nil {
-		for _, p := range tee.pools {
-			out.Pools = append(out.Pools, devPoolJSON{Pool: uint64(p.Pool), Operator: p.Operator, Worker: hex.EncodeToString(p.Worker),
-				Delegator: devworker.Delegator, Delegated: devworker.Delegation.String()})
-		}
-	}
+	out.Pools = tee.poolsJSON()
 	if len(out.Workers) > 0 {
 		out.Worker = out.Workers[0]
 	}
@@ -308,11 +294,11 @@ func printDevnet(h node.Home, v *network.Validator, tee *teeNodes) error {
 			fmt.Fprintf(&b, "cluster   %s  public key %s\n  (whole keys: %s query cluster %s)\n", cl.ID, short(cl.PublicKey), selfCommand(), cl.ID)
 		}
 		for _, p := range out.Pools {
-			fmt.Fprintf(&b, "pool %-4d %s's worker %s; %s delegated %s, it computes once its score is on chain\n",
-				p.Pool, p.Operator, short(p.Worker), p.Delegator, devworker.Delegation.PHAString())
+			fmt.Fprintf(&b, "pool %d    owner %s, worker %s computing (score %d, session %d, stake %s); %s delegated %s\n",
+				p.Pool, p.Owner, short(p.Worker), p.Score, p.Session, p.Stake, p.Delegator, p.Delegation)
 		}
 		if len(out.Pools) > 0 {
-			fmt.Fprintf(&b, "  (rewards: %s query position --delegator %s%s)\n", selfCommand(), devworker.Delegator, nodeFlag)
+			fmt.Fprintf(&b, "  (rewards every 10 s: %s query pools; %s query position --delegator %s)\n", selfCommand(), selfCommand(), devworker.Delegator)
 		}
 		fmt.Fprintf(&b, "try:\n  %s\n", example)
 		fmt.Fprintf(&b, "  %s query balance %s%s\n", selfCommand(), accounts[1].Address, nodeFlag)

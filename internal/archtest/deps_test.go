@@ -51,8 +51,9 @@ var rules = []struct {
 	// The enclave's modules know nothing of the loop that drives them, of
 	// verification or of the servers; the module contract knows no module.
 	{"worker/enclave/module", []string{"worker/enclave", "worker/enclave/registryview", "worker/enclave/keys", "worker/enclave/outbox", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
-	{"worker/enclave/registryview", []string{"worker/enclave", "worker/enclave/keys", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
+	{"worker/enclave/registryview", []string{"worker/enclave", "worker/enclave/keys", "worker/enclave/rewards", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
 	{"worker/enclave/keys", []string{"worker/enclave", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
+	{"worker/enclave/rewards", []string{"worker/enclave", "worker/enclave/keys", "worker/enclave/contracts/...", "worker/lightclient/...", "worker/api/...", "worker/service/...", "worker/benchmark"}},
 	{"worker/enclave/outbox", []string{"worker/enclave", "worker/enclave/registryview", "worker/enclave/keys", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
 	{"worker/enclave/keystore", []string{"worker/enclave", "worker/enclave/registryview", "worker/enclave/keys", "worker/enclave/outbox", "worker/lightclient/...", "worker/api/...", "worker/service/..."}},
 	// The state tree is pure and knows no module; its file store knows
@@ -209,7 +210,7 @@ func TestDependencyDirection(t *testing.T) {
 // pure are the enclave's modules: their steps return effects and do no I/O
 // themselves, so they import nothing that reaches files, the network or
 // the system's randomness (the loop does, in its durability order).
-var pure = []string{"worker/enclave/module", "worker/enclave/registryview", "worker/enclave/keys", "worker/enclave/outbox", "worker/enclave/contracts", "worker/enclave/statetree"}
+var pure = []string{"worker/enclave/module", "worker/enclave/registryview", "worker/enclave/keys", "worker/enclave/outbox", "worker/enclave/contracts", "worker/enclave/statetree", "worker/enclave/rewards"}
 
 var ioPackages = []string{"os", "io/fs", "io/ioutil", "net", "net/http", "crypto/rand", "math/rand", "math/rand/v2"}
 

@@ -57,6 +57,11 @@ var devWorkerMeasurement = sha256.Sum256([]byte("phala devnet worker"))
 // the relay feeds it through them, as separate processes do.
 type Worker struct {
 	*service.Worker
+	rpc      string
+	operator ed25519.PrivateKey
+	log      *slog.Logger
+	// The relay's run: cancel stops it, done reports how it ended; nil
+	// while paused. Not safe for concurrent use.
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -96,15 +101,39 @@ func Start(home node.Home, v *network.Validator, r Role, log *slog.Logger) (*Wor
 	if err != nil {
 		return nil, fmt.Errorf("devnet %s: %w", r.Name, err)
 	}
-	w := &Worker{Worker: sw, done: make(chan error, 1)}
-	rl, err := w.newRelay(v.Node.RPCURL(), operator, log.With("part", r.Name+"-relay"))
-	if err != nil {
+	w := &Worker{Worker: sw, rpc: v.Node.RPCURL(), operator: operator, log: log.With("part", r.Name+"-relay")}
+	if err := w.ResumeRelay(); err != nil {
 		return nil, errors.Join(err, sw.Close(context.Background()))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w.cancel = cancel
-	go func() { w.done <- rl.Run(ctx) }()
 	return w, nil
+}
+
+// ResumeRelay starts the worker's relay (Start does).
+func (w *Worker) ResumeRelay() error {
+	if w.cancel != nil {
+		return errors.New("the relay runs already")
+	}
+	rl, err := w.newRelay(w.rpc, w.operator, w.log)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.cancel, w.done = cancel, make(chan error, 1)
+	go func() { w.done <- rl.Run(ctx) }()
+	return nil
+}
+
+// PauseRelay stops the worker's relay and leaves the runtime running:
+// it gets no blocks and nothing it sends reaches the chain, as when its
+// host loses the network. ResumeRelay starts it again.
+func (w *Worker) PauseRelay() error {
+	if w.cancel == nil {
+		return nil
+	}
+	w.cancel()
+	err := <-w.done
+	w.cancel = nil
+	return err
 }
 
 // newRelay makes the worker's relay, which reads the relay API token from
@@ -146,8 +175,7 @@ func (w *Worker) WaitRegistered(ctx context.Context) error {
 // Stop stops the relay, then the worker (its servers, then a checkpoint).
 // Stop it before the validator it follows.
 func (w *Worker) Stop() error {
-	w.cancel()
-	relayErr := <-w.done
+	relayErr := w.PauseRelay()
 	// Shutdown returns as soon as handlers in flight end; a block being
 	// applied can take seconds on a loaded machine (a contract compiling),
 	// so the bound is generous rather than tight.

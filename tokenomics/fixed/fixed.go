@@ -133,9 +133,11 @@ func (q Q) Div(r Q) (Q, error) {
 	if r.IsZero() {
 		return Q{}, ErrDivZero
 	}
-	n := q.big()
-	n.Lsh(n, 64)
-	return fromBig(n.Quo(n, r.big()))
+	hi, lo, ok := divWords(q.hi, q.lo, 0, r.hi, r.lo)
+	if !ok {
+		return Q{}, ErrOverflow
+	}
+	return Q{hi, lo}, nil
 }
 
 // DivInt is q/n.
@@ -144,10 +146,8 @@ func (q Q) DivInt(n uint64) (Q, error) { return q.Div(Int(n)) }
 // Sqrt is the square root of q rounded toward zero (never overflows).
 func (q Q) Sqrt() Q {
 	// sqrt(x·2^-64) = sqrt(x·2^64)·2^-64: the integer root of the raw bits shifted by 64.
-	n := q.big()
-	n.Lsh(n, 64)
-	s, _ := fromBig(n.Sqrt(n))
-	return s
+	hi, lo := sqrtWords(q.hi, q.lo)
+	return Q{hi, lo}
 }
 
 // Pow is q^n by squaring (n is a count of periods, so small exponents

@@ -34,4 +34,7 @@ var (
 	ErrOperator = errs.Register(Module, 10, "not this runtime's operator")
 	// ErrNoOperator: no operator pinned yet, so no evidence can be given.
 	ErrNoOperator = errs.Register(Module, 11, "no operator pinned")
+	// ErrScore: the sealed performance score cannot be read or written,
+	// or the benchmark failed.
+	ErrScore = errs.Register(Module, 12, "performance score unavailable")
 )

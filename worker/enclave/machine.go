@@ -135,7 +135,7 @@ func (m *Machine) fold(ctx *module.Context, mod module.Module, msg mq.Message) e
 // egress folds the chain's republication of a sequenced egress message.
 // One of ours confirms it and everything before it whatever the outcome:
 // a refused message used up its sequence number too. Only what the
-// topic's chain module accepted goes on to the module following the
+// topic's chain module accepted goes on to the modules following the
 // topic, so no module re-derives the chain's rules or can forget the flag.
 func (m *Machine) egress(ctx *module.Context, payload []byte) error {
 	r, err := mq.DecodeRepublished(payload)
@@ -149,15 +149,13 @@ func (m *Machine) egress(ctx *module.Context, payload []byte) error {
 	if r.Outcome != mq.OutcomeAccepted {
 		return nil
 	}
-	f, ok := m.routes.Egress[se.Egress.Topic]
-	if !ok {
-		return nil
+	for _, f := range m.routes.Egress[se.Egress.Topic] {
+		eff, err := f.FoldEgress(ctx, se)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Name(), err)
+		}
+		m.apply(f, eff)
 	}
-	eff, err := f.FoldEgress(ctx, se)
-	if err != nil {
-		return fmt.Errorf("%s: %w", f.Name(), err)
-	}
-	m.apply(f, eff)
 	return nil
 }
 

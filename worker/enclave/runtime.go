@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/crypto/address"
@@ -37,6 +38,7 @@ import (
 	"github.com/phala-go/phala/worker/enclave/module"
 	"github.com/phala-go/phala/worker/enclave/pagefile"
 	"github.com/phala-go/phala/worker/enclave/registryview"
+	"github.com/phala-go/phala/worker/enclave/rewards"
 	"github.com/phala-go/phala/worker/lightclient"
 	"github.com/phala-go/phala/worker/nodekey"
 )
@@ -80,6 +82,10 @@ type Config struct {
 	// ContractsVM runs the contracts module's contracts; nil: a vm.Engine
 	// started on first use with its compile cache in Home/VMCacheDir.
 	ContractsVM contracts.VM
+	// BenchmarkTime is how long a worker measures its performance score
+	// at its first start (0: DefaultBenchmarkTime); the score is sealed
+	// into Home (ScoreFile) and kept.
+	BenchmarkTime time.Duration
 }
 
 // Runtime is one running enclave. Its methods are safe for concurrent use:
@@ -93,7 +99,8 @@ type Runtime struct {
 	store    checkpointStore
 	every    int64
 	role     registryapi.Role
-	regGen   registryapi.Genesis // the registry view starts from it
+	gen      genesisSections // the modules start from it
+	score    uint64          // a worker's performance score (0 on a gatekeeper)
 	vm       contracts.VM
 	ownVM    *engine.VM    // the VM Open started, closed with the runtime
 	pages    *pagefile.Dir // contracts' state pages
@@ -107,6 +114,7 @@ type Runtime struct {
 	contracts      *contracts.Module
 	endpoint       *endpoint.Module
 	advertised     string // the public API URL the operator advertises (Advertise)
+	rewards        *rewards.Module
 	lastCheckpoint int64
 	evidence       *relaywire.Evidence
 	closed         bool
@@ -131,7 +139,7 @@ func Open(cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, ErrKeys.Wrapf("%v", err)
 	}
-	light, regGen, err := readGenesis(cfg.Genesis)
+	light, sections, err := readGenesis(cfg.Genesis)
 	if err != nil {
 		return nil, err
 	}
@@ -149,10 +157,10 @@ func Open(cfg Config) (*Runtime, error) {
 	}
 	r := &Runtime{
 		platform: cfg.Platform, node: node, ks: ks, log: log, pages: pages,
-		store:  checkpointStore{dir: filepath.Join(cfg.Home, CheckpointsDir), platform: cfg.Platform, log: log},
-		every:  cfg.CheckpointEvery,
-		role:   registryapi.RoleWorker,
-		regGen: regGen, operator: operator, vm: cfg.ContractsVM,
+		store: checkpointStore{dir: filepath.Join(cfg.Home, CheckpointsDir), platform: cfg.Platform, log: log},
+		every: cfg.CheckpointEvery,
+		role:  registryapi.RoleWorker,
+		gen:   sections, operator: operator, vm: cfg.ContractsVM,
 	}
 	if r.vm == nil {
 		r.ownVM = engine.New(filepath.Join(cfg.Home, VMCacheDir))
@@ -160,6 +168,13 @@ func Open(cfg Config) (*Runtime, error) {
 	}
 	if cfg.Gatekeeper {
 		r.role = registryapi.RoleGatekeeper
+	} else {
+		res, err := measureScore(cfg.Platform, cfg.Home, cfg.Genesis.ChainID, node.IdentityPublic(), cfg.BenchmarkTime)
+		if err != nil {
+			return nil, err
+		}
+		r.score = res.Score
+		log.Info("performance score", "score", res.Score, "steps", res.Steps, "elapsed", res.Elapsed)
 	}
 	if r.every <= 0 {
 		r.every = DefaultCheckpointEvery
@@ -185,16 +200,21 @@ func Open(cfg Config) (*Runtime, error) {
 // reset builds the modules at genesis and the machine folding into them.
 // The list is the one place a module is added.
 func (r *Runtime) reset(light lightclient.State) error {
-	registry := registryview.New(r.regGen)
+	registry := registryview.New(r.gen.registry)
 	keyMod := keys.New(registry, r.node.Encryption)
 	contractMod := contracts.New(r.vm, r.pages)
 	endpointMod := endpoint.New(registry.Registered)
 	if err := endpointMod.Advertise(r.advertised); err != nil {
 		return err
 	}
+	rewardsMod, err := rewards.New(registry, rewards.Config{Params: r.gen.compute.Params, Score: r.score})
+	if err != nil {
+		return ErrGenesis.Wrapf("%v", err)
+	}
+	registry.AnswerFrom(rewardsMod)
 	m, err := NewMachine(MachineConfig{
 		ChainID: light.ChainID, Key: r.node.Identity, Role: r.role, Secrets: r.ks, Log: r.log,
-		Modules: []module.Module{registry, keyMod, contractMod, endpointMod},
+		Modules: []module.Module{registry, keyMod, contractMod, endpointMod, rewardsMod},
 	})
 	if err != nil {
 		return err
@@ -202,7 +222,7 @@ func (r *Runtime) reset(light lightclient.State) error {
 	if r.contracts != nil {
 		r.contracts.Close()
 	}
-	r.light, r.machine, r.registry, r.keys, r.contracts, r.endpoint = light, m, registry, keyMod, contractMod, endpointMod
+	r.light, r.machine, r.registry, r.keys, r.contracts, r.endpoint, r.rewards = light, m, registry, keyMod, contractMod, endpointMod, rewardsMod
 	return nil
 }
 

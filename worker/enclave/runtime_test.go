@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phala-go/phala/chain/compute/computeapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
@@ -158,10 +159,15 @@ func TestRegistrationHeartbeatConfirmationAndCheckpoints(t *testing.T) {
 	}
 
 	// Unsubmitted, the heartbeat is not joined by more: two periods later
-	// the outbox still holds the one.
+	// the outbox still holds the one, and the worker's score report
+	// (compute.benchmark) sent with it.
 	c.feed(t, rt, (regHeight/HeartbeatEvery+2)*HeartbeatEvery+1)
-	if got := rt.Outbox().Messages; len(got) != 1 || !bytes.Equal(codec.MustMarshal(got[0]), codec.MustMarshal(out[0])) {
-		t.Fatalf("outbox two heartbeat periods later: %d messages, want the first heartbeat alone", len(got))
+	got := rt.Outbox().Messages
+	if len(got) != 2 || !bytes.Equal(codec.MustMarshal(got[0]), codec.MustMarshal(out[0])) || got[1].Egress.Topic != computeapi.TopicBenchmark {
+		t.Fatalf("outbox two heartbeat periods later: %d messages, want the first heartbeat and the score report", len(got))
+	}
+	if bm, err := computeapi.DecodeBenchmark(got[1].Egress.Payload); err != nil || bm.Score == 0 {
+		t.Fatalf("score report %+v: %v", bm, err)
 	}
 
 	// The relay's job: submit the egress; the chain republishes it.
@@ -205,6 +211,9 @@ func TestRegistrationHeartbeatConfirmationAndCheckpoints(t *testing.T) {
 
 	replayHome := t.TempDir()
 	copyFile(t, filepath.Join(home, KeysFile), filepath.Join(replayHome, KeysFile))
+	// The sealed score is the node's own input, like its keys: a replay
+	// with another score would report another one.
+	copyFile(t, filepath.Join(home, ScoreFile), filepath.Join(replayHome, ScoreFile))
 	replay := c.open(t, replayHome, platform, 1_000_000)
 	defer replay.Close()
 	if replay.Status().Height != 0 {

@@ -27,6 +27,7 @@ type Devnet struct {
 	Client     *client.Client
 	Gatekeeper *devworker.Worker
 	Workers    []*devworker.Worker // in the order of the roles asked for
+	roles      []devworker.Role
 }
 
 // WorkerURLs are the workers' public API URLs.
@@ -64,7 +65,7 @@ func Start(t testing.TB, ctx context.Context, workers ...devworker.Role) *Devnet
 	var keys []ed25519.PublicKey
 	for _, r := range workers {
 		w := start(t, d, r, log)
-		d.Workers = append(d.Workers, w)
+		d.Workers, d.roles = append(d.Workers, w), append(d.roles, r)
 	}
 	for _, w := range append([]*devworker.Worker{d.Gatekeeper}, d.Workers...) {
 		if err := w.WaitRegistered(ctx); err != nil {
@@ -81,6 +82,32 @@ func Start(t testing.TB, ctx context.Context, workers ...devworker.Role) *Devnet
 		t.Fatal(err)
 	}
 	return d
+}
+
+// StartTEE starts one more TEE node (a second gatekeeper, say; its
+// operator must be allowed) and waits for it to register.
+func (d *Devnet) StartTEE(t testing.TB, ctx context.Context, r devworker.Role) *devworker.Worker {
+	t.Helper()
+	w := start(t, d, r, slog.New(slog.DiscardHandler))
+	if err := w.WaitRegistered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// SetUpEconomy puts each worker in a stake pool of its operator's that
+// alice delegates to and starts it computing, as `phala devnet` does.
+func (d *Devnet) SetUpEconomy(t testing.TB, ctx context.Context) []devworker.PoolSetup {
+	t.Helper()
+	var members []devworker.Member
+	for i, w := range d.Workers {
+		members = append(members, devworker.Member{Role: d.roles[i], Identity: w.Runtime.Status().IdentityKey})
+	}
+	pools, err := devworker.SetUpEconomy(ctx, d.Client, members...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pools
 }
 
 // start starts one TEE node, stopped (before the validator) when the test

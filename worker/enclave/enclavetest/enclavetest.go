@@ -29,6 +29,7 @@ import (
 	"github.com/phala-go/phala/worker/enclave/keystore"
 	"github.com/phala-go/phala/worker/enclave/module"
 	"github.com/phala-go/phala/worker/enclave/registryview"
+	"github.com/phala-go/phala/worker/enclave/rewards"
 	"github.com/phala-go/phala/worker/lightclient"
 	"github.com/phala-go/phala/worker/nodekey"
 )
@@ -85,6 +86,7 @@ type Node struct {
 	Machine  *enclave.Machine
 	Registry *registryview.Module
 	KeyMod   *keys.Module
+	Rewards  *rewards.Module // with Options.Rewards
 	Keystore *keystore.Keystore
 }
 
@@ -100,6 +102,9 @@ type Options struct {
 	// More are modules folded after the registry view and the keys
 	// module, given the registry view (modules that read it).
 	More func(*registryview.Module) []module.Module
+	// Rewards adds the rewards module, started from this config, after
+	// the keys module (as the runtime does).
+	Rewards *rewards.Config
 }
 
 // New is node k with role, at genesis.
@@ -132,11 +137,20 @@ func New(t testing.TB, k Keys, role registryapi.Role, o Options) *Node {
 	if o.More != nil {
 		mods = append(mods, o.More(reg)...)
 	}
+	var rw *rewards.Module
+	if o.Rewards != nil {
+		var err error
+		if rw, err = rewards.New(reg, *o.Rewards); err != nil {
+			t.Fatal(err)
+		}
+		reg.AnswerFrom(rw)
+		mods = append(mods, rw)
+	}
 	m, err := enclave.NewMachine(enclave.MachineConfig{ChainID: ChainID, Key: k.ID, Role: role, Modules: mods, Secrets: secrets, Log: o.Log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Node{Keys: k, Machine: m, Registry: reg, KeyMod: km, Keystore: ks}
+	return &Node{Keys: k, Machine: m, Registry: reg, KeyMod: km, Rewards: rw, Keystore: ks}
 }
 
 // Fold folds blocks in order.

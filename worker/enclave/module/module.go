@@ -120,19 +120,20 @@ func (e *Effects) Send(topic string, payload []byte) {
 func (e *Effects) Store(w keystore.Write) { e.Secrets = append(e.Secrets, w) }
 
 // Routes maps each ingress topic to its owner and followers, and each
-// egress topic to the module that follows its republication.
+// egress topic to the modules that follow its republication, in module
+// order (the registry view and the rewards module both read heartbeats).
 type Routes struct {
 	Owner     map[string]Module
 	Followers map[string][]Module
-	Egress    map[string]EgressFollower
+	Egress    map[string][]EgressFollower
 }
 
 // NewRoutes collects the modules' topics. A topic with two owners, an
-// egress topic with two followers, an empty topic, a followed topic nobody
+// empty topic, a followed topic nobody
 // owns, a module claiming a reserved topic (the loop's own) or two
 // modules of one name are programming errors reported at start.
 func NewRoutes(mods []Module, reserved ...string) (Routes, error) {
-	r := Routes{Owner: map[string]Module{}, Followers: map[string][]Module{}, Egress: map[string]EgressFollower{}}
+	r := Routes{Owner: map[string]Module{}, Followers: map[string][]Module{}, Egress: map[string][]EgressFollower{}}
 	names := map[string]bool{}
 	for _, m := range mods {
 		if names[m.Name()] {
@@ -182,10 +183,10 @@ func (r Routes) followEgress(m Module) error {
 		return nil
 	}
 	for _, t := range ef.EgressTopics() {
-		if other, dup := r.Egress[t]; dup {
-			return fmt.Errorf("egress topic %q is followed by both %s and %s", t, other.Name(), m.Name())
+		if t == "" {
+			return fmt.Errorf("module %s follows an empty egress topic", m.Name())
 		}
-		r.Egress[t] = ef
+		r.Egress[t] = append(r.Egress[t], ef)
 	}
 	return nil
 }

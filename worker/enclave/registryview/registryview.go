@@ -3,6 +3,11 @@
 // verified ingress, together with this node's own registration and its
 // heartbeats.
 //
+// Heartbeats also carry a computing worker's answers to the chain's
+// challenges (registryapi.Heartbeat.Answers): the rewards module decides
+// what is owed and the view sends a heartbeat with it in the same block,
+// not at the next multiple of HeartbeatEvery.
+//
 // Heartbeats live here, not in a module of their own: the heartbeat is the
 // registry's egress topic, it starts with this node's registration (a
 // registry event) and the chain's republication of heartbeats is what
@@ -16,6 +21,7 @@ import (
 	"slices"
 
 	"github.com/phala-go/phala/attest"
+	"github.com/phala-go/phala/chain/compute/computeapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/mq"
@@ -51,9 +57,18 @@ type Node struct {
 	LastHeartbeat int64
 }
 
+// Answers is where the view takes the challenge answers its heartbeats
+// carry: the rewards module.
+type Answers interface {
+	// TakeAnswers hands over up to max answers owed, oldest first; they
+	// are the view's to send from then on.
+	TakeAnswers(max int) []computeapi.Answer
+}
+
 // Module is the registry view.
 type Module struct {
-	st State
+	st      State
+	answers Answers
 	// heartbeatSent is set when the block being folded already produced a
 	// heartbeat, so a registration on a multiple of HeartbeatEvery sends one.
 	heartbeatSent bool
@@ -69,6 +84,9 @@ func New(g registryapi.Genesis) *Module {
 	}
 	return m
 }
+
+// AnswerFrom makes the view's heartbeats carry the answers a takes.
+func (m *Module) AnswerFrom(a Answers) { m.answers = a }
 
 // Name implements module.Module.
 func (*Module) Name() string { return Name }
@@ -97,10 +115,24 @@ func (m *Module) Fold(ctx *module.Context, msg mq.Message) (module.Effects, erro
 	return module.Effects{}, fmt.Errorf("registry view: no handler for topic %q", msg.Topic)
 }
 
-// EndBlock implements module.Module: the periodic heartbeat.
+// EndBlock implements module.Module: a heartbeat with the answers owed,
+// if any, else the periodic heartbeat.
 func (m *Module) EndBlock(ctx *module.Context) module.Effects {
 	var eff module.Effects
-	if m.st.Registered && !m.heartbeatSent && ctx.Height%HeartbeatEvery == 0 {
+	if !m.st.Registered {
+		return eff
+	}
+	if m.answers != nil {
+		if as := m.answers.TakeAnswers(computeapi.MaxAnswers); len(as) > 0 {
+			// Answers cannot wait for the heartbeat in the outbox: each
+			// has a window. Two heartbeats in flight are fine, the chain
+			// takes them in sequence order.
+			m.heartbeatSent = true
+			eff.Send(registryapi.TopicHeartbeat, codec.MustMarshal(registryapi.Heartbeat{Height: ctx.Height, Answers: as}))
+			return eff
+		}
+	}
+	if !m.heartbeatSent && ctx.Height%HeartbeatEvery == 0 {
 		m.heartbeat(ctx, &eff)
 	}
 	return eff
