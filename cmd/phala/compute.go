@@ -145,7 +145,7 @@ func sessionOut(s computeapi.Session) sessionJSON {
 func sessionText(s computeapi.Session) string {
 	lines := []string{
 		fmt.Sprintf("session %d of worker %x, pool %d: %s", s.ID, s.Worker, s.Pool, s.State),
-		fmt.Sprintf("P %d, confidence %d, V %s (initially %s)", s.Score, s.Confidence, s.V, s.InitialV),
+		fmt.Sprintf("P %d, confidence %d, V %s (initially %s)", s.Score, s.Confidence, s.V.Text(6), s.InitialV.Text(6)),
 		fmt.Sprintf("stake %s, rewards %s, slashed %s", s.Stake.PHAString(), s.Rewards.PHAString(), s.Slashed.PHAString()),
 		fmt.Sprintf("started %s at block %d; last challenge answered: block %d (in block %d); settled to period %d", unixText(s.StartedAt), s.StartHeight, s.LastChallenge, s.LastAnswer, s.SettledPeriod),
 	}
@@ -229,7 +229,7 @@ func querySessionsCmd() *cobra.Command {
 			lines := []string{}
 			for i, s := range all {
 				out[i] = sessionOut(s)
-				lines = append(lines, fmt.Sprintf("session %-4d pool %-4d %-13s P %-6d V %-24s stake %s  worker %x", s.ID, s.Pool, s.State, s.Score, s.V, s.Stake.PHAString(), s.Worker))
+				lines = append(lines, fmt.Sprintf("session %-4d pool %-4d %-13s P %-6d V %-24s stake %s  worker %x", s.ID, s.Pool, s.State, s.Score, s.V.Text(6), s.Stake.PHAString(), s.Worker))
 			}
 			if len(lines) == 0 {
 				lines = append(lines, "no sessions")

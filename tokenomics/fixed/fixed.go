@@ -193,15 +193,21 @@ const decimals = 19
 var scale = new(big.Int).Exp(big.NewInt(10), big.NewInt(decimals), nil)
 
 // String is q in decimal rounded to the nearest 19th fractional digit,
-// trailing zeros dropped: "1.3", "0.0000006666", "42". It is for people
-// and parameter files; what is signed or hashed carries the bits.
-func (q Q) String() string {
+// trailing zeros dropped: "1.3", "0.0000006666", "42". It is for parameter
+// files and JSON; what is signed or hashed carries the bits.
+func (q Q) String() string { return q.Text(decimals) }
+
+// Text is q in decimal rounded to the nearest digits-th fractional digit
+// (0 to 19), trailing zeros dropped: for people, who do not want to read
+// the binary fraction's last digits (V 4151.52, not 4151.5199999999999999334).
+func (q Q) Text(digits int) string {
+	digits = max(0, min(digits, decimals))
 	n := q.big()
-	n.Mul(n, scale)
+	n.Mul(n, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(digits)), nil))
 	n.Add(n, new(big.Int).Lsh(big.NewInt(1), 63))
 	n.Rsh(n, 64)
-	s := fmt.Sprintf("%0*s", decimals+1, n.String())
-	whole, frac := s[:len(s)-decimals], strings.TrimRight(s[len(s)-decimals:], "0")
+	s := fmt.Sprintf("%0*s", digits+1, n.String())
+	whole, frac := s[:len(s)-digits], strings.TrimRight(s[len(s)-digits:], "0")
 	if frac == "" {
 		return whole
 	}

@@ -28,6 +28,18 @@ func TestParseString(t *testing.T) {
 	}
 }
 
+func TestText(t *testing.T) {
+	v := mustParse(t, "4151.52") // not a binary fraction: its bits print as 4151.5199999999999999…
+	for _, c := range []struct {
+		digits int
+		want   string
+	}{{0, "4152"}, {2, "4151.52"}, {6, "4151.52"}, {-1, "4152"}, {30, v.String()}} {
+		if got := v.Text(c.digits); got != c.want {
+			t.Errorf("Text(%d) = %s, want %s", c.digits, got, c.want)
+		}
+	}
+}
+
 func TestArithmetic(t *testing.T) {
 	p := func(s string) Q { return mustParse(t, s) }
 	cases := []struct {
