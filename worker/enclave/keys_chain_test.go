@@ -75,11 +75,36 @@ func (c *testChain) register(t *testing.T, n *keyNode, operator ed25519.PrivateK
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc, err := c.cl.Register(testCtx(t, time.Minute), operator, registryapi.Register{Role: registryapi.Role(ev.Role), IdentityKey: ev.IdentityKey, EncryptionKey: ev.EncryptionKey, AnchorHeight: ev.AnchorHeight, Quote: ev.Quote})
-	if err != nil || inc.Err() != nil {
-		t.Fatalf("register %s: %v %v", n.name, err, inc.Err())
-	}
+	inc := registerAnchored(t, c.cl, operator, registryapi.Register{Role: registryapi.Role(ev.Role), IdentityKey: ev.IdentityKey, EncryptionKey: ev.EncryptionKey, AnchorHeight: ev.AnchorHeight, Quote: ev.Quote})
 	return inc.Height
+}
+
+// registerAnchored sends a registration until the chain has executed its
+// anchor block: CometBFT serves a block (which the runtime verifies and
+// anchors to) before the application executes it, and the registry then
+// refuses the anchor as not executed yet.
+func registerAnchored(t *testing.T, cl *client.Client, operator ed25519.PrivateKey, body registryapi.Register) client.Included {
+	t.Helper()
+	ctx := testCtx(t, time.Minute)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		inc, err := cl.Register(ctx, operator, body)
+		if err == nil {
+			err = inc.Err()
+		}
+		if err == nil {
+			return inc
+		}
+		if !errors.Is(err, registryapi.ErrStaleAnchor) {
+			t.Fatalf("register: %v", err)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("register: %v (still refused when the deadline passed)", err)
+		case <-tick.C:
+		}
+	}
 }
 
 // admin sends an admin transaction as alice and returns its height.

@@ -137,10 +137,7 @@ func TestRegistrationHeartbeatConfirmationAndCheckpoints(t *testing.T) {
 	}
 
 	ctx := testCtx(t, time.Minute)
-	inc, err := c.cl.Register(ctx, alice, registryapi.Register{Role: registryapi.Role(ev.Role), IdentityKey: ev.IdentityKey, EncryptionKey: ev.EncryptionKey, AnchorHeight: ev.AnchorHeight, Quote: ev.Quote})
-	if err != nil || inc.Err() != nil {
-		t.Fatalf("register: %v %v", err, inc.Err())
-	}
+	inc := registerAnchored(t, c.cl, alice, registryapi.Register{Role: registryapi.Role(ev.Role), IdentityKey: ev.IdentityKey, EncryptionKey: ev.EncryptionKey, AnchorHeight: ev.AnchorHeight, Quote: ev.Quote})
 	regHeight := inc.Height
 	c.feed(t, rt, regHeight+1)
 	if !rt.Status().Registered {
