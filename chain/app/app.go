@@ -24,6 +24,7 @@ import (
 	"github.com/phala-go/phala/chain/registry"
 	"github.com/phala-go/phala/chain/state"
 	"github.com/phala-go/phala/chain/store"
+	"github.com/phala-go/phala/chain/tx"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/mq"
 )
@@ -257,7 +258,19 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 
 // block is the context every transaction of a block shares.
 func (a *App) block(height int64, t time.Time) module.Block {
-	return module.Block{ChainID: a.chainID, Height: height, Time: t, Committed: a.store, RecentBlockHash: a.store.BlockHash, Egress: a.egress}
+	return module.Block{ChainID: a.chainID, Height: height, Time: t, Committed: a.store, RecentBlockHash: a.store.BlockHash, Egress: a.egress, Dispatch: a.dispatch}
+}
+
+// dispatch runs an Authority method's handler for governance (module.Block.Dispatch).
+func (a *App) dispatch(ctx *module.Context, method string, body []byte) error {
+	m, ok := a.methods[method]
+	if !ok {
+		return tx.ErrUnknownMethod.Wrapf("%q", method)
+	}
+	if !m.Authority {
+		return tx.ErrUnknownMethod.Wrapf("%q is not a method governance may run", method)
+	}
+	return m.Handle(ctx, body)
 }
 
 // endBlock runs the modules' end-of-block work on the block's overlay: the

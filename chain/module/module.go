@@ -131,9 +131,14 @@ func (r EgressRoutes) Followers(topic string) []EgressFollower { return r.follow
 // check it, mutate state, emit an event. Fees are charged by the application
 // before Handle runs; any error discards every write of the transaction.
 type Method struct {
-	Name   string // "module.method"
-	Gas    uint64 // fixed execution cost
-	Handle func(ctx *Context, body []byte) error
+	Name string // "module.method"
+	Gas  uint64 // fixed execution cost
+	// Authority marks a method only the chain's authority may call
+	// (chain/authority: governance, or a development chain's unsafe
+	// admin). Only such methods may be a governance proposal's actions;
+	// the handler still checks its sender itself.
+	Authority bool
+	Handle    func(ctx *Context, body []byte) error
 }
 
 // Block is what every transaction of one block shares.
@@ -150,6 +155,11 @@ type Block struct {
 	// Egress routes accepted enclave messages to the modules owning their
 	// topics.
 	Egress EgressRoutes
+	// Dispatch runs a transaction method's handler on ctx as if ctx.Sender
+	// had sent it (no fee, no gas): how governance executes a passed
+	// proposal's actions and checks them when they are proposed. It
+	// refuses a method that is not marked Authority.
+	Dispatch func(ctx *Context, method string, body []byte) error
 }
 
 // Context is one transaction's view of the chain.

@@ -16,6 +16,7 @@ const (
 	ModuleKeys     byte = 0x05
 	ModuleCompute  byte = 0x06
 	ModulePools    byte = 0x07
+	ModuleGov      byte = 0x08
 )
 
 // KeyFormat is one kind of stored item: a module byte, an item byte, then
