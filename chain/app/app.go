@@ -17,6 +17,7 @@ import (
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/compute"
 	"github.com/phala-go/phala/chain/contracts"
+	"github.com/phala-go/phala/chain/gov"
 	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/module"
 	mqmodule "github.com/phala-go/phala/chain/mq"
@@ -76,10 +77,14 @@ func Modules() []module.Module { return ModulesWith(pools.Module{}) }
 // contracts module tell compute of deactivated nodes and of discrepancies.
 func ModulesWith(stakePools compute.Pools) []module.Module {
 	c := compute.Module{Pools: stakePools}
-	return []module.Module{
+	governed := []module.Module{
 		bank.Module{}, registry.Module{Deactivated: c.NodeDeactivated}, mqmodule.Module{}, keys.Module{},
 		contracts.Module{Discrepancy: c.Discrepancy}, c, pools.Module{},
 	}
+	// Governance runs first at the end of a block, so what a passed
+	// proposal changes (a policy, params) applies to the rest of that
+	// block's end-of-block work.
+	return append([]module.Module{gov.Module{Governed: governed}}, governed...)
 }
 
 // New opens the application over its store directory.

@@ -9,6 +9,7 @@ import (
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/compute/computeapi"
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
+	"github.com/phala-go/phala/chain/gov/govapi"
 	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/keys/keysapi"
 	mqmodule "github.com/phala-go/phala/chain/mq"
@@ -88,7 +89,7 @@ func ParseGenesis(raw []byte, modules []string) (Genesis, error) {
 // sections.
 func DefaultGenesis(b bank.Genesis, r registryapi.Genesis) (Genesis, error) {
 	g := Genesis{Chain: DefaultParams(), Modules: map[string]json.RawMessage{}}
-	for name, section := range map[string]any{bankapi.Name: b, registryapi.Name: r, mq.Name: mqmodule.Genesis{}, keysapi.Name: keys.Genesis{}, contractsapi.Name: contractsapi.DefaultGenesis(), computeapi.Name: computeapi.DefaultGenesis(), poolsapi.Name: poolsapi.DefaultGenesis()} {
+	for name, section := range map[string]any{bankapi.Name: b, registryapi.Name: r, mq.Name: mqmodule.Genesis{}, keysapi.Name: keys.Genesis{}, contractsapi.Name: contractsapi.DefaultGenesis(), computeapi.Name: computeapi.DefaultGenesis(), poolsapi.Name: poolsapi.DefaultGenesis(), govapi.Name: govapi.Genesis{Params: govapi.DefaultParams()}} {
 		raw, err := json.Marshal(section)
 		if err != nil {
 			return Genesis{}, fmt.Errorf("genesis section %s: %w", name, err)

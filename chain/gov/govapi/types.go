@@ -374,3 +374,24 @@ type UpgradeInfo struct {
 	_       struct{} `cbor:",toarray"`
 	Planned *Plan    `json:"planned,omitempty"`
 }
+
+// Validate checks params against their ranges.
+func (p Params) Validate() error {
+	switch {
+	case p.MinDeposit.IsZero():
+		return ErrParams.Wrapf("min_deposit must be positive")
+	case p.MinInitialDeposit.Cmp(p.MinDeposit) > 0:
+		return ErrParams.Wrapf("min_initial_deposit must be at most min_deposit")
+	case p.DepositPeriod < time.Second || p.DepositPeriod > 365*24*time.Hour:
+		return ErrParams.Wrapf("deposit_period must be in [1s, 1 year]")
+	case p.VotingPeriod < time.Second || p.VotingPeriod > 365*24*time.Hour:
+		return ErrParams.Wrapf("voting_period must be in [1s, 1 year]")
+	case p.Quorum > tokenomics.Million || p.Quorum == 0:
+		return ErrParams.Wrapf("quorum must be in (0, 100%%]")
+	case p.Threshold > tokenomics.Million || p.Threshold < tokenomics.Million/2:
+		return ErrParams.Wrapf("threshold must be in [50%%, 100%%]")
+	case p.VetoThreshold > tokenomics.Million || p.VetoThreshold == 0:
+		return ErrParams.Wrapf("veto_threshold must be in (0, 100%%]")
+	}
+	return nil
+}
