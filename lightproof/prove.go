@@ -146,8 +146,8 @@ func (v *Verifier) Policy(ctx context.Context) (attest.Policy, Proven, error) {
 	return decodeProven[attest.Policy](ctx, v, registryapi.PolicyStateKey(), "policy")
 }
 
-// Supply proves the total supply and the reward pool's and treasury's
-// balances, all at one height (that of the returned Proven).
+// Supply proves the total supply and the reward pool's, treasury's and
+// burned account's balances, all at one height (that of the returned Proven).
 func (v *Verifier) Supply(ctx context.Context) (bankapi.SupplyInfo, Proven, error) {
 	var out bankapi.SupplyInfo
 	total, p, err := decodeProven[token.Amount](ctx, v, bankapi.SupplyKey.Key(), "supply")
@@ -158,7 +158,7 @@ func (v *Verifier) Supply(ctx context.Context) (bankapi.SupplyInfo, Proven, erro
 	for _, acc := range []struct {
 		a   address.Address
 		dst *token.Amount
-	}{{bankapi.RewardPool, &out.RewardPool}, {bankapi.Treasury, &out.Treasury}} {
+	}{{bankapi.RewardPool, &out.RewardPool}, {bankapi.Treasury, &out.Treasury}, {bankapi.Burned, &out.Burned}} {
 		pa, err := v.StateAt(ctx, bankapi.AccountKeyOf(acc.a), p.Height)
 		if err != nil {
 			return out, p, err

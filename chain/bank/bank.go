@@ -65,8 +65,11 @@ func handleTransfer(ctx *module.Context, body []byte) error {
 }
 
 // Move transfers amount between accounts, creating the recipient if it
-// reaches the minimum balance.
+// reaches the minimum balance. Nothing leaves bankapi.Burned.
 func Move(s *state.Overlay, from, to address.Address, amount token.Amount) error {
+	if from == bankapi.Burned {
+		return bankapi.ErrInsufficientFunds.Wrapf("burned PHA cannot be spent")
+	}
 	src, err := GetAccount(s, from)
 	if err != nil {
 		return err

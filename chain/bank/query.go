@@ -41,5 +41,9 @@ func supplyInfo(r state.Reader) (bankapi.SupplyInfo, error) {
 	if err != nil {
 		return bankapi.SupplyInfo{}, err
 	}
-	return bankapi.SupplyInfo{Total: total, RewardPool: pool.Balance, Treasury: treasury.Balance}, nil
+	burned, err := GetAccount(r, bankapi.Burned)
+	if err != nil {
+		return bankapi.SupplyInfo{}, err
+	}
+	return bankapi.SupplyInfo{Total: total, RewardPool: pool.Balance, Treasury: treasury.Balance, Burned: burned.Balance}, nil
 }

@@ -46,6 +46,7 @@ type SupplyInfo struct {
 	Total      token.Amount `json:"total"`
 	RewardPool token.Amount `json:"reward_pool"`
 	Treasury   token.Amount `json:"treasury"`
+	Burned     token.Amount `json:"burned"`
 }
 
 // Method and query names.
@@ -100,4 +101,8 @@ var (
 	Community = address.Module("community")
 	// Treasury receives every fee.
 	Treasury = address.Module("treasury")
+	// Burned holds what is destroyed (a vetoed proposal's deposit): it
+	// stays in the total supply, so the supply invariant holds, but no
+	// key controls it and bank.Move refuses to spend from it.
+	Burned = address.Module("burned")
 )

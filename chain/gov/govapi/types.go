@@ -62,6 +62,7 @@ const (
 	EventExecuted        = "gov_executed" // an action ran
 	EventDropped         = "gov_dropped"  // the deposit period ended short
 	EventTreasurySpent   = "gov_treasury_spent"
+	EventParamsChanged   = "gov_params_changed"
 	EventUpgradeSchedule = "gov_upgrade_scheduled"
 	EventUpgradeCanceled = "gov_upgrade_canceled"
 )
