@@ -7,7 +7,6 @@ import (
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/gov/govapi"
 	"github.com/phala-go/phala/chain/module"
-	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/token"
 )
 
@@ -16,9 +15,9 @@ import (
 // deposit and opens the deposit period, or the voting period at once when
 // the deposit already reaches MinDeposit.
 func handlePropose(ctx *module.Context, body []byte) error {
-	var p govapi.Propose
-	if err := codec.UnmarshalCanonical(body, &p); err != nil {
-		return govapi.ErrInvalid.Wrapf("propose body: %v", err)
+	p, err := decodePropose(body)
+	if err != nil {
+		return err
 	}
 	if err := checkLimits(p); err != nil {
 		return err
@@ -124,9 +123,9 @@ func startVotingIfDue(ctx *module.Context, p *govapi.Proposal, params govapi.Par
 // handleDeposit adds to an open proposal's deposit; reaching MinDeposit
 // in the deposit period opens the voting period.
 func handleDeposit(ctx *module.Context, body []byte) error {
-	var d govapi.Deposit
-	if err := codec.UnmarshalCanonical(body, &d); err != nil {
-		return govapi.ErrInvalid.Wrapf("deposit body: %v", err)
+	d, err := decodeDeposit(body)
+	if err != nil {
+		return err
 	}
 	if d.Amount.IsZero() {
 		return govapi.ErrInvalid.Wrapf("deposit of zero")
@@ -162,9 +161,9 @@ func handleDeposit(ctx *module.Context, body []byte) error {
 // handleVote records the sender's vote, replacing an earlier one: the
 // latest counts. Its weight is read when the voting period ends.
 func handleVote(ctx *module.Context, body []byte) error {
-	var v govapi.Vote
-	if err := codec.UnmarshalCanonical(body, &v); err != nil {
-		return govapi.ErrInvalid.Wrapf("vote body: %v", err)
+	v, err := decodeVote(body)
+	if err != nil {
+		return err
 	}
 	if v.Option < govapi.OptionYes || v.Option > govapi.OptionVeto {
 		return govapi.ErrInvalid.Wrapf("option %d, want yes (1), no (2), abstain (3) or veto (4)", v.Option)
