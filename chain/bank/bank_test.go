@@ -124,3 +124,13 @@ func TestGetParamsFollowsWrites(t *testing.T) {
 		t.Fatalf("corrupt params: got %v", err)
 	}
 }
+
+// TestBurnedIsUnspendable: what reaches the burned account never leaves.
+func TestBurnedIsUnspendable(t *testing.T) {
+	s := state.NewOverlay(memReader{})
+	s.Set(paramsKey.Key(), codec.MustMarshal(DefaultParams()))
+	putAccount(s, bankapi.Burned, bankapi.Account{Balance: token.PHA(10)})
+	if err := Move(s, bankapi.Burned, address.Module("t-thief"), token.PHA(1)); !errors.Is(err, bankapi.ErrInsufficientFunds) {
+		t.Fatalf("Move from burned: %v", err)
+	}
+}

@@ -510,3 +510,37 @@ func TestQueries(t *testing.T) {
 		}
 	}
 }
+
+// TestEndsBoundedPerBlock: proposals ending together end at most
+// MaxEndsPerBlock a block, the rest in the next.
+func TestEndsBoundedPerBlock(t *testing.T) {
+	c := newChain(t)
+	n := gov.MaxEndsPerBlock + 2
+	nonce := c.Account(erin.Addr).Nonce
+	var txs [][]byte
+	for i := range n {
+		txs = append(txs, c.Signed(erin, nonce+uint64(i), govapi.MethodPropose, govapi.Propose{Title: fmt.Sprint("p", i), Deposit: token.PHA(1)}))
+	}
+	for i, r := range c.Block(txs...).TxResults {
+		if r.Code != 0 {
+			t.Fatalf("proposal %d: %s", i, r.Log)
+		}
+	}
+	dropped := func() int {
+		var list govapi.ProposalList
+		if err := c.Query(govapi.QueryProposals, codec.MustMarshal(govapi.ListQuery{Status: govapi.StatusDropped}), &list); err != nil {
+			t.Fatal(err)
+		}
+		return len(list.Proposals)
+	}
+	for dropped() == 0 {
+		c.Block()
+	}
+	if got := dropped(); got != gov.MaxEndsPerBlock {
+		t.Fatalf("%d ended in one block, want %d", got, gov.MaxEndsPerBlock)
+	}
+	c.Block()
+	if got := dropped(); got != n {
+		t.Fatalf("%d ended after the next block, want %d", got, n)
+	}
+}
