@@ -26,15 +26,11 @@ var errEnough = errors.New("enough for this block")
 // block with none due reads one index key and writes nothing.
 func (Module) EndBlock(ctx *module.Context) error {
 	due, err := dueProposals(ctx)
-	if err != nil || len(due) == 0 {
-		return err
-	}
-	params, err := GetParams(ctx.Store)
 	if err != nil {
 		return err
 	}
 	for _, d := range due {
-		if err := endPeriod(ctx, d, params); err != nil {
+		if err := endPeriod(ctx, d); err != nil {
 			return err
 		}
 	}
@@ -76,7 +72,10 @@ func dueProposals(ctx *module.Context) ([]dueEntry, error) {
 // transactions made stale (a deposit that opened the voting period)
 // names a proposal whose current end differs: it is skipped, its key
 // already deleted.
-func endPeriod(ctx *module.Context, d dueEntry, params govapi.Params) error {
+//
+// Params are read for each proposal: one that ended before it in this
+// block may have changed them.
+func endPeriod(ctx *module.Context, d dueEntry) error {
 	p, err := mustProposal(ctx.Store, d.id)
 	if err != nil {
 		return err
@@ -87,6 +86,10 @@ func endPeriod(ctx *module.Context, d dueEntry, params govapi.Params) error {
 	unindex(ctx.Store, p)
 	if p.Status == govapi.StatusDeposit {
 		return drop(ctx, p)
+	}
+	params, err := GetParams(ctx.Store)
+	if err != nil {
+		return err
 	}
 	return closeVoting(ctx, p, params)
 }

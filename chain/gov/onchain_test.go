@@ -36,7 +36,8 @@ const period = 5 * time.Second
 
 // newChain starts a chain whose governance decides in seconds: 10 PHA to
 // vote, 1 to propose, five-second periods; erin holds 100 PHA.
-func newChain(t *testing.T) *apptest.Chain {
+// edit changes the rest of the gov genesis.
+func newChain(t *testing.T, edit ...func(*govapi.Genesis)) *apptest.Chain {
 	t.Helper()
 	c := apptest.New(t, apptest.WithGenesis(func(g *app.Genesis) {
 		var gen govapi.Genesis
@@ -45,6 +46,9 @@ func newChain(t *testing.T) *apptest.Chain {
 		}
 		gen.Params.MinDeposit, gen.Params.MinInitialDeposit = token.PHA(10), token.PHA(1)
 		gen.Params.DepositPeriod, gen.Params.VotingPeriod = period, period
+		for _, e := range edit {
+			e(&gen)
+		}
 		raw, err := json.Marshal(gen)
 		if err != nil {
 			t.Fatal(err)
@@ -542,5 +546,28 @@ func TestEndsBoundedPerBlock(t *testing.T) {
 	c.Block()
 	if got := dropped(); got != n {
 		t.Fatalf("%d ended after the next block, want %d", got, n)
+	}
+}
+
+// TestUnsafeDevAdmin: a development chain's admin sends governance's own
+// authority methods directly; anyone else is told who may.
+func TestUnsafeDevAdmin(t *testing.T) {
+	c := newChain(t, func(g *govapi.Genesis) { g.UnsafeDevAdmin = &bob.Addr })
+	c.MustSucceed(c.Tx(carol, bankapi.MethodTransfer, bankapi.Transfer{To: bankapi.Treasury, Amount: token.PHA(5)}))
+	c.MustSucceed(c.Tx(bob, govapi.MethodSpendTreasury, govapi.Spend{To: dave.Addr, Amount: token.PHA(2)}))
+	if got := balance(c, dave.Addr); got != token.PHA(2) {
+		t.Fatalf("dave holds %s", got.PHAString())
+	}
+	c.MustSucceed(c.Tx(bob, govapi.MethodSetParams, module.ParamChange{Changes: []module.ParamValue{{Path: "veto_threshold", Value: json.RawMessage("500000")}}}))
+	if params(t, c).VetoThreshold != 500_000 {
+		t.Fatal("the admin's change did not apply")
+	}
+	_, r := c.MustRefuseCharged(c.Tx(carol, govapi.MethodSpendTreasury, govapi.Spend{To: carol.Addr, Amount: token.PHA(1)}), govapi.ErrUnauthorized)
+	if !strings.Contains(r.Log, bob.Addr.String()) {
+		t.Fatalf("refusal %q does not name the admin", r.Log)
+	}
+	var pi govapi.ParamsInfo
+	if err := c.Query(govapi.QueryParams, nil, &pi); err != nil || pi.UnsafeDevAdmin == nil || *pi.UnsafeDevAdmin != bob.Addr {
+		t.Fatalf("params info admin %v (%v)", pi.UnsafeDevAdmin, err)
 	}
 }
