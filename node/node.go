@@ -29,6 +29,7 @@ type Node struct {
 	dbs     *stores
 	logFile *os.File
 	damage  *damage
+	halt    haltWatch
 
 	stopOnce sync.Once
 	stopErr  error
@@ -127,6 +128,12 @@ func Start(ctx context.Context, home Home, app abci.Application, opts ...StartOp
 	}
 	n := &Node{home: home, comet: comet, dbs: dbs, logFile: logFile, damage: dmg}
 	dmg.setStop(func() { _ = n.comet.Stop() })
+	if h, ok := app.(Halter); ok {
+		if err := n.watchHalt(h); err != nil {
+			_ = n.Stop()
+			return nil, fmt.Errorf("starting node at %s: %w", home.Dir(), err)
+		}
+	}
 	return n, nil
 }
 
@@ -228,6 +235,10 @@ func (n *Node) Stop() error {
 		// Damage is why the node stopped; it is the error to report.
 		if err := n.damage.Err(); err != nil {
 			n.stopErr = err
+		} else if err := n.halt.Err(); err != nil {
+			// The application stopped the node between blocks (an
+			// upgrade): the reason is what the operator must act on.
+			n.stopErr = err
 		}
 		if err := n.logFile.Close(); err != nil && n.stopErr == nil {
 			n.stopErr = err
@@ -312,4 +323,34 @@ func pickPorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// watchHalt stops the node once app halts (Halter), after CometBFT has
+// recorded the last block.
+func (n *Node) watchHalt(app Halter) error {
+	sub, err := n.comet.EventBus().Subscribe(context.Background(), "phala-halt-watch", types.EventQueryNewBlockHeader, 16)
+	if err != nil {
+		return fmt.Errorf("watching blocks for a halt: %w", err)
+	}
+	blocks := make(chan int64)
+	go func() {
+		for {
+			select {
+			case msg := <-sub.Out():
+				if hd, ok := msg.Data().(types.EventDataNewBlockHeader); ok {
+					select {
+					case blocks <- hd.Header.Height:
+					case <-n.Done():
+						return
+					}
+				}
+			case <-sub.Canceled():
+				return
+			case <-n.Done():
+				return
+			}
+		}
+	}()
+	go n.halt.watch(app, blocks, n.Height, n.Done(), func() { _ = n.comet.Stop() })
+	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/phala-go/phala/chain/compute"
 	"github.com/phala-go/phala/chain/contracts"
 	"github.com/phala-go/phala/chain/gov"
+	"github.com/phala-go/phala/chain/gov/govapi"
 	"github.com/phala-go/phala/chain/keys"
 	"github.com/phala-go/phala/chain/module"
 	mqmodule "github.com/phala-go/phala/chain/mq"
@@ -56,6 +57,10 @@ type App struct {
 	pending *pendingBlock  // finalized, not yet committed
 	sigs    *sigCache
 	snap    snapshots // state sync: see snapshot.go
+
+	upgrades  map[string]Upgrade // the upgrades this binary knows (upgrade.go)
+	halt      *halt              // closed before a block this binary must not run
+	announced *govapi.Plan       // the plan last logged
 }
 
 type pendingBlock struct {
@@ -88,20 +93,24 @@ func ModulesWith(stakePools compute.Pools) []module.Module {
 }
 
 // New opens the application over its store directory.
-func New(chainID, dir string, log *slog.Logger) (*App, error) {
-	return newApp(chainID, dir, log, Modules())
+func New(chainID, dir string, log *slog.Logger, opts ...Option) (*App, error) {
+	return newApp(chainID, dir, log, Modules(), opts)
 }
 
 // NewWithModules opens the application over a module list of its own:
 // tests compose modules (ModulesWith and more); production uses New.
-func NewWithModules(chainID, dir string, log *slog.Logger, mods []module.Module) (*App, error) {
-	return newApp(chainID, dir, log, mods)
+func NewWithModules(chainID, dir string, log *slog.Logger, mods []module.Module, opts ...Option) (*App, error) {
+	return newApp(chainID, dir, log, mods, opts)
 }
 
 // newApp builds the application over a module list: Modules() in
 // production, more in tests.
-func newApp(chainID, dir string, log *slog.Logger, mods []module.Module) (*App, error) {
-	a := &App{chainID: chainID, log: log, modules: mods, methods: map[string]module.Method{}, sigs: newSigCache(1 << 18)}
+func newApp(chainID, dir string, log *slog.Logger, mods []module.Module, opts []Option) (*App, error) {
+	a := &App{chainID: chainID, log: log, modules: mods, methods: map[string]module.Method{}, sigs: newSigCache(1 << 18),
+		upgrades: map[string]Upgrade{}, halt: newHalt()}
+	for _, o := range opts {
+		o(a)
+	}
 	for _, m := range a.modules {
 		for _, meth := range m.Methods() {
 			if !strings.HasPrefix(meth.Name, m.Name()+".") {
@@ -141,7 +150,10 @@ func (a *App) load() error {
 	if err != nil || raw == nil {
 		return err
 	}
-	return codec.Unmarshal(raw, &a.params)
+	if err := codec.Unmarshal(raw, &a.params); err != nil {
+		return err
+	}
+	return a.watchUpgrade()
 }
 
 // Close stops taking snapshots and closes the store.
@@ -232,6 +244,10 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	}
 	blk := a.block(req.Height, req.Time)
 	s := state.NewOverlay(a.store)
+	upEvents, err := a.applyUpgrade(s, blk)
+	if err != nil {
+		return nil, err
+	}
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	var msgs []mq.Message
 	for i, raw := range req.Txs {
@@ -258,7 +274,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		return nil, err
 	}
 	a.pending = &pendingBlock{height: req.Height, blockHash: req.Hash, time: req.Time, appHash: hash, digest: d}
-	return &abci.FinalizeBlockResponse{TxResults: results, Events: abciEvents(endEvents), AppHash: hash}, nil
+	return &abci.FinalizeBlockResponse{TxResults: results, Events: abciEvents(append(upEvents, endEvents...)), AppHash: hash}, nil
 }
 
 // block is the context every transaction of a block shares.
@@ -312,6 +328,11 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	a.last, a.pending, a.check = meta, nil, state.NewOverlay(a.store)
 	if a.snap.mgr != nil {
 		a.snap.mgr.Committed(meta) // a snapshot every N heights, in the background
+	}
+	if err := a.watchUpgrade(); err != nil {
+		// The block is committed; only the watch failed. The next
+		// FinalizeBlock reads the plan again and refuses what it cannot run.
+		a.log.Error("reading the upgrade plan after commit", "height", meta.Height, "err", err)
 	}
 	return &abci.CommitResponse{}, nil
 }

@@ -40,8 +40,14 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 }
 
 // ProcessProposal refuses a block that carries a transaction no one can be
-// charged for.
+// charged for, and any block this binary may not run (upgrade.go).
 func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalRequest) (*abci.ProcessProposalResponse, error) {
+	if err := a.HaltReason(); err != nil && req.Height > a.last.Height {
+		// This binary cannot run the block: never vote for it. Should
+		// two thirds have upgraded, the chain goes on without this node.
+		a.log.Warn("rejecting proposed block", "height", req.Height, "err", err)
+		return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_REJECT}, nil
+	}
 	for _, raw := range req.Txs {
 		if err := a.chargeable(raw); err != nil {
 			a.log.Warn("rejecting proposed block", "height", req.Height, "tx", tx.Hash(raw), "err", err)
