@@ -108,6 +108,7 @@ func NewWithModules(chainID, dir string, log *slog.Logger, mods []module.Module,
 func newApp(chainID, dir string, log *slog.Logger, mods []module.Module, opts []Option) (*App, error) {
 	a := &App{chainID: chainID, log: log, modules: mods, methods: map[string]module.Method{}, sigs: newSigCache(1 << 18),
 		upgrades: map[string]Upgrade{}, halt: newHalt()}
+	WithUpgrades(KnownUpgrades()...)(a)
 	for _, o := range opts {
 		o(a)
 	}
