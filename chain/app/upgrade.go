@@ -182,7 +182,7 @@ func (a *App) announce(p govapi.Plan, ok bool) {
 	prev := a.announced
 	switch {
 	case !ok && prev != nil:
-		a.log.Warn("upgrade canceled", "name", prev.Name, "height", prev.Height)
+		a.log.Warn("upgrade canceled", "name", prev.Name, "height", prev.Height, "blocks_left", prev.Height-a.last.Height)
 		a.announced = nil
 		return
 	case !ok:
