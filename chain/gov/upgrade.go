@@ -5,7 +5,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/phala-go/phala/chain/authority"
 	"github.com/phala-go/phala/chain/gov/govapi"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/state"
@@ -29,14 +28,14 @@ func upgradeMethods() []module.Method {
 // handleScheduleUpgrade stores a plan, replacing any earlier one: the
 // latest decision of governance is the one nodes follow.
 func handleScheduleUpgrade(ctx *module.Context, body []byte) error {
-	var p govapi.Plan
-	if err := codec.Unmarshal(body, &p); err != nil {
-		return govapi.ErrInvalid.Wrapf("schedule_upgrade body: %v", err)
+	p, err := decodePlan(body)
+	if err != nil {
+		return err
 	}
 	if err := CheckPlan(p); err != nil {
 		return err
 	}
-	if err := requireAuthority(ctx); err != nil {
+	if err := requireAuthority(ctx, govapi.MethodUpgrade); err != nil {
 		return err
 	}
 	if earliest := ctx.Height + MinUpgradeLead; p.Height < earliest {
@@ -59,11 +58,11 @@ func handleScheduleUpgrade(ctx *module.Context, body []byte) error {
 // handleCancelUpgrade drops the plan; naming it guards against cancelling
 // a plan that replaced the one the canceller meant.
 func handleCancelUpgrade(ctx *module.Context, body []byte) error {
-	var c govapi.CancelUpgrade
-	if err := codec.Unmarshal(body, &c); err != nil {
-		return govapi.ErrInvalid.Wrapf("cancel_upgrade body: %v", err)
+	c, err := decodeCancelUpgrade(body)
+	if err != nil {
+		return err
 	}
-	if err := requireAuthority(ctx); err != nil {
+	if err := requireAuthority(ctx, govapi.MethodCancelUpgrade); err != nil {
 		return err
 	}
 	p, ok, err := PlannedUpgrade(ctx.Store)
@@ -81,16 +80,22 @@ func handleCancelUpgrade(ctx *module.Context, body []byte) error {
 	return nil
 }
 
-// requireAuthority refuses a sender without the chain's authority.
-func requireAuthority(ctx *module.Context) error {
-	ok, err := authority.Allowed(ctx.Store, ctx.Sender)
-	if err != nil {
-		return err
+// decodePlan and decodeCancelUpgrade read the bodies strictly and only in
+// their canonical encoding, as decode.go does the others.
+func decodePlan(b []byte) (govapi.Plan, error) {
+	var p govapi.Plan
+	if err := codec.UnmarshalCanonical(b, &p); err != nil {
+		return p, govapi.ErrInvalid.Wrapf("schedule_upgrade body: %v", err)
 	}
-	if !ok {
-		return govapi.ErrUnauthorized.Wrapf("%s is not %s", ctx.Sender, authority.Describe(ctx.Store))
+	return p, nil
+}
+
+func decodeCancelUpgrade(b []byte) (govapi.CancelUpgrade, error) {
+	var c govapi.CancelUpgrade
+	if err := codec.UnmarshalCanonical(b, &c); err != nil {
+		return c, govapi.ErrInvalid.Wrapf("cancel_upgrade body: %v", err)
 	}
-	return nil
+	return c, nil
 }
 
 // CheckPlan checks a plan's form: a name of printable ASCII without

@@ -105,6 +105,7 @@ func TestScheduleUpgradeRefusals(t *testing.T) {
 		{"bad name", authority.Gov, planBody("v 2", 20), govapi.ErrUpgrade},
 		{"not a plan", authority.Gov, []byte{0x01}, govapi.ErrInvalid},
 		{"trailing bytes", authority.Gov, append(planBody("v2", 20), 0), govapi.ErrInvalid},
+		{"not canonical", authority.Gov, []byte{0x83, 0x62, 'v', '2', 0x18, 0x14, 0x60}, govapi.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := state.NewOverlay(memState{})
