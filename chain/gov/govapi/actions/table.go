@@ -57,7 +57,9 @@ func table() []kind {
 				}
 				return keysapi.AssignWorker{Cluster: f.Cluster, Worker: ed25519.PublicKey(f.Worker)}, keysapi.CheckClusterID(f.Cluster)
 			},
-			func(b keysapi.AssignWorker) assignForm { return assignForm{Cluster: b.Cluster, Worker: attest.Hex(b.Worker)} }),
+			func(b keysapi.AssignWorker) assignForm {
+				return assignForm{Cluster: b.Cluster, Worker: attest.Hex(b.Worker)}
+			}),
 		form(keysapi.MethodRotate, "rotate the master key (gatekeepers generate the next generation)",
 			func(rotateForm) (keysapi.Rotate, error) { return keysapi.Rotate{}, nil },
 			func(keysapi.Rotate) rotateForm { return rotateForm{} }),
