@@ -22,6 +22,7 @@ func newQueryCmd() *cobra.Command {
 	cmd.AddCommand(keysQueryCmds()...)
 	cmd.AddCommand(computeQueryCmds()...)
 	cmd.AddCommand(poolQueryCmds()...)
+	cmd.AddCommand(newGovQueryCmd())
 	return cmd
 }
 
