@@ -97,11 +97,11 @@ func govParamsText(p govParamsJSON) string {
 		{"unsafe dev admin", admin},
 	})}
 	for _, g := range p.Governable {
-		rows := []row{{fmt.Sprintf("%s (action %s; values as shown)", g.Module, g.Method), ""}}
+		rows := []row{}
 		for _, s := range g.Params {
 			rows = append(rows, row{"  " + s.Path, fmt.Sprintf("%s  range %s", s.Current, s.Range)})
 		}
-		parts = append(parts, rowsText("", rows))
+		parts = append(parts, fmt.Sprintf("%s (action %s; values as a param change writes them)\n%s", g.Module, g.Method, rowsText("", rows)))
 	}
 	return strings.Join(parts, "\n")
 }

@@ -181,7 +181,7 @@ func tallyOut(t govapi.Tally, p *govapi.Params, current bool) tallyJSON {
 }
 
 func tallyText(t tallyJSON, heading string) string {
-	rows := []row{{heading, ""}}
+	rows := []row{}
 	for _, o := range []struct {
 		name string
 		a    amountJSON
@@ -199,7 +199,7 @@ func tallyText(t tallyJSON, heading string) string {
 	if t.Outcome != "" {
 		rows = append(rows, row{"  counted now", t.Outcome})
 	}
-	return rowsText("", rows)
+	return heading + "\n" + rowsText("", rows)
 }
 
 func against(v, rule, limit string) string {
