@@ -99,7 +99,7 @@ func govParamsText(p govParamsJSON) string {
 	for _, g := range p.Governable {
 		rows := []row{}
 		for _, s := range g.Params {
-			rows = append(rows, row{"  " + s.Path, fmt.Sprintf("%s  range %s", s.Current, s.Range)})
+			rows = append(rows, row{"  " + s.Path, fmt.Sprintf("%s  (%s)", s.Current, s.Range)})
 		}
 		parts = append(parts, fmt.Sprintf("%s (action %s; values as a param change writes them)\n%s", g.Module, g.Method, rowsText("", rows)))
 	}

@@ -185,7 +185,7 @@ func TestGovParamsView(t *testing.T) {
 		t.Fatalf("current values %s %s", ps[0].Current, ps[1].Current)
 	}
 	text := govParamsText(out)
-	for _, want := range []string{"none: every privileged change is a proposal", "compute (action compute.set_params", "economy.cool_down  60000000000  range [0, 30 days]"} {
+	for _, want := range []string{"none: every privileged change is a proposal", "compute (action compute.set_params", "economy.cool_down  60000000000  ([0, 30 days])"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text lacks %q:\n%s", want, text)
 		}
