@@ -43,6 +43,10 @@ func TestCLIUsage(t *testing.T) {
 	dead := fmt.Sprintf("http://127.0.0.1:%d", freePorts(t, 1)[0]) // nothing listens there
 
 	pass := "PHALA_PASSPHRASE=" + devPassphrase
+	badProposal := filepath.Join(t.TempDir(), "proposal.json")
+	if err := os.WriteFile(badProposal, []byte(`{"title": "t", "deposit": "10", "actions": [{"method": "registry.set_admin", "body": {}}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	// A transaction the node refuses is not a node that did not answer.
 	refused := []string{"did not answer", "is it running"}
 	transfer := func(from, to, amount, node string) []string {
@@ -100,6 +104,12 @@ func TestCLIUsage(t *testing.T) {
 			args: []string{"query", "balance", "pha1nope", "--node", url}, want: []string{"neither an address nor a key"}},
 		{name: "unknown command",
 			args: []string{"transfer"}, want: []string{`unknown command "transfer"`}},
+		{name: "vote with an unknown option", env: []string{pass},
+			args: []string{"tx", "gov", "vote", "--keyring", keys, "--from", "alice", "--proposal", "1", "--option", "maybe", "--node", url},
+			want: []string{"yes, no, abstain or veto"}, typed: `"maybe"`},
+		{name: "proposal with an unknown method", env: []string{pass},
+			args: []string{"tx", "gov", "propose", "--keyring", keys, "--from", "alice", "--file", badProposal, "--node", url},
+			want: []string{`unknown method "registry.set_admin"`, "a proposal may carry", "gov.spend_treasury"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
