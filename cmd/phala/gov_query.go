@@ -192,7 +192,11 @@ func tallyText(t tallyJSON, heading string) string {
 		}
 		rows = append(rows, row{"  " + o.name, v})
 	}
-	rows = append(rows, row{"  eligible", fmt.Sprintf("%s PHA, %d voters", t.Eligible.PHA, t.Voters)})
+	voters := fmt.Sprintf("%d voters", t.Voters)
+	if t.Voters == 1 {
+		voters = "1 voter"
+	}
+	rows = append(rows, row{"  eligible", t.Eligible.PHA + " PHA, " + voters})
 	rows = append(rows, row{"  turnout", against(t.Turnout, "quorum", t.Quorum)},
 		row{"  yes of decided", against(t.YesShare, "threshold, more than", t.Threshold)},
 		row{"  veto of votes", against(t.VetoShare, "veto threshold", t.VetoThreshold)})
