@@ -88,7 +88,7 @@ func table() []kind {
 			func(b govapi.CancelUpgrade) cancelForm { return cancelForm{Name: b.Name} }),
 	}
 	for _, m := range GovernedModules {
-		kinds = append(kinds, form(SetParamsMethod(m), "change "+m+"'s params (see phala query gov params)", paramChangeIn, func(b module.ParamChange) module.ParamChange { return b }))
+		kinds = append(kinds, form(SetParamsMethod(m), "change the "+m+" module's params (see phala query gov params)", paramChangeIn, func(b module.ParamChange) module.ParamChange { return b }))
 	}
 	return kinds
 }
