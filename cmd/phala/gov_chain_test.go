@@ -131,6 +131,7 @@ func TestGovCommandsOnDevnet(t *testing.T) {
 		{"the current tally", query("proposal", "1"), nil, `"current_tally"`},
 		{"proposals voting", query("proposals", "--status", "voting"), nil, `"id": 2`},
 		{"params name the governable", query("params"), nil, `"gov.set_params"`},
+		{"no upgrade scheduled", query("upgrade"), nil, `"planned": null`},
 		{"an unknown param fails at proposal time", as("alice", "tx", "gov", "propose", "--file", file("bad.json",
 			`{"title": "t", "deposit": "10", "actions": [{"method": "gov.set_params", "body": {"changes": [{"path": "no_such", "value": 1}]}}]}`)), govapi.ErrBadAction, ""},
 		{"an out-of-range value fails at proposal time", as("alice", "tx", "gov", "propose", "--file", file("range.json",
