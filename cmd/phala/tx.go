@@ -48,6 +48,7 @@ func newTxCmd() *cobra.Command {
 	cmd.AddCommand(keysTxCmds()...)
 	cmd.AddCommand(newComputeTxCmd())
 	cmd.AddCommand(newPoolTxCmd())
+	cmd.AddCommand(paramsTxCmds()...)
 	return cmd
 }
 
