@@ -187,21 +187,27 @@ func WriteTestnet(o TestnetOptions) ([]node.Home, error) {
 }
 
 // testnetAppState is DevAppState, and for a production network the
-// check that it names no unsafe dev admin: that key would make every
-// privileged change without a vote.
+// check that it names no unsafe dev admin.
 func testnetAppState(production bool) (json.RawMessage, error) {
 	raw, err := DevAppState(production)
 	if err != nil || !production {
 		return raw, err
 	}
-	admin, err := UnsafeDevAdminOf(raw)
+	return raw, CheckProductionAppState(raw)
+}
+
+// CheckProductionAppState refuses a production genesis that names an
+// unsafe dev admin: that key would make every privileged change without
+// a vote.
+func CheckProductionAppState(appState json.RawMessage) error {
+	admin, err := UnsafeDevAdminOf(appState)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if admin != nil {
-		return nil, fmt.Errorf("a production genesis names an unsafe dev admin (%s): privileged changes would need no proposal; remove gov.unsafe_dev_admin", admin)
+		return fmt.Errorf("a production genesis names an unsafe dev admin (%s): privileged changes would need no proposal; remove gov.unsafe_dev_admin", admin)
 	}
-	return raw, nil
+	return nil
 }
 
 // UnsafeDevAdminOf returns the unsafe dev admin an application genesis

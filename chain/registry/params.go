@@ -12,7 +12,7 @@ var _ module.Governed = Module{}
 // governable: both params. A shorter re-attestation period applies to
 // each node at its next registration; deadlines already set stand.
 var governable = []module.ParamSpec{
-	{Path: "reattest_seconds", Range: "seconds, in [600, 31536000] (10 minutes to a year)"},
+	{Path: "reattest_seconds", Range: "seconds, in [600, 31536000000] (10 minutes to 1000 years)"},
 	{Path: "max_anchor_age", Range: "blocks, in [1, 1000] (the block hashes the chain keeps)"},
 }
 
