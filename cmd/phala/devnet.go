@@ -33,7 +33,7 @@ func newDevnetCmd() *cobra.Command {
 			"DEVELOPMENT ONLY: alice is the chain's unsafe dev admin (gov.unsafe_dev_admin): she sets the attestation " +
 			"policy, gatekeepers, clusters, the master key and params directly, with no proposal; governance votes " +
 			"on a short clock (30 s deposit and voting periods, 10 PHA deposits). Sim quotes are accepted.",
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			h := node.Home(home)
 			lock, err := lockHome(h, "devnet")

@@ -207,7 +207,7 @@ func newTestnetCmd() *cobra.Command {
 			"admin (gov.unsafe_dev_admin: privileged changes need no proposal) and governance votes on a short clock. " +
 			"With --production: real SGX/TDX quotes only, no unsafe dev admin (every privileged change is a proposal: " +
 			"phala tx gov propose) and governance's default params.",
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			o.Hosts = hosts
 			o.Timing = timing.timing()
