@@ -14,11 +14,13 @@ import (
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/compute/computeapi"
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
+	"github.com/phala-go/phala/chain/gov/govapi"
 	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/pools/poolsapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/tx"
+	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/token"
 )
 
@@ -315,4 +317,33 @@ func TestParamsTakeEffect(t *testing.T) {
 	if n.ExpiresAt-n.AttestedAt != 3600 {
 		t.Fatalf("registered for %d s, want the new 3600", n.ExpiresAt-n.AttestedAt)
 	}
+}
+
+// TestProposalChecksModuleParams: a proposal's set_params actions of the
+// modules are checked when proposed, with governance as their sender: a
+// fixed or out-of-range param refuses the proposal, saying why; a sound
+// one is accepted.
+func TestProposalChecksModuleParams(t *testing.T) {
+	c := apptest.New(t, apptest.WithGenesis(apptest.NoDevAdmin))
+	c.Block()
+	action := func(method string, change module.ParamChange) govapi.Action {
+		return govapi.Action{Method: method, Body: codec.MustMarshal(change)}
+	}
+	propose := func(a govapi.Action) []byte {
+		return c.Tx(apptest.Alice, govapi.MethodPropose, govapi.Propose{Title: "params", Actions: []govapi.Action{a}, Deposit: govapi.DefaultParams().MinInitialDeposit})
+	}
+	for _, bad := range []struct {
+		action govapi.Action
+		says   string
+	}{
+		{action(computeapi.MethodSetParams, apptest.Change(t, "settle_every", time.Minute)), "renumber"},
+		{action(registryapi.MethodSetParams, apptest.Change(t, "max_anchor_age", 0)), registryapi.ErrParams.Error()},
+		{action(bankapi.MethodSetParams, apptest.Change(t, "nonsense", 1)), bankapi.ErrParams.Error()},
+	} {
+		_, r := c.MustRefuseCharged(propose(bad.action), govapi.ErrBadAction)
+		if !strings.Contains(r.Log, bad.says) {
+			t.Fatalf("refusal %q does not say %q", r.Log, bad.says)
+		}
+	}
+	c.MustSucceed(propose(action(poolsapi.MethodSetParams, apptest.Change(t, "max_workers", 50))))
 }
