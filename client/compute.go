@@ -24,12 +24,6 @@ func (c *Client) StopComputing(ctx context.Context, key ed25519.PrivateKey, work
 	return c.Send(ctx, key, computeapi.MethodStop, computeapi.Stop{Worker: worker})
 }
 
-// SetComputeParams changes the compute module's params (the registry's
-// admin only).
-func (c *Client) SetComputeParams(ctx context.Context, admin ed25519.PrivateKey, p computeapi.Params) (Included, error) {
-	return c.Send(ctx, admin, computeapi.MethodSetParams, computeapi.SetParams{Params: p})
-}
-
 // ComputeWorker reads a worker's score, state and current or last
 // session.
 func (c *Client) ComputeWorker(ctx context.Context, worker ed25519.PublicKey) (computeapi.WorkerInfo, error) {

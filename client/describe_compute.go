@@ -11,9 +11,6 @@ func init() {
 			return append(Fields{hexField("worker", b.Worker)}, amountFields("stake", b.Stake)...)
 		}),
 		computeapi.MethodStop: describeBody(func(b computeapi.Stop) Fields { return Fields{hexField("worker", b.Worker)} }),
-		computeapi.MethodSetParams: describeBody(func(b computeapi.SetParams) Fields {
-			return Fields{textField("params", b.Params.String())}
-		}),
 	} {
 		bodyDescribers[method] = describe
 	}

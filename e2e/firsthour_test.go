@@ -25,7 +25,14 @@ func TestDevnetWarnsOnceAboutTheSimTEE(t *testing.T) {
 	if n := strings.Count(d.srv.stderrText(), simBanner); n != 1 {
 		t.Fatalf("the sim TEE warning appears %d times:\n%s", n, d.srv.stderrText())
 	}
+	if n := strings.Count(d.srv.stderrText(), devAdminBanner); n != 1 {
+		t.Fatalf("the unsafe dev admin warning appears %d times:\n%s", n, d.srv.stderrText())
+	}
 }
+
+// devAdminBanner is how a development chain's node says its genesis
+// names an unsafe dev admin.
+const devAdminBanner = "privileged changes need no proposal; development only"
 
 // TestTestnetNodeSaysItStartedOnce: a testnet validator prints one start
 // line (stdout), not a second near-identical one on stderr.
@@ -44,6 +51,9 @@ func TestTestnetNodeSaysItStartedOnce(t *testing.T) {
 	both := node.stdoutText() + node.stderrText()
 	if n := strings.Count(both, "validator of phala-testnet running"); n != 1 || !strings.Contains(node.stdoutText(), url) {
 		t.Fatalf("start line printed %d times (stdout %q), want once with %s", n, node.stdoutText(), url)
+	}
+	if !strings.Contains(node.stderrText(), "unsafe dev admin") || !strings.Contains(node.stderrText(), devAdminBanner) {
+		t.Fatalf("a development testnet's node does not warn of its unsafe dev admin:\n%s", node.stderrText())
 	}
 }
 

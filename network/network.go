@@ -18,6 +18,7 @@ import (
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/compute/computeapi"
+	"github.com/phala-go/phala/chain/gov/govapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/snapshot"
 	"github.com/phala-go/phala/crypto/address"
@@ -71,18 +72,27 @@ func devAddress(name string) address.Address {
 func KeyringDir(home node.Home) string { return filepath.Join(string(home), "keys") }
 
 // DevAppState is the application genesis of a development network: alice
-// is the registry admin; alice and dave may run gatekeepers. Sim quotes are
-// accepted unless production is set.
+// and dave may run gatekeepers. A development network (production unset)
+// accepts sim quotes, makes alice its unsafe dev admin (DEVELOPMENT ONLY:
+// she makes privileged changes without a proposal) and votes on
+// govapi.DevnetParams' short clock; a production one has no admin, so
+// every privileged change needs a proposal under gov's default params.
 func DevAppState(production bool) (json.RawMessage, error) {
 	dev := DevAccounts()
 	b, err := withOperators(bank.DefaultGenesis(dev[0].Address, dev[1].Address, dev[2].Address), dev[3:])
 	if err != nil {
 		return nil, err
 	}
-	r := registryapi.DefaultGenesis(dev[0].Address, !production, registryapi.Grant{Operator: dev[0].Address}, registryapi.Grant{Operator: dev[3].Address})
+	r := registryapi.DefaultGenesis(!production, registryapi.Grant{Operator: dev[0].Address}, registryapi.Grant{Operator: dev[3].Address})
 	g, err := app.DefaultGenesis(b, r)
 	if err != nil {
 		return nil, err
+	}
+	if !production {
+		admin := dev[0].Address
+		if g.Modules[govapi.Name], err = json.Marshal(govapi.Genesis{Params: govapi.DevnetParams(), UnsafeDevAdmin: &admin}); err != nil {
+			return nil, err
+		}
 	}
 	// A development network's economy runs on a clock one can watch:
 	// settlements every few seconds, a cool-down of a minute.
@@ -168,13 +178,56 @@ func WriteTestnet(o TestnetOptions) ([]node.Home, error) {
 	homes, err := node.WriteTestnet(node.Testnet{
 		Validators: o.Validators, OutDir: o.OutDir, Hosts: o.Hosts, BasePort: o.BasePort,
 		ChainID: o.ChainID, Timing: o.Timing, PublicRPC: o.PublicRPC, TxIndex: o.TxIndex, Snapshots: o.Snapshots,
-		AppState: func([]types.GenesisValidator) (json.RawMessage, error) { return DevAppState(o.Production) },
+		AppState: func([]types.GenesisValidator) (json.RawMessage, error) { return testnetAppState(o.Production) },
 	})
 	if err != nil {
 		return nil, err
 	}
 	return homes, writeDevKeys(filepath.Join(o.OutDir, "keys"))
 }
+
+// testnetAppState is DevAppState, and for a production network the
+// check that it names no unsafe dev admin.
+func testnetAppState(production bool) (json.RawMessage, error) {
+	raw, err := DevAppState(production)
+	if err != nil || !production {
+		return raw, err
+	}
+	return raw, CheckProductionAppState(raw)
+}
+
+// CheckProductionAppState refuses a production genesis that names an
+// unsafe dev admin: that key would make every privileged change without
+// a vote.
+func CheckProductionAppState(appState json.RawMessage) error {
+	admin, err := UnsafeDevAdminOf(appState)
+	if err != nil {
+		return err
+	}
+	if admin != nil {
+		return fmt.Errorf("a production genesis names an unsafe dev admin (%s): privileged changes would need no proposal; remove gov.unsafe_dev_admin", admin)
+	}
+	return nil
+}
+
+// UnsafeDevAdminOf returns the unsafe dev admin an application genesis
+// names in its gov section (nil: none).
+func UnsafeDevAdminOf(appState json.RawMessage) (*address.Address, error) {
+	var sections struct {
+		Gov *govapi.Genesis `json:"gov"`
+	}
+	if err := json.Unmarshal(appState, &sections); err != nil {
+		return nil, fmt.Errorf("genesis app state: %w", err)
+	}
+	if sections.Gov == nil {
+		return nil, nil
+	}
+	return sections.Gov.UnsafeDevAdmin, nil
+}
+
+// UnsafeDevAdminWarning is the line a node logs at start when its genesis
+// names an unsafe dev admin.
+const UnsafeDevAdminWarning = "privileged changes need no proposal; development only"
 
 // Validator is a running application with its consensus node.
 type Validator struct {
@@ -184,10 +237,11 @@ type Validator struct {
 
 // Start opens the application store of home and starts CometBFT over it.
 func Start(ctx context.Context, home node.Home, log *slog.Logger, opts ...node.StartOption) (*Validator, error) {
-	chainID, _, err := node.LoadGenesisAppState(home)
+	chainID, appState, err := node.LoadGenesisAppState(home)
 	if err != nil {
 		return nil, err
 	}
+	warnUnsafeDevAdmin(log, appState)
 	a, err := app.New(chainID, home.AppDataDir(), log)
 	if err != nil {
 		return nil, err
@@ -202,6 +256,25 @@ func Start(ctx context.Context, home node.Home, log *slog.Logger, opts ...node.S
 		return nil, err
 	}
 	return &Validator{App: a, Node: n}, nil
+}
+
+// warnUnsafeDevAdmin says loudly that the chain has an unsafe dev admin
+// (and louder if its attestation policy refuses sim quotes, as a
+// production chain's does): whoever holds that key changes policy,
+// gatekeepers, keys and params without a vote.
+func warnUnsafeDevAdmin(log *slog.Logger, appState json.RawMessage) {
+	admin, err := UnsafeDevAdminOf(appState)
+	if err != nil || admin == nil {
+		return
+	}
+	log.Warn("unsafe dev admin "+admin.String()+": "+UnsafeDevAdminWarning, "admin", admin.String())
+	var sections struct {
+		Registry *registryapi.Genesis `json:"registry"`
+	}
+	if json.Unmarshal(appState, &sections) == nil && sections.Registry != nil && !sections.Registry.Policy.AllowSim {
+		log.Error("THIS GENESIS REFUSES SIM QUOTES LIKE A PRODUCTION CHAIN BUT NAMES AN UNSAFE DEV ADMIN: " +
+			"one key makes every privileged change; a production chain must leave gov.unsafe_dev_admin empty")
+	}
 }
 
 // Stop stops consensus first, then closes the store it was writing.

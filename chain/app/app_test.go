@@ -271,12 +271,14 @@ func TestGenesisValidation(t *testing.T) {
 		{"pool to a key", func(g *bank.Genesis) { g.Allocations[0].Address = alice.Addr; g.Allocations[2].Address = dave.Addr }},
 		{"unknown purpose", func(g *bank.Genesis) { g.Allocations[3].Purpose = "airdrop" }},
 		{"duplicate address", func(g *bank.Genesis) { g.Allocations[4].Address = bob.Addr }},
+		{"fee above its bound", func(g *bank.Genesis) { g.Params.BaseFee = token.PHA(1_001) }},
+		{"no minimum balance", func(g *bank.Genesis) { g.Params.MinBalance = token.Amount{} }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b := bank.DefaultGenesis(alice.Addr, bob.Addr, carol.Addr)
 			tc.mutate(&b)
-			g, _ := app.DefaultGenesis(b, registryapi.DefaultGenesis(alice.Addr, true))
+			g, _ := app.DefaultGenesis(b, registryapi.DefaultGenesis(true))
 			if err := initChain(t, apptest.GenesisJSON(t, g)); err == nil {
 				t.Fatal("invalid genesis accepted")
 			}

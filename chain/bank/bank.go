@@ -26,7 +26,10 @@ func (Module) Name() string { return bankapi.Name }
 
 // Methods implements module.Module.
 func (Module) Methods() []module.Method {
-	return []module.Method{{Name: bankapi.MethodTransfer, Gas: bankapi.TransferGas, Handle: handleTransfer}}
+	return []module.Method{
+		{Name: bankapi.MethodTransfer, Gas: bankapi.TransferGas, Handle: handleTransfer},
+		{Name: bankapi.MethodSetParams, Gas: bankapi.SetParamsGas, Authority: true, Handle: setParams.Handle},
+	}
 }
 
 // InitGenesis implements module.Module.

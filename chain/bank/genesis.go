@@ -61,6 +61,9 @@ func (g Genesis) Validate() error {
 	if g.TotalSupply != bankapi.TotalSupply {
 		return fmt.Errorf("bank genesis: total_supply is %s, must be exactly %s (1,000,000,000 PHA)", g.TotalSupply, bankapi.TotalSupply)
 	}
+	if err := g.Params.Validate(); err != nil {
+		return fmt.Errorf("bank genesis: %w", err)
+	}
 	sum, seen := token.Amount{}, map[address.Address]bool{}
 	pool := false
 	for i, a := range g.Allocations {

@@ -125,7 +125,7 @@ func genesis(tb testing.TB, ctx *module.Context) {
 		raw any
 	}{
 		{bank.Module{}, bank.DefaultGenesis(address.Module("bench/placement"), address.Module("bench/developers"), team)},
-		{registry.Module{}, registryapi.DefaultGenesis(team, true)},
+		{registry.Module{}, registryapi.DefaultGenesis(true)},
 		{compute.Module{}, computeapi.DefaultGenesis()},
 	} {
 		raw, err := json.Marshal(sec.raw)

@@ -42,7 +42,7 @@ func (m Module) Methods() []module.Method {
 	return []module.Method{
 		{Name: computeapi.MethodStart, Gas: computeapi.StartGas, Handle: m.handleStart},
 		{Name: computeapi.MethodStop, Gas: computeapi.StopGas, Handle: m.handleStop},
-		{Name: computeapi.MethodSetParams, Gas: computeapi.SetParamsGas, Handle: handleSetParams},
+		{Name: computeapi.MethodSetParams, Gas: computeapi.SetParamsGas, Authority: true, Handle: setParams.Handle},
 	}
 }
 

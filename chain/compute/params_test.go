@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/phala-go/phala/chain/app/apptest"
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/compute/computeapi"
+	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/token"
 	"github.com/phala-go/phala/tokenomics"
@@ -22,45 +24,51 @@ import (
 
 func TestSetParams(t *testing.T) {
 	n := newNet(t)
-	p := n.params
-	p.SettleEvery = 20 * time.Second
-	p.Economy.BudgetPerDay = token.PHA(500_000)
-	if err := n.txErr(apptest.Alice, computeapi.MethodSetParams, computeapi.SetParams{Params: p}); err != nil {
+	change := apptest.Change(t, "answer_window", 20*time.Second, "economy.budget_per_day", token.PHA(500_000))
+	if err := n.txErr(apptest.Alice, computeapi.MethodSetParams, change); err != nil {
 		t.Fatal(err)
 	}
 	var got computeapi.Params
 	if err := n.Query(computeapi.QueryParams, nil, &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.SettleEvery != p.SettleEvery || got.Economy.BudgetPerDay != p.Economy.BudgetPerDay {
-		t.Fatalf("params after the change: %+v", got)
+	want := n.params
+	want.AnswerWindow, want.Economy.BudgetPerDay = 20*time.Second, token.PHA(500_000)
+	if got != want {
+		t.Fatalf("params after the change: %+v, want %+v", got, want)
 	}
 	if pub := n.Published(computeapi.TopicParams); len(pub) != 1 {
 		t.Fatalf("%d params messages for enclaves, want 1", len(pub))
 	}
+	n.params = got
 
-	bad := func(edit func(*computeapi.Params)) computeapi.SetParams {
-		q := n.params
-		edit(&q)
-		return computeapi.SetParams{Params: q}
-	}
 	for _, c := range []struct {
 		name string
 		from apptest.Account
 		body any
 		want error
 	}{
-		{"not the admin", apptest.Bob, computeapi.SetParams{Params: n.params}, computeapi.ErrUnauthorized},
-		{"settle_every zero", apptest.Alice, bad(func(p *computeapi.Params) { p.SettleEvery = 0 }), computeapi.ErrParams},
-		{"answer_window zero", apptest.Alice, bad(func(p *computeapi.Params) { p.AnswerWindow = 0 }), computeapi.ErrParams},
-		{"no challenge a block", apptest.Alice, bad(func(p *computeapi.Params) { p.MaxChallengesPerBlock = 0 }), computeapi.ErrParams},
-		{"slash above the stake", apptest.Alice, bad(func(p *computeapi.Params) { p.SlashShare = fixed.Int(2) }), computeapi.ErrParams},
-		{"treasury above the reward", apptest.Alice, bad(func(p *computeapi.Params) { p.Economy.TreasuryShare = fixed.Int(2) }), computeapi.ErrParams},
-		{"growth out of range", apptest.Alice, bad(func(p *computeapi.Params) { p.Economy.GrowthPerHour = fixed.Int(2) }), computeapi.ErrParams},
-		{"emission beyond the pool", apptest.Alice, bad(func(p *computeapi.Params) { p.Economy.BudgetPerDay = token.PHA(2_000_000) }), computeapi.ErrParams},
+		{"not the authority", apptest.Bob, apptest.Change(t, "answer_window", 30*time.Second), computeapi.ErrUnauthorized},
+		{"settle_every", apptest.Alice, apptest.Change(t, "settle_every", 20*time.Second), computeapi.ErrParams},
+		{"settle_every among others", apptest.Alice, apptest.Change(t, "answer_window", 30*time.Second, "settle_every", time.Minute), computeapi.ErrParams},
+		{"unknown path", apptest.Alice, apptest.Change(t, "economy.nonsense", 1), computeapi.ErrParams},
+		{"a group, not a param", apptest.Alice, apptest.Change(t, "economy", 1), computeapi.ErrParams},
+		{"wrong type", apptest.Alice, apptest.Change(t, "answer_window", "soon"), computeapi.ErrParams},
+		{"no change", apptest.Alice, module.ParamChange{}, computeapi.ErrParams},
+		{"answer_window zero", apptest.Alice, apptest.Change(t, "answer_window", 0), computeapi.ErrParams},
+		{"no challenge a block", apptest.Alice, apptest.Change(t, "max_challenges_per_block", 0), computeapi.ErrParams},
+		{"slash above the stake", apptest.Alice, apptest.Change(t, "slash_share", fixed.Int(2)), computeapi.ErrParams},
+		{"treasury above the reward", apptest.Alice, apptest.Change(t, "economy.treasury_share", fixed.Int(2)), computeapi.ErrParams},
+		{"growth out of range", apptest.Alice, apptest.Change(t, "economy.growth_per_hour", fixed.Int(2)), computeapi.ErrParams},
+		{"cool-down shorter than a period", apptest.Alice, apptest.Change(t, "economy.cool_down", time.Second), computeapi.ErrParams},
+		{"emission beyond the pool", apptest.Alice, apptest.Change(t, "economy.budget_per_day", token.PHA(2_000_000)), computeapi.ErrParams},
 		{"malformed", apptest.Alice, []byte{0x80}, computeapi.ErrInvalid},
 	} {
 		t.Run(c.name, func(t *testing.T) { n.mustRefuseTx(c.from, computeapi.MethodSetParams, c.body, c.want) })
+	}
+	err := n.txErr(apptest.Alice, computeapi.MethodSetParams, apptest.Change(t, "settle_every", 20*time.Second))
+	if err == nil || !strings.Contains(err.Error(), "renumber") {
+		t.Fatalf("settle_every refused with %v, want the reason", err)
 	}
 }
 
@@ -163,7 +171,7 @@ func poolNeverOverdrawn(t *testing.T, seed uint64) {
 		p.Economy.CoolDown = 24 * time.Hour
 		p.AnswerWindow = time.Hour
 	}}, func(g *app.Genesis) {
-		r := registryapi.DefaultGenesis(apptest.Alice.Addr, true)
+		r := registryapi.DefaultGenesis(true)
 		r.Params.ReattestSeconds = forever
 		g.Modules[registryapi.Name], _ = json.Marshal(r)
 	})

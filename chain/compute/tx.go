@@ -7,9 +7,6 @@ import (
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/compute/computeapi"
 	"github.com/phala-go/phala/chain/module"
-	"github.com/phala-go/phala/chain/registry"
-	"github.com/phala-go/phala/codec"
-	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/tokenomics"
 )
 
@@ -54,29 +51,6 @@ func (m Module) handleStop(ctx *module.Context, body []byte) error {
 		return err
 	}
 	return m.Pools.Stopped(ctx, sess.Pool, sess.Worker, sess.Stake)
-}
-
-// handleSetParams: the registry's admin changes the params. The rest of
-// the new schedule must fit in what the reward pool holds now.
-func handleSetParams(ctx *module.Context, body []byte) error {
-	admin, err := registry.Admin(ctx.Store)
-	if err != nil {
-		return err
-	}
-	if ctx.Sender != admin {
-		return computeapi.ErrUnauthorized.Wrapf("sender %s is not the admin", ctx.Sender)
-	}
-	b, err := computeapi.DecodeSetParams(body)
-	if err != nil {
-		return err
-	}
-	if err := validateNow(ctx, b.Params); err != nil {
-		return err
-	}
-	ctx.Store.Set(computeapi.ParamsKey.Key(), codec.MustMarshal(b.Params))
-	ctx.Emit(computeapi.EventParams, module.A("params", b.Params.String()))
-	ctx.Publish(mq.Message{Topic: computeapi.TopicParams, Payload: codec.MustMarshal(b.Params)})
-	return nil
 }
 
 // validateNow checks p's ranges and that what p's schedule still emits

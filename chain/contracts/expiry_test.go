@@ -214,7 +214,7 @@ func TestTimeoutParamsValidated(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := contractsapi.DefaultParams()
 			p.ResultsTimeout, p.UploadTimeout = tc.results, tc.upload
-			if err := p.Validate(); !errors.Is(err, contractsapi.ErrInvalid) {
+			if err := p.Validate(); !errors.Is(err, contractsapi.ErrParams) {
 				t.Fatalf("Validate: %v", err)
 			}
 		})

@@ -40,6 +40,7 @@ func (Module) Methods() []module.Method {
 		{Name: contractsapi.MethodUpload, Gas: contractsapi.UploadGas, Handle: handleUpload},
 		{Name: contractsapi.MethodInstantiate, Gas: contractsapi.InstantiateGas, Handle: handleInstantiate},
 		{Name: contractsapi.MethodCommand, Gas: contractsapi.CommandGas, Handle: handleCommand},
+		{Name: contractsapi.MethodSetParams, Gas: contractsapi.SetParamsGas, Authority: true, Handle: setParams.Handle},
 	}
 }
 

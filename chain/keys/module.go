@@ -23,9 +23,9 @@ func (Module) Name() string { return keysapi.Name }
 // Methods implements module.Module.
 func (Module) Methods() []module.Method {
 	return []module.Method{
-		{Name: keysapi.MethodCreateCluster, Gas: keysapi.AdminGas, Handle: handleCreateCluster},
-		{Name: keysapi.MethodAssignWorker, Gas: keysapi.AdminGas, Handle: handleAssignWorker},
-		{Name: keysapi.MethodRotate, Gas: keysapi.AdminGas, Handle: handleRotate},
+		{Name: keysapi.MethodCreateCluster, Gas: keysapi.AdminGas, Authority: true, Handle: handleCreateCluster},
+		{Name: keysapi.MethodAssignWorker, Gas: keysapi.AdminGas, Authority: true, Handle: handleAssignWorker},
+		{Name: keysapi.MethodRotate, Gas: keysapi.AdminGas, Authority: true, Handle: handleRotate},
 	}
 }
 

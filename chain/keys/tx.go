@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 
+	"github.com/phala-go/phala/chain/authority"
 	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/registry"
@@ -14,7 +15,7 @@ import (
 	"github.com/phala-go/phala/mq"
 )
 
-// The admin transactions: decode, check (admin first after the form, then
+// The authority's transactions: decode, check (authority first after the form, then
 // state), mutate, emit, publish for the gatekeepers.
 
 func handleCreateCluster(ctx *module.Context, body []byte) error {
@@ -22,7 +23,7 @@ func handleCreateCluster(ctx *module.Context, body []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := requireAdmin(ctx); err != nil {
+	if err := requireAuthority(ctx); err != nil {
 		return err
 	}
 	if _, exists, err := getCluster(ctx.Store, b.ID); err != nil {
@@ -41,7 +42,7 @@ func handleAssignWorker(ctx *module.Context, body []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := requireAdmin(ctx); err != nil {
+	if err := requireAuthority(ctx); err != nil {
 		return err
 	}
 	c, ok, err := getCluster(ctx.Store, b.Cluster)
@@ -79,7 +80,7 @@ func handleRotate(ctx *module.Context, body []byte) error {
 	if _, err := keysapi.DecodeRotate(body); err != nil {
 		return err
 	}
-	if err := requireAdmin(ctx); err != nil {
+	if err := requireAuthority(ctx); err != nil {
 		return err
 	}
 	st, err := getStatus(ctx.Store)
@@ -164,13 +165,9 @@ func ContractPublics(r state.Reader, cluster string, contract []byte) ([]keysapi
 	return c.Publics, err
 }
 
-func requireAdmin(ctx *module.Context) error {
-	admin, err := registry.Admin(ctx.Store)
-	if err != nil {
-		return err
-	}
-	if admin != ctx.Sender {
-		return keysapi.ErrUnauthorized.Wrapf("sender %s is not the admin", ctx.Sender)
-	}
-	return nil
+// requireAuthority: clusters, assignments and master key rotations are
+// the chain's authority's (governance, or a development chain's unsafe dev
+// admin).
+func requireAuthority(ctx *module.Context) error {
+	return authority.Require(ctx.Store, ctx.Sender, keysapi.ErrUnauthorized)
 }

@@ -41,6 +41,7 @@ func (Module) Methods() []module.Method {
 		{Name: poolsapi.MethodDelegate, Gas: poolsapi.DelegateGas, Handle: handleDelegate},
 		{Name: poolsapi.MethodUndelegate, Gas: poolsapi.DelegateGas, Handle: handleUndelegate},
 		{Name: poolsapi.MethodWithdraw, Gas: poolsapi.WithdrawGas, Handle: handleWithdraw},
+		{Name: poolsapi.MethodSetParams, Gas: poolsapi.AdminGas, Authority: true, Handle: setParams.Handle},
 	}
 }
 

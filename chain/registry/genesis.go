@@ -12,6 +12,9 @@ import (
 
 // InitGenesis implements module.Module.
 func (Module) InitGenesis(ctx *module.Context, raw json.RawMessage) error {
+	if err := refuseOldAdmin(raw); err != nil {
+		return err
+	}
 	var g registryapi.Genesis
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -21,11 +24,25 @@ func (Module) InitGenesis(ctx *module.Context, raw json.RawMessage) error {
 	if err := g.Validate(); err != nil {
 		return fmt.Errorf("registry genesis: %w", err)
 	}
-	ctx.Store.Set(adminKey.Key(), g.Admin[:])
 	ctx.Store.Set(policyKey.Key(), codec.MustMarshal(g.Policy))
 	ctx.Store.Set(paramsKey.Key(), codec.MustMarshal(g.Params))
 	for _, gr := range g.Gatekeepers {
 		putGrant(ctx, gr, true)
+	}
+	return nil
+}
+
+// refuseOldAdmin explains a genesis written before governance: its
+// registry admin is now the gov section's unsafe_dev_admin, which only a
+// development chain may have.
+func refuseOldAdmin(raw json.RawMessage) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return fmt.Errorf("registry genesis: %w", err)
+	}
+	if _, ok := fields["admin"]; ok {
+		return fmt.Errorf("registry genesis: \"admin\" is gone: privileged changes belong to governance; a development chain may name " +
+			"its admin as gov.unsafe_dev_admin (development only: that key then needs no proposal)")
 	}
 	return nil
 }

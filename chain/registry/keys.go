@@ -12,7 +12,6 @@ import (
 var (
 	policyKey        = registryapi.PolicyKey        // → attest.Policy
 	paramsKey        = registryapi.ParamsKey        // → Params
-	adminKey         = registryapi.AdminKey         // → admin address
 	nodeKey          = registryapi.NodeKey          // identity key → Node
 	grantByKey       = registryapi.GrantByKey       // identity key → gatekeeper grant
 	grantByOperator  = registryapi.GrantByOperator  // operator → gatekeeper grant

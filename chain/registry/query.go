@@ -29,6 +29,8 @@ func (Module) Query(r state.IterReader, path string, data []byte) (any, error) {
 		return gatekeepers(r)
 	case registryapi.QueryPolicy:
 		return GetPolicy(r)
+	case registryapi.QueryParams:
+		return getParams(r)
 	case registryapi.QueryEndpoint:
 		e, ok, err := GetEndpoint(r, data)
 		if err == nil && !ok {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/phala-go/phala/attest"
+	"github.com/phala-go/phala/chain/authority"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/state"
@@ -51,8 +52,9 @@ func (Module) Name() string { return registryapi.Name }
 func (Module) Methods() []module.Method {
 	return []module.Method{
 		{Name: registryapi.MethodRegister, Gas: registryapi.RegisterGas, Handle: handleRegister},
-		{Name: registryapi.MethodSetGatekeeper, Gas: registryapi.AdminGas, Handle: handleSetGatekeeper},
-		{Name: registryapi.MethodSetPolicy, Gas: registryapi.AdminGas, Handle: handleSetPolicy},
+		{Name: registryapi.MethodSetGatekeeper, Gas: registryapi.AdminGas, Authority: true, Handle: handleSetGatekeeper},
+		{Name: registryapi.MethodSetPolicy, Gas: registryapi.AdminGas, Authority: true, Handle: handleSetPolicy},
+		{Name: registryapi.MethodSetParams, Gas: registryapi.AdminGas, Authority: true, Handle: setParams.Handle},
 	}
 }
 
@@ -196,7 +198,7 @@ func handleSetGatekeeper(ctx *module.Context, body []byte) error {
 	if err := b.Grant.Validate(); err != nil {
 		return registryapi.ErrInvalid.Wrapf("%v", err)
 	}
-	if err := requireAdmin(ctx); err != nil {
+	if err := authority.Require(ctx.Store, ctx.Sender, registryapi.ErrUnauthorized); err != nil {
 		return err
 	}
 	putGrant(ctx, b.Grant, b.Allowed)
@@ -222,7 +224,7 @@ func revokeGatekeepers(ctx *module.Context, g registryapi.Grant) error {
 		if err != nil || !covered || still {
 			return err
 		}
-		deactivate(ctx, n, "gatekeeper grant withdrawn by the admin")
+		deactivate(ctx, n, "gatekeeper grant withdrawn")
 		return nil
 	})
 }
@@ -235,7 +237,7 @@ func handleSetPolicy(ctx *module.Context, body []byte) error {
 	if err := b.Policy.Validate(); err != nil {
 		return registryapi.ErrInvalidPolicy.Wrapf("%v", err)
 	}
-	if err := requireAdmin(ctx); err != nil {
+	if err := authority.Require(ctx.Store, ctx.Sender, registryapi.ErrUnauthorized); err != nil {
 		return err
 	}
 	ctx.Store.Set(policyKey.Key(), codec.MustMarshal(b.Policy))
@@ -243,31 +245,6 @@ func handleSetPolicy(ctx *module.Context, body []byte) error {
 	ctx.Emit("policy_changed")
 	ctx.Publish(mq.Message{Topic: registryapi.TopicPolicy, Payload: codec.MustMarshal(registryapi.PolicyEvent{Policy: b.Policy})})
 	return nil
-}
-
-func requireAdmin(ctx *module.Context) error {
-	admin, err := Admin(ctx.Store)
-	if err != nil {
-		return err
-	}
-	if admin != ctx.Sender {
-		return registryapi.ErrUnauthorized.Wrapf("sender %s is not the admin", ctx.Sender)
-	}
-	return nil
-}
-
-// Admin is the registry's admin (genesis, until governance): other modules'
-// admin-only transactions check their sender against it.
-func Admin(r state.Reader) (address.Address, error) {
-	raw, err := r.Get(adminKey.Key())
-	if err != nil {
-		return address.Address{}, err
-	}
-	admin, err := address.FromBytes(raw)
-	if err != nil {
-		return address.Address{}, registryapi.ErrCorruptState.Wrapf("admin: %v", err)
-	}
-	return admin, nil
 }
 
 func isGranted(r state.Reader, identityKey []byte, operator address.Address) (bool, error) {

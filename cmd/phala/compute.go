@@ -3,9 +3,7 @@ package main
 import (
 	"crypto/ed25519"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -20,7 +18,7 @@ import (
 
 func newComputeTxCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "compute", Short: "Start and stop workers computing with stake from their pool"}
-	cmd.AddCommand(txComputeStartCmd(), txComputeStopCmd(), txComputeSetParamsCmd())
+	cmd.AddCommand(txComputeStartCmd(), txComputeStopCmd(), setParamsCmd(computeapi.Name))
 	return cmd
 }
 
@@ -71,28 +69,6 @@ func txComputeStopCmd() *cobra.Command {
 		func() (any, error) {
 			w, err := parseComputeWorker(worker)
 			return computeapi.Stop{Worker: w}, err
-		})
-}
-
-func txComputeSetParamsCmd() *cobra.Command {
-	var file string
-	return adminTxCmd("set-params --from ADMIN --file PARAMS.json", "Change the economy's params (admin); phala query compute-params --output json prints the current ones", computeapi.MethodSetParams,
-		func(cmd *cobra.Command) {
-			cmd.Flags().StringVar(&file, "file", "", "the params as JSON (durations in nanoseconds, rates as decimals)")
-			cmd.MarkFlagRequired("file")
-		},
-		func() (any, error) {
-			raw, err := os.ReadFile(file)
-			if err != nil {
-				return nil, err
-			}
-			var p computeapi.Params
-			dec := json.NewDecoder(strings.NewReader(string(raw)))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&p); err != nil {
-				return nil, fmt.Errorf("%s: %w", file, err)
-			}
-			return computeapi.SetParams{Params: p}, nil
 		})
 }
 

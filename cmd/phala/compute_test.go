@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/compute/computeapi"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/network"
 	"github.com/phala-go/phala/node"
+	"github.com/phala-go/phala/tokenomics/fixed"
 )
 
 // TestComputeCommandsOnDevnet runs the compute transactions and queries
@@ -57,7 +59,9 @@ func TestComputeCommandsOnDevnet(t *testing.T) {
 	bad := p
 	bad.Economy.CoolDown = time.Second // shorter than a settlement period
 	badFile := writeJSON(t, bad)
-	goodFile := writeJSON(t, p)
+	good := p
+	good.AnswerWindow = 9 * time.Second
+	goodFile := writeJSON(t, good)
 	worker := strings.Repeat("ab", 32)
 
 	steps := []struct {
@@ -73,9 +77,15 @@ func TestComputeCommandsOnDevnet(t *testing.T) {
 		{"session of a worker with no score", append([]string{"query", "session", worker}, conn...), module.ErrNotFound, ""},
 		{"an unknown session", append([]string{"query", "session", "--id", "7"}, conn...), module.ErrNotFound, ""},
 		{"session named twice", append([]string{"query", "session", worker, "--id", "7"}, conn...), nil, "one of them"},
-		{"params by someone else", as("bob", "tx", "compute", "set-params", "--file", goodFile), computeapi.ErrUnauthorized, ""},
+		{"params by someone else", as("bob", "tx", "compute", "set-params", "--set", "answer_window=8s"), computeapi.ErrUnauthorized, ""},
 		{"params out of range", as("alice", "tx", "compute", "set-params", "--file", badFile), computeapi.ErrParams, ""},
-		{"the same params", as("alice", "tx", "compute", "set-params", "--file", goodFile), nil, `"height"`},
+		{"settle_every is fixed", as("alice", "tx", "compute", "set-params", "--set", "settle_every=20s"), computeapi.ErrParams, ""},
+		{"an unknown param", as("alice", "tx", "compute", "set-params", "--set", "nonsense=1"), nil, "no param"},
+		{"params from a file", as("alice", "tx", "compute", "set-params", "--file", goodFile), nil, `"height"`},
+		{"the same params again", as("alice", "tx", "compute", "set-params", "--file", goodFile), nil, "nothing to change"},
+		{"params by --set", as("alice", "tx", "compute", "set-params", "--set", "economy.treasury_share=0.25", "--set", "answer_window=8s"), nil, `"height"`},
+		{"other modules' params", as("alice", "tx", "pool", "set-params", "--set", "withdraw_grace=2h"), nil, `"height"`},
+		{"bank fee out of range", as("alice", "tx", "bank", "set-params", "--set", "base_fee=1000000000000000000"), bankapi.ErrParams, ""},
 		{"stop a worker not computing", as("alice", "tx", "compute", "stop", "--worker", worker), computeapi.ErrNotComputing, ""},
 		{"start with no stake", as("alice", "tx", "compute", "start", "--worker", worker, "--stake", "0"), computeapi.ErrStakeTooLow, ""},
 		{"a worker that is not a key, refused before sending", as("alice", "tx", "compute", "start", "--worker", "abc", "--stake", "1"), nil, "64 hex digits"},
@@ -97,6 +107,19 @@ func TestComputeCommandsOnDevnet(t *testing.T) {
 				t.Fatalf("%s: output %q, want JSON with %s", s.name, out, s.text)
 			}
 		}
+	}
+	out, err = runPhala(t, append([]string{"query", "compute-params"}, conn...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var after computeapi.Params
+	if err := json.Unmarshal([]byte(out), &after); err != nil {
+		t.Fatal(err)
+	}
+	want := p
+	want.AnswerWindow, want.Economy.TreasuryShare = 8*time.Second, fixed.MustRatio(1, 4)
+	if after != want {
+		t.Fatalf("params after the changes %+v, want %+v", after, want)
 	}
 }
 

@@ -29,7 +29,11 @@ func newDevnetCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "devnet",
 		Short: "Run a one-validator development network on loopback (resumes an existing home)",
-		Args:  cobra.NoArgs,
+		Long: "Run a one-validator development network on loopback (resumes an existing home).\n\n" +
+			"DEVELOPMENT ONLY: alice is the chain's unsafe dev admin (gov.unsafe_dev_admin): she sets the attestation " +
+			"policy, gatekeepers, clusters, the master key and params directly, with no proposal; governance votes " +
+			"on a short clock (30 s deposit and voting periods, 10 PHA deposits). Sim quotes are accepted.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			h := node.Home(home)
 			lock, err := lockHome(h, "devnet")

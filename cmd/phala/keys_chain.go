@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// The key hierarchy as the chain records it: admin transactions (clusters,
-// workers, rotation) and queries of the public keys. Contract keys are
+// The key hierarchy as the chain records it: the authority's transactions
+// (clusters, workers, rotation) and queries of the public keys. Contract keys are
 // requested by instantiation (phala contract instantiate). The secrets
 // live in gatekeepers' enclaves only.
 
@@ -23,8 +23,9 @@ func keysQueryCmds() []*cobra.Command {
 	return []*cobra.Command{queryMasterKeyCmd(), queryClustersCmd(), queryClusterCmd(), queryContractKeyCmd()}
 }
 
-// adminTxCmd is an admin transaction command: --from ADMIN plus the
-// keyring and node flags; body builds the transaction body from the flags.
+// adminTxCmd is a transaction command signed by one key (a pool's owner,
+// a delegator; see authorityTxCmd for the chain's authority): --from plus
+// the keyring and node flags; body builds the transaction body from the flags.
 func adminTxCmd(use, short, method string, flags func(*cobra.Command), body func() (any, error)) *cobra.Command {
 	var (
 		k    keyringFlags
@@ -43,7 +44,7 @@ func adminTxCmd(use, short, method string, flags func(*cobra.Command), body func
 	}
 	k.register(cmd, true)
 	n.register(cmd)
-	cmd.Flags().StringVar(&from, "from", "", "admin key")
+	cmd.Flags().StringVar(&from, "from", "", "the signing key")
 	cmd.MarkFlagRequired("from")
 	if flags != nil {
 		flags(cmd)
@@ -53,7 +54,7 @@ func adminTxCmd(use, short, method string, flags func(*cobra.Command), body func
 
 func txCreateClusterCmd() *cobra.Command {
 	var id string
-	return adminTxCmd("create-cluster --from ADMIN --id ID", "Create a cluster of workers (admin)", keysapi.MethodCreateCluster,
+	return authorityTxCmd("create-cluster --from ADMIN --id ID", "Create a cluster of workers", keysapi.MethodCreateCluster,
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&id, "id", "", "cluster id: 1..64 letters, digits, '-' or '_'")
 			cmd.MarkFlagRequired("id")
@@ -63,7 +64,7 @@ func txCreateClusterCmd() *cobra.Command {
 
 func txAssignWorkerCmd() *cobra.Command {
 	var cluster, worker string
-	return adminTxCmd("assign-worker --from ADMIN --cluster ID --worker HEX", "Assign a registered worker to a cluster (admin); gatekeepers then send it the cluster key", keysapi.MethodAssignWorker,
+	return authorityTxCmd("assign-worker --from ADMIN --cluster ID --worker HEX", "Assign a registered worker to a cluster; gatekeepers then send it the cluster key", keysapi.MethodAssignWorker,
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&cluster, "cluster", "", "cluster id")
 			cmd.Flags().StringVar(&worker, "worker", "", "the worker's identity key (hex)")
@@ -80,7 +81,7 @@ func txAssignWorkerCmd() *cobra.Command {
 }
 
 func txRotateMasterKeyCmd() *cobra.Command {
-	return adminTxCmd("rotate-master-key --from ADMIN", "Start the next master key generation (admin); refused while one is pending", keysapi.MethodRotate,
+	return authorityTxCmd("rotate-master-key --from ADMIN", "Start the next master key generation; refused while one is pending", keysapi.MethodRotate,
 		nil, func() (any, error) { return keysapi.Rotate{}, nil })
 }
 

@@ -202,7 +202,12 @@ func newTestnetCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "testnet --validators N --out DIR",
 		Short: "Write the homes of an N-validator network (loopback, or --hosts for several machines)",
-		Args:  cobra.NoArgs,
+		Long: "Write the homes of an N-validator network (loopback, or --hosts for several machines).\n\n" +
+			"Without --production it is a DEVELOPMENT network: sim quotes are accepted, alice is the chain's unsafe dev " +
+			"admin (gov.unsafe_dev_admin: privileged changes need no proposal) and governance votes on a short clock. " +
+			"With --production: real SGX/TDX quotes only, no unsafe dev admin (every privileged change is a proposal: " +
+			"phala tx gov propose) and governance's default params.",
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			o.Hosts = hosts
 			o.Timing = timing.timing()
@@ -233,7 +238,7 @@ func newTestnetCmd() *cobra.Command {
 	cmd.Flags().StringSliceVar(&hosts, "hosts", nil, "one host per validator (default: all on 127.0.0.1); P2P listens on it, RPC stays on 127.0.0.1 unless --public-rpc")
 	cmd.Flags().IntVar(&o.BasePort, "base-port", 26656, "first port; each validator on a host takes two")
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "phala-testnet", "chain id")
-	cmd.Flags().BoolVar(&o.Production, "production", false, "refuse sim quotes: only real SGX/TDX nodes may register")
+	cmd.Flags().BoolVar(&o.Production, "production", false, "refuse sim quotes (only real SGX/TDX nodes may register) and name no unsafe dev admin")
 	cmd.Flags().BoolVar(&o.PublicRPC, "public-rpc", false,
 		"with --hosts, make each node's RPC listen on its host instead of 127.0.0.1: anyone who reaches it can read the chain and "+
 			"submit transactions (no auth, no TLS; subscriptions and broadcast_tx_commit refused; no tx index unless --tx-index kv)")

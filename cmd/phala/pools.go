@@ -21,10 +21,10 @@ import (
 // raw units).
 
 func newPoolTxCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "pool", Short: "Stake pools: create, add workers, delegate, undelegate, withdraw rewards"}
+	cmd := &cobra.Command{Use: "pool", Aliases: []string{"pools"}, Short: "Stake pools: create, add workers, delegate, undelegate, withdraw rewards"}
 	cmd.AddCommand(txPoolCreateCmd(), txPoolWorkerCmd("add-worker", "Add a worker you operate to your pool", poolsapi.MethodAddWorker),
 		txPoolWorkerCmd("remove-worker", "Take a worker with no session out of your pool", poolsapi.MethodRemoveWorker),
-		txPoolSetCommissionCmd(), txPoolSetCapacityCmd(), txPoolDelegateCmd(), txPoolUndelegateCmd(), txPoolWithdrawCmd())
+		txPoolSetCommissionCmd(), txPoolSetCapacityCmd(), txPoolDelegateCmd(), txPoolUndelegateCmd(), txPoolWithdrawCmd(), setParamsCmd(poolsapi.Name))
 	return cmd
 }
 

@@ -213,7 +213,8 @@ func txSetPolicyCmd() *cobra.Command {
 		from, file string
 	)
 	cmd := &cobra.Command{
-		Use: "set-policy --from ADMIN --policy FILE", Short: "Replace the attestation policy (admin); nodes that no longer pass are deactivated", Args: cobra.NoArgs,
+		Use: "set-policy --from ADMIN --policy FILE", Short: "Replace the attestation policy (development chains' unsafe dev admin; on a production chain use `phala tx gov propose`)",
+		Long: "Replace the attestation policy; nodes that no longer pass are deactivated at the end of the block.\n\n" + authorityNote, Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			raw, err := os.ReadFile(file)
 			if err != nil {
@@ -228,7 +229,7 @@ func txSetPolicyCmd() *cobra.Command {
 	}
 	k.register(cmd, true)
 	n.register(cmd)
-	cmd.Flags().StringVar(&from, "from", "", "admin key")
+	cmd.Flags().StringVar(&from, "from", "", "the unsafe dev admin's key (development chains only)")
 	cmd.Flags().StringVar(&file, "policy", "", "policy JSON file")
 	cmd.MarkFlagRequired("from")
 	cmd.MarkFlagRequired("policy")
@@ -243,7 +244,8 @@ func txSetGatekeeperCmd() *cobra.Command {
 		remove                   bool
 	)
 	cmd := &cobra.Command{
-		Use: "set-gatekeeper --from ADMIN (--operator ADDR | --identity HEX) [--remove]", Short: "Allow or withdraw a gatekeeper (admin)", Args: cobra.NoArgs,
+		Use: "set-gatekeeper --from ADMIN (--operator ADDR | --identity HEX) [--remove]", Short: "Allow or withdraw a gatekeeper (development chains' unsafe dev admin; on a production chain use `phala tx gov propose`)",
+		Long: "Allow or withdraw a gatekeeper; withdrawing deactivates the gatekeepers the grant covered.\n\n" + authorityNote, Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			var g registryapi.Grant
 			var err error
@@ -263,7 +265,7 @@ func txSetGatekeeperCmd() *cobra.Command {
 	}
 	k.register(cmd, true)
 	n.register(cmd)
-	cmd.Flags().StringVar(&from, "from", "", "admin key")
+	cmd.Flags().StringVar(&from, "from", "", "the unsafe dev admin's key (development chains only)")
 	cmd.Flags().StringVar(&operator, "operator", "", "allow gatekeepers of this operator")
 	cmd.Flags().StringVar(&identity, "identity", "", "allow the gatekeeper with this identity key (hex)")
 	cmd.Flags().BoolVar(&remove, "remove", false, "withdraw the grant (deactivates the gatekeepers it covered)")

@@ -49,6 +49,7 @@ func newTxCmd() *cobra.Command {
 	cmd.AddCommand(newComputeTxCmd())
 	cmd.AddCommand(newPoolTxCmd())
 	cmd.AddCommand(newGovTxCmd())
+	cmd.AddCommand(paramsTxCmds()...)
 	return cmd
 }
 

@@ -17,7 +17,8 @@ import (
 // DefaultCluster is the cluster the devnet creates and puts its worker in.
 const DefaultCluster = "default"
 
-// admin is the registry admin of a development network.
+// admin is a development network's unsafe dev admin (gov.unsafe_dev_admin):
+// it creates the cluster and assigns workers without a proposal.
 const admin = "alice"
 
 // ClusterInfo is what the devnet prints about its key hierarchy.

@@ -18,6 +18,7 @@ import (
 	"github.com/phala-go/phala/chain/app"
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/chainapi"
+	"github.com/phala-go/phala/chain/gov/govapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/codec"
@@ -130,15 +131,18 @@ func newChain(dir string) (*testChain, error) {
 }
 
 // The devnet is composed here rather than with package network, which
-// imports this package (its devnet runs a worker): alice is the registry
+// imports this package (its devnet runs a worker): alice is the unsafe dev
 // admin and may run a gatekeeper, sim quotes are accepted.
 func devAppState() (json.RawMessage, error) {
 	addr := func(name string) address.Address {
 		return address.FromPublicKey(devKey(name).Public().(ed25519.PublicKey))
 	}
 	alice := addr("alice")
-	g, err := app.DefaultGenesis(bank.DefaultGenesis(alice, addr("bob"), addr("carol")), registryapi.DefaultGenesis(alice, true, registryapi.Grant{Operator: alice}))
+	g, err := app.DefaultGenesis(bank.DefaultGenesis(alice, addr("bob"), addr("carol")), registryapi.DefaultGenesis(true, registryapi.Grant{Operator: alice}))
 	if err != nil {
+		return nil, err
+	}
+	if g.Modules[govapi.Name], err = json.Marshal(govapi.Genesis{Params: govapi.DevnetParams(), UnsafeDevAdmin: &alice}); err != nil {
 		return nil, err
 	}
 	return json.Marshal(g)

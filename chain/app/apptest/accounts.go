@@ -20,7 +20,8 @@ func Dev(name string) Account {
 	return Account{Key: k, Addr: address.FromPublicKey(k.Public().(ed25519.PublicKey))}
 }
 
-// The funded dev accounts. Alice is also the registry's admin.
+// The funded dev accounts. Alice is also the chain's unsafe dev admin
+// (gov.unsafe_dev_admin): she sends Authority methods without a proposal.
 var (
 	Alice = Dev("alice")
 	Bob   = Dev("bob")

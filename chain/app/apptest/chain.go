@@ -14,6 +14,7 @@ import (
 	"github.com/phala-go/phala/chain/app"
 	"github.com/phala-go/phala/chain/bank"
 	"github.com/phala-go/phala/chain/bank/bankapi"
+	"github.com/phala-go/phala/chain/gov/govapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
@@ -64,7 +65,7 @@ func openDefault(chainID, dir string) (*app.App, error) {
 }
 
 // New starts a chain from the default genesis: the dev accounts funded,
-// Alice the registry's admin, sim quotes allowed. No block is committed
+// Alice the unsafe dev admin, sim quotes allowed. No block is committed
 // yet; a sim registration needs one to anchor to.
 func New(t testing.TB, opts ...Option) *Chain {
 	t.Helper()
@@ -89,15 +90,26 @@ func New(t testing.TB, opts ...Option) *Chain {
 }
 
 // Genesis is the default genesis: the dev accounts' allocations and Alice
-// as the registry's admin; allowSim chooses the registry's dev or
-// production attestation policy.
+// as the unsafe dev admin (gov's default params); allowSim chooses the
+// registry's dev or production attestation policy. NoDevAdmin removes the
+// admin, as on a production chain.
 func Genesis(t testing.TB, allowSim bool) app.Genesis {
 	t.Helper()
-	g, err := app.DefaultGenesis(bank.DefaultGenesis(Alice.Addr, Bob.Addr, Carol.Addr), registryapi.DefaultGenesis(Alice.Addr, allowSim))
+	g, err := app.DefaultGenesis(bank.DefaultGenesis(Alice.Addr, Bob.Addr, Carol.Addr), registryapi.DefaultGenesis(allowSim))
 	if err != nil {
 		t.Fatal(err)
 	}
+	admin := Alice.Addr
+	if g.Modules[govapi.Name], err = json.Marshal(govapi.Genesis{Params: govapi.DefaultParams(), UnsafeDevAdmin: &admin}); err != nil {
+		t.Fatal(err)
+	}
 	return g
+}
+
+// NoDevAdmin is a genesis edit (WithGenesis) that leaves the chain without
+// an unsafe dev admin: every Authority method then needs a proposal.
+func NoDevAdmin(g *app.Genesis) {
+	g.Modules[govapi.Name], _ = json.Marshal(govapi.Genesis{Params: govapi.DefaultParams()})
 }
 
 // GenesisJSON is g as CometBFT hands it to InitChain.

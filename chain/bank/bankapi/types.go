@@ -16,7 +16,8 @@ type Account struct {
 	Nonce   uint64 // the nonce its next transaction must carry
 }
 
-// Params are the fee and account rules, set at genesis.
+// Params are the fee and account rules, set at genesis and changed by
+// "bank.set_params" (the chain's authority only).
 type Params struct {
 	_          struct{}     `cbor:",toarray"`
 	BaseFee    token.Amount `json:"base_fee"`    // paid by every transaction
@@ -55,6 +56,11 @@ const (
 	QueryAccount   = "bank/account"
 	QuerySupply    = "bank/supply"
 	QueryParams    = "bank/params"
+	// MethodSetParams changes the params (body module.ParamChange; the
+	// chain's authority only: chain/authority).
+	MethodSetParams = "bank.set_params"
+	// EventParams: set_params changed the params (attribute "changed").
+	EventParams = "bank_params"
 )
 
 // Name is the module's name.
@@ -66,10 +72,41 @@ var (
 	ErrBelowMinBalance   = errs.Register(Name, 2, "amount below the minimum balance of a new account")
 	ErrInvalidTransfer   = errs.Register(Name, 3, "invalid transfer")
 	ErrCorruptState      = errs.Register(Name, 4, "corrupt bank state")
+	ErrParams            = errs.Register(Name, 5, "parameter out of range")
+	ErrUnauthorized      = errs.Register(Name, 6, "only the chain's authority may do this")
 )
 
-// TransferGas is the execution cost of a transfer.
-const TransferGas = 1_000
+// Gas: the execution cost of each transaction.
+const (
+	TransferGas  = 1_000
+	SetParamsGas = 10_000
+)
+
+// Fee bounds. A transaction is at most a few megabytes, so with these
+// Fee(n) cannot overflow and, at 1,000 PHA a transaction plus 1 PHA a
+// byte at most, no setting can make the chain unusable by a typo of a
+// few orders of magnitude without the holders' noticing: the supply is
+// 10^9 PHA.
+var (
+	MaxBaseFee    = token.PHA(1_000)
+	MaxByteFee    = token.PHA(1)
+	MaxMinBalance = token.PHA(1_000)
+)
+
+// Validate checks the params' ranges: fees bounded so that Fee never
+// overflows, a positive minimum balance (an empty account must not be
+// creatable: it would cost state for nothing).
+func (p Params) Validate() error {
+	switch {
+	case p.BaseFee.Cmp(MaxBaseFee) > 0:
+		return ErrParams.Wrapf("base_fee must be at most %s", MaxBaseFee.PHAString())
+	case p.ByteFee.Cmp(MaxByteFee) > 0:
+		return ErrParams.Wrapf("byte_fee must be at most %s", MaxByteFee.PHAString())
+	case p.MinBalance.IsZero() || p.MinBalance.Cmp(MaxMinBalance) > 0:
+		return ErrParams.Wrapf("min_balance must be in (0, %s]", MaxMinBalance.PHAString())
+	}
+	return nil
+}
 
 // Fee is what a transaction of n bytes must pay at least.
 func (p Params) Fee(n int) (token.Amount, error) {

@@ -46,13 +46,6 @@ func DecodeStop(b []byte) (Stop, error) {
 	return s, checkIdentity(s.Worker)
 }
 
-// DecodeSetParams decodes a MethodSetParams body; ranges are the
-// handler's (Params.Validate needs the reward pool's balance).
-func DecodeSetParams(b []byte) (SetParams, error) {
-	var s SetParams
-	return s, decode(b, &s, "set_params body")
-}
-
 // DecodeBenchmark decodes a TopicBenchmark payload: a score in 1..MaxScore.
 func DecodeBenchmark(b []byte) (Benchmark, error) {
 	var bm Benchmark

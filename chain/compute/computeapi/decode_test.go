@@ -39,7 +39,6 @@ func TestDecoders(t *testing.T) {
 		{"benchmark", func(b []byte) error { _, err := DecodeBenchmark(b); return err }, Benchmark{Score: 2500}, nil},
 		{"benchmark of zero", func(b []byte) error { _, err := DecodeBenchmark(b); return err }, Benchmark{}, ErrInvalid},
 		{"benchmark too high", func(b []byte) error { _, err := DecodeBenchmark(b); return err }, Benchmark{Score: MaxScore + 1}, ErrInvalid},
-		{"set params", func(b []byte) error { _, err := DecodeSetParams(b); return err }, SetParams{Params: DefaultParams()}, nil},
 		{"settlement", decodeSettlement, Settlement{Period: 1, Parts: 1, Workers: []WorkerSettlement{ws(1, StateComputing, 5), ws(2, StateUnresponsive, 0)}}, nil},
 		{"empty settlement", decodeSettlement, Settlement{Period: 3, Parts: 1}, nil},
 		{"period zero", decodeSettlement, Settlement{Parts: 1}, ErrInvalid},
@@ -193,10 +192,6 @@ func FuzzDecodeStop(f *testing.F) { fuzzDecoder(f, []Stop{{Worker: key}}, Decode
 
 func FuzzDecodeBenchmark(f *testing.F) {
 	fuzzDecoder(f, []Benchmark{{Score: 2500}}, DecodeBenchmark)
-}
-
-func FuzzDecodeSetParams(f *testing.F) {
-	fuzzDecoder(f, []SetParams{{Params: DefaultParams()}}, DecodeSetParams)
 }
 
 // FuzzAnswers: the answers a heartbeat carries, as the compute module

@@ -35,8 +35,9 @@ const (
 	// MethodStop stops a worker's session (body Stop): it cools down for
 	// Params.Economy.CoolDown, then its stake goes back to the pool.
 	MethodStop = "compute.stop"
-	// MethodSetParams changes the params (body SetParams; the registry's
-	// admin only, until governance exists).
+	// MethodSetParams changes governable params (body
+	// module.ParamChange; the chain's authority only: chain/authority).
+	// settle_every never changes: periods are numbered by it.
 	MethodSetParams = "compute.set_params"
 )
 
@@ -253,12 +254,6 @@ type Start struct {
 type Stop struct {
 	_      struct{} `cbor:",toarray"`
 	Worker []byte
-}
-
-// SetParams is the body of MethodSetParams.
-type SetParams struct {
-	_      struct{} `cbor:",toarray"`
-	Params Params
 }
 
 // SessionEvent is published (TopicSession) on every change of a session.

@@ -38,6 +38,9 @@ const (
 	// MethodCommand sends an encrypted command to a contract (body
 	// Command).
 	MethodCommand = "contracts.command"
+	// MethodSetParams changes the params (body module.ParamChange; the
+	// chain's authority only: chain/authority).
+	MethodSetParams = "contracts.set_params"
 )
 
 // Topics the module publishes for enclaves, in chain order.
@@ -62,6 +65,7 @@ const (
 	EventCodeStored   = "code_stored"
 	EventInstantiated = "contract_instantiated"
 	EventCommand      = "contract_command"
+	EventParams       = "contracts_params" // set_params: attribute "changed"
 )
 
 // Hash is a SHA-256: a code hash (the code id) or a contract id.
@@ -303,25 +307,33 @@ func DefaultParams() Params {
 // timeout stays far inside int64.
 const MaxTimeout = 1 << 31
 
+// Upper bounds of the sizes: every worker of a cluster holds each code in
+// its enclave's memory, and no transaction is larger than a megabyte
+// anyway (the chain's max_tx_bytes is 64 KiB by default).
+const (
+	MaxMaxCodeSize   = 64 << 20
+	MaxMaxSealedSize = 1 << 20
+)
+
 // Validate checks params before the chain uses them.
 func (p Params) Validate() error {
 	switch {
-	case p.MaxCodeSize == 0:
-		return ErrInvalid.Wrapf("max_code_size must be positive")
+	case p.MaxCodeSize == 0 || p.MaxCodeSize > MaxMaxCodeSize:
+		return ErrParams.Wrapf("max_code_size must be in [1, %d]", MaxMaxCodeSize)
 	case p.MaxGasLimit == 0:
-		return ErrInvalid.Wrapf("max_gas_limit must be positive")
-	case p.MaxSealedSize == 0:
-		return ErrInvalid.Wrapf("max_sealed_size must be positive")
+		return ErrParams.Wrapf("max_gas_limit must be positive")
+	case p.MaxSealedSize == 0 || p.MaxSealedSize > MaxMaxSealedSize:
+		return ErrParams.Wrapf("max_sealed_size must be in [1, %d]", MaxMaxSealedSize)
 	case p.ResultsTimeout == 0 || p.ResultsTimeout > MaxTimeout:
-		return ErrInvalid.Wrapf("results_timeout_blocks must be 1..%d", uint64(MaxTimeout))
+		return ErrParams.Wrapf("results_timeout_blocks must be 1..%d", uint64(MaxTimeout))
 	case p.UploadTimeout == 0 || p.UploadTimeout > MaxTimeout:
-		return ErrInvalid.Wrapf("upload_timeout_blocks must be 1..%d", uint64(MaxTimeout))
+		return ErrParams.Wrapf("upload_timeout_blocks must be 1..%d", uint64(MaxTimeout))
 	}
 	if _, err := p.GasPrice.MulUint64(p.MaxGasLimit); err != nil {
-		return ErrInvalid.Wrapf("gas_price × max_gas_limit overflows")
+		return ErrParams.Wrapf("gas_price × max_gas_limit overflows")
 	}
 	if _, err := p.UploadByteFee.MulUint64(p.MaxCodeSize); err != nil {
-		return ErrInvalid.Wrapf("upload_byte_fee × max_code_size overflows")
+		return ErrParams.Wrapf("upload_byte_fee × max_code_size overflows")
 	}
 	return nil
 }
@@ -347,6 +359,7 @@ const (
 	UploadGas      = 20_000 // a SHA-256 over at most 64 KiB, two writes
 	InstantiateGas = 50_000
 	CommandGas     = 20_000
+	SetParamsGas   = 10_000
 )
 
 // Query paths.
@@ -412,6 +425,8 @@ var (
 	ErrGasLimit        = errs.Register(Name, 11, "gas limit out of bounds")
 	ErrEnvelope        = errs.Register(Name, 12, "unusable envelope")
 	ErrCorruptState    = errs.Register(Name, 13, "corrupt contracts state")
+	ErrParams          = errs.Register(Name, 17, "parameter out of range")
+	ErrUnauthorized    = errs.Register(Name, 18, "only the chain's authority may do this")
 )
 
 // MarshalText writes hex, so JSON shows hashes as text.

@@ -25,7 +25,8 @@ import (
 // error codespace.
 const Name = "keys"
 
-// Transactions (admin only for now; governance later).
+// Transactions: Authority methods (chain/authority: governance, or a
+// development chain's unsafe dev admin).
 const (
 	MethodRotate        = "keys.rotate"         // body: Rotate
 	MethodCreateCluster = "keys.create_cluster" // body: CreateCluster
@@ -205,7 +206,7 @@ func Designated(active []ed25519.PublicKey, dueSince, h int64) ed25519.PublicKey
 // Stable error kinds: codes only ever get added.
 var (
 	ErrInvalid         = errs.Register(Name, 1, "invalid keys message")
-	ErrUnauthorized    = errs.Register(Name, 2, "only the registry admin may do this")
+	ErrUnauthorized    = errs.Register(Name, 2, "only the chain's authority may do this")
 	ErrUnknownCluster  = errs.Register(Name, 3, "no such cluster")
 	ErrClusterExists   = errs.Register(Name, 4, "cluster already exists")
 	ErrNotWorker       = errs.Register(Name, 5, "not an active registered worker")
@@ -221,7 +222,7 @@ var (
 	ErrCorruptState    = errs.Register(Name, 15, "corrupt keys state")
 )
 
-// AdminGas is the execution cost of each admin transaction: a few reads
+// AdminGas is the execution cost of each authority transaction: a few reads
 // and writes, no cryptography.
 const AdminGas = 10_000
 

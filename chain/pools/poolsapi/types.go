@@ -41,6 +41,7 @@ const (
 	MethodDelegate      = "pools.delegate"       // body Delegate
 	MethodUndelegate    = "pools.undelegate"     // body Undelegate
 	MethodWithdraw      = "pools.withdraw"       // body Withdraw: claim rewards
+	MethodSetParams     = "pools.set_params"     // body module.ParamChange; the chain's authority only (chain/authority)
 )
 
 // Event types.
@@ -57,6 +58,7 @@ const (
 	EventReward        = "pool_reward"        // a worker's reward split
 	EventStakeReturned = "pool_stake_returned"
 	EventForceStop     = "pool_force_stop"
+	EventParams        = "pools_params" // set_params: attribute "changed"
 )
 
 // ID numbers pools from 1.
@@ -412,4 +414,5 @@ var (
 	ErrNoStake         = errs.Register(Name, 16, "not enough free stake in the pool")
 	ErrParams          = errs.Register(Name, 17, "parameter out of range")
 	ErrCorruptState    = errs.Register(Name, 18, "corrupt pools state")
+	ErrUnauthorized    = errs.Register(Name, 19, "only the chain's authority may do this")
 )

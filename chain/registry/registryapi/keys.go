@@ -9,9 +9,10 @@ import (
 // queries with a proof) must compute the key it asks for without linking
 // the handlers.
 var (
-	PolicyKey        = state.NewKeyFormat(state.ModuleRegistry, 0x01) // → attest.Policy
-	ParamsKey        = state.NewKeyFormat(state.ModuleRegistry, 0x02) // → Params
-	AdminKey         = state.NewKeyFormat(state.ModuleRegistry, 0x03) // → admin address
+	PolicyKey = state.NewKeyFormat(state.ModuleRegistry, 0x01) // → attest.Policy
+	ParamsKey = state.NewKeyFormat(state.ModuleRegistry, 0x02) // → Params
+	// 0x03 held the registry admin's address until governance replaced
+	// it (chain/authority); never reuse it.
 	NodeKey          = state.NewKeyFormat(state.ModuleRegistry, 0x04) // identity key → Node
 	GrantByKey       = state.NewKeyFormat(state.ModuleRegistry, 0x05) // identity key → gatekeeper grant
 	GrantByOperator  = state.NewKeyFormat(state.ModuleRegistry, 0x06) // operator → gatekeeper grant

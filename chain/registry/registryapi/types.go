@@ -64,6 +64,30 @@ type Params struct {
 // DefaultParams: re-attest weekly, quotes made within the last 100 blocks.
 func DefaultParams() Params { return Params{ReattestSeconds: 7 * 24 * 3600, MaxAnchorAge: 100} }
 
+// Ranges of the params. A node re-attests at most every ten minutes
+// (re-attesting takes a quote, its collateral and a block) and at least
+// every thousand years (a block time plus the period stays far inside
+// int64; how long is wise is governance's choice: a test chain may never
+// want it); a quote may name a block at most as far back
+// as the chain keeps block hashes (chain/store.RecentBlocks, which a
+// registry test holds this to: this package may not link the store).
+const (
+	MinReattestSeconds = 10 * 60
+	MaxReattestSeconds = 1000 * 365 * 24 * 3600
+	MaxMaxAnchorAge    = 1000
+)
+
+// Validate checks params against their ranges.
+func (p Params) Validate() error {
+	switch {
+	case p.ReattestSeconds < MinReattestSeconds || p.ReattestSeconds > MaxReattestSeconds:
+		return ErrParams.Wrapf("reattest_seconds must be in [%d, %d], not %d", MinReattestSeconds, MaxReattestSeconds, p.ReattestSeconds)
+	case p.MaxAnchorAge < 1 || p.MaxAnchorAge > MaxMaxAnchorAge:
+		return ErrParams.Wrapf("max_anchor_age must be in [1, %d] blocks, not %d", MaxMaxAnchorAge, p.MaxAnchorAge)
+	}
+	return nil
+}
+
 // Register is the body of "registry.register": an operator account submits
 // a node's keys with the evidence that a genuine enclave holds them.
 type Register struct {
@@ -83,14 +107,16 @@ type Grant struct {
 	Operator    address.Address `json:"operator,omitzero"`
 }
 
-// SetGatekeeper is the body of "registry.set_gatekeeper" (admin only).
+// SetGatekeeper is the body of "registry.set_gatekeeper" (the chain's
+// authority only: chain/authority).
 type SetGatekeeper struct {
 	_       struct{} `cbor:",toarray"`
 	Grant   Grant
 	Allowed bool
 }
 
-// SetPolicy is the body of "registry.set_policy" (admin only).
+// SetPolicy is the body of "registry.set_policy" (the chain's authority
+// only).
 type SetPolicy struct {
 	_      struct{} `cbor:",toarray"`
 	Policy attest.Policy
@@ -126,11 +152,18 @@ const (
 	MethodRegister      = "registry.register"
 	MethodSetGatekeeper = "registry.set_gatekeeper"
 	MethodSetPolicy     = "registry.set_policy"
+	// MethodSetParams changes governable params (body
+	// module.ParamChange; the chain's authority only).
+	MethodSetParams = "registry.set_params"
 
 	QueryNodes       = "registry/nodes"       // data: empty, or one role byte
 	QueryNode        = "registry/node"        // data: identity key
 	QueryGatekeepers = "registry/gatekeepers" // grants and active gatekeepers
 	QueryPolicy      = "registry/policy"
+	QueryParams      = "registry/params" // → Params
+
+	// EventParams: set_params changed the params (attribute "changed").
+	EventParams = "registry_params"
 
 	TopicNode       = "registry.node"
 	TopicPolicy     = "registry.policy"
@@ -170,12 +203,13 @@ var (
 	ErrStaleAnchor     = errs.Register(Name, 3, "report data names an unknown or too old block")
 	ErrReportData      = errs.Register(Name, 4, "quote does not bind these keys")
 	ErrNotGatekeeper   = errs.Register(Name, 5, "not allowed to be a gatekeeper")
-	ErrUnauthorized    = errs.Register(Name, 6, "only the registry admin may do this")
+	ErrUnauthorized    = errs.Register(Name, 6, "only the chain's authority may do this")
 	ErrCorruptState    = errs.Register(Name, 7, "corrupt registry state")
 	ErrIdentityInUse   = errs.Register(Name, 8, "identity key registered by another operator")
 	ErrRoleChange      = errs.Register(Name, 9, "a node cannot change its role")
 	ErrInvalidPolicy   = errs.Register(Name, 10, "invalid policy")
 	ErrUnknownIdentity = errs.Register(Name, 11, "no such node")
+	ErrParams          = errs.Register(Name, 15, "parameter out of range")
 )
 
 // Gas of each method. Registration verifies a quote (certificate chains,
@@ -206,30 +240,27 @@ func (g Grant) Validate() error {
 	return nil
 }
 
-// Genesis is the registry's section of the genesis file.
+// Genesis is the registry's section of the genesis file. Who may change
+// the policy and the gatekeepers is not the registry's business any more:
+// governance, or a development chain's gov.unsafe_dev_admin
+// (chain/authority).
 type Genesis struct {
-	// Admin may name gatekeepers and change the policy until governance
-	// exists.
-	Admin       address.Address `json:"admin"`
-	Policy      attest.Policy   `json:"policy"`
-	Params      Params          `json:"params"`
-	Gatekeepers []Grant         `json:"gatekeepers"`
+	Policy      attest.Policy `json:"policy"`
+	Params      Params        `json:"params"`
+	Gatekeepers []Grant       `json:"gatekeepers"`
 }
 
 // DefaultGenesis accepts sim quotes only if allowSim: a development network
 // does, a production one must not.
-func DefaultGenesis(admin address.Address, allowSim bool, gatekeepers ...Grant) Genesis {
+func DefaultGenesis(allowSim bool, gatekeepers ...Grant) Genesis {
 	p := attest.Policy{AllowSim: allowSim} // default statuses: UpToDate, SWHardeningNeeded
-	return Genesis{Admin: admin, Policy: p, Params: DefaultParams(), Gatekeepers: gatekeepers}
+	return Genesis{Policy: p, Params: DefaultParams(), Gatekeepers: gatekeepers}
 }
 
 // Validate checks a genesis section before the chain or an enclave uses it.
 func (g Genesis) Validate() error {
-	if g.Admin.IsZero() {
-		return fmt.Errorf("no admin")
-	}
-	if g.Params.ReattestSeconds <= 0 || g.Params.MaxAnchorAge <= 0 {
-		return fmt.Errorf("params must be positive: %+v", g.Params)
+	if err := g.Params.Validate(); err != nil {
+		return err
 	}
 	if err := g.Policy.Validate(); err != nil {
 		return err
