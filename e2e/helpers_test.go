@@ -543,6 +543,7 @@ type supplyJSON struct {
 	Total      string `json:"total"`
 	RewardPool string `json:"reward_pool"`
 	Treasury   string `json:"treasury"`
+	Burned     string `json:"burned"`
 }
 
 type txJSON struct {

@@ -95,11 +95,11 @@ func queryAccountCmd() *cobra.Command {
 }
 
 func supplyOut(s bankapi.SupplyInfo) map[string]string {
-	return map[string]string{"total": s.Total.String(), "reward_pool": s.RewardPool.String(), "treasury": s.Treasury.String()}
+	return map[string]string{"total": s.Total.String(), "reward_pool": s.RewardPool.String(), "treasury": s.Treasury.String(), "burned": s.Burned.String()}
 }
 
 func supplyText(s bankapi.SupplyInfo) string {
-	return rowsText("", []row{{"total", s.Total.PHAString()}, {"reward pool", s.RewardPool.PHAString()}, {"treasury", s.Treasury.PHAString()}})
+	return rowsText("", []row{{"total", s.Total.PHAString()}, {"reward pool", s.RewardPool.PHAString()}, {"treasury", s.Treasury.PHAString()}, {"burned", s.Burned.PHAString()}})
 }
 
 func querySupplyCmd() *cobra.Command {
