@@ -162,7 +162,7 @@ func govScenario(t *testing.T, c *cli, n govNet) {
 	proposals := []struct {
 		from, title, action string
 	}{
-		{"alice", "answer window 15 s", change("compute", "answer_window", 15*time.Second)},
+		{"alice", "answer window 15 s", change("compute", "answer_window", "15s")},
 		{"alice", "pay a new account 5 PHA", fmt.Sprintf(`{"method": "gov.spend_treasury", "body": {"to": %q, "amount": "5"}}`, payee)},
 		{"alice", "a higher quorum, voted down", change("gov", "quorum", 400_000)},
 		{"bob", "fewer workers a pool, vetoed", change("pools", "max_workers", 100)},

@@ -1,16 +1,22 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/phala-go/phala/chain/gov/govapi"
 	"github.com/phala-go/phala/chain/gov/govapi/actions"
+	"github.com/phala-go/phala/chain/module"
+	"github.com/phala-go/phala/client"
+	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/token"
 )
 
@@ -74,13 +80,14 @@ The file (start from phala tx gov propose --print-template KIND, KIND one of
     "deposit": "1000",
     "actions": [
       {"method": "compute.set_params",
-       "body": {"changes": [{"path": "answer_window", "value": 20000000000}]}}
+       "body": {"changes": [{"path": "answer_window", "value": "20s"}]}}
     ]
   }
 
 deposit is in PHA ("1000", "0.5") or base units ("1500u"); it must be at
 least min_initial_deposit. Each action is an Authority method with its body
-in JSON; param values are written as phala query gov params prints them.
+in JSON; param values are written as phala query gov params prints them,
+except that a duration may also be written as a string such as "20s".
 Unknown methods and fields are refused before anything is sent, and the
 chain runs the actions once when the proposal is made, so an unknown param
 or an out-of-range value fails now, not at the end of the vote.
@@ -114,6 +121,9 @@ Methods a proposal may carry:
 				return err
 			}
 			defer cancel()
+			if err := durationsInNanoseconds(ctx, c, &p); err != nil {
+				return err
+			}
 			id, inc, err := c.Propose(ctx, key, p)
 			if err != nil {
 				return err
@@ -307,4 +317,43 @@ if the veto share reaches veto_threshold, burns the proposal's deposits.`,
 	cmd.MarkFlagRequired("from")
 	cmd.MarkFlagRequired("option")
 	return cmd
+}
+
+// durationsInNanoseconds rewrites, in a proposal's param changes, a value
+// written as a duration string ("20s") where the param is a number of
+// nanoseconds, as `set-params --set` takes it: people should not have to
+// count zeros. Other values are left for the chain to judge.
+func durationsInNanoseconds(ctx context.Context, c *client.Client, p *govapi.Propose) error {
+	for i, a := range p.Actions {
+		mod, ok := strings.CutSuffix(a.Method, ".set_params")
+		if !ok {
+			continue
+		}
+		var change module.ParamChange
+		if err := codec.UnmarshalCanonical(a.Body, &change); err != nil {
+			return fmt.Errorf("action %d (%s): %w", i, a.Method, err)
+		}
+		current, err := currentParams(ctx, c, mod)
+		if err != nil {
+			return fmt.Errorf("action %d (%s): %w", i, a.Method, err)
+		}
+		rewritten := false
+		for j, v := range change.Changes {
+			var text string
+			old, known := current[v.Path]
+			if !known || len(old) == 0 || old[0] == '"' || json.Unmarshal(v.Value, &text) != nil {
+				continue
+			}
+			if d, err := time.ParseDuration(text); err == nil {
+				change.Changes[j].Value = json.RawMessage(strconv.FormatInt(int64(d), 10))
+				rewritten = true
+			}
+		}
+		if rewritten {
+			if p.Actions[i].Body, err = codec.Marshal(change); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

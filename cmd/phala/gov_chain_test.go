@@ -103,7 +103,7 @@ func TestGovCommandsOnDevnet(t *testing.T) {
 	// module alone carries out (other modules' set_params come with the
 	// authority change; the README's answer-window example is one).
 	changeFile := file("change.json", `{"title": "Longer votes", "description": "20 s", "deposit": "10",
-		"actions": [{"method": "gov.set_params", "body": {"changes": [{"path": "voting_period", "value": 20000000000}]}}]}`)
+		"actions": [{"method": "gov.set_params", "body": {"changes": [{"path": "voting_period", "value": "20s"}]}}]}`)
 	spendFile := file("spend.json", `{"title": "Pay erin", "description": "for the docs", "deposit": "1",
 		"actions": [{"method": "gov.spend_treasury", "body": {"to": "`+erin.String()+`", "amount": "5"}}]}`)
 

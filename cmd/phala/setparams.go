@@ -15,6 +15,7 @@ import (
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/compute/computeapi"
 	"github.com/phala-go/phala/chain/contracts/contractsapi"
+	"github.com/phala-go/phala/chain/gov/govapi"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/pools/poolsapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
@@ -46,6 +47,11 @@ var paramsQuery = map[string]func(context.Context, *client.Client) (any, error){
 	contractsapi.Name: queryParamsAs[contractsapi.Params](contractsapi.QueryParams),
 	computeapi.Name:   queryParamsAs[computeapi.Params](computeapi.QueryParams),
 	poolsapi.Name:     queryParamsAs[poolsapi.Params](poolsapi.QueryParams),
+	govapi.Name: func(ctx context.Context, c *client.Client) (any, error) {
+		var info govapi.ParamsInfo
+		err := c.Query(ctx, govapi.QueryParams, nil, &info)
+		return info.Params, err
+	},
 }
 
 func queryParamsAs[T any](path string) func(context.Context, *client.Client) (any, error) {

@@ -30,9 +30,9 @@ var (
 var templates = map[string]template{
 	"param-change": {
 		"Raise compute's answer window to 20 s",
-		"Workers on slow links miss challenges; give them twice the time. Values are written as `phala query gov params` prints them (durations in nanoseconds).",
+		"Workers on slow links miss challenges; give them twice the time. Values are written as `phala query gov params` prints them (durations in nanoseconds, or with phala tx gov propose a string such as \"20s\").",
 		SetParamsMethod(computeapi.Name),
-		`{"changes": [{"path": "answer_window", "value": 20000000000}]}`,
+		`{"changes": [{"path": "answer_window", "value": "20s"}]}`,
 	},
 	"policy": {
 		"Attestation policy: require an up-to-date TCB",
