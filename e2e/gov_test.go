@@ -33,54 +33,12 @@ func TestGovernanceOnDevnet(t *testing.T) {
 // check reads validator 1, so what executed did so on every node.
 func TestGovernanceOnTestnet(t *testing.T) {
 	skipShort(t)
-	const validators = 4
 	c := newCLI(t)
-	out := filepath.Join(t.TempDir(), "testnet")
-	base := freePortRange(t, 2*validators)
-	c.mustJSON(&struct{}{}, "testnet", "--validators", strconv.Itoa(validators), "--out", out, "--base-port", strconv.Itoa(base),
-		"--timeout-commit", "200ms", "--output", "json")
-	urls := make([]string, validators)
-	nodes := make([]*server, validators)
-	for i := range validators {
-		home := filepath.Join(out, fmt.Sprintf("node%d", i))
-		urls[i] = fmt.Sprintf("http://127.0.0.1:%d", base+2*i+1)
-		args := []string{"node", "--home", home, "--output", "json"}
-		if i == 0 {
-			args = append(args, "--tee-nodes")
-		}
-		nodes[i] = newServer(t, fmt.Sprintf("node%d", i), c.env, args...)
-		t.Cleanup(func() {
-			if t.Failed() {
-				logTail(t, filepath.Join(home, "logs", "cometbft.log"))
-			}
-		})
-		nodes[i].start()
+	tn := startTestnetWithTEE(t, c, 4)
+	if len(tn.printed.Workers) == 0 {
+		t.Fatalf("node0 printed no workers: %s", tn.nodes[0].stdoutText())
 	}
-	var printed struct {
-		Workers []struct {
-			IdentityKey string `json:"identity_key"`
-		} `json:"workers"`
-	}
-	waitFor(t, 3*time.Minute, "node0 to print its TEE nodes", func() (bool, string, error) {
-		for _, n := range nodes {
-			if err := n.checkAlive(); err != nil {
-				return false, "", err
-			}
-		}
-		if err := json.Unmarshal([]byte(nodes[0].stdoutText()), &printed); err != nil || len(printed.Workers) == 0 {
-			return false, "no JSON yet", nil
-		}
-		return true, "", nil
-	})
-	alive := func() error {
-		for _, n := range nodes {
-			if err := n.checkAlive(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	govScenario(t, c, govNet{url: urls[3], readURL: urls[1], keyring: filepath.Join(out, "keys"), worker: printed.Workers[0].IdentityKey, alive: alive})
+	govScenario(t, c, govNet{url: tn.urls[3], readURL: tn.urls[1], keyring: filepath.Join(tn.out, "keys"), worker: tn.printed.Workers[0].IdentityKey, alive: tn.alive})
 }
 
 // govNet is where the scenario runs.

@@ -28,47 +28,9 @@ import (
 func TestTestnetWithWorkersRunsContracts(t *testing.T) {
 	skipShort(t)
 	began := time.Now()
-	const validators = 4
 	c := newCLI(t)
-	out := filepath.Join(t.TempDir(), "testnet")
-	base := freePortRange(t, 2*validators)
-	c.mustJSON(&struct{}{}, "testnet", "--validators", strconv.Itoa(validators), "--out", out, "--base-port", strconv.Itoa(base),
-		"--timeout-commit", "200ms", "--output", "json")
-	urls := make([]string, validators)
-	nodes := make([]*server, validators)
-	for i := range validators {
-		home := filepath.Join(out, fmt.Sprintf("node%d", i))
-		urls[i] = fmt.Sprintf("http://127.0.0.1:%d", base+2*i+1)
-		args := []string{"node", "--home", home, "--output", "json"}
-		if i == 0 {
-			args = append(args, "--tee-nodes")
-		}
-		nodes[i] = newServer(t, fmt.Sprintf("node%d", i), c.env, args...)
-		t.Cleanup(func() {
-			if t.Failed() {
-				logTail(t, filepath.Join(home, "logs", "cometbft.log"))
-			}
-		})
-		nodes[i].start()
-	}
-	var printed struct {
-		RPC     string            `json:"rpc"`
-		Workers []json.RawMessage `json:"workers"`
-		Cluster *struct {
-			ID string `json:"id"`
-		} `json:"cluster"`
-	}
-	waitFor(t, 3*time.Minute, "node0 to print its TEE nodes and cluster", func() (bool, string, error) {
-		for _, n := range nodes {
-			if err := n.checkAlive(); err != nil {
-				return false, "", err
-			}
-		}
-		if err := json.Unmarshal([]byte(nodes[0].stdoutText()), &printed); err != nil {
-			return false, "no JSON yet", nil
-		}
-		return true, "", nil
-	})
+	tn := startTestnetWithTEE(t, c, 4)
+	out, urls, nodes, printed := tn.out, tn.urls, tn.nodes, tn.printed
 	if printed.RPC != urls[0] || len(printed.Workers) != 2 || printed.Cluster == nil || printed.Cluster.ID != "default" {
 		t.Fatalf("node0 printed %s", nodes[0].stdoutText())
 	}
@@ -112,4 +74,67 @@ func findStep(t *testing.T, rep demo.Report, title string) demo.Step {
 	}
 	t.Fatalf("no step %q in %+v", title, rep.Steps)
 	return demo.Step{}
+}
+
+// teeTestnet is a `phala testnet` of validators run as `phala node`
+// processes, the first with --tee-nodes.
+type teeTestnet struct {
+	out     string // the testnet's directory (homes, keys)
+	urls    []string
+	nodes   []*server
+	printed struct {
+		RPC     string `json:"rpc"`
+		Workers []struct {
+			IdentityKey string `json:"identity_key"`
+		} `json:"workers"`
+		Cluster *struct {
+			ID string `json:"id"`
+		} `json:"cluster"`
+	}
+}
+
+// startTestnetWithTEE lays out a testnet, starts its validators (the first
+// with a gatekeeper and two sim workers, each with its relay) and waits
+// until the first has printed its TEE nodes and cluster.
+func startTestnetWithTEE(t *testing.T, c *cli, validators int) *teeTestnet {
+	t.Helper()
+	tn := &teeTestnet{out: filepath.Join(t.TempDir(), "testnet"), urls: make([]string, validators), nodes: make([]*server, validators)}
+	base := freePortRange(t, 2*validators)
+	c.mustJSON(&struct{}{}, "testnet", "--validators", strconv.Itoa(validators), "--out", tn.out, "--base-port", strconv.Itoa(base),
+		"--timeout-commit", "200ms", "--output", "json")
+	for i := range validators {
+		home := filepath.Join(tn.out, fmt.Sprintf("node%d", i))
+		tn.urls[i] = fmt.Sprintf("http://127.0.0.1:%d", base+2*i+1)
+		args := []string{"node", "--home", home, "--output", "json"}
+		if i == 0 {
+			args = append(args, "--tee-nodes")
+		}
+		tn.nodes[i] = newServer(t, fmt.Sprintf("node%d", i), c.env, args...)
+		t.Cleanup(func() {
+			if t.Failed() {
+				logTail(t, filepath.Join(home, "logs", "cometbft.log"))
+			}
+		})
+		tn.nodes[i].start()
+	}
+	waitFor(t, 3*time.Minute, "node0 to print its TEE nodes and cluster", func() (bool, string, error) {
+		if err := tn.alive(); err != nil {
+			return false, "", err
+		}
+		if err := json.Unmarshal([]byte(tn.nodes[0].stdoutText()), &tn.printed); err != nil {
+			return false, "no JSON yet", nil
+		}
+		return true, "", nil
+	})
+	return tn
+}
+
+// alive fails if any validator exited.
+func (tn *teeTestnet) alive() error {
+	for _, n := range tn.nodes {
+		if err := n.checkAlive(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
