@@ -204,7 +204,7 @@ func TestDeactivationStopsAtOnce(t *testing.T) {
 		treasury := n.balance(bankapi.Treasury)
 		n.MustSucceed(n.Tx(apptest.Alice, registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{}}))
 		sess := n.session(w)
-		slash := must[token.Amount](t)(compute.MulShare(minStake, n.params.SlashShare))
+		slash := tokenomics.Part(minStake, n.params.SlashShare)
 		if sess.State != computeapi.StateCoolingDown || sess.Slashed != slash || slash != token.PHA(250) {
 			t.Fatalf("after the policy change: %+v, want %s slashed", sess, slash)
 		}

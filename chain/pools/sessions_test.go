@@ -12,7 +12,6 @@ import (
 	"github.com/phala-go/phala/chain/app"
 	"github.com/phala-go/phala/chain/app/apptest"
 	"github.com/phala-go/phala/chain/bank/bankapi"
-	"github.com/phala-go/phala/chain/compute"
 	"github.com/phala-go/phala/chain/compute/computeapi"
 	"github.com/phala-go/phala/chain/pools/poolsapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
@@ -21,6 +20,7 @@ import (
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/token"
+	"github.com/phala-go/phala/tokenomics"
 	"github.com/phala-go/phala/tokenomics/fixed"
 )
 
@@ -111,15 +111,11 @@ func (e *economy) settle(sess computeapi.Session, gross token.Amount) {
 	}})
 }
 
-// net is what a pool receives of a gross reward: the treasury's share
-// (compute's rule) taken.
+// net is what a pool receives of a gross reward: the treasury's part
+// taken (tokenomics.Params.Split, the rule of compute and the gatekeepers).
 func (e *economy) net(gross token.Amount) token.Amount {
-	e.T.Helper()
-	cut, err := compute.MulShare(gross, e.params.Economy.TreasuryShare)
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	return sub(e.T.(*testing.T), gross, cut)
+	net, _ := e.params.Economy.Split(gross)
+	return net
 }
 
 // checkAccount: the pool's account holds exactly its free stake and its
@@ -352,9 +348,9 @@ func TestSlashLowersSharesAtOnce(t *testing.T) {
 	c.MustSucceed(c.Tx(bob, poolsapi.MethodDelegate, poolsapi.Delegate{Pool: e.pool, Amount: pha(1000)}))
 	c.MustSucceed(c.Tx(carol, poolsapi.MethodDelegate, poolsapi.Delegate{Pool: e.pool, Amount: pha(3000)}))
 	c.MustSucceed(c.Tx(alice, computeapi.MethodStart, computeapi.Start{Worker: w.Pub(), Stake: pha(3000)}))
-	loss, err := compute.MulShare(pha(3000), e.params.SlashShare)
-	if err != nil {
-		t.Fatal(err)
+	loss := tokenomics.Part(pha(3000), e.params.SlashShare)
+	if loss != pha(300) {
+		t.Fatalf("a tenth of 3000 PHA is %s", loss.PHAString())
 	}
 	treasury0 := balance(c, bankapi.Treasury)
 	// The policy no longer accepts sim quotes: the worker is deactivated

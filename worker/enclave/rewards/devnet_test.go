@@ -19,7 +19,6 @@ import (
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/network/devworker"
 	"github.com/phala-go/phala/token"
-	"github.com/phala-go/phala/tokenomics"
 )
 
 // The economy on a development network, as `phala devnet` sets it up:
@@ -121,8 +120,8 @@ func TestEconomyOnDevnet(t *testing.T) {
 	checkUnresponsiveSpell(t, accepted, quiet.Session)
 
 	// By hand: each part pays each pool the sum of its sessions' rewards
-	// less the treasury's share; the owner takes the commission of that;
-	// alice, the only delegator, the rest.
+	// less the treasury's part of each; the owner takes the commission of
+	// that; alice, the only delegator, the rest.
 	var params computeapi.Params
 	if err := cl.Query(ctx, computeapi.QueryParams, nil, &params); err != nil {
 		t.Fatal(err)
@@ -135,17 +134,17 @@ func TestEconomyOnDevnet(t *testing.T) {
 	want := map[poolsapi.ID]*expect{}
 	var paidAll token.Amount
 	for _, s := range accepted {
-		gross := map[poolsapi.ID]token.Amount{}
+		nets := map[poolsapi.ID]token.Amount{}
 		for _, w := range s.Workers {
 			pool, ok := poolOf[w.Session]
 			if !ok {
 				t.Fatalf("settlement of unknown session %d", w.Session)
 			}
-			gross[pool] = add(t, gross[pool], w.Reward)
+			net, _ := params.Economy.Split(w.Reward)
+			nets[pool] = add(t, nets[pool], net)
 			paidAll = add(t, paidAll, w.Reward)
 		}
-		for pool, g := range gross {
-			net := sub(t, g, tokenomics.Portion(g, params.Economy.TreasuryShare))
+		for pool, net := range nets {
 			owner := devworker.DevCommission.Of(net)
 			e := want[pool]
 			if e == nil {
