@@ -258,6 +258,10 @@ func TestDiscrepancySlashes(t *testing.T) {
 	if sess.Slashed != token.PHA(500) || len(n.pool.stopped) != 1 {
 		t.Fatalf("after a second discrepancy: slashed %s, %d stops", sess.Slashed, len(n.pool.stopped))
 	}
+	// The pool hears of the cooling session's slash at once.
+	if len(n.pool.slashedCooling) != 1 || n.pool.slashedCooling[0] != token.PHA(250) {
+		t.Fatalf("pools told of slashes while cooling down %v, want [250 PHA]", n.pool.slashedCooling)
+	}
 	// A worker without a session loses nothing.
 	_, other, _ := ed25519.GenerateKey(nil)
 	if err := m.Discrepancy(ctx, other.Public().(ed25519.PublicKey)); err != nil {

@@ -183,6 +183,14 @@ func slashed(p *poolsapi.Pool, loss token.Amount) {
 	p.Releasing = minAmount(p.Releasing, p.Locked)
 }
 
+// slashedCooling takes a loss of stake already cooling down (booked as
+// releasing): it leaves Releasing as well, since it will not come back.
+func slashedCooling(p *poolsapi.Pool, loss token.Amount) {
+	loss = minAmount(loss, p.Locked)
+	p.Releasing = mustSub(p.Releasing, minAmount(loss, p.Releasing))
+	slashed(p, loss)
+}
+
 // returned brings a session's stake back to Free after its cool-down:
 // stake is what the pool counts in the session, back what the session
 // returns; the difference was slashed.
