@@ -164,7 +164,7 @@ func (m Module) handleSettlement(ctx *module.Context, from module.EgressSender, 
 		return err
 	}
 	if prog.Paid, err = prog.Paid.Add(total); err != nil || prog.Paid.Cmp(prog.Budget) > 0 {
-		return computeapi.ErrOverBudget.Wrapf("period %d: %s PHA settled, budget %s PHA", s.Period, prog.Paid.PHAString(), prog.Budget.PHAString())
+		return computeapi.ErrOverBudget.Wrapf("period %d: %s settled, budget %s", s.Period, prog.Paid.PHAString(), prog.Budget.PHAString())
 	}
 	toPools, toTreasury, err := m.pay(ctx, pays)
 	if err != nil {

@@ -130,7 +130,7 @@ func checkStake(p tokenomics.Params, stake token.Amount, score uint64, conf toke
 		return fixed.Q{}, computeapi.ErrStakeTooLow.Wrapf("%v", err)
 	}
 	if stake.Cmp(min) < 0 {
-		return fixed.Q{}, computeapi.ErrStakeTooLow.Wrapf("stake %s PHA, at least %s PHA for score %d", stake.PHAString(), min.PHAString(), score)
+		return fixed.Q{}, computeapi.ErrStakeTooLow.Wrapf("stake %s, at least %s for score %d", stake.PHAString(), min.PHAString(), score)
 	}
 	v0, err := tokenomics.InitialValue(p, stake, score, conf)
 	if err != nil {

@@ -32,6 +32,9 @@ func (Module) StakeFor(ctx *module.Context, sender address.Address, worker []byt
 	if err != nil {
 		return 0, address.Address{}, err
 	}
+	if m.Cooling {
+		return 0, address.Address{}, poolsapi.ErrWorkerBusy.Wrapf("worker %x is cooling down: its %s of pool %s come back when the cool-down ends", worker, m.Stake.PHAString(), p.ID)
+	}
 	if !m.Stake.IsZero() {
 		return 0, address.Address{}, poolsapi.ErrWorkerBusy.Wrapf("worker %x has %s of pool %s in a session", worker, m.Stake.PHAString(), p.ID)
 	}
