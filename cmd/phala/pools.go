@@ -318,7 +318,7 @@ func undelegatedText(inc client.Included, id poolsapi.ID, me address.Address, sh
 	if err != nil || waiting.IsZero() {
 		return inBlock("undelegated %s shares of pool %s: paid %s", inc, sharesText(shares), id, paid.PHAString())
 	}
-	return inBlock("undelegated %s shares of pool %s: %s paid now (%s); %s queued until stake comes free (phala query pool-queue %s)", inc,
+	return inBlock("undelegated %s shares of pool %s: %s of them paid now (%s), %s queued until stake comes free (phala query pool-queue %s)", inc,
 		sharesText(shares), id, sharesText(served), paid.PHAString(), sharesText(waiting), id)
 }
 
