@@ -3,12 +3,14 @@ package client
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/phala-go/phala/attest"
 	"github.com/phala-go/phala/chain/chainapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
+	"github.com/phala-go/phala/chain/tx"
 )
 
 // Anchor is the newest committed block, which fresh report data names.
@@ -77,11 +79,47 @@ func (c *Client) Policy(ctx context.Context) (attest.Policy, error) {
 	return p, err
 }
 
-// Send signs body for method and waits for its block.
+// sendAttempts bounds Send's signings when another sender of the same
+// account keeps taking the nonce.
+const sendAttempts = 3
+
+// Send signs body for method with the account's next nonce and waits for
+// its block. Another sender of the same account may take that nonce first
+// (on a devnet, a pool owner's worker relay sends as the owner): the node
+// then refuses the transaction before it runs, and Send signs it again
+// after the next block, with the nonce that block leaves.
 func (c *Client) Send(ctx context.Context, key ed25519.PrivateKey, method string, body any) (Included, error) {
-	raw, err := c.Sign(ctx, key, method, body, SendOptions{})
-	if err != nil {
-		return Included{}, err
+	for attempt := 1; ; attempt++ {
+		raw, err := c.Sign(ctx, key, method, body, SendOptions{})
+		if err != nil {
+			return Included{}, err
+		}
+		inc, err := c.SubmitAndWait(ctx, raw)
+		if attempt == sendAttempts || !errors.Is(err, tx.ErrNonceTooLow) {
+			return inc, err
+		}
+		if err := c.nextBlock(ctx); err != nil {
+			return inc, err
+		}
 	}
-	return c.SubmitAndWait(ctx, raw)
+}
+
+// nextBlock waits until the node commits a block after the newest one.
+func (c *Client) nextBlock(ctx context.Context) error {
+	h, err := c.LatestHeight(ctx)
+	if err != nil {
+		return err
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+		if now, err := c.LatestHeight(ctx); err == nil && now > h {
+			return nil
+		}
+	}
 }

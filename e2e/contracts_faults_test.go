@@ -21,7 +21,6 @@ import (
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/mq"
-	"github.com/phala-go/phala/worker/api"
 )
 
 // resultsCopy is one worker's contracts.results for a height, as the
@@ -113,54 +112,18 @@ func TestContractsWorkerKill9MidCommands(t *testing.T) {
 
 	d := startDevnet(t, c)
 	url := d.url()
-	genesis := filepath.Join(d.home, "config", "genesis.json")
 	env := c.withEnv("PHALA_PASSPHRASE=" + devPassphrase)
 	keys := d.info.Keyring
 
 	// Worker W and its relay, operator bob, on fixed loopback ports so the
 	// relay finds the restarted runtime where it left it.
 	base := freePortRange(t, 2)
-	homeW := filepath.Join(t.TempDir(), "worker-w")
-	w := newWorker(t, c, "worker-w", homeW, genesis, d.info.address(t, "bob"),
-		"--relay-listen", fmt.Sprintf("127.0.0.1:%d", base), "--listen", fmt.Sprintf("127.0.0.1:%d", base+1))
-	w.start()
-	relayURL, publicURL := w.info.RelayAPI, w.info.PublicAPI
-	idW := w.info.IdentityKey
-	rl := newServer(t, "relay-w", env, "relay", "--runtime", relayURL, "--worker-home", homeW, "--key", "bob",
-		"--node", url, "--keyring", keys, "--output", "json")
-	rl.start()
-	alive := func() error {
-		for _, s := range []*server{d.srv, w.srv, rl} {
-			if err := s.checkAlive(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	waitFor(t, 60*time.Second, "W registered", func() (bool, string, error) {
-		if err := alive(); err != nil {
-			return false, "", err
-		}
-		st, err := w.status()
-		if err != nil {
-			return false, err.Error(), nil
-		}
-		return st.Registered, fmt.Sprintf("W at %d registered %v", st.Height, st.Registered), nil
+	tw := startThirdWorker(t, c, d, env, filepath.Join(t.TempDir(), "worker-w"), thirdWorkerOptions{
+		operator: d.info.address(t, "bob"), operatorKey: "bob", registerWithin: 60 * time.Second,
+		workerArgs: []string{"--relay-listen", fmt.Sprintf("127.0.0.1:%d", base), "--listen", fmt.Sprintf("127.0.0.1:%d", base+1)},
 	})
-	var tx txJSON
-	c.mustJSONEnv(&tx, []string{"PHALA_PASSPHRASE=" + devPassphrase}, "tx", "assign-worker", "--from", "alice", "--cluster", "default",
-		"--worker", idW, "--keyring", keys, "--node", url, "--output", "json")
-	waitFor(t, 60*time.Second, "W to hold the default cluster's key", func() (bool, string, error) {
-		if err := alive(); err != nil {
-			return false, "", err
-		}
-		st, err := w.publicStatus()
-		if err != nil {
-			return false, err.Error(), nil
-		}
-		holds := slices.ContainsFunc(st.Clusters, func(k api.ClusterKeyJSON) bool { return k.Cluster == "default" })
-		return holds, fmt.Sprintf("W at %d clusters %v", st.Height, st.Clusters), nil
-	})
+	w, alive := tw.workerProc, tw.alive
+	relayURL, publicURL, idW := w.info.RelayAPI, w.info.PublicAPI, w.info.IdentityKey
 	t.Logf("W assigned and keyed after %v", time.Since(began).Round(time.Millisecond))
 
 	// Deploy the token.

@@ -29,7 +29,6 @@ import (
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/network/devworker"
 	"github.com/phala-go/phala/node"
-	"github.com/phala-go/phala/worker/api"
 	"github.com/phala-go/phala/worker/enclave/keystore"
 )
 
@@ -224,46 +223,15 @@ func startRecordedWorker(t *testing.T, c *cli, d *devnet, env []string) (*worker
 	c.mustJSONEnv(&op, []string{"PHALA_PASSPHRASE=" + devPassphrase}, "keys", "add", "operator-w", "--keyring", keys, "--output", "json")
 	c.mustJSONEnv(&txJSON{}, []string{"PHALA_PASSPHRASE=" + devPassphrase}, "tx", "transfer", "--from", "alice", "--to", op.Address,
 		"--amount", "1000", "--keyring", keys, "--node", rpc, "--output", "json")
-	home := filepath.Join(t.TempDir(), "worker-w")
-	w := newWorker(t, c, "worker-w", home, filepath.Join(d.home, "config", "genesis.json"), op.Address)
-	w.start()
-	toNode := newRecorder(t, rpc)
-	toRuntime := newRecorder(t, w.info.RelayAPI)
-	rl := newServer(t, "relay-w", env, "relay", "--runtime", toRuntime.url(), "--worker-home", home, "--key", "operator-w",
-		"--node", toNode.url(), "--keyring", keys, "--output", "json")
-	rl.start()
-	alive := func() error {
-		for _, s := range []*server{d.srv, w.srv, rl} {
-			if err := s.checkAlive(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	waitFor(t, 90*time.Second, "W registered", func() (bool, string, error) {
-		if err := alive(); err != nil {
-			return false, "", err
-		}
-		st, err := w.status()
-		if err != nil {
-			return false, err.Error(), nil
-		}
-		return st.Registered, fmt.Sprintf("W at %d registered %v", st.Height, st.Registered), nil
+	var toNode, toRuntime *recorder
+	tw := startThirdWorker(t, c, d, env, filepath.Join(t.TempDir(), "worker-w"), thirdWorkerOptions{
+		operator: op.Address, operatorKey: "operator-w", registerWithin: 90 * time.Second,
+		route: func(runtime, node string) (string, string) {
+			toRuntime, toNode = newRecorder(t, runtime), newRecorder(t, node)
+			return toRuntime.url(), toNode.url()
+		},
 	})
-	c.mustJSONEnv(&txJSON{}, []string{"PHALA_PASSPHRASE=" + devPassphrase}, "tx", "assign-worker", "--from", "alice", "--cluster", "default",
-		"--worker", w.info.IdentityKey, "--keyring", keys, "--node", rpc, "--output", "json")
-	waitFor(t, 60*time.Second, "W to hold the default cluster's key", func() (bool, string, error) {
-		if err := alive(); err != nil {
-			return false, "", err
-		}
-		st, err := w.publicStatus()
-		if err != nil {
-			return false, err.Error(), nil
-		}
-		holds := slices.ContainsFunc(st.Clusters, func(k api.ClusterKeyJSON) bool { return k.Cluster == "default" })
-		return holds, fmt.Sprintf("W at %d clusters %v", st.Height, st.Clusters), nil
-	})
-	return w, rl, []*recorder{toNode, toRuntime}
+	return tw.workerProc, tw.relay, []*recorder{toNode, toRuntime}
 }
 
 // addInputNeedles adds the demo's secret values: the secret and its name,

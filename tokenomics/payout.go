@@ -23,19 +23,28 @@ func Portion(a token.Amount, ratio fixed.Q) token.Amount {
 	return token.FromUint128(p1+c, lo)
 }
 
-// Split divides a reward between its stake pool and the treasury, whose
-// part is TreasuryShare of it rounded to the nearest base unit (0.2 is a
-// little less than 0.2 in binary: rounding down would make 1000 PHA's
-// treasury part a unit short); the two add up to the reward.
+// Split divides a reward between its stake pool and the treasury: the
+// treasury's part is Part(reward, TreasuryShare), the pool's the rest, so
+// the two add up to the reward. The chain pays, and the gatekeepers take
+// out of V, exactly these parts, session by session.
 func (p Params) Split(reward token.Amount) (pool, treasury token.Amount) {
-	treasury = portionNearest(reward, p.TreasuryShare)
+	treasury = Part(reward, p.TreasuryShare)
 	pool, _ = reward.Sub(treasury) // treasury ≤ reward
 	return pool, treasury
 }
 
-// portionNearest is a·ratio rounded to the nearest base unit (halves up),
-// at most a.
-func portionNearest(a token.Amount, ratio fixed.Q) token.Amount {
+// Part is a·ratio rounded to the nearest base unit (halves up), at most
+// a; a ratio of one or more takes a whole. It is the one rule for a
+// parameter's share of an amount (the treasury's part of a reward, a
+// slash). Nearest, not down: the shares are decimal fractions held in
+// binary (0.2 is a little less than 0.2 in Q64.64), so rounding down
+// would make 1000 PHA's treasury part, or 3000 PHA's 10% slash, a base
+// unit short. Nearest gives the decimal product itself whenever that is a
+// whole number of base units, for any amount below a million PHA (the
+// binary error, under a·2^-64, stays below a tenth of a unit).
+// Budgets are divided with Portion instead, which rounds down so that
+// parts never add up to more than the budget.
+func Part(a token.Amount, ratio fixed.Q) token.Amount {
 	if ratio.Cmp(fixed.One) >= 0 {
 		return a
 	}

@@ -77,6 +77,40 @@ func TestSplit(t *testing.T) {
 	}
 }
 
+// Part is the exact a·ratio rounded to the nearest base unit, halves up,
+// for any ratio below one, and decimal shares of whole PHA come out whole.
+func TestPart(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 3))
+	two64 := new(big.Int).Lsh(big.NewInt(1), 64)
+	for range 100_000 {
+		a := token.FromUint128(rng.Uint64()>>rng.UintN(64)%unit, rng.Uint64()>>rng.UintN(64))
+		r := fixed.FromBits(0, rng.Uint64()>>rng.UintN(64))
+		want := new(big.Int).Mul(a.Big(), new(big.Int).SetUint64(lo0(r)))
+		want.Add(want, new(big.Int).Rsh(two64, 1)).Quo(want, two64)
+		if got := Part(a, r); got.Big().Cmp(want) != 0 {
+			t.Fatalf("Part(%s, %s) = %s, want %s", a, r, got, want)
+		}
+	}
+	for _, c := range []struct {
+		a        token.Amount
+		num, den uint64
+		want     token.Amount
+	}{
+		{token.PHA(3000), 1, 10, token.PHA(300)},
+		{token.PHA(2500), 1, 10, token.PHA(250)},
+		{token.PHA(1000), 2, 10, token.PHA(200)},
+		{token.PHA(999_999), 3, 10, token.FromUint64(299_999_700_000_000_000)}, // 299,999.7 PHA
+		{token.FromUint64(2), 2, 10, token.Amount{}},                           // 0.4 rounds down
+		{token.FromUint64(3), 2, 10, token.FromUint64(1)},                      // 0.6 rounds up
+		{token.PHA(7), 3, 2, token.PHA(7)},                                     // a ratio above one takes the whole
+		{token.FromUint128(^uint64(0), ^uint64(0)), 1, 1, token.FromUint128(^uint64(0), ^uint64(0))},
+	} {
+		if got := Part(c.a, fixed.MustRatio(c.num, c.den)); got != c.want {
+			t.Errorf("Part(%s, %d/%d) = %s, want %s", c.a, c.num, c.den, got, c.want)
+		}
+	}
+}
+
 func TestWeight(t *testing.T) {
 	s := fixed.Int(600)
 	cases := []struct {

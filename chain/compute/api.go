@@ -20,6 +20,11 @@ type RewardSink interface {
 	// stake stays locked until the cool-down ends. Not called for
 	// StopSession, whose caller knows.
 	Stopped(ctx *module.Context, pool uint64, worker []byte, stake token.Amount) error
+	// Slashed: compute slashed a session of the pool that had already
+	// stopped and is cooling down (a discrepancy found after the stop):
+	// amount of its stake went to the treasury and will not come back.
+	// A slash that stops a session is told by Stopped instead.
+	Slashed(ctx *module.Context, pool uint64, worker []byte, amount token.Amount) error
 	// Released: a session's cool-down ended: returned went back to the
 	// pool's account and slashed (stake − returned) to the treasury.
 	Released(ctx *module.Context, pool uint64, worker []byte, returned, slashed token.Amount) error

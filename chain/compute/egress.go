@@ -164,9 +164,9 @@ func (m Module) handleSettlement(ctx *module.Context, from module.EgressSender, 
 		return err
 	}
 	if prog.Paid, err = prog.Paid.Add(total); err != nil || prog.Paid.Cmp(prog.Budget) > 0 {
-		return computeapi.ErrOverBudget.Wrapf("period %d: %s PHA settled, budget %s PHA", s.Period, prog.Paid.PHAString(), prog.Budget.PHAString())
+		return computeapi.ErrOverBudget.Wrapf("period %d: %s settled, budget %s", s.Period, prog.Paid.PHAString(), prog.Budget.PHAString())
 	}
-	toPools, toTreasury, err := m.pay(ctx, p, pays)
+	toPools, toTreasury, err := m.pay(ctx, pays)
 	if err != nil {
 		return err
 	}
@@ -234,15 +234,19 @@ func periodBudget(p computeapi.Params, start int64, b period) (token.Amount, err
 	return budget, nil
 }
 
-// poolPay is what one pool's sessions earned in a part.
+// poolPay is what one pool's sessions earned in a part: the sum of their
+// rewards' pool parts (net) and treasury parts (cut).
 type poolPay struct {
-	pool    uint64
-	account address.Address
-	gross   token.Amount
+	pool     uint64
+	account  address.Address
+	net, cut token.Amount
 }
 
 // settleSessions records each session's value and state and adds up the
-// rewards per pool account, in the order pools first appear.
+// rewards' parts per pool account, in the order pools first appear. Each
+// reward is split on its own (tokenomics.Params.Split), as the gatekeepers
+// split it when they take the pool's part out of V: the chain pays a pool
+// exactly the sum of the parts the gatekeepers counted, to the unit.
 func settleSessions(ctx *module.Context, p computeapi.Params, s computeapi.Settlement, b period) ([]poolPay, token.Amount, error) {
 	var (
 		pays  []poolPay
@@ -266,7 +270,9 @@ func settleSessions(ctx *module.Context, p computeapi.Params, s computeapi.Settl
 			index[sess.Account] = i
 			pays = append(pays, poolPay{pool: sess.Pool, account: sess.Account})
 		}
-		pays[i].gross, _ = pays[i].gross.Add(w.Reward) // within total
+		net, cut := p.Economy.Split(w.Reward)
+		pays[i].net, _ = pays[i].net.Add(net) // within total
+		pays[i].cut, _ = pays[i].cut.Add(cut)
 	}
 	return pays, total, nil
 }
@@ -311,22 +317,17 @@ func settleOne(ctx *module.Context, p computeapi.Params, periodN uint64, b perio
 }
 
 // pay moves each pool's rewards out of the reward pool: the treasury's
-// share (rounded down) to the treasury in one move, the rest to the pool's
+// parts to the treasury in one move, the pool's parts to the pool's
 // account, and tells the pools module.
-func (m Module) pay(ctx *module.Context, p computeapi.Params, pays []poolPay) (toPools, toTreasury token.Amount, err error) {
+func (m Module) pay(ctx *module.Context, pays []poolPay) (toPools, toTreasury token.Amount, err error) {
 	for _, pp := range pays {
-		cut, err := MulShare(pp.gross, p.Economy.TreasuryShare)
-		if err != nil {
+		if err := moveReward(ctx, pp.account, pp.net); err != nil {
 			return toPools, toTreasury, err
 		}
-		net, _ := pp.gross.Sub(cut) // share ≤ 1
-		if err := moveReward(ctx, pp.account, net); err != nil {
-			return toPools, toTreasury, err
-		}
-		toPools, _ = toPools.Add(net) // within the period's budget
-		toTreasury, _ = toTreasury.Add(cut)
-		if m.Pools != nil && !net.IsZero() {
-			if err := m.Pools.Rewarded(ctx, pp.pool, net); err != nil {
+		toPools, _ = toPools.Add(pp.net) // within the period's budget
+		toTreasury, _ = toTreasury.Add(pp.cut)
+		if m.Pools != nil && !pp.net.IsZero() {
+			if err := m.Pools.Rewarded(ctx, pp.pool, pp.net); err != nil {
 				return toPools, toTreasury, err
 			}
 		}

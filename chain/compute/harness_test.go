@@ -37,6 +37,8 @@ type onePool struct {
 	stopped  []uint64 // pools of stopped sessions
 	released []token.Amount
 	slashed  []token.Amount
+	// slashedCooling: slashes of sessions already cooling down
+	slashedCooling []token.Amount
 }
 
 var errNotOwner = errs.Register("onepool", 1, "not the pool's owner")
@@ -69,6 +71,13 @@ func (p *onePool) Rewarded(ctx *module.Context, _ uint64, amount token.Amount) e
 func (p *onePool) Stopped(ctx *module.Context, pool uint64, _ []byte, _ token.Amount) error {
 	if !ctx.CheckOnly {
 		p.stopped = append(p.stopped, pool)
+	}
+	return nil
+}
+
+func (p *onePool) Slashed(ctx *module.Context, _ uint64, _ []byte, amount token.Amount) error {
+	if !ctx.CheckOnly {
+		p.slashedCooling = append(p.slashedCooling, amount)
 	}
 	return nil
 }

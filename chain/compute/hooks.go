@@ -39,13 +39,19 @@ func (m Module) Discrepancy(ctx *module.Context, worker []byte) error {
 		return err
 	}
 	wasIn := sess.State.InSession()
-	if _, err := Slash(ctx, worker, "its contract results differ from the cluster's"); err != nil {
+	amount, err := Slash(ctx, worker, "its contract results differ from the cluster's")
+	if err != nil {
 		return err
 	}
-	if !wasIn {
+	if wasIn {
+		return m.stopped(ctx, sess)
+	}
+	// Already cooling down: the pool's stake, and so its share price,
+	// must drop now, not when the rest comes back at the cool-down's end.
+	if m.Pools == nil || amount.IsZero() {
 		return nil
 	}
-	return m.stopped(ctx, sess)
+	return m.Pools.Slashed(ctx, sess.Pool, worker, amount)
 }
 
 func (m Module) stopped(ctx *module.Context, sess computeapi.Session) error {

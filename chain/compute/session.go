@@ -1,7 +1,6 @@
 package compute
 
 import (
-	"math/big"
 	"time"
 
 	"github.com/phala-go/phala/chain/bank"
@@ -131,7 +130,7 @@ func checkStake(p tokenomics.Params, stake token.Amount, score uint64, conf toke
 		return fixed.Q{}, computeapi.ErrStakeTooLow.Wrapf("%v", err)
 	}
 	if stake.Cmp(min) < 0 {
-		return fixed.Q{}, computeapi.ErrStakeTooLow.Wrapf("stake %s PHA, at least %s PHA for score %d", stake.PHAString(), min.PHAString(), score)
+		return fixed.Q{}, computeapi.ErrStakeTooLow.Wrapf("stake %s, at least %s for score %d", stake.PHAString(), min.PHAString(), score)
 	}
 	v0, err := tokenomics.InitialValue(p, stake, score, conf)
 	if err != nil {
@@ -211,34 +210,18 @@ func Slash(ctx *module.Context, worker []byte, reason string) (token.Amount, err
 	return amount, nil
 }
 
-// slashAmount is share × stake rounded down, at most what is unslashed.
+// slashAmount is share × stake (tokenomics.Part: the rule for every
+// parameter's share of an amount), at most what is unslashed.
 func slashAmount(sess computeapi.Session, share fixed.Q) (token.Amount, error) {
 	left, err := sess.Stake.Sub(sess.Slashed)
 	if err != nil {
 		return token.Amount{}, computeapi.ErrCorruptState.Wrapf("session %d slashed beyond its stake", sess.ID)
 	}
-	amount, err := MulShare(sess.Stake, share)
-	if err != nil {
-		return amount, err
-	}
+	amount := tokenomics.Part(sess.Stake, share)
 	if amount.Cmp(left) > 0 {
 		amount = left
 	}
 	return amount, nil
-}
-
-// MulShare is a·share rounded down to base units (share ≤ 1 in use).
-func MulShare(a token.Amount, share fixed.Q) (token.Amount, error) {
-	hi, lo := share.Bits()
-	f := new(big.Int).SetUint64(hi)
-	f.Lsh(f, 64).Or(f, new(big.Int).SetUint64(lo))
-	n := a.Big()
-	n.Mul(n, f).Rsh(n, 64)
-	out, err := token.FromBig(n)
-	if err != nil {
-		return out, computeapi.ErrCorruptState.Wrapf("%s × %s: %v", a, share, err)
-	}
-	return out, nil
 }
 
 // release ends a cooled-down session: the stake less what was slashed goes

@@ -204,7 +204,7 @@ func TestDeactivationStopsAtOnce(t *testing.T) {
 		treasury := n.balance(bankapi.Treasury)
 		n.MustSucceed(n.Tx(apptest.Alice, registryapi.MethodSetPolicy, registryapi.SetPolicy{Policy: attest.Policy{}}))
 		sess := n.session(w)
-		slash := must[token.Amount](t)(compute.MulShare(minStake, n.params.SlashShare))
+		slash := tokenomics.Part(minStake, n.params.SlashShare)
 		if sess.State != computeapi.StateCoolingDown || sess.Slashed != slash || slash != token.PHA(250) {
 			t.Fatalf("after the policy change: %+v, want %s slashed", sess, slash)
 		}
@@ -257,6 +257,10 @@ func TestDiscrepancySlashes(t *testing.T) {
 	sess, _, _ = compute.CurrentSession(ctx.Store, w.Pub())
 	if sess.Slashed != token.PHA(500) || len(n.pool.stopped) != 1 {
 		t.Fatalf("after a second discrepancy: slashed %s, %d stops", sess.Slashed, len(n.pool.stopped))
+	}
+	// The pool hears of the cooling session's slash at once.
+	if len(n.pool.slashedCooling) != 1 || n.pool.slashedCooling[0] != token.PHA(250) {
+		t.Fatalf("pools told of slashes while cooling down %v, want [250 PHA]", n.pool.slashedCooling)
 	}
 	// A worker without a session loses nothing.
 	_, other, _ := ed25519.GenerateKey(nil)

@@ -1,12 +1,13 @@
 package compute_test
 
 import (
+	"math/big"
+	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/phala-go/phala/chain/app/apptest"
 	"github.com/phala-go/phala/chain/bank/bankapi"
-	"github.com/phala-go/phala/chain/compute"
 	"github.com/phala-go/phala/chain/compute/computeapi"
 	"github.com/phala-go/phala/codec"
 	"github.com/phala-go/phala/mq"
@@ -29,9 +30,7 @@ func (n *net) budget(period uint64) token.Amount {
 // split is the treasury's cut of a reward and the rest, as the chain
 // computes it.
 func (n *net) split(reward token.Amount) (net, cut token.Amount) {
-	n.T.Helper()
-	cut = must[token.Amount](n.T.(*testing.T))(compute.MulShare(reward, n.params.Economy.TreasuryShare))
-	return must[token.Amount](n.T.(*testing.T))(reward.Sub(cut)), cut
+	return n.params.Economy.Split(reward)
 }
 
 func TestSettlementPaysFromTheRewardPool(t *testing.T) {
@@ -60,8 +59,10 @@ func TestSettlementPaysFromTheRewardPool(t *testing.T) {
 	pool, treasury, rewards := n.balance(poolAccount), n.balance(bankapi.Treasury), n.balance(bankapi.RewardPool)
 	n.mustAccept(n.gk, computeapi.TopicSettlement, settle1)
 	net, cut := n.split(reward)
-	if cut != must[token.Amount](t)(compute.MulShare(reward, fixed.MustRatio(2, 10))) || cut.IsZero() {
-		t.Fatalf("treasury's cut %s of %s is not a fifth", cut, reward)
+	fifth := new(big.Int).Mul(reward.Big(), big.NewInt(2)) // ⌊reward/5 + 1/2⌋ = ⌊(2·reward + 5)/10⌋
+	fifth.Add(fifth, big.NewInt(5)).Quo(fifth, big.NewInt(10))
+	if cut.Big().Cmp(fifth) != 0 || cut.IsZero() {
+		t.Fatalf("treasury's cut %s of %s is not a fifth rounded to nearest (%s)", cut, reward, fifth)
 	}
 	if got := n.balance(poolAccount); got != must[token.Amount](t)(pool.Add(net)) {
 		t.Fatalf("pool account %s, want %s + %s", got, pool, net)
@@ -192,4 +193,83 @@ func TestStoppedSessionSettlesItsLastPeriod(t *testing.T) {
 	n.mustRefuse(n.gk, computeapi.TopicSettlement, computeapi.Settlement{Period: 2, Parts: 1, Workers: []computeapi.WorkerSettlement{
 		{Session: id, State: computeapi.StateComputing, V: fixed.Int(4400), Reward: token.PHA(1)},
 	}}, computeapi.ErrUnknownSession)
+}
+
+// nearestPart is the oracle for the treasury's part of a reward: the
+// exact reward·share (share's 64 fraction bits) rounded to the nearest
+// base unit, halves up, in big integers. The gatekeepers' ledger test
+// (worker/enclave/rewards TestPayTakesThePoolsPart) checks the enclave
+// against the same rule.
+func nearestPart(reward token.Amount, share fixed.Q) token.Amount {
+	hi, lo := share.Bits()
+	if hi > 0 {
+		return reward
+	}
+	n := new(big.Int).Mul(reward.Big(), new(big.Int).SetUint64(lo))
+	n.Add(n, new(big.Int).Lsh(big.NewInt(1), 63)).Rsh(n, 64)
+	a, _ := token.FromBig(n)
+	return a
+}
+
+// TestSettlementSplitsEachReward: over random treasury shares and random
+// rewards (small ones among them, whose parts round differently alone and
+// summed), a settlement pays the pool exactly the sum of each session's
+// reward less its treasury part, and the treasury the sum of those parts:
+// the parts the gatekeepers take out of each session's V, to the unit.
+func TestSettlementSplitsEachReward(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 2))
+	share := fixed.FromBits(0, rng.Uint64())
+	n := newNet(t, func(p *computeapi.Params) { p.Economy.TreasuryShare = share })
+	share = n.params.Economy.TreasuryShare
+	workers := []apptest.TEENode{n.worker(score), n.worker(score), n.worker(score)}
+	for _, w := range workers {
+		if err := n.start(w, minStake); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var sessions []computeapi.Session
+	for _, w := range workers {
+		sessions = append(sessions, n.session(w))
+	}
+	differs := 0 // periods where splitting the sum would pay otherwise
+	first := uint64((n.Now.Sub(n.economyStart()))/n.params.SettleEvery) + 1
+	for period := first; period < first+6; period++ {
+		n.untilPeriodEnds(period)
+		n.Block()
+		third := n.budget(period).Big()
+		third.Quo(third, big.NewInt(3)) // three rewards within the budget
+		s := computeapi.Settlement{Period: period, Parts: 1}
+		var wantNet, wantCut, sum token.Amount
+		for i, sess := range sessions {
+			r := token.FromUint64(rng.Uint64N(5) + 1) // a few base units: rounding shows
+			if i == 0 || period%2 == 0 {
+				x := new(big.Int).Mul(third, new(big.Int).SetUint64(rng.Uint64()))
+				r = must[token.Amount](t)(token.FromBig(x.Rsh(x, 64)))
+			}
+			cut := nearestPart(r, share)
+			wantCut = must[token.Amount](t)(wantCut.Add(cut))
+			wantNet = must[token.Amount](t)(wantNet.Add(must[token.Amount](t)(r.Sub(cut))))
+			sum = must[token.Amount](t)(sum.Add(r))
+			s.Workers = append(s.Workers, computeapi.WorkerSettlement{Session: sess.ID, State: computeapi.StateComputing, V: sess.V, Reward: r})
+		}
+		sumNetOfSum := must[token.Amount](t)(sum.Sub(nearestPart(sum, share)))
+		if sumNetOfSum != wantNet {
+			differs++
+		}
+		pool, before := n.balance(poolAccount), n.rewardPool()
+		n.mustAccept(n.gk, computeapi.TopicSettlement, s)
+		if got := must[token.Amount](t)(n.balance(poolAccount).Sub(pool)); got != wantNet {
+			t.Fatalf("period %d, share %s: pool got %s, want %s (splitting the sum would give %s)", period, share, got, wantNet, sumNetOfSum)
+		}
+		after := n.rewardPool()
+		if got := must[token.Amount](t)(after.ToTreasury.Sub(before.ToTreasury)); got != wantCut {
+			t.Fatalf("period %d, share %s: treasury's part %s, want %s", period, share, got, wantCut)
+		}
+		if got := n.pool.rewarded[len(n.pool.rewarded)-1]; got != wantNet {
+			t.Fatalf("period %d: pools told of %s, paid %s", period, got, wantNet)
+		}
+	}
+	if differs == 0 {
+		t.Fatal("no period where a split of the sum would differ: the test shows nothing")
+	}
 }

@@ -2,6 +2,7 @@ package pools
 
 import (
 	"math/big"
+	"strings"
 
 	"github.com/phala-go/phala/chain/pools/poolsapi"
 	"github.com/phala-go/phala/token"
@@ -68,7 +69,7 @@ func delegate(p *poolsapi.Pool, d *poolsapi.Delegation, amount token.Amount) (to
 func enqueue(p *poolsapi.Pool, d *poolsapi.Delegation, shares token.Amount) error {
 	free, _ := d.Shares.Sub(d.Queued)
 	if shares.IsZero() || shares.Cmp(free) > 0 {
-		return poolsapi.ErrBeyondShares.Wrapf("undelegating %s shares of %s not already queued", shares, free)
+		return poolsapi.ErrBeyondShares.Wrapf("undelegating %s shares, %s held and not already queued", shareCount(shares), shareCount(free))
 	}
 	d.Queued = mustAdd(d.Queued, shares)
 	p.Queued = mustAdd(p.Queued, shares)
@@ -133,7 +134,10 @@ func claim(p *poolsapi.Pool, d *poolsapi.Delegation, isOwner bool, amount token.
 	if amount.IsZero() {
 		amount = all
 	}
-	if amount.IsZero() || amount.Cmp(all) > 0 {
+	if amount.IsZero() {
+		return token.Amount{}, poolsapi.ErrBeyondRewards.Wrapf("no rewards pending in pool %s", p.ID)
+	}
+	if amount.Cmp(all) > 0 {
 		return token.Amount{}, poolsapi.ErrBeyondRewards.Wrapf("asked %s, pending %s", amount.PHAString(), all.PHAString())
 	}
 	fromMine := amount
@@ -183,6 +187,14 @@ func slashed(p *poolsapi.Pool, loss token.Amount) {
 	p.Releasing = minAmount(p.Releasing, p.Locked)
 }
 
+// slashedCooling takes a loss of stake already cooling down (booked as
+// releasing): it leaves Releasing as well, since it will not come back.
+func slashedCooling(p *poolsapi.Pool, loss token.Amount) {
+	loss = minAmount(loss, p.Locked)
+	p.Releasing = mustSub(p.Releasing, minAmount(loss, p.Releasing))
+	slashed(p, loss)
+}
+
 // returned brings a session's stake back to Free after its cool-down:
 // stake is what the pool counts in the session, back what the session
 // returns; the difference was slashed.
@@ -197,6 +209,10 @@ func returned(p *poolsapi.Pool, stake, back token.Amount, cooling bool) {
 	p.Free = mustAdd(p.Free, back)
 	p.Releasing = minAmount(p.Releasing, p.Locked)
 }
+
+// shareCount writes shares as the CLI reads them: counted like PHA (a
+// fresh pool's share is one base unit).
+func shareCount(a token.Amount) string { return strings.TrimSuffix(a.PHAString(), " PHA") }
 
 // mustAdd and mustSub are for sums the invariants bound (parts of the
 // supply, differences of a whole and its part): they cannot fail on a

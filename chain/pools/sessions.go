@@ -32,6 +32,9 @@ func (Module) StakeFor(ctx *module.Context, sender address.Address, worker []byt
 	if err != nil {
 		return 0, address.Address{}, err
 	}
+	if m.Cooling {
+		return 0, address.Address{}, poolsapi.ErrWorkerBusy.Wrapf("worker %x is cooling down: its %s of pool %s come back when the cool-down ends", worker, m.Stake.PHAString(), p.ID)
+	}
 	if !m.Stake.IsZero() {
 		return 0, address.Address{}, poolsapi.ErrWorkerBusy.Wrapf("worker %x has %s of pool %s in a session", worker, m.Stake.PHAString(), p.ID)
 	}
@@ -83,25 +86,55 @@ func (Module) Stopped(ctx *module.Context, pool uint64, worker []byte, _ token.A
 	return nil
 }
 
-// noteStopped books a stopped session's stake as releasing. When a slash
-// stopped it, compute's session says what was lost: every share is worth
-// that much less at once, so nobody leaves at the old price while the
-// rest wait for the cool-down.
+// noteStopped books a stopped session's stake as releasing, after any
+// slash that stopped it (takeSlash).
 func noteStopped(ctx *module.Context, p *poolsapi.Pool, m *poolsapi.PoolWorker) error {
-	sess, ok, err := compute.CurrentSession(ctx.Store, m.Worker)
-	if err != nil {
+	if err := takeSlash(ctx, p, m); err != nil {
 		return err
-	}
-	if ok {
-		left := mustSub(sess.Stake, sess.Slashed)
-		if loss, err := m.Stake.Sub(left); err == nil && !loss.IsZero() {
-			slashed(p, loss)
-			m.Stake = left
-		}
 	}
 	releasing(p, m.Stake)
 	m.Cooling = true
 	putWorker(ctx.Store, *m)
+	return nil
+}
+
+// Slashed implements compute.RewardSink: a session already cooling down
+// was slashed. The loss leaves the pool's stake at once (takeSlash), as a
+// slash that stops a session does.
+func (Module) Slashed(ctx *module.Context, pool uint64, worker []byte, _ token.Amount) error {
+	p, m, err := sessionOf(ctx, pool, worker)
+	if err != nil {
+		return err
+	}
+	if err := takeSlash(ctx, &p, &m); err != nil {
+		return err
+	}
+	putWorker(ctx.Store, m)
+	putPool(ctx.Store, p)
+	return nil
+}
+
+// takeSlash books what compute's session says was slashed of the stake
+// the pool counts in it: every share is worth that much less at once, so
+// nobody leaves at the old price while the rest wait for the cool-down,
+// and the release later returns what is left without a second loss.
+// Compute's session is the truth, so a slash is never counted twice.
+func takeSlash(ctx *module.Context, p *poolsapi.Pool, m *poolsapi.PoolWorker) error {
+	sess, ok, err := compute.CurrentSession(ctx.Store, m.Worker)
+	if err != nil || !ok {
+		return err
+	}
+	left := mustSub(sess.Stake, sess.Slashed)
+	loss, err := m.Stake.Sub(left)
+	if err != nil || loss.IsZero() {
+		return nil
+	}
+	if m.Cooling {
+		slashedCooling(p, loss)
+	} else {
+		slashed(p, loss)
+	}
+	m.Stake = left
 	return nil
 }
 

@@ -14,6 +14,8 @@ import (
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/compute"
 	"github.com/phala-go/phala/chain/compute/computeapi"
+	"github.com/phala-go/phala/chain/module"
+	"github.com/phala-go/phala/chain/pools"
 	"github.com/phala-go/phala/chain/pools/poolsapi"
 	"github.com/phala-go/phala/chain/registry/registryapi"
 	"github.com/phala-go/phala/chain/state"
@@ -21,6 +23,7 @@ import (
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/mq"
 	"github.com/phala-go/phala/token"
+	"github.com/phala-go/phala/tokenomics"
 	"github.com/phala-go/phala/tokenomics/fixed"
 )
 
@@ -111,15 +114,11 @@ func (e *economy) settle(sess computeapi.Session, gross token.Amount) {
 	}})
 }
 
-// net is what a pool receives of a gross reward: the treasury's share
-// (compute's rule) taken.
+// net is what a pool receives of a gross reward: the treasury's part
+// taken (tokenomics.Params.Split, the rule of compute and the gatekeepers).
 func (e *economy) net(gross token.Amount) token.Amount {
-	e.T.Helper()
-	cut, err := compute.MulShare(gross, e.params.Economy.TreasuryShare)
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	return sub(e.T.(*testing.T), gross, cut)
+	net, _ := e.params.Economy.Split(gross)
+	return net
 }
 
 // checkAccount: the pool's account holds exactly its free stake and its
@@ -352,9 +351,9 @@ func TestSlashLowersSharesAtOnce(t *testing.T) {
 	c.MustSucceed(c.Tx(bob, poolsapi.MethodDelegate, poolsapi.Delegate{Pool: e.pool, Amount: pha(1000)}))
 	c.MustSucceed(c.Tx(carol, poolsapi.MethodDelegate, poolsapi.Delegate{Pool: e.pool, Amount: pha(3000)}))
 	c.MustSucceed(c.Tx(alice, computeapi.MethodStart, computeapi.Start{Worker: w.Pub(), Stake: pha(3000)}))
-	loss, err := compute.MulShare(pha(3000), e.params.SlashShare)
-	if err != nil {
-		t.Fatal(err)
+	loss := tokenomics.Part(pha(3000), e.params.SlashShare)
+	if loss != pha(300) {
+		t.Fatalf("a tenth of 3000 PHA is %s", loss.PHAString())
 	}
 	treasury0 := balance(c, bankapi.Treasury)
 	// The policy no longer accepts sim quotes: the worker is deactivated
@@ -389,5 +388,63 @@ func TestSlashLowersSharesAtOnce(t *testing.T) {
 	c.MustSucceed(c.Tx(bob, poolsapi.MethodUndelegate, poolsapi.Undelegate{Pool: e.pool, Shares: pha(1000)}))
 	if got, want := balance(c, bob.Addr), sub(t, add(t, bob0, floorDiv(stake, 1, 4)), fee); got != want {
 		t.Fatalf("bob left with %s, want %s", got, want)
+	}
+}
+
+// TestSlashWhileCoolingDown: a discrepancy found after the owner stopped
+// the worker slashes the session as it cools down; the pool's stake (and
+// every share's value) drops in the same block, not at the release, which
+// then returns what is left without a second loss.
+func TestSlashWhileCoolingDown(t *testing.T) {
+	e := newEconomy(t, nil)
+	w := e.worker(2000)
+	c := e.Chain
+	c.MustSucceed(c.Tx(bob, poolsapi.MethodDelegate, poolsapi.Delegate{Pool: e.pool, Amount: pha(1000)}))
+	c.MustSucceed(c.Tx(carol, poolsapi.MethodDelegate, poolsapi.Delegate{Pool: e.pool, Amount: pha(3000)}))
+	c.MustSucceed(c.Tx(alice, computeapi.MethodStart, computeapi.Start{Worker: w.Pub(), Stake: pha(3000)}))
+	c.MustSucceed(c.Tx(alice, computeapi.MethodStop, computeapi.Stop{Worker: w.Pub()}))
+	if info := e.checkAccount(e.pool); info.Pool.Releasing != pha(3000) || e.session(w).State != computeapi.StateCoolingDown {
+		t.Fatalf("after the stop %+v", info.Pool)
+	}
+
+	// The contracts module reports a discrepancy in a block of its own.
+	ctx := &module.Context{
+		Block: module.Block{ChainID: apptest.ChainID, Height: c.Height + 1, Time: c.Now.Add(time.Second), Committed: c.App.Store()},
+		Store: state.NewOverlay(c.App.Store()),
+	}
+	cm := compute.Module{Pools: pools.Module{}}
+	loss := tokenomics.Part(pha(3000), e.params.SlashShare)
+	for i := range 2 { // a second slash takes another share
+		if err := cm.Discrepancy(ctx, w.Pub()); err != nil {
+			t.Fatal(err)
+		}
+		lost := floorDiv(loss, uint64(i+1), 1)
+		p, _, err := pools.GetPool(ctx.Store, e.pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		left := sub(t, pha(3000), lost)
+		if p.Stake != sub(t, pha(4000), lost) || p.Locked != left || p.Releasing != left || p.Free != pha(1000) {
+			t.Fatalf("after slash %d of %s: %+v", i+1, loss.PHAString(), p)
+		}
+		// Bob's 1,000 shares of 4,000 are worth a quarter of what is left.
+		if v := tokenomics.ShareValue(pha(1000), p.Shares, p.Stake); v != floorDiv(p.Stake, 1, 4) {
+			t.Fatalf("bob's shares worth %s of %s", v, p.Stake)
+		}
+	}
+
+	// The cool-down ends: compute returns what is left, and the pool
+	// loses nothing more.
+	left := sub(t, pha(3000), floorDiv(loss, 2, 1))
+	if err := (pools.Module{}).Released(ctx, uint64(e.pool), w.Pub(), left, floorDiv(loss, 2, 1)); err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := pools.GetPool(ctx.Store, e.pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stake := sub(t, pha(4000), floorDiv(loss, 2, 1))
+	if p.Stake != stake || p.Free != stake || !p.Locked.IsZero() || !p.Releasing.IsZero() {
+		t.Fatalf("after the release %+v", p)
 	}
 }

@@ -4,13 +4,16 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/phala-go/phala/chain/compute/computeapi"
+	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/token"
+	"github.com/phala-go/phala/tokenomics/fixed"
 )
 
 // Computation: `phala tx compute start|stop|set-params` and `phala query
@@ -30,7 +33,7 @@ func computeQueryCmds() []*cobra.Command {
 func parseComputeWorker(s string) (ed25519.PublicKey, error) {
 	id, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
 	if err != nil || len(id) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("invalid worker %q: want its identity key, 64 hex digits", s)
+		return nil, fmt.Errorf("invalid worker %q: want its identity key, 64 hex digits (phala query workers lists them)", s)
 	}
 	return id, nil
 }
@@ -42,11 +45,12 @@ func workerFlag(cmd *cobra.Command, worker *string) {
 
 func txComputeStartCmd() *cobra.Command {
 	var worker, stake string
-	return adminTxCmd("start --from OWNER --worker HEX --stake PHA",
-		"Start a worker of your pool computing; the stake (at least k·sqrt(P) PHA) comes from the pool", computeapi.MethodStart,
+	return economyTxCmd("start --from OWNER --worker HEX --stake PHA",
+		"Start a worker of your pool computing; the stake (at least k·sqrt(P) PHA, see phala query compute-params) comes from the pool's free stake", computeapi.MethodStart,
+		"the key of the owner of the worker's pool",
 		func(cmd *cobra.Command) {
 			workerFlag(cmd, &worker)
-			cmd.Flags().StringVar(&stake, "stake", "", `PHA ("2500"), or base units ("1500u")`)
+			cmd.Flags().StringVar(&stake, "stake", "", `the session's stake from the pool, in PHA ("2500") or base units ("1500u")`)
 			cmd.MarkFlagRequired("stake")
 		},
 		func() (any, error) {
@@ -59,16 +63,33 @@ func txComputeStartCmd() *cobra.Command {
 				return nil, fmt.Errorf("--stake: %w", err)
 			}
 			return computeapi.Start{Worker: w, Stake: a}, nil
+		},
+		func(inc client.Included) string {
+			if es := txEvents(inc, computeapi.EventStarted); len(es) > 0 {
+				e := es[0]
+				v, _ := fixed.Parse(e["v"])
+				return inBlock("worker %s computing: session %s of pool %s, stake %s, V %s (phala query session %s)", inc,
+					worker, e["session"], e["pool"], eventAmount(e, "stake").PHAString(), v.Text(6), worker)
+			}
+			return inBlock("worker %s computing (phala query session %s)", inc, worker, worker)
 		})
 }
 
 func txComputeStopCmd() *cobra.Command {
 	var worker string
-	return adminTxCmd("stop --from OWNER --worker HEX", "Stop a worker of your pool; its stake returns to the pool after the cool-down", computeapi.MethodStop,
+	return economyTxCmd("stop --from OWNER --worker HEX", "Stop a worker of your pool; its stake returns to the pool after the cool-down", computeapi.MethodStop,
+		"the key of the owner of the worker's pool",
 		func(cmd *cobra.Command) { workerFlag(cmd, &worker) },
 		func() (any, error) {
 			w, err := parseComputeWorker(worker)
 			return computeapi.Stop{Worker: w}, err
+		},
+		func(inc client.Included) string {
+			ends := "the cool-down ends"
+			if es := txEvents(inc, computeapi.EventStopped); len(es) > 0 && es[0]["cool_down_ends"] != "" {
+				ends = es[0]["cool_down_ends"]
+			}
+			return inBlock("worker %s cooling down; its stake returns to the pool at %s", inc, worker, ends)
 		})
 }
 
@@ -82,6 +103,7 @@ type sessionJSON struct {
 	State         string `json:"state"`
 	Score         uint64 `json:"p"`
 	Confidence    uint8  `json:"confidence"`
+	ConfidenceC   string `json:"confidence_score"`
 	InitialV      string `json:"initial_v"`
 	V             string `json:"v"`
 	Stake         string `json:"stake"`
@@ -110,7 +132,7 @@ func unixText(ns int64) string {
 func sessionOut(s computeapi.Session) sessionJSON {
 	return sessionJSON{
 		ID: s.ID, Worker: hex.EncodeToString(s.Worker), Pool: s.Pool, Account: s.Account.String(), State: s.State.String(),
-		Score: s.Score, Confidence: uint8(s.Confidence), InitialV: s.InitialV.String(), V: s.V.String(),
+		Score: s.Score, Confidence: uint8(s.Confidence), ConfidenceC: s.Confidence.Score().String(), InitialV: s.InitialV.String(), V: s.V.String(),
 		Stake: s.Stake.String(), StakePHA: s.Stake.PHAString(), Rewards: s.Rewards.String(), RewardsPHA: s.Rewards.PHAString(),
 		Slashed: s.Slashed.String(), Started: unixText(s.StartedAt), StartHeight: s.StartHeight, Stopped: unixText(s.StoppedAt),
 		CoolDownEnds: unixText(s.CoolDownEnds), LastChallenge: s.LastChallenge, LastAnswer: s.LastAnswer,
@@ -121,9 +143,9 @@ func sessionOut(s computeapi.Session) sessionJSON {
 func sessionText(s computeapi.Session) string {
 	lines := []string{
 		fmt.Sprintf("session %d of worker %x, pool %d: %s", s.ID, s.Worker, s.Pool, s.State),
-		fmt.Sprintf("P %d, confidence %d, V %s (initially %s)", s.Score, s.Confidence, s.V.Text(6), s.InitialV.Text(6)),
-		fmt.Sprintf("stake %s, rewards %s, slashed %s", s.Stake.PHAString(), s.Rewards.PHAString(), s.Slashed.PHAString()),
-		fmt.Sprintf("started %s at block %d; last challenge answered: block %d (in block %d); settled to period %d", unixText(s.StartedAt), s.StartHeight, s.LastChallenge, s.LastAnswer, s.SettledPeriod),
+		fmt.Sprintf("P %d, confidence level %d (c = %s), V %s (initially %s)", s.Score, s.Confidence, s.Confidence.Score().Text(2), s.V.Text(6), s.InitialV.Text(6)),
+		fmt.Sprintf("stake %s, rewards %s (before the treasury's part), slashed %s", s.Stake.PHAString(), s.Rewards.PHAString(), s.Slashed.PHAString()),
+		fmt.Sprintf("started %s at block %d; %s; settled to period %d", unixText(s.StartedAt), s.StartHeight, lastAnswerText(s), s.SettledPeriod),
 	}
 	if s.StoppedAt != 0 {
 		lines = append(lines, fmt.Sprintf("stopped %s (%s); cool-down ends %s", unixText(s.StoppedAt), s.Reason, unixText(s.CoolDownEnds)))
@@ -132,6 +154,13 @@ func sessionText(s computeapi.Session) string {
 		lines = append(lines, "released: the stake went back to the pool")
 	}
 	return strings.Join(lines, "\n")
+}
+
+func lastAnswerText(s computeapi.Session) string {
+	if s.LastChallenge == 0 {
+		return "no challenge answered yet"
+	}
+	return fmt.Sprintf("last challenge answered: block %d's (in block %d)", s.LastChallenge, s.LastAnswer)
 }
 
 // querySessionCmd: a worker's current or last session, or one by --id.
@@ -158,6 +187,9 @@ func querySessionCmd() *cobra.Command {
 				}
 			} else {
 				w, err := parseComputeWorker(args[0])
+				if _, isNumber := strconv.ParseUint(args[0], 10, 64); err != nil && isNumber == nil {
+					return fmt.Errorf("%q is not a worker's identity key: for session %s, use --id %s", args[0], args[0], args[0])
+				}
 				if err != nil {
 					return err
 				}
@@ -235,7 +267,7 @@ func queryRewardPoolCmd() *cobra.Command {
 			out := map[string]any{
 				"balance": r.Balance.String(), "balance_pha": r.Balance.PHAString(), "emitted": r.Emitted.String(), "emitted_pha": r.Emitted.PHAString(),
 				"paid_to_pools": r.Paid.String(), "paid_to_pools_pha": r.Paid.PHAString(), "to_treasury": r.ToTreasury.String(), "to_treasury_pha": r.ToTreasury.PHAString(),
-				"slashed": r.Slashed.String(), "period": r.Period, "next_period_ends": unixText(r.NextEnds), "computing": r.Computing,
+				"slashed": r.Slashed.String(), "slashed_pha": r.Slashed.PHAString(), "period": r.Period, "next_period_ends": unixText(r.NextEnds), "computing": r.Computing,
 			}
 			return emit(out, func() string {
 				return fmt.Sprintf(`reward pool    %s
@@ -297,6 +329,16 @@ func queryEmissionCmd() *cobra.Command {
 	return cmd
 }
 
+// daysText is a duration in whole days when it is some ("180 days"),
+// else as Go writes it ("1m0s").
+func daysText(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d >= day && d%day == 0 {
+		return fmt.Sprintf("%d days", d/day)
+	}
+	return d.String()
+}
+
 func queryComputeParamsCmd() *cobra.Command {
 	var n nodeFlag
 	cmd := &cobra.Command{
@@ -316,9 +358,9 @@ func queryComputeParamsCmd() *cobra.Command {
 				return strings.Join([]string{
 					p.String(),
 					fmt.Sprintf("minimum stake %s·sqrt(P) PHA, P at least %d; V₀ = ((%s−1)·confidence + 1)·(stake + %s·P + %s), at most %s", e.K, e.MinScore, e.Re, e.RigK, e.RigB, e.VMax),
-					fmt.Sprintf("V grows ×%s an hour plus (%s·P + %s); decays ×(1−%s) an hour unresponsive", e.GrowthPerHour, e.CostK, e.CostB, e.SlashPerHour),
-					fmt.Sprintf("emission %s a day, ×%s every %s; treasury's share %s; slash %s of the stake; cool-down %s",
-						e.BudgetPerDay.PHAString(), e.DecayFactor, e.DecayEvery, e.TreasuryShare, p.SlashShare, e.CoolDown),
+					fmt.Sprintf("V grows ×%s an hour plus (%s·P + %s) an hour while computing; decays ×(1−%s) an hour unresponsive", e.GrowthPerHour, e.CostK, e.CostB, e.SlashPerHour),
+					fmt.Sprintf("emission %s a day, ×%s every %s; treasury's share %s of each reward; slash %s of the stake; cool-down %s",
+						e.BudgetPerDay.PHAString(), e.DecayFactor, daysText(e.DecayEvery), e.TreasuryShare, p.SlashShare, daysText(e.CoolDown)),
 				}, "\n")
 			})
 		},

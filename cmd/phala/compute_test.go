@@ -76,6 +76,7 @@ func TestComputeCommandsOnDevnet(t *testing.T) {
 		{"sessions of a pool", append([]string{"query", "sessions", "--pool", "1"}, conn...), nil, `[]`},
 		{"session of a worker with no score", append([]string{"query", "session", worker}, conn...), module.ErrNotFound, ""},
 		{"an unknown session", append([]string{"query", "session", "--id", "7"}, conn...), module.ErrNotFound, ""},
+		{"a session by its number without --id", append([]string{"query", "session", "7"}, conn...), nil, "use --id 7"},
 		{"session named twice", append([]string{"query", "session", worker, "--id", "7"}, conn...), nil, "one of them"},
 		{"params by someone else", as("bob", "tx", "compute", "set-params", "--set", "answer_window=8s"), computeapi.ErrUnauthorized, ""},
 		{"params out of range", as("alice", "tx", "compute", "set-params", "--file", badFile), computeapi.ErrParams, ""},

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phala-go/phala/chain/pools/poolsapi"
+	"github.com/phala-go/phala/client"
 	"github.com/phala-go/phala/crypto/address"
 	"github.com/phala-go/phala/token"
 	"github.com/phala-go/phala/tokenomics"
@@ -105,7 +106,7 @@ func txPoolCreateCmd() *cobra.Command {
 	n.register(cmd)
 	cmd.Flags().StringVar(&from, "from", "", "the owner's key")
 	cmd.Flags().StringVar(&commission, "commission", "", "the owner's share of rewards: a percentage (12.5%) or a fraction (0.125)")
-	cmd.Flags().StringVar(&capS, "capacity", "", "cap on the pool's stake in PHA (default: none)")
+	cmd.Flags().StringVar(&capS, "capacity", "", `cap on the pool's stake in PHA ("50000") or base units ("1500u") (default: none)`)
 	cmd.MarkFlagRequired("from")
 	cmd.MarkFlagRequired("commission")
 	return cmd
@@ -113,7 +114,9 @@ func txPoolCreateCmd() *cobra.Command {
 
 func txPoolWorkerCmd(use, short, method string) *cobra.Command {
 	var pool, worker string
-	return adminTxCmd(use+" --from OWNER --pool ID --worker HEX", short, method,
+	done := map[string]string{poolsapi.MethodAddWorker: "added to", poolsapi.MethodRemoveWorker: "removed from"}[method]
+	return economyTxCmd(use+" --from OWNER --pool ID --worker HEX", short, method,
+		"the pool owner's key (to add a worker: its operator's too, as registered)",
 		func(cmd *cobra.Command) {
 			poolFlag(cmd, &pool)
 			cmd.Flags().StringVar(&worker, "worker", "", "the worker's identity key (hex)")
@@ -126,12 +129,15 @@ func txPoolWorkerCmd(use, short, method string) *cobra.Command {
 			}
 			w, err := parseWorkerKey(worker)
 			return poolsapi.WorkerBody{Pool: id, Worker: w}, err
-		})
+		},
+		func(inc client.Included) string { return inBlock("worker %s %s pool %s", inc, worker, done, pool) })
 }
 
 func txPoolSetCommissionCmd() *cobra.Command {
 	var pool, commission string
-	return adminTxCmd("set-commission --from OWNER --pool ID --commission 10%", "Set your pool's commission", poolsapi.MethodSetCommission,
+	var set tokenomics.Permill
+	return economyTxCmd("set-commission --from OWNER --pool ID --commission 10%", "Set your pool's commission: the owner's share of its workers' rewards", poolsapi.MethodSetCommission,
+		"the pool owner's key",
 		func(cmd *cobra.Command) {
 			poolFlag(cmd, &pool)
 			cmd.Flags().StringVar(&commission, "commission", "", "a percentage (12.5%) or a fraction (0.125)")
@@ -142,17 +148,23 @@ func txPoolSetCommissionCmd() *cobra.Command {
 			if err != nil {
 				return nil, err
 			}
-			c, err := tokenomics.ParsePermill(commission)
-			return poolsapi.SetCommission{Pool: id, Commission: c}, err
-		})
+			set, err = tokenomics.ParsePermill(commission)
+			if err != nil {
+				return nil, fmt.Errorf("--commission: %w", err)
+			}
+			return poolsapi.SetCommission{Pool: id, Commission: set}, nil
+		},
+		func(inc client.Included) string { return inBlock("pool %s: commission %s from now on", inc, pool, set) })
 }
 
 func txPoolSetCapacityCmd() *cobra.Command {
 	var pool, capS string
-	return adminTxCmd("set-capacity --from OWNER --pool ID --capacity PHA", "Cap your pool's stake (0: no cap)", poolsapi.MethodSetCapacity,
+	var set token.Amount
+	return economyTxCmd("set-capacity --from OWNER --pool ID --capacity PHA", "Cap your pool's stake (0: no cap)", poolsapi.MethodSetCapacity,
+		"the pool owner's key",
 		func(cmd *cobra.Command) {
 			poolFlag(cmd, &pool)
-			cmd.Flags().StringVar(&capS, "capacity", "", "cap in PHA; 0 lifts it")
+			cmd.Flags().StringVar(&capS, "capacity", "", `cap on the pool's stake in PHA ("50000") or base units ("1500u"); 0 lifts it`)
 			cmd.MarkFlagRequired("capacity")
 		},
 		func() (any, error) {
@@ -160,14 +172,23 @@ func txPoolSetCapacityCmd() *cobra.Command {
 			if err != nil {
 				return nil, err
 			}
-			a, err := token.ParsePHA(capS)
-			return poolsapi.SetCapacity{Pool: id, Capacity: a}, err
+			if set, err = token.ParsePHA(capS); err != nil {
+				return nil, fmt.Errorf("--capacity: %w", err)
+			}
+			return poolsapi.SetCapacity{Pool: id, Capacity: set}, nil
+		},
+		func(inc client.Included) string {
+			if set.IsZero() {
+				return inBlock("pool %s: no cap on its stake", inc, pool)
+			}
+			return inBlock("pool %s: stake capped at %s", inc, pool, set.PHAString())
 		})
 }
 
 func txPoolDelegateCmd() *cobra.Command {
 	var pool, amount string
-	return adminTxCmd("delegate --from KEY --pool ID --amount PHA", "Delegate PHA to a pool for shares", poolsapi.MethodDelegate,
+	return economyTxCmd("delegate --from KEY --pool ID --amount PHA", "Delegate PHA to a pool for shares at the pool's price", poolsapi.MethodDelegate,
+		"the delegator's key",
 		func(cmd *cobra.Command) {
 			poolFlag(cmd, &pool)
 			cmd.Flags().StringVar(&amount, "amount", "", `PHA ("1.5"), or base units ("1500u")`)
@@ -179,16 +200,27 @@ func txPoolDelegateCmd() *cobra.Command {
 				return nil, err
 			}
 			a, err := token.ParsePHA(amount)
-			return poolsapi.Delegate{Pool: id, Amount: a}, err
+			if err != nil {
+				return nil, fmt.Errorf("--amount: %w", err)
+			}
+			return poolsapi.Delegate{Pool: id, Amount: a}, nil
+		},
+		func(inc client.Included) string {
+			if es := txEvents(inc, poolsapi.EventDelegated); len(es) > 0 {
+				e := es[0]
+				return inBlock("delegated %s to pool %s for %s shares", inc, eventAmount(e, "amount").PHAString(), pool, sharesText(eventAmount(e, "shares")))
+			}
+			return inBlock("delegated to pool %s", inc, pool)
 		})
 }
 
 func txPoolWithdrawCmd() *cobra.Command {
 	var pool, amount string
-	return adminTxCmd("withdraw --from KEY --pool ID [--amount PHA]", "Withdraw your pending rewards (the owner: and the commission)", poolsapi.MethodWithdraw,
+	return economyTxCmd("withdraw --from KEY --pool ID [--amount PHA]", "Withdraw your pending rewards (the owner: and the commission)", poolsapi.MethodWithdraw,
+		"the delegator's (or the owner's) key",
 		func(cmd *cobra.Command) {
 			poolFlag(cmd, &pool)
-			cmd.Flags().StringVar(&amount, "amount", "", "how much (default: all pending)")
+			cmd.Flags().StringVar(&amount, "amount", "", `how much, in PHA ("1.5") or base units ("1500u") (default: all pending)`)
 		},
 		func() (any, error) {
 			id, err := parsePoolID(pool)
@@ -197,9 +229,18 @@ func txPoolWithdrawCmd() *cobra.Command {
 			}
 			var a token.Amount
 			if amount != "" {
-				a, err = token.ParsePHA(amount)
+				if a, err = token.ParsePHA(amount); err != nil {
+					return nil, fmt.Errorf("--amount: %w", err)
+				}
 			}
-			return poolsapi.Withdraw{Pool: id, Amount: a}, err
+			return poolsapi.Withdraw{Pool: id, Amount: a}, nil
+		},
+		func(inc client.Included) string {
+			if es := txEvents(inc, poolsapi.EventRewardsClaim); len(es) > 0 {
+				e := es[0]
+				return inBlock("withdrew %s of rewards from pool %s", inc, eventAmount(e, "amount").PHAString(), pool)
+			}
+			return inBlock("withdrew rewards from pool %s", inc, pool)
 		})
 }
 
@@ -233,19 +274,22 @@ func txPoolUndelegateCmd() *cobra.Command {
 				return err
 			}
 			defer cancel()
+			me := address.FromPublicKey(key.Public().(ed25519.PublicKey))
 			if sharesS == "all" {
-				pos, err := c.Position(ctx, id, address.FromPublicKey(key.Public().(ed25519.PublicKey)))
+				pos, err := c.Position(ctx, id, me)
 				if err != nil {
 					return err
 				}
-				shares, _ = pos.Shares.Sub(pos.Queued)
+				if shares, _ = pos.Shares.Sub(pos.Queued); shares.IsZero() {
+					return fmt.Errorf("%s holds no shares of pool %s to undelegate (%s already queued)", me, id, sharesText(pos.Queued))
+				}
 			}
 			inc, err := c.Undelegate(ctx, key, id, shares)
 			if err != nil {
 				return err
 			}
 			return emit(txResultJSON{Hash: hex.EncodeToString(inc.Hash[:]), Height: inc.Height}, func() string {
-				return fmt.Sprintf("undelegated %s shares of pool %s in block %d (see phala query position for what is still queued)", sharesText(shares), id, inc.Height)
+				return undelegatedText(inc, id, me, shares)
 			})
 		},
 	}
@@ -253,33 +297,62 @@ func txPoolUndelegateCmd() *cobra.Command {
 	n.register(cmd)
 	cmd.Flags().StringVar(&from, "from", "", "the delegator's key")
 	poolFlag(cmd, &pool)
-	cmd.Flags().StringVar(&sharesS, "shares", "", "shares to withdraw (like PHA: 100, 0.5, 1500u), or all")
+	cmd.Flags().StringVar(&sharesS, "shares", "", "shares to undelegate, counted like PHA (100, 0.5, or 1500u in base units), or all")
 	cmd.MarkFlagRequired("from")
 	cmd.MarkFlagRequired("shares")
 	return cmd
 }
 
-// poolJSON is a pool for people: amounts in base units (exact) and PHA.
+// undelegatedText says what an undelegation did: the shares paid at once
+// (the queue may pay several delegators in one transaction) and those
+// still queued.
+func undelegatedText(inc client.Included, id poolsapi.ID, me address.Address, shares token.Amount) string {
+	var served, paid token.Amount
+	for _, e := range txEvents(inc, poolsapi.EventWithdrawal) {
+		if e["delegator"] == me.String() {
+			served, _ = served.Add(eventAmount(e, "shares"))
+			paid, _ = paid.Add(eventAmount(e, "amount"))
+		}
+	}
+	waiting, err := shares.Sub(served)
+	if err != nil || waiting.IsZero() {
+		return inBlock("undelegated %s shares of pool %s: paid %s", inc, sharesText(shares), id, paid.PHAString())
+	}
+	return inBlock("undelegated %s shares of pool %s: %s of them paid now (%s), %s queued until stake comes free (phala query pool-queue %s)", inc,
+		sharesText(shares), id, sharesText(served), paid.PHAString(), sharesText(waiting), id)
+}
+
+// poolJSON is a pool for people: amounts in base units (exact) and PHA
+// (the _pha fields), shares in base units.
 type poolJSON struct {
-	ID             uint64   `json:"id"`
-	Owner          string   `json:"owner"`
-	Account        string   `json:"account"`
-	Commission     string   `json:"commission"`
-	CommissionPPM  uint32   `json:"commission_ppm"`
-	Capacity       string   `json:"capacity"`
-	Balance        string   `json:"balance"`
-	Shares         string   `json:"shares"`
-	Stake          string   `json:"stake"`
-	Free           string   `json:"free"`
-	Locked         string   `json:"locked"`
-	Releasing      string   `json:"releasing"`
-	Rewards        string   `json:"rewards"`
-	OwnerRewards   string   `json:"owner_rewards"`
-	TotalRewards   string   `json:"total_rewards"`
-	Queued         string   `json:"queued_shares"`
-	QueueLength    uint64   `json:"queue_length"`
-	Workers        []string `json:"workers"`
-	RewardPerShare string   `json:"reward_per_share"`
+	ID              uint64   `json:"id"`
+	Owner           string   `json:"owner"`
+	Account         string   `json:"account"`
+	Commission      string   `json:"commission"`
+	CommissionPPM   uint32   `json:"commission_ppm"`
+	Capacity        string   `json:"capacity"`
+	CapacityPHA     string   `json:"capacity_pha"`
+	Balance         string   `json:"balance"`
+	BalancePHA      string   `json:"balance_pha"`
+	Shares          string   `json:"shares"`
+	Stake           string   `json:"stake"`
+	StakePHA        string   `json:"stake_pha"`
+	Free            string   `json:"free"`
+	FreePHA         string   `json:"free_pha"`
+	Locked          string   `json:"locked"`
+	LockedPHA       string   `json:"locked_pha"`
+	Releasing       string   `json:"releasing"`
+	ReleasingPHA    string   `json:"releasing_pha"`
+	Rewards         string   `json:"rewards"`
+	RewardsPHA      string   `json:"rewards_pha"`
+	OwnerRewards    string   `json:"owner_rewards"`
+	OwnerRewardsPHA string   `json:"owner_rewards_pha"`
+	TotalRewards    string   `json:"total_rewards"`
+	TotalRewardsPHA string   `json:"total_rewards_pha"`
+	Queued          string   `json:"queued_shares"`
+	QueueLength     uint64   `json:"queue_length"`
+	Workers         []string `json:"workers"`
+	RewardPerShare  string   `json:"reward_per_share"`
 }
 
 func poolOut(info poolsapi.PoolInfo) poolJSON {
@@ -290,6 +363,9 @@ func poolOut(info poolsapi.PoolInfo) poolJSON {
 		Locked: p.Locked.String(), Releasing: p.Releasing.String(), Rewards: p.Rewards.String(), OwnerRewards: p.OwnerRewards.String(),
 		TotalRewards: p.TotalRewards.String(), Queued: p.Queued.String(), QueueLength: p.Tail - p.Head, Workers: []string{},
 		RewardPerShare: p.RewardPerShare.String(),
+		CapacityPHA:    p.Capacity.PHAString(), BalancePHA: info.Balance.PHAString(), StakePHA: p.Stake.PHAString(), FreePHA: p.Free.PHAString(),
+		LockedPHA: p.Locked.PHAString(), ReleasingPHA: p.Releasing.PHAString(), RewardsPHA: p.Rewards.PHAString(),
+		OwnerRewardsPHA: p.OwnerRewards.PHAString(), TotalRewardsPHA: p.TotalRewards.PHAString(),
 	}
 	for _, w := range info.Workers {
 		out.Workers = append(out.Workers, hex.EncodeToString(w))

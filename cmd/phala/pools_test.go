@@ -75,6 +75,8 @@ func TestPoolCommandsOnDevnet(t *testing.T) {
 		{"set the commission", as("alice", "tx", "pool", "set-commission", "--pool", pool, "--commission", "0.05"), nil, `"height"`},
 		{"capacity below the stake", as("alice", "tx", "pool", "set-capacity", "--pool", pool, "--capacity", "10"), poolsapi.ErrCapacity, ""},
 		{"query the pool", append([]string{"query", "pool", pool}, conn...), nil, `"commission": "5%"`},
+		{"the pool's amounts in PHA too", append([]string{"query", "pool", pool}, conn...), nil, `"stake_pha": "60 PHA"`},
+		{"undelegate all of no shares, refused before sending", as("carol", "tx", "pool", "undelegate", "--pool", pool, "--shares", "all"), nil, "holds no shares of pool 1"},
 		{"query pools", append([]string{"query", "pools"}, conn...), nil, `"stake": "60000000000000"`},
 		{"query the queue", append([]string{"query", "pool-queue", pool}, conn...), nil, `[]`},
 		{"query an unknown pool", append([]string{"query", "pool", "9"}, conn...), module.ErrNotFound, ""},
@@ -96,6 +98,20 @@ func TestPoolCommandsOnDevnet(t *testing.T) {
 			if json.Unmarshal([]byte(out), &v) != nil || !strings.Contains(out, s.text) {
 				t.Fatalf("%s: output %q, want JSON with %s", s.name, out, s.text)
 			}
+		}
+	}
+
+	// In text, a transaction says what it did, in PHA and shares.
+	for _, s := range []struct {
+		args []string
+		text string
+	}{
+		{[]string{"tx", "pool", "delegate", "--pool", pool, "--amount", "5"}, "delegated 5 PHA to pool 1 for 5 shares"},
+		{[]string{"tx", "pool", "undelegate", "--pool", pool, "--shares", "5"}, "undelegated 5 shares of pool 1: paid 5 PHA"},
+	} {
+		out, err := runPhala(t, append(append(s.args, "--from", "bob", "--node", v.Node.RPCURL()), keyring...)...)
+		if err != nil || !strings.Contains(out, s.text) {
+			t.Fatalf("%v: %q (%v), want %q", s.args, out, err, s.text)
 		}
 	}
 }

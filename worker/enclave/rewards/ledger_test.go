@@ -2,6 +2,7 @@ package rewards
 
 import (
 	"math/big"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -163,6 +164,48 @@ func TestParts(t *testing.T) {
 		}
 		if seen != n || len(parts) != max(1, (n+computeapi.MaxSettlementWorkers-1)/computeapi.MaxSettlementWorkers) {
 			t.Fatalf("%d sessions in %d parts, %d seen", n, len(parts), seen)
+		}
+	}
+}
+
+// TestPayTakesThePoolsPart: over random treasury shares and rewards, a
+// settlement takes out of V exactly the pool's part of the session's
+// reward: the reward less its treasury part, the exact reward·share
+// rounded to the nearest base unit (halves up). The chain pays the pool
+// the same parts (chain/compute TestSettlementSplitsEachReward checks it
+// against this rule), so the gatekeepers' ledger and the chain's payout
+// agree to the unit.
+func TestPayTakesThePoolsPart(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 1))
+	e := computeapi.DevnetParams().Economy
+	for i := range 5000 {
+		e.TreasuryShare = fixed.FromBits(0, rng.Uint64())
+		if i%10 == 0 {
+			e.TreasuryShare = fixed.MustRatio(2, 10)
+		}
+		reward := token.FromUint64(rng.Uint64N(10_000 * 1_000_000_000_000)) // up to 10,000 PHA
+		if i%3 == 0 {
+			reward = token.FromUint64(rng.Uint64N(20)) // a few base units
+		}
+		_, lo := e.TreasuryShare.Bits()
+		cut := new(big.Int).Mul(reward.Big(), new(big.Int).SetUint64(lo))
+		cut.Add(cut, new(big.Int).Lsh(big.NewInt(1), 63)).Rsh(cut, 64)
+		pool := new(big.Int).Sub(reward.Big(), cut)
+		poolPart, err := token.FromBig(pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := tokenomics.PHA(poolPart)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := fixed.Int(30_000)
+		a := Account{V: v, Payable: v} // growth beyond any reward here
+		if err := a.pay(e, reward); err != nil {
+			t.Fatal(err)
+		}
+		if took := v.SubFloor(a.V); took != want {
+			t.Fatalf("share %s, reward %s: V lost %s, want the pool's part %s PHA", e.TreasuryShare, reward, took, want)
 		}
 	}
 }
