@@ -29,38 +29,18 @@ func (Module) GovernableParams() []module.ParamSpec {
 
 // requireAuthority refuses a sender that is neither governance nor a
 // development chain's unsafe dev admin.
-func requireAuthority(ctx *module.Context, method string) error {
-	ok, err := authority.Allowed(ctx.Store, ctx.Sender)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return govapi.ErrUnauthorized.Wrapf("%s: only %s may, not %s", method, authority.Describe(ctx.Store), ctx.Sender)
-	}
-	return nil
+func requireAuthority(ctx *module.Context) error {
+	return authority.Require(ctx.Store, ctx.Sender, govapi.ErrUnauthorized)
 }
 
-func handleSetParams(ctx *module.Context, body []byte) error {
-	var c module.ParamChange
-	if err := codec.UnmarshalCanonical(body, &c); err != nil {
-		return govapi.ErrInvalid.Wrapf("set_params body: %v", err)
-	}
-	if err := requireAuthority(ctx, govapi.MethodSetParams); err != nil {
-		return err
-	}
-	current, err := GetParams(ctx.Store)
-	if err != nil {
-		return err
-	}
-	next, err := module.ApplyParamChange(current, Module{}.GovernableParams(), c, govapi.Params.Validate)
-	if err != nil {
-		return govapi.ErrParams.Wrapf("%v", err)
-	}
-	putParams(ctx.Store, next)
-	for _, ch := range c.Changes {
-		ctx.Emit(govapi.EventParamsChanged, module.A("path", ch.Path), module.A("value", string(ch.Value)))
-	}
-	return nil
+// setParams is gov.set_params in the shape every module's set_params has.
+var setParams = authority.SetParams[govapi.Params]{
+	Event:      govapi.EventParamsChanged,
+	Governable: Module{}.GovernableParams(),
+	Get:        func(ctx *module.Context) (govapi.Params, error) { return GetParams(ctx.Store) },
+	Validate:   func(_ *module.Context, p govapi.Params) error { return p.Validate() },
+	Put:        func(ctx *module.Context, p govapi.Params) { putParams(ctx.Store, p) },
+	ErrInvalid: govapi.ErrInvalid, ErrParams: govapi.ErrParams, ErrUnauthorized: govapi.ErrUnauthorized,
 }
 
 // handleSpendTreasury pays from the treasury, where every fee goes.
@@ -77,7 +57,7 @@ func handleSpendTreasury(ctx *module.Context, body []byte) error {
 	case s.To == bankapi.Treasury:
 		return govapi.ErrInvalid.Wrapf("a spend to the treasury itself")
 	}
-	if err := requireAuthority(ctx, govapi.MethodSpendTreasury); err != nil {
+	if err := requireAuthority(ctx); err != nil {
 		return err
 	}
 	t, err := bank.GetAccount(ctx.Store, bankapi.Treasury)

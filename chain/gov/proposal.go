@@ -20,7 +20,7 @@ func proposalMethods() []module.Method {
 		{Name: govapi.MethodPropose, Gas: govapi.ProposeGas, Handle: handlePropose},
 		{Name: govapi.MethodDeposit, Gas: govapi.DepositGas, Handle: handleDeposit},
 		{Name: govapi.MethodVote, Gas: govapi.VoteGas, Handle: handleVote},
-		{Name: govapi.MethodSetParams, Gas: govapi.AuthorityGas, Authority: true, Handle: handleSetParams},
+		{Name: govapi.MethodSetParams, Gas: govapi.AuthorityGas, Authority: true, Handle: setParams.Handle},
 		{Name: govapi.MethodSpendTreasury, Gas: govapi.AuthorityGas, Authority: true, Handle: handleSpendTreasury},
 	}
 }

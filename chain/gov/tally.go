@@ -25,29 +25,23 @@ import (
 
 // weight is who's voting weight in r.
 func weight(r state.IterReader, who address.Address) (token.Amount, error) {
-	acc, err := bank.GetAccount(r, who)
-	if err != nil {
-		return token.Amount{}, err
-	}
-	staked, err := pools.VotingStake(r, who)
-	if err != nil {
-		return token.Amount{}, err
-	}
-	w, err := acc.Balance.Add(staked)
-	if err != nil {
-		return token.Amount{}, govapi.ErrCorruptState.Wrapf("weight overflow")
-	}
-	return w, nil
+	return weightOf(r, r, who)
 }
 
 // weightNow is whether a voter has any weight at all as of this
-// transaction: its balance now, its stake as of the last block.
+// transaction: its balance now, its stake as of the last block (the pool
+// index iterates on committed state only).
 func weightNow(ctx *module.Context, who address.Address) (token.Amount, error) {
-	acc, err := bank.GetAccount(ctx.Store, who)
+	return weightOf(ctx.Store, ctx.Committed, who)
+}
+
+// weightOf is who's balance in balances plus its pool stake in stakes.
+func weightOf(balances state.Reader, stakes state.IterReader, who address.Address) (token.Amount, error) {
+	acc, err := bank.GetAccount(balances, who)
 	if err != nil {
 		return token.Amount{}, err
 	}
-	staked, err := pools.VotingStake(ctx.Committed, who)
+	staked, err := pools.VotingStake(stakes, who)
 	if err != nil {
 		return token.Amount{}, err
 	}

@@ -35,7 +35,7 @@ func handleScheduleUpgrade(ctx *module.Context, body []byte) error {
 	if err := CheckPlan(p); err != nil {
 		return err
 	}
-	if err := requireAuthority(ctx, govapi.MethodUpgrade); err != nil {
+	if err := requireAuthority(ctx); err != nil {
 		return err
 	}
 	if earliest := ctx.Height + MinUpgradeLead; p.Height < earliest {
@@ -62,7 +62,7 @@ func handleCancelUpgrade(ctx *module.Context, body []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := requireAuthority(ctx, govapi.MethodCancelUpgrade); err != nil {
+	if err := requireAuthority(ctx); err != nil {
 		return err
 	}
 	p, ok, err := PlannedUpgrade(ctx.Store)

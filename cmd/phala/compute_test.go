@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,8 +12,6 @@ import (
 	"github.com/phala-go/phala/chain/bank/bankapi"
 	"github.com/phala-go/phala/chain/compute/computeapi"
 	"github.com/phala-go/phala/chain/module"
-	"github.com/phala-go/phala/network"
-	"github.com/phala-go/phala/node"
 	"github.com/phala-go/phala/tokenomics/fixed"
 )
 
@@ -27,26 +24,9 @@ func TestComputeCommandsOnDevnet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a CometBFT node")
 	}
-	home := node.Home(t.TempDir())
-	ports, err := node.FreePorts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	timing := node.Timing{TimeoutPropose: 500 * time.Millisecond, TimeoutCommit: 20 * time.Millisecond, CreateEmptyBlocks: true}
-	if err := network.InitDevnet(home, network.DevnetOptions{Ports: ports, Timing: timing}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := network.Start(t.Context(), home, slog.New(slog.DiscardHandler), node.WithTiming(timing))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Stop() })
-	t.Setenv("PHALA_PASSPHRASE", network.DevPassphrase)
-	conn := []string{"--node", v.Node.RPCURL(), "-o", "json"}
-	keyring := []string{"--keyring", network.KeyringDir(home)}
-	as := func(who string, args ...string) []string {
-		return append(append(append(args, "--from", who), keyring...), conn...)
-	}
+	d := startCLIDevnet(t, nil)
+	conn := d.conn
+	as := d.as
 
 	out, err := runPhala(t, append([]string{"query", "compute-params"}, conn...)...)
 	if err != nil {

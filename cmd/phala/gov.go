@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -344,9 +343,8 @@ func durationsInNanoseconds(ctx context.Context, c *client.Client, p *govapi.Pro
 			if !known || len(old) == 0 || old[0] == '"' || json.Unmarshal(v.Value, &text) != nil {
 				continue
 			}
-			if d, err := time.ParseDuration(text); err == nil {
-				change.Changes[j].Value = json.RawMessage(strconv.FormatInt(int64(d), 10))
-				rewritten = true
+			if ns, ok := durationNanos(text); ok {
+				change.Changes[j].Value, rewritten = ns, true
 			}
 		}
 		if rewritten {

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,27 +65,9 @@ func TestGovCommandsOnDevnet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a CometBFT node")
 	}
-	home := node.Home(t.TempDir())
-	ports, err := node.FreePorts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	timing := node.Timing{TimeoutPropose: 500 * time.Millisecond, TimeoutCommit: 20 * time.Millisecond, CreateEmptyBlocks: true}
-	if err := network.InitDevnet(home, network.DevnetOptions{Ports: ports, Timing: timing}); err != nil {
-		t.Fatal(err)
-	}
-	shortGovPeriods(t, home, time.Minute, 15*time.Second)
-	v, err := network.Start(t.Context(), home, slog.New(slog.DiscardHandler), node.WithTiming(timing))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Stop() })
-	t.Setenv("PHALA_PASSPHRASE", network.DevPassphrase)
-	conn := []string{"--node", v.Node.RPCURL(), "-o", "json"}
-	keyring := []string{"--keyring", network.KeyringDir(home)}
-	as := func(who string, args ...string) []string {
-		return append(append(append(args, "--from", who), keyring...), conn...)
-	}
+	d := startCLIDevnet(t, func(home node.Home) { shortGovPeriods(t, home, time.Minute, 15*time.Second) })
+	v, conn := d.v, d.conn
+	as := d.as
 	query := func(args ...string) []string { return append(append([]string{"query", "gov"}, args...), conn...) }
 	dir := t.TempDir()
 	file := func(name, body string) string {

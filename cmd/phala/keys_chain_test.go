@@ -4,17 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/phala-go/phala/chain/keys/keysapi"
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/network"
-	"github.com/phala-go/phala/node"
 )
 
 // runPhala runs the root command with args and returns what it printed on
@@ -47,23 +44,9 @@ func TestKeysCommandsOnDevnet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a CometBFT node")
 	}
-	home := node.Home(t.TempDir())
-	ports, err := node.FreePorts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	timing := node.Timing{TimeoutPropose: 500 * time.Millisecond, TimeoutCommit: 20 * time.Millisecond, CreateEmptyBlocks: true}
-	if err := network.InitDevnet(home, network.DevnetOptions{Ports: ports, Timing: timing}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := network.Start(t.Context(), home, slog.New(slog.DiscardHandler), node.WithTiming(timing))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Stop() })
-	t.Setenv("PHALA_PASSPHRASE", network.DevPassphrase)
-	conn := []string{"--node", v.Node.RPCURL(), "-o", "json"}
-	admin := append([]string{"--from", "alice", "--keyring", network.KeyringDir(home)}, conn...)
+	d := startCLIDevnet(t, nil)
+	conn := d.conn
+	admin := append([]string{"--from", "alice", "--keyring", network.KeyringDir(d.home)}, conn...)
 	worker := strings.Repeat("ab", 32)
 
 	steps := []struct {

@@ -3,15 +3,12 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/phala-go/phala/chain/module"
 	"github.com/phala-go/phala/chain/pools/poolsapi"
 	"github.com/phala-go/phala/network"
-	"github.com/phala-go/phala/node"
 )
 
 // TestPoolCommandsOnDevnet runs the stake pool transactions and queries of
@@ -22,26 +19,10 @@ func TestPoolCommandsOnDevnet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a CometBFT node")
 	}
-	home := node.Home(t.TempDir())
-	ports, err := node.FreePorts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	timing := node.Timing{TimeoutPropose: 500 * time.Millisecond, TimeoutCommit: 20 * time.Millisecond, CreateEmptyBlocks: true}
-	if err := network.InitDevnet(home, network.DevnetOptions{Ports: ports, Timing: timing}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := network.Start(t.Context(), home, slog.New(slog.DiscardHandler), node.WithTiming(timing))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Stop() })
-	t.Setenv("PHALA_PASSPHRASE", network.DevPassphrase)
-	conn := []string{"--node", v.Node.RPCURL(), "-o", "json"}
-	keyring := []string{"--keyring", network.KeyringDir(home)}
-	as := func(who string, args ...string) []string {
-		return append(append(append(args, "--from", who), keyring...), conn...)
-	}
+	d := startCLIDevnet(t, nil)
+	v, conn := d.v, d.conn
+	keyring := []string{"--keyring", network.KeyringDir(d.home)}
+	as := d.as
 
 	out, err := runPhala(t, as("alice", "tx", "pool", "create", "--commission", "12.5%")...)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -212,10 +213,20 @@ func paramValue(value string, old json.RawMessage) json.RawMessage {
 		b, _ := json.Marshal(value)
 		return b
 	}
-	if d, err := time.ParseDuration(value); err == nil && !isString && !json.Valid([]byte(value)) {
-		return json.RawMessage(fmt.Sprint(int64(d)))
+	if ns, ok := durationNanos(value); ok && !isString && !json.Valid([]byte(value)) {
+		return ns
 	}
 	return json.RawMessage(value)
+}
+
+// durationNanos is a Go duration ("90s") as the JSON number of nanoseconds
+// the params' duration fields hold.
+func durationNanos(text string) (json.RawMessage, bool) {
+	d, err := time.ParseDuration(text)
+	if err != nil {
+		return nil, false
+	}
+	return json.RawMessage(strconv.FormatInt(int64(d), 10)), true
 }
 
 // changeFromFile reads {"changes": [...]}, or params JSON from which the
